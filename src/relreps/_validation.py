@@ -1,0 +1,178 @@
+"""Shared input checks for every public function.
+
+Every message has one shape, naming the argument, the expectation and what came:
+``Expected `x` to be a 2-D array of shape (n_samples, n_features), but got shape (3,).``
+Checks raise ``ValueError`` (bad values) or ``TypeError`` (bad types), never ``assert``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+from relreps._array import Array, as_array, is_floating, namespace, to_numpy
+
+__all__ = [
+    "check_choice",
+    "check_finite",
+    "check_float",
+    "check_int",
+    "check_matrix",
+    "check_paired",
+    "check_same_features",
+    "fail",
+    "nonfinite_rows",
+]
+
+
+def fail(name: str, expected: str, got: str, kind: type[Exception] = ValueError) -> Exception:
+    """Build the standard error: ``Expected `name` to be <expected>, but got <got>.``"""
+    return kind(f"Expected `{name}` to be {expected}, but got {got}.")
+
+
+def check_matrix(
+    x: object,
+    name: str,
+    *,
+    shape_doc: str = "(n_samples, n_features)",
+    min_rows: int = 1,
+    finite: bool = True,
+) -> Array:
+    """Validate a 2-D numeric array; return it (array-likes become numpy arrays).
+
+    Example:
+        >>> check_matrix([[1.0, 2.0]], "x").shape
+        (1, 2)
+        >>> check_matrix([1.0, 2.0], "x", shape_doc="(n, d)")
+        Traceback (most recent call last):
+        ...
+        ValueError: Expected `x` to be a 2-D array of shape (n, d), but got shape (2,).
+    """
+    arr = as_array(x, name)
+    xp = namespace(**{name: arr})
+    if arr.ndim != 2:
+        raise fail(name, f"a 2-D array of shape {shape_doc}", f"shape {tuple(arr.shape)}")
+    dtype = arr.dtype
+    if not (is_floating(xp, dtype) or xp.isdtype(dtype, "integral") or dtype == xp.bool):
+        raise fail(name, "a real numeric array", f"dtype {dtype}", TypeError)
+    n_rows = arr.shape[0]
+    if n_rows is not None and n_rows < min_rows:
+        what = "row" if min_rows == 1 else "rows"
+        raise fail(name, f"an array with at least {min_rows} {what}", f"shape {tuple(arr.shape)}")
+    if arr.shape[1] == 0:
+        raise fail(name, "an array with at least 1 feature", f"shape {tuple(arr.shape)}")
+    if finite:
+        check_finite(arr, name)
+    return arr
+
+
+def check_finite(x: Array, name: str) -> None:
+    """Raise a ValueError naming the first row of ``x`` holding NaN or Inf.
+
+    Lazy arrays (Dask) are not checked here: their blocks are checked when computed.
+    """
+    bad = nonfinite_rows(x)
+    if bad is None or bad.size == 0:
+        return
+    raise ValueError(
+        f"Expected `{name}` to contain only finite values, but row {int(bad[0])} holds NaN or Inf "
+        f"({bad.size} bad row{'s' if bad.size != 1 else ''} in all)."
+    )
+
+
+def nonfinite_rows(x: Array) -> Any:
+    """Indices (numpy int array) of the rows of ``x`` holding NaN or Inf; None when unchecked
+    (non-floating or lazy arrays)."""
+    xp = namespace(x=x)
+    if not is_floating(xp, x.dtype) or _is_lazy(x):
+        return None
+    ok = xp.isfinite(x)
+    if x.ndim > 1:
+        ok = xp.all(ok, axis=tuple(range(1, x.ndim)))
+    if bool(xp.all(ok)):
+        return to_numpy(xp.zeros((0,), dtype=xp.int64)).nonzero()[0]
+    return to_numpy(xp.logical_not(ok)).nonzero()[0]
+
+
+def _is_lazy(x: Array) -> bool:
+    return type(x).__module__.startswith("dask")
+
+
+def check_same_features(x: Array, x_name: str, y: Array, y_name: str) -> None:
+    """Both arrays must have the same number of columns; name both shapes otherwise."""
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(
+            f"Expected `{x_name}` and `{y_name}` to have the same number of features, but "
+            f"`{x_name}` has shape {tuple(x.shape)} and `{y_name}` has shape {tuple(y.shape)}."
+        )
+
+
+def check_paired(a: Array, a_name: str, b: Array, b_name: str) -> None:
+    """Paired spaces must have the same number of rows (row i of each is the same sample)."""
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(
+            f"Expected `{a_name}` and `{b_name}` to have the same number of rows (paired samples), "
+            f"but `{a_name}` has shape {tuple(a.shape)} and `{b_name}` has shape {tuple(b.shape)}."
+        )
+
+
+def check_int(
+    value: Any, name: str, *, low: int | None = None, high: int | None = None, hint: str = ""
+) -> int:
+    """Validate an integer parameter within ``[low, high]`` (either bound optional).
+
+    Example:
+        >>> check_int(3, "k", low=1, high=5)
+        3
+        >>> check_int(0, "k", low=1, high=5, hint="n_anchors")
+        Traceback (most recent call last):
+        ...
+        ValueError: Expected `k` to be an int in [1, 5] (n_anchors), but got 0.
+    """
+    lo = "-inf" if low is None else str(low)
+    hi = "inf" if high is None else str(high)
+    span = f"an int in [{lo}, {hi}]" + (f" ({hint})" if hint else "")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise fail(name, span, f"{value!r} of type {type(value).__name__}", TypeError)
+    v = int(value)
+    if (low is not None and v < low) or (high is not None and v > high):
+        raise fail(name, span, repr(v))
+    return v
+
+
+def check_float(
+    value: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+) -> float:
+    """Validate a finite real parameter, optionally bounded (``low`` exclusive on request)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise fail(name, "a real number", f"{value!r} of type {type(value).__name__}", TypeError)
+    v = float(value)
+    bracket = "[" if low_inclusive else "("
+    span = f"a finite number in {bracket}{low if low is not None else '-inf'}, "
+    span += f"{high if high is not None else 'inf'}]"
+    if v != v or v in (float("inf"), float("-inf")):
+        raise fail(name, span, repr(value))
+    if low is not None and (v < low or (not low_inclusive and v == low)):
+        raise fail(name, span, repr(value))
+    if high is not None and v > high:
+        raise fail(name, span, repr(value))
+    return v
+
+
+def check_choice(value: Any, name: str, options: Iterable[str]) -> str:
+    """Validate a string option, listing the valid names otherwise.
+
+    Example:
+        >>> check_choice("sum", "aggregate", ["concat", "sum"])
+        'sum'
+    """
+    valid = list(options)
+    if not isinstance(value, str) or value not in valid:
+        raise fail(name, f"one of {valid}", repr(value))
+    return value
