@@ -1,0 +1,47 @@
+"""Paper reproductions: one module per experiment, each exposing ``SPEC`` (an ExperimentSpec).
+
+Experiment modules import only the standard library at import time, so listing them is cheap;
+heavy work happens inside ``run``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+from relreps.experiments.base import ExperimentResult, ExperimentSpec, RunContext
+
+__all__ = ["EXPERIMENT_MODULES", "ExperimentResult", "ExperimentSpec", "RunContext", "get", "names"]
+
+# name -> module under relreps.experiments; the order is the order of `relreps reproduce all`.
+EXPERIMENT_MODULES: dict[str, str] = {}
+
+
+def _register_known() -> None:
+    for name, module in (
+        ("word-embeddings", "word_embeddings"),
+        ("vision-stitching", "vision_stitching"),
+    ):
+        if importlib.util.find_spec(f"relreps.experiments.{module}") is not None:
+            EXPERIMENT_MODULES[name] = module
+
+
+_register_known()
+
+
+def names() -> list[str]:
+    """The experiment names, in run order."""
+    return list(EXPERIMENT_MODULES)
+
+
+def get(name: str) -> ExperimentSpec:
+    """The spec of one experiment.
+
+    Raises:
+        ValueError: for an unknown name, listing the valid ones.
+    """
+    if name not in EXPERIMENT_MODULES:
+        raise ValueError(f"Expected `name` to be one of {names()} or 'all', but got {name!r}.")
+    module = importlib.import_module(f"relreps.experiments.{EXPERIMENT_MODULES[name]}")
+    spec: ExperimentSpec = module.SPEC
+    return spec

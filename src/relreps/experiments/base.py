@@ -1,0 +1,310 @@
+"""The experiment protocol: every paper reproduction is a small spec plus ``run(context)``.
+
+An experiment declares what it needs (data or model packages, with the command that installs
+each), runs on a :class:`RunContext` (output folder, quick flag, seeds, resumable cell cache) and
+returns an :class:`ExperimentResult`: typed tables (ours beside the paper's numbers), figures
+written into the run folder, and one-line verdicts per claim. Results are JSON round-trippable, so
+``relreps report`` rebuilds a report from a finished run without rerunning anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = [
+    "CellCache",
+    "ExperimentResult",
+    "ExperimentSpec",
+    "Figure",
+    "Requirement",
+    "RunContext",
+    "Table",
+    "Verdict",
+    "atomic_write_bytes",
+    "atomic_write_text",
+]
+
+Status = Literal["reproduced", "partly", "not reproduced", "skipped", "no paper number"]
+
+
+def atomic_write_bytes(path: Path | str, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``, so
+    an interrupted write never leaves a partial file under the final name."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def atomic_write_text(path: Path | str, text: str) -> None:
+    """UTF-8 text version of :func:`atomic_write_bytes`."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _jsonable(value: Any) -> Any:
+    """Floats that JSON cannot hold (NaN, inf) become None; numpy scalars become Python ones."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Something an experiment needs: a pip package (module name) or a file from a Debian package.
+
+    Attributes:
+        name: what it is, for people ("Fashion-MNIST").
+        install: the command that provides it ("apt-get install dataset-fashion-mnist").
+        module: an importable module name that must be present, or None.
+        path: a file that must exist, or None.
+    """
+
+    name: str
+    install: str
+    module: str | None = None
+    path: str | None = None
+
+    def available(self) -> bool:
+        """True when the module imports (is findable) and the path exists."""
+        if self.module is not None:
+            import importlib.util
+
+            try:
+                if importlib.util.find_spec(self.module) is None:
+                    return False
+            except (ImportError, ValueError):
+                return False
+        return self.path is None or os.path.exists(self.path)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A result table. ``rows`` hold strings, numbers or None (shown as a dash)."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Table:
+        return cls(
+            title=data["title"],
+            columns=tuple(data["columns"]),
+            rows=tuple(tuple(r) for r in data["rows"]),
+            note=data.get("note", ""),
+        )
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure written into the run folder; ``path`` is relative to that folder."""
+
+    path: str
+    caption: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One claim of the paper and what our run found."""
+
+    claim: str
+    status: Status
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    """Everything a report needs about one experiment run."""
+
+    name: str
+    title: str
+    paper_ref: str
+    config: Mapping[str, Any]
+    tables: tuple[Table, ...] = ()
+    figures: tuple[Figure, ...] = ()
+    verdicts: tuple[Verdict, ...] = ()
+    data: Mapping[str, Any] = field(default_factory=dict)
+    wall_time_s: float | None = None
+    skipped_reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(
+            {
+                "name": self.name,
+                "title": self.title,
+                "paper_ref": self.paper_ref,
+                "config": dict(self.config),
+                "tables": [t.to_dict() for t in self.tables],
+                "figures": [f.to_dict() for f in self.figures],
+                "verdicts": [v.to_dict() for v in self.verdicts],
+                "data": dict(self.data),
+                "wall_time_s": self.wall_time_s,
+                "skipped_reason": self.skipped_reason,
+            }
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ExperimentResult:
+        return cls(
+            name=data["name"],
+            title=data["title"],
+            paper_ref=data["paper_ref"],
+            config=data.get("config", {}),
+            tables=tuple(Table.from_dict(t) for t in data.get("tables", [])),
+            figures=tuple(Figure(**f) for f in data.get("figures", [])),
+            verdicts=tuple(Verdict(**v) for v in data.get("verdicts", [])),
+            data=data.get("data", {}),
+            wall_time_s=data.get("wall_time_s"),
+            skipped_reason=data.get("skipped_reason"),
+        )
+
+
+class CellCache:
+    """Resumable results: one small JSON file per finished cell, written atomically.
+
+    A cell is any unit of work worth not redoing (one trained model's scores, one pair's metric).
+    Keys are hashed into file names, so any string works as a key.
+
+    Example:
+        >>> import tempfile
+        >>> cache = CellCache(tempfile.mkdtemp())
+        >>> cache.get("seed=0/mlp") is None
+        True
+        >>> cache.put("seed=0/mlp", {"f1": 91.5})
+        >>> cache.get("seed=0/mlp")
+        {'f1': 91.5}
+    """
+
+    def __init__(self, folder: Path | str) -> None:
+        self.folder = Path(folder)
+
+    def _path(self, key: str) -> Path:
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+        return self.folder / f"{digest}.json"
+
+    def get(self, key: str) -> Any | None:
+        """The stored value, or None when absent or unreadable (a corrupt cell is recomputed)."""
+        path = self._path(key)
+        try:
+            payload = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(payload, dict) or payload.get("key") != key:
+            return None
+        return payload.get("value")
+
+    def put(self, key: str, value: Any) -> None:
+        """Store a JSON-able value under ``key`` atomically."""
+        atomic_write_text(self._path(key), json.dumps({"key": key, "value": _jsonable(value)}))
+
+    def get_or_compute(self, key: str, compute: Callable[[], Any]) -> Any:
+        """Cached value for ``key``, computing and storing it when missing."""
+        value = self.get(key)
+        if value is None:
+            value = compute()
+            self.put(key, value)
+            value = self.get(key)
+        return value
+
+
+@dataclass
+class RunContext:
+    """Where and how an experiment runs.
+
+    Attributes:
+        output_dir: the run folder (figures go in ``output_dir / "figures"``).
+        quick: the reduced variant CI runs (fewer seeds, fewer items).
+        seeds: number of seeds requested (None = the experiment's default).
+        seed: base seed; seed i of an experiment is ``seed + i``.
+        cache: resumable cell cache inside the run folder.
+        progress: show progress bars (on when stderr is a terminal).
+        log: a function printing one status line to stderr.
+    """
+
+    output_dir: Path
+    quick: bool = False
+    seeds: int | None = None
+    seed: int = 0
+    progress: bool = False
+    log: Callable[[str], None] = print
+    cache: CellCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.output_dir = Path(self.output_dir)
+        self.cache = CellCache(self.output_dir / "cells")
+
+    @property
+    def figures_dir(self) -> Path:
+        path = self.output_dir / "figures"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def n_seeds(self, full: int, quick: int) -> int:
+        """The number of seeds to run: ``--seeds`` when given, else the full/quick default."""
+        if self.seeds is not None:
+            return self.seeds
+        return quick if self.quick else full
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """A reproducible experiment.
+
+    Attributes:
+        name: the CLI name (``relreps reproduce NAME``).
+        title: one line for listings.
+        paper_ref: where it is in the paper ("paper 5.1").
+        requirements: what it needs; missing ones make it skip with the exact reason.
+        run: ``run(context) -> ExperimentResult``.
+    """
+
+    name: str
+    title: str
+    paper_ref: str
+    requirements: tuple[Requirement, ...]
+    run: Callable[[RunContext], ExperimentResult]
+
+    def missing(self) -> list[Requirement]:
+        """Requirements not available on this machine."""
+        return [r for r in self.requirements if not r.available()]
+
+
+def format_missing(missing: Iterable[Requirement]) -> str:
+    """One line naming each missing requirement and the command that provides it."""
+    return "; ".join(f"{r.name} is missing (install: {r.install})" for r in missing)

@@ -1,0 +1,199 @@
+"""Run experiments into a run folder: overwrite policy, manifest, atomic results, resume, report."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from relreps.experiments import get, names
+from relreps.experiments.base import (
+    ExperimentResult,
+    RunContext,
+    atomic_write_text,
+    format_missing,
+)
+
+__all__ = ["RunFolderError", "build_manifest", "prepare_output", "reproduce"]
+
+_PACKAGES = (
+    "relreps",
+    "numpy",
+    "array-api-compat",
+    "scipy",
+    "scikit-learn",
+    "torch",
+    "sentence-transformers",
+    "transformers",
+    "onnxruntime",
+    "gensim",
+    "faiss-cpu",
+    "dask",
+    "matplotlib",
+)
+
+
+class RunFolderError(ValueError):
+    """The output folder cannot be used as asked (exists, or is not a relreps run folder)."""
+
+
+def prepare_output(output: Path | str, *, overwrite: bool = False, resume: bool = False) -> Path:
+    """Create the run folder, applying the overwrite policy.
+
+    An existing non-empty folder is refused unless ``resume`` (keep finished cells and results) or
+    ``overwrite`` (delete it first - only when it holds a relreps ``manifest.json``, so a typo
+    cannot delete an unrelated folder).
+    """
+    path = Path(output)
+    if path.exists() and not path.is_dir():
+        raise RunFolderError(f"output {str(path)!r} exists and is not a folder")
+    if path.exists() and any(path.iterdir()):
+        if resume:
+            return path
+        if not overwrite:
+            raise RunFolderError(
+                f"output folder {str(path)!r} already exists; pass --overwrite to replace it or "
+                "--resume to continue it"
+            )
+        if not (path / "manifest.json").exists():
+            raise RunFolderError(
+                f"refusing to overwrite {str(path)!r}: it is not a relreps run folder "
+                "(no manifest.json)"
+            )
+        shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for name in _PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def build_manifest(config: dict[str, Any]) -> dict[str, Any]:
+    """What produced a run: versions, seed and config, git commit, machine."""
+    return {
+        "relreps_version": _versions().get("relreps"),
+        "packages": _versions(),
+        "python": sys.version.split()[0],
+        "config": config,
+        "seed": config.get("seed"),
+        "git_commit": _git_commit(),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.machine(),
+            "cpus": os.cpu_count(),
+        },
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def _result_path(output: Path, name: str) -> Path:
+    return output / "results" / f"{name}.json"
+
+
+def _load_finished(output: Path, name: str, quick: bool) -> ExperimentResult | None:
+    path = _result_path(output, name)
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        result = ExperimentResult.from_dict(data)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if bool(result.config.get("quick")) != quick or result.skipped_reason:
+        return None
+    return result
+
+
+def reproduce(
+    experiments: Sequence[str],
+    output: Path | str,
+    *,
+    quick: bool = False,
+    seeds: int | None = None,
+    seed: int = 0,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = False,
+    log: Callable[[str], None] = print,
+) -> list[ExperimentResult]:
+    """Run the named experiments (``["all"]`` for every one) into ``output``.
+
+    Each finished experiment's result is written atomically to ``results/NAME.json``; with
+    ``resume`` finished experiments are loaded instead of rerun and unfinished ones reuse their
+    finished cells. Unavailable data or models make an experiment skip with the exact reason.
+    A report (markdown + HTML) is written at the end when the report module is available.
+    """
+    chosen = names() if list(experiments) == ["all"] else list(experiments)
+    for name in chosen:
+        get(name)  # unknown names fail before any folder is touched
+    folder = prepare_output(output, overwrite=overwrite, resume=resume)
+    config = {"experiments": chosen, "quick": quick, "seeds": seeds, "seed": seed}
+    manifest = build_manifest(config)
+    atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=2))
+    results = []
+    for name in chosen:
+        spec = get(name)
+        finished = _load_finished(folder, name, quick) if resume else None
+        if finished is not None:
+            log(f"[{name}] already finished; loaded {_result_path(folder, name)}")
+            results.append(finished)
+            continue
+        missing = spec.missing()
+        if missing:
+            reason = format_missing(missing)
+            log(f"[{name}] skipped: {reason}")
+            result = ExperimentResult(
+                name=spec.name,
+                title=spec.title,
+                paper_ref=spec.paper_ref,
+                config={"quick": quick},
+                skipped_reason=reason,
+            )
+        else:
+            log(f"[{name}] running{' (quick)' if quick else ''} ...")
+            context = RunContext(
+                folder, quick=quick, seeds=seeds, seed=seed, progress=progress, log=log
+            )
+            start = time.perf_counter()
+            result = spec.run(context)
+            result = dataclasses.replace(result, wall_time_s=time.perf_counter() - start)
+            log(f"[{name}] done in {result.wall_time_s:.1f} s")
+        atomic_write_text(_result_path(folder, name), result.to_json())
+        results.append(result)
+    write_report(folder, results, manifest)
+    return results
+
+
+def write_report(folder: Path, results: Sequence[ExperimentResult], manifest: dict) -> list[Path]:
+    """Render the run's report (markdown + self-contained HTML) next to its results."""
+    try:
+        from relreps.report import build_report
+    except ImportError:
+        return []
+    paths: list[Path] = build_report(folder, list(results), manifest)
+    return paths
