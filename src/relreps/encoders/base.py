@@ -1,0 +1,308 @@
+"""The encoder protocol and the batching shell every adapter shares.
+
+An encoder maps a sequence of items (texts, words, images, nodes) to an ``(n_items, dim)``
+float32 numpy array. Adapters subclass :class:`BaseEncoder` and only implement
+``_encode_batch``; batching, validation, progress bars and the output contract live here once.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from relreps._array import library_name, to_numpy
+from relreps._validation import check_int, fail
+
+__all__ = [
+    "PROGRESS_MIN_ITEMS",
+    "BaseEncoder",
+    "Encoder",
+    "ModelUnavailableError",
+    "check_items",
+    "check_texts",
+    "encoder_identity",
+    "folder_fingerprint",
+    "load_or_explain",
+    "resolve_device",
+]
+
+#: With ``progress=None`` a bar is shown for at least this many items (and a terminal on stderr).
+PROGRESS_MIN_ITEMS = 1000
+
+
+class ModelUnavailableError(OSError):
+    """A model could not be loaded: no offline package, or it needs the network while offline."""
+
+
+@runtime_checkable
+class Encoder(Protocol):
+    """What every encoder offers: a ``name``, an output ``dim`` and ``encode``.
+
+    ``encode(items, *, batch_size)`` returns a float32 numpy array of shape ``(n_items, dim)``;
+    row ``i`` embeds ``items[i]``. The same items give the same rows (no dropout, eval mode).
+    """
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def encode(self, items: Sequence[Any], *, batch_size: int = 32) -> np.ndarray: ...
+
+
+class BaseEncoder(abc.ABC):
+    """Batching, validation and progress shared by all adapters.
+
+    Subclasses implement :meth:`_encode_batch` (a list of items -> an array-like
+    ``(len(batch), dim)``) and describe themselves through ``version`` and ``options`` so the
+    embedding cache can tell two configurations apart.
+
+    Args:
+        name: Readable identifier (a registry name, a hub id or a folder name).
+        dim: Output dimension, or ``None`` when only the first batch can tell it.
+        version: Anything that changes when the weights change (package version, file hash).
+        options: The settings that change the output (pooling, normalisation, max length).
+    """
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        dim: int | None,
+        version: str = "unversioned",
+        options: Mapping[str, Any] | None = None,
+    ) -> None:
+        if not isinstance(name, str) or not name:
+            raise fail("name", "a non-empty str", repr(name), TypeError)
+        self._name = name
+        self._dim = None if dim is None else check_int(dim, "dim", low=1)
+        self.version = str(version)
+        self.options: dict[str, Any] = dict(options or {})
+
+    @property
+    def name(self) -> str:
+        """Readable identifier of the encoder."""
+        return self._name
+
+    @property
+    def dim(self) -> int:
+        """Number of output features of each embedding."""
+        if self._dim is None:
+            raise RuntimeError(
+                f"The output dimension of encoder {self._name!r} is not known before its first "
+                "encode() call; pass dim=... when building it."
+            )
+        return self._dim
+
+    def identity(self) -> dict[str, Any]:
+        """JSON-ready description that changes whenever the output would change."""
+        return {
+            "class": type(self).__qualname__,
+            "name": self._name,
+            "version": self.version,
+            "dim": self._dim,
+            "options": self.options,
+        }
+
+    def encode(
+        self, items: Sequence[Any], *, batch_size: int = 32, progress: bool | None = None
+    ) -> np.ndarray:
+        """Embed ``items`` batch by batch.
+
+        Args:
+            items: A sequence (list, tuple or numpy array) of ``n_items`` items.
+            batch_size: Items per forward pass (memory vs speed).
+            progress: Show a tqdm bar; ``None`` shows one for long runs when stderr is a terminal.
+
+        Returns:
+            float32 numpy array of shape ``(n_items, dim)``.
+
+        Example:
+            >>> from relreps.encoders import CallableEncoder
+            >>> enc = CallableEncoder(lambda b: [[len(s), 1.0] for s in b], name="len", dim=2)
+            >>> enc.encode(["a", "abc"], batch_size=1)
+            array([[1., 1.],
+                   [3., 1.]], dtype=float32)
+        """
+        items = check_items(items)
+        batch_size = check_int(batch_size, "batch_size", low=1)
+        n_items = len(items)
+        if n_items == 0:
+            return np.zeros((0, self._dim or 0), dtype=np.float32)
+        out: np.ndarray | None = None
+        with _progress_bar(n_items, self._name, progress) as advance:
+            for start in range(0, n_items, batch_size):
+                batch = items[start : start + batch_size]
+                block = self._checked_block(self._encode_batch(batch), len(batch))
+                if out is None:
+                    out = np.empty((n_items, block.shape[1]), dtype=np.float32)
+                out[start : start + len(batch)] = block
+                advance(len(batch))
+        assert out is not None  # n_items > 0 means at least one batch ran
+        return out
+
+    def _checked_block(self, block: Any, n_rows: int) -> np.ndarray:
+        arr = np.asarray(to_numpy(block))
+        if arr.ndim != 2 or arr.shape[0] != n_rows:
+            raise ValueError(
+                f"Encoder {self._name!r} returned shape {tuple(arr.shape)} for a batch of "
+                f"{n_rows} items; expected (n_items, dim)."
+            )
+        if self._dim is None:
+            self._dim = int(arr.shape[1])
+        elif arr.shape[1] != self._dim:
+            raise ValueError(
+                f"Encoder {self._name!r} returned {arr.shape[1]} features, but its dim is "
+                f"{self._dim}."
+            )
+        arr = arr.astype(np.float32, copy=False)
+        bad = ~np.isfinite(arr).all(axis=1)
+        if bad.any():
+            raise ValueError(
+                f"Encoder {self._name!r} produced NaN or Inf for {int(bad.sum())} of {n_rows} "
+                f"items in a batch (first: batch row {int(bad.nonzero()[0][0])})."
+            )
+        return arr
+
+    @abc.abstractmethod
+    def _encode_batch(self, batch: Sequence[Any]) -> Any:
+        """Embed one batch: ``len(batch)`` items -> array-like ``(len(batch), dim)``."""
+
+    def __repr__(self) -> str:
+        dim = self._dim if self._dim is not None else "?"
+        return f"{type(self).__name__}(name={self._name!r}, dim={dim})"
+
+
+def check_items(items: Any, name: str = "items") -> Any:
+    """Accept any sliceable sequence of items (list, tuple, numpy array), never a bare string."""
+    if isinstance(items, str | bytes):
+        raise fail(name, "a sequence of items", "a single str; wrap it in a list", TypeError)
+    if isinstance(items, np.ndarray):
+        if items.ndim == 0:
+            raise fail(name, "a sequence of items", "a 0-d array", TypeError)
+        return items
+    if isinstance(items, Sequence):
+        return items
+    try:
+        return list(items)
+    except TypeError:
+        raise fail(name, "a sequence of items", library_name(items), TypeError) from None
+
+
+def check_texts(batch: Sequence[Any], name: str = "items") -> list[str]:
+    """Every item of a text encoder must be a str; name the first one that is not."""
+    texts = list(batch)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise fail(
+                f"{name}[{i}]", "a str", f"{text!r} of type {type(text).__name__}", TypeError
+            )
+    return texts
+
+
+def encoder_identity(encoder: Any) -> dict[str, Any]:
+    """Identity of any encoder for cache keys: its ``identity()`` or name/class/version/dim.
+
+    Example:
+        >>> from relreps.encoders import CallableEncoder
+        >>> enc = CallableEncoder(str.__len__, name="len", dim=1, version="1")
+        >>> encoder_identity(enc)["version"]
+        '1'
+    """
+    if isinstance(encoder, BaseEncoder):
+        return encoder.identity()
+    if not isinstance(encoder, Encoder):
+        raise fail(
+            "encoder",
+            "an Encoder (with name, dim and encode(items, *, batch_size))",
+            library_name(encoder),
+            TypeError,
+        )
+    return {
+        "class": type(encoder).__qualname__,
+        "name": str(encoder.name),
+        "version": str(getattr(encoder, "version", "unversioned")),
+        "dim": int(encoder.dim),
+    }
+
+
+def resolve_device(device: Any) -> Any:
+    """``None`` -> ``"cuda"`` when torch sees a GPU, else ``"cpu"``; anything else is kept."""
+    if device is not None:
+        if not isinstance(device, str) and type(device).__name__ != "device":
+            raise fail("device", "a str or torch.device", repr(device), TypeError)
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def folder_fingerprint(path: str | os.PathLike[str]) -> str:
+    """Short hash of a model folder (file names, sizes and small config files), for versions."""
+    root = Path(path)
+    digest = hashlib.sha256()
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    for file in files:
+        digest.update(json.dumps([file.name, file.stat().st_size]).encode())
+        if file.suffix == ".json" and file.stat().st_size < 1_000_000:
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def load_or_explain(load: Callable[[], Any], source: str, *, local: bool) -> Any:
+    """Run a hub loader; turn "needs the network" failures into one clear line.
+
+    ``OSError`` is what transformers, sentence-transformers and huggingface_hub raise for a
+    missing file or an unreachable hub; it is re-raised as :class:`ModelUnavailableError`
+    without the library's deep traceback chain.
+    """
+    try:
+        return load()
+    except OSError as err:
+        if local:
+            raise ModelUnavailableError(
+                f"Could not load the model folder {source!r}: {_first_line(err)}"
+            ) from None
+        raise ModelUnavailableError(
+            f"Could not load {source!r}: it is neither a local folder nor in the Hugging Face "
+            "cache, and the hub cannot be reached (offline?). Download it once while online, "
+            "pass a local folder, or pick an offline model from "
+            "relreps.encoders.list_models()."
+        ) from None
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
+
+
+@contextmanager
+def _progress_bar(total: int, desc: str, enabled: bool | None) -> Iterator[Callable[[int], Any]]:
+    asked = enabled is True
+    if enabled is None:
+        enabled = total >= PROGRESS_MIN_ITEMS and sys.stderr.isatty()
+    if not enabled:
+        yield lambda n: None
+        return
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        if asked:
+            raise ImportError("progress=True needs tqdm: pip install 'relreps[progress]'") from None
+        yield lambda n: None  # an automatic bar is a nicety, never a reason to fail
+        return
+    bar = tqdm(total=total, desc=desc, unit="item", file=sys.stderr)
+    try:
+        yield bar.update
+    finally:
+        bar.close()
