@@ -1,0 +1,925 @@
+"""Relative and absolute models with an encode/decode split, and small image encoders.
+
+Every model exposes the same three steps, which is what makes stitching one call:
+
+- ``embed(x)``: the encoder's absolute latents, (n_samples, latent_dim);
+- ``encode(x)``: the representation that travels between models (the latents for absolute models,
+  the raw similarities to the anchors for relative ones);
+- ``decode(rep)``: the head (normalisation, classifier or image decoder).
+
+``forward(x) == decode(encode(x))``. Relative models re-embed their anchor inputs with the current
+encoder at every call, in the same encoder forward as ``x`` (one batched pass).
+
+Absolute and relative models of one family have MATCHED capacity: the same encoder, the same head
+widths and the same kind of normalisation before the head; the only difference is the bottleneck
+(latent_dim absolute coordinates vs n_anchors similarities).
+
+Parameters are initialised from an explicit ``seed`` (the global torch RNG is forked and restored),
+so building a model never depends on, or changes, global random state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from relreps._validation import check_choice, check_float, check_int, fail
+from relreps.nn.projection import OUTPUT_NORMS, OutputNorm, RelativeProjection
+
+__all__ = [
+    "ENCODERS",
+    "AbsoluteAE",
+    "AbsoluteClassifier",
+    "AbsoluteVAE",
+    "CNNEncoder",
+    "ImageDecoder",
+    "MLPEncoder",
+    "MLPHead",
+    "RelativeAE",
+    "RelativeClassifier",
+    "RelativeVAE",
+    "anchor_keys",
+    "seeded",
+]
+
+AnchorIds = Sequence[str | int]
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Run a block with the torch RNG seeded by ``seed``; the global state is restored after.
+
+    Example:
+        >>> with seeded(0):
+        ...     a = torch.rand(2)
+        >>> with seeded(0):
+        ...     b = torch.rand(2)
+        >>> bool(torch.equal(a, b))
+        True
+    """
+    seed = check_int(seed, "seed", low=0)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def _shape(value: Sequence[int], name: str) -> tuple[int, ...]:
+    if isinstance(value, int) or not isinstance(value, Sequence) or len(value) == 0:
+        raise fail(name, "a non-empty sequence of positive ints", repr(value), TypeError)
+    return tuple(check_int(v, f"{name}[{i}]", low=1) for i, v in enumerate(value))
+
+
+def _widths(value: Sequence[int], name: str) -> tuple[int, ...]:
+    if isinstance(value, int) or not isinstance(value, Sequence):
+        raise fail(name, "a sequence of positive ints (may be empty)", repr(value), TypeError)
+    return tuple(check_int(v, f"{name}[{i}]", low=1) for i, v in enumerate(value))
+
+
+def _mlp(in_features: int, hidden: Sequence[int], out_features: int) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    width = in_features
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.ReLU()]
+        width = h
+    layers.append(nn.Linear(width, out_features))  # linear output: no ReLU on logits
+    return nn.Sequential(*layers)
+
+
+def _check_input(x: Tensor, in_shape: tuple[int, ...], name: str = "x") -> None:
+    if not isinstance(x, Tensor):
+        raise fail(name, "a torch.Tensor", type(x).__name__, TypeError)
+    if tuple(x.shape[1:]) != in_shape:
+        raise fail(
+            name,
+            f"a tensor of shape (n_samples, {', '.join(map(str, in_shape))})",
+            f"shape {tuple(x.shape)}",
+        )
+
+
+# --- encoders and decoders ------------------------------------------------------------------------
+
+
+class MLPEncoder(nn.Module):
+    """Flatten, then Linear+ReLU layers, then a linear map to ``latent_dim``.
+
+    Args:
+        in_shape: shape of one input, e.g. ``(1, 28, 28)`` or ``(64,)``.
+        latent_dim: width of the latent space.
+        hidden: widths of the hidden layers.
+        seed: parameter initialisation seed.
+
+    Shapes:
+        (n_samples, *in_shape) -> (n_samples, latent_dim)
+
+    Example:
+        >>> MLPEncoder((1, 8, 8), 16)(torch.zeros(3, 1, 8, 8)).shape
+        torch.Size([3, 16])
+    """
+
+    def __init__(
+        self,
+        in_shape: Sequence[int],
+        latent_dim: int,
+        *,
+        hidden: Sequence[int] = (256,),
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.in_shape = _shape(in_shape, "in_shape")
+        self.latent_dim = check_int(latent_dim, "latent_dim", low=1)
+        self.hidden = _widths(hidden, "hidden")
+        self.seed = check_int(seed, "seed", low=0)
+        with seeded(seed):
+            self.net = _mlp(math.prod(self.in_shape), self.hidden, self.latent_dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        _check_input(x, self.in_shape)
+        return self.net(x.reshape(x.shape[0], -1))
+
+    def config(self) -> dict[str, Any]:
+        """JSON-able constructor arguments (with ``type``), used by :mod:`relreps.nn.io`."""
+        return {
+            "type": "MLPEncoder",
+            "in_shape": list(self.in_shape),
+            "latent_dim": self.latent_dim,
+            "hidden": list(self.hidden),
+            "seed": self.seed,
+        }
+
+
+class CNNEncoder(nn.Module):
+    """Small CNN: 3x3 stride-2 convolutions with ReLU, then a linear map to ``latent_dim``.
+
+    Args:
+        in_shape: ``(channels, height, width)`` of one image.
+        latent_dim: width of the latent space.
+        channels: output channels of each convolution (each halves the resolution).
+        seed: parameter initialisation seed.
+
+    Shapes:
+        (n_samples, channels, height, width) -> (n_samples, latent_dim)
+
+    Example:
+        >>> CNNEncoder((1, 28, 28), 32)(torch.zeros(2, 1, 28, 28)).shape
+        torch.Size([2, 32])
+    """
+
+    def __init__(
+        self,
+        in_shape: Sequence[int],
+        latent_dim: int,
+        *,
+        channels: Sequence[int] = (16, 32),
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.in_shape = _shape(in_shape, "in_shape")
+        if len(self.in_shape) != 3:
+            raise fail("in_shape", "(channels, height, width)", repr(tuple(in_shape)))
+        self.latent_dim = check_int(latent_dim, "latent_dim", low=1)
+        self.channels = _shape(channels, "channels")
+        self.seed = check_int(seed, "seed", low=0)
+        c, h, w = self.in_shape
+        layers: list[nn.Module] = []
+        with seeded(seed):
+            for out_c in self.channels:
+                layers += [nn.Conv2d(c, out_c, 3, stride=2, padding=1), nn.ReLU()]
+                c, h, w = out_c, (h + 1) // 2, (w + 1) // 2
+            self.features = nn.Sequential(*layers)
+            self.project = nn.Linear(c * h * w, self.latent_dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        _check_input(x, self.in_shape)
+        return self.project(self.features(x).flatten(1))
+
+    def config(self) -> dict[str, Any]:
+        """JSON-able constructor arguments (with ``type``), used by :mod:`relreps.nn.io`."""
+        return {
+            "type": "CNNEncoder",
+            "in_shape": list(self.in_shape),
+            "latent_dim": self.latent_dim,
+            "channels": list(self.channels),
+            "seed": self.seed,
+        }
+
+
+ENCODERS: dict[str, type[nn.Module]] = {"MLPEncoder": MLPEncoder, "CNNEncoder": CNNEncoder}
+
+
+class MLPHead(nn.Module):
+    """A normalisation, then Linear+ReLU layers and a LINEAR output layer.
+
+    Args:
+        in_features: input width.
+        out_features: output width (classes, or pixels for decoders).
+        hidden: hidden widths.
+        input_norm: one of ``"none"``, ``"l2"``, ``"layernorm"``, ``"batchnorm"``.
+        seed: parameter initialisation seed.
+
+    Example:
+        >>> MLPHead(8, 3)(torch.zeros(5, 8)).shape
+        torch.Size([5, 3])
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        hidden: Sequence[int] = (128,),
+        input_norm: str = "none",
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.in_features = check_int(in_features, "in_features", low=1)
+        self.out_features = check_int(out_features, "out_features", low=1)
+        self.hidden = _widths(hidden, "hidden")
+        self.norm = OutputNorm(input_norm, self.in_features)
+        with seeded(seed):
+            self.net = _mlp(self.in_features, self.hidden, self.out_features)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise fail(
+                "x", f"a tensor of shape (n_samples, {self.in_features})", f"shape {tuple(x.shape)}"
+            )
+        return self.net(self.norm(x))
+
+
+class ImageDecoder(nn.Module):
+    """MLP from a representation to an image in [0, 1] (sigmoid output), reshaped to ``out_shape``.
+
+    Example:
+        >>> ImageDecoder(16, (1, 8, 8))(torch.zeros(2, 16)).shape
+        torch.Size([2, 1, 8, 8])
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_shape: Sequence[int],
+        *,
+        hidden: Sequence[int] = (256,),
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.out_shape = _shape(out_shape, "out_shape")
+        self.mlp = MLPHead(in_features, math.prod(self.out_shape), hidden=hidden, seed=seed)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.sigmoid(self.mlp(x)).reshape(x.shape[0], *self.out_shape)
+
+
+# --- anchors --------------------------------------------------------------------------------------
+
+
+def anchor_keys(anchor_ids: Any) -> list[str | int] | None:
+    """Anchor identities as a JSON-able list of keys.
+
+    Accepts ``None``, a sequence of str/int keys, or an object with ``to_dict()`` (e.g.
+    ``relreps.anchors.ParallelAnchors``) whose dict holds the keys under ``"keys"``, ``"ids"``,
+    ``"anchor_ids"`` or ``"identities"``.
+
+    Example:
+        >>> anchor_keys(["cat", "dog", 3])
+        ['cat', 'dog', 3]
+    """
+    if anchor_ids is None:
+        return None
+    if hasattr(anchor_ids, "to_dict"):
+        data = anchor_ids.to_dict()
+        for field in ("keys", "ids", "anchor_ids", "identities"):
+            if isinstance(data, dict) and field in data:
+                return anchor_keys(list(data[field]))
+        raise fail(
+            "anchor_ids",
+            "an object whose to_dict() holds 'keys' (or 'ids')",
+            f"{type(anchor_ids).__name__} with {data!r}",
+            TypeError,
+        )
+    if isinstance(anchor_ids, str | bytes) or not (
+        isinstance(anchor_ids, Sequence) or hasattr(anchor_ids, "tolist")
+    ):
+        raise fail(
+            "anchor_ids",
+            "a sequence of str/int keys or a ParallelAnchors",
+            repr(anchor_ids),
+            TypeError,
+        )
+    keys: list[str | int] = []
+    items = anchor_ids.tolist() if hasattr(anchor_ids, "tolist") else anchor_ids
+    for i, key in enumerate(items):
+        if hasattr(key, "item") and not isinstance(key, str):
+            key = key.item()
+        if isinstance(key, bool) or not isinstance(key, str | int):
+            raise fail(f"anchor_ids[{i}]", "a str or int key", repr(key), TypeError)
+        keys.append(key)
+    if len(set(keys)) != len(keys):
+        raise fail("anchor_ids", "distinct keys", f"{len(keys) - len(set(keys))} duplicate(s)")
+    return keys
+
+
+# --- model base -----------------------------------------------------------------------------------
+
+
+class _Model(nn.Module):
+    """Shared plumbing: the encoder, the anchors (inputs + identities), embed/encode/decode."""
+
+    kind: str = ""  # "absolute" or "relative"
+    task: str = ""  # "classification" or "reconstruction"
+    anchor_inputs: Tensor | None
+
+    def __init__(
+        self, encoder: nn.Module, anchor_inputs: Tensor | None, anchor_ids: Any, *, required: bool
+    ) -> None:
+        super().__init__()
+        if not isinstance(encoder, nn.Module):
+            raise fail("encoder", "a torch.nn.Module", type(encoder).__name__, TypeError)
+        self.encoder = encoder
+        latent_dim = getattr(encoder, "latent_dim", None)
+        if not isinstance(latent_dim, int):
+            raise fail(
+                "encoder",
+                "a module with an int `latent_dim` attribute",
+                type(encoder).__name__,
+                TypeError,
+            )
+        self.encoder_dim = latent_dim
+        if anchor_inputs is None:
+            if required:
+                raise fail("anchor_inputs", "a tensor of anchor inputs", "None", TypeError)
+            self.register_buffer("anchor_inputs", None)
+        else:
+            if not isinstance(anchor_inputs, Tensor):
+                raise fail(
+                    "anchor_inputs", "a torch.Tensor", type(anchor_inputs).__name__, TypeError
+                )
+            if anchor_inputs.ndim < 2 or anchor_inputs.shape[0] < 1:
+                raise fail(
+                    "anchor_inputs",
+                    "a tensor of shape (n_anchors, *input_shape) with n_anchors >= 1",
+                    f"shape {tuple(anchor_inputs.shape)}",
+                )
+            if anchor_inputs.is_floating_point() and not bool(torch.isfinite(anchor_inputs).all()):
+                raise fail("anchor_inputs", "finite values", "NaN or Inf")
+            self.register_buffer("anchor_inputs", anchor_inputs.detach().clone())
+        self.anchor_ids = anchor_keys(anchor_ids)
+        n = self.n_anchors
+        if self.anchor_ids is not None and n is not None and len(self.anchor_ids) != n:
+            raise ValueError(
+                f"Expected `anchor_ids` to name the {n} anchor inputs, but got "
+                f"{len(self.anchor_ids)} keys."
+            )
+
+    @property
+    def n_anchors(self) -> int | None:
+        """Number of stored anchor inputs (None when the model holds none)."""
+        return None if self.anchor_inputs is None else int(self.anchor_inputs.shape[0])
+
+    @property
+    def latent_dim(self) -> int:
+        """Width of ``embed``'s output."""
+        return self.encoder_dim
+
+    def embed(self, x: Tensor) -> Tensor:
+        """Absolute latents of ``x``: (n_samples, *input_shape) -> (n_samples, latent_dim)."""
+        return self.encoder(x)
+
+    def embed_with_anchors(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Latents of ``x`` and of the anchor inputs, from ONE encoder forward over both."""
+        return self._with_anchors(x, self.embed)
+
+    def _with_anchors(self, x: Tensor, fn: Any) -> tuple[Tensor, Tensor]:
+        if self.anchor_inputs is None:
+            raise ValueError(f"This {type(self).__name__} stores no anchor inputs to embed.")
+        anchors = (
+            self.anchor_inputs.to(dtype=x.dtype) if x.is_floating_point() else self.anchor_inputs
+        )
+        if tuple(x.shape[1:]) != tuple(anchors.shape[1:]):
+            raise fail(
+                "x",
+                f"a tensor of shape (n_samples, {', '.join(map(str, anchors.shape[1:]))}) like "
+                "the anchor inputs",
+                f"shape {tuple(x.shape)}",
+            )
+        both = fn(torch.cat([x, anchors], dim=0))
+        return both[: x.shape[0]], both[x.shape[0] :]
+
+    def encode(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def decode(self, rep: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.decode(self.encode(x))
+
+    def training_loss(
+        self, x: Tensor, y: Tensor | None = None, *, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """The loss :func:`relreps.nn.fit` minimises for one batch."""
+        out = self(x)
+        if self.task == "classification":
+            if y is None:
+                raise fail("y", "class labels for a classifier", "None", TypeError)
+            return F.cross_entropy(out, y)
+        return F.mse_loss(out, x)
+
+    @torch.no_grad()
+    def predict(self, x: Tensor, *, batch_size: int = 1024) -> Tensor:
+        """Eval-mode outputs in batches: class indices for classifiers, images for autoencoders."""
+        return _predict(self, x, batch_size=batch_size, classify=self.task == "classification")
+
+    def config(self) -> dict[str, Any]:
+        """JSON-able constructor arguments except the encoder and anchor inputs."""
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return f"kind={self.kind!r}, task={self.task!r}, n_anchors={self.n_anchors}"
+
+
+@torch.no_grad()
+def _predict(model: nn.Module, x: Tensor, *, batch_size: int, classify: bool) -> Tensor:
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    was_training = model.training
+    model.eval()
+    try:
+        outs = [model(x[s : s + batch_size]) for s in range(0, x.shape[0], batch_size)]
+    finally:
+        model.train(was_training)
+    out = torch.cat(outs) if outs else torch.empty(0)
+    return out.argmax(dim=1) if classify else out
+
+
+class _Relative(_Model):
+    """Relative bottleneck: ``encode`` = raw similarities, ``decode`` starts with the norm."""
+
+    kind = "relative"
+    projection: RelativeProjection
+
+    def _build_projection(self, options: dict[str, Any]) -> None:
+        assert self.n_anchors is not None  # guaranteed by required=True
+        self.projection = RelativeProjection(self.n_anchors, **options)
+
+    @property
+    def rep_dim(self) -> int:
+        """Width of the representation passed between models (out_features of the projection)."""
+        return self.projection.out_features
+
+    def encode(self, x: Tensor) -> Tensor:
+        z, z_anchors = self.embed_with_anchors(x)
+        return self.projection.relative(z, z_anchors)
+
+    def _projection_config(self) -> dict[str, Any]:
+        cfg = self.projection.config()
+        cfg.pop("n_anchors")
+        return cfg
+
+
+class _Absolute(_Model):
+    kind = "absolute"
+
+    @property
+    def rep_dim(self) -> int:
+        """Width of the representation passed between models (the latent width)."""
+        return self.latent_dim
+
+    def encode(self, x: Tensor) -> Tensor:
+        return self.embed(x)
+
+
+def _projection_options(
+    similarity: Any,
+    center: str | None,
+    aggregate: str,
+    topk: int | None,
+    power: float | None,
+    output_norm: str,
+    quantize: float | None,
+    anchor_grad: bool,
+    eps: float,
+) -> dict[str, Any]:
+    if center is not None:
+        check_choice(center, "center", ["anchors"])
+    return {
+        "similarity": similarity,
+        "center": center,
+        "aggregate": aggregate,
+        "topk": topk,
+        "power": power,
+        "output_norm": output_norm,
+        "quantize": quantize,
+        "anchor_grad": anchor_grad,
+        "eps": eps,
+    }
+
+
+# --- classifiers ----------------------------------------------------------------------------------
+
+
+class AbsoluteClassifier(_Absolute):
+    """Encoder -> latent (latent_dim) -> norm -> MLP head -> logits.
+
+    Args:
+        encoder: module with a ``latent_dim`` attribute mapping inputs to (n, latent_dim).
+        n_classes: number of classes.
+        hidden: head hidden widths (same as the relative counterpart for matched capacity).
+        latent_norm: normalisation before the head (same options as ``output_norm``).
+        anchor_inputs: optional anchor inputs (n_anchors, *input_shape), used by translation
+            stitching and kept for provenance.
+        anchor_ids: optional anchor identities (keys or a ParallelAnchors).
+        seed: head initialisation seed.
+
+    Example:
+        >>> model = AbsoluteClassifier(MLPEncoder((4,), 8), 3)
+        >>> model(torch.zeros(2, 4)).shape
+        torch.Size([2, 3])
+    """
+
+    task = "classification"
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        n_classes: int,
+        *,
+        hidden: Sequence[int] = (128,),
+        latent_norm: str = "layernorm",
+        anchor_inputs: Tensor | None = None,
+        anchor_ids: Any = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(encoder, anchor_inputs, anchor_ids, required=False)
+        self.n_classes = check_int(n_classes, "n_classes", low=2)
+        check_choice(latent_norm, "latent_norm", OUTPUT_NORMS)
+        self.seed = check_int(seed, "seed", low=0)
+        self.head = MLPHead(
+            self.latent_dim, n_classes, hidden=hidden, input_norm=latent_norm, seed=seed
+        )
+
+    def decode(self, rep: Tensor) -> Tensor:
+        """Logits (n_samples, n_classes) from latents (n_samples, latent_dim)."""
+        return self.head(rep)
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "n_classes": self.n_classes,
+            "hidden": list(self.head.hidden),
+            "latent_norm": self.head.norm.kind,
+            "seed": self.seed,
+        }
+
+
+class RelativeClassifier(_Relative):
+    """Encoder -> similarities to the anchors' current embeddings -> norm -> MLP head -> logits.
+
+    Args:
+        encoder: module with a ``latent_dim`` attribute mapping inputs to (n, latent_dim).
+        anchor_inputs: raw anchor inputs (n_anchors, *input_shape), re-embedded at every call.
+        n_classes: number of classes.
+        anchor_ids: anchor identities (keys or a ParallelAnchors), compared when stitching.
+        hidden: head hidden widths.
+        similarity, center, aggregate, topk, power, output_norm, quantize, anchor_grad, eps:
+            options of :class:`relreps.nn.RelativeProjection`.
+        seed: head initialisation seed.
+
+    Example:
+        >>> anchors = torch.randn(5, 4, generator=torch.Generator().manual_seed(0))
+        >>> model = RelativeClassifier(MLPEncoder((4,), 8), anchors, 3)
+        >>> model.encode(torch.zeros(2, 4)).shape, model(torch.zeros(2, 4)).shape
+        (torch.Size([2, 5]), torch.Size([2, 3]))
+    """
+
+    task = "classification"
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        anchor_inputs: Tensor,
+        n_classes: int,
+        *,
+        anchor_ids: Any = None,
+        hidden: Sequence[int] = (128,),
+        similarity: Any = "cosine",
+        center: str | None = None,
+        aggregate: str = "concat",
+        topk: int | None = None,
+        power: float | None = None,
+        output_norm: str = "layernorm",
+        quantize: float | None = None,
+        anchor_grad: bool = False,
+        eps: float = 1e-5,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(encoder, anchor_inputs, anchor_ids, required=True)
+        self.n_classes = check_int(n_classes, "n_classes", low=2)
+        self.seed = check_int(seed, "seed", low=0)
+        self._build_projection(
+            _projection_options(
+                similarity, center, aggregate, topk, power, output_norm, quantize, anchor_grad, eps
+            )
+        )
+        self.head = MLPHead(self.rep_dim, n_classes, hidden=hidden, seed=seed)
+
+    def decode(self, rep: Tensor) -> Tensor:
+        """Logits (n_samples, n_classes) from raw similarities (n_samples, rep_dim)."""
+        return self.head(self.projection.normalize(rep))
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "n_classes": self.n_classes,
+            "hidden": list(self.head.hidden),
+            "seed": self.seed,
+            **self._projection_config(),
+        }
+
+
+# --- autoencoders ---------------------------------------------------------------------------------
+
+
+class AbsoluteAE(_Absolute):
+    """Image autoencoder: encoder -> latent -> norm -> MLP decoder -> image in [0, 1].
+
+    Example:
+        >>> ae = AbsoluteAE(MLPEncoder((1, 8, 8), 6))
+        >>> ae(torch.rand(2, 1, 8, 8)).shape
+        torch.Size([2, 1, 8, 8])
+    """
+
+    task = "reconstruction"
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        *,
+        hidden: Sequence[int] = (256,),
+        latent_norm: str = "layernorm",
+        anchor_inputs: Tensor | None = None,
+        anchor_ids: Any = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(encoder, anchor_inputs, anchor_ids, required=False)
+        self.out_shape = _encoder_shape(encoder)
+        self.seed = check_int(seed, "seed", low=0)
+        self.norm = OutputNorm(latent_norm, self.latent_dim)
+        self.decoder = ImageDecoder(self.latent_dim, self.out_shape, hidden=hidden, seed=seed)
+
+    def decode(self, rep: Tensor) -> Tensor:
+        """Images (n_samples, *image_shape) from latents (n_samples, latent_dim)."""
+        return self.decoder(self.norm(rep))
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "hidden": list(self.decoder.mlp.hidden),
+            "latent_norm": self.norm.kind,
+            "seed": self.seed,
+        }
+
+
+class RelativeAE(_Relative):
+    """Relative image autoencoder: the bottleneck is the similarity vector to the anchors.
+
+    Example:
+        >>> anchors = torch.rand(10, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+        >>> ae = RelativeAE(MLPEncoder((1, 8, 8), 6), anchors)
+        >>> ae.encode(torch.rand(2, 1, 8, 8)).shape
+        torch.Size([2, 10])
+    """
+
+    task = "reconstruction"
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        anchor_inputs: Tensor,
+        *,
+        anchor_ids: Any = None,
+        hidden: Sequence[int] = (256,),
+        similarity: Any = "cosine",
+        center: str | None = None,
+        aggregate: str = "concat",
+        topk: int | None = None,
+        power: float | None = None,
+        output_norm: str = "layernorm",
+        quantize: float | None = None,
+        anchor_grad: bool = False,
+        eps: float = 1e-5,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(encoder, anchor_inputs, anchor_ids, required=True)
+        self.out_shape = _encoder_shape(encoder)
+        self.seed = check_int(seed, "seed", low=0)
+        self._build_projection(
+            _projection_options(
+                similarity, center, aggregate, topk, power, output_norm, quantize, anchor_grad, eps
+            )
+        )
+        self.decoder = ImageDecoder(self.rep_dim, self.out_shape, hidden=hidden, seed=seed)
+
+    def decode(self, rep: Tensor) -> Tensor:
+        """Images (n_samples, *image_shape) from raw similarities (n_samples, rep_dim)."""
+        return self.decoder(self.projection.normalize(rep))
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "hidden": list(self.decoder.mlp.hidden),
+            "seed": self.seed,
+            **self._projection_config(),
+        }
+
+
+def _encoder_shape(encoder: nn.Module) -> tuple[int, ...]:
+    shape = getattr(encoder, "in_shape", None)
+    if not isinstance(shape, tuple):
+        raise fail(
+            "encoder",
+            "a module with an `in_shape` tuple (the image shape)",
+            type(encoder).__name__,
+            TypeError,
+        )
+    return shape
+
+
+class _Gaussian(nn.Module):
+    """Mean and log-variance heads of a VAE on top of the encoder's features."""
+
+    def __init__(self, in_features: int, latent_dim: int, seed: int) -> None:
+        super().__init__()
+        with seeded(seed):
+            self.mu = nn.Linear(in_features, latent_dim)
+            self.logvar = nn.Linear(in_features, latent_dim)
+
+    def forward(self, h: Tensor) -> tuple[Tensor, Tensor]:
+        return self.mu(h), self.logvar(h).clamp(-12.0, 12.0)
+
+
+def _kl(mu: Tensor, logvar: Tensor) -> Tensor:
+    return -0.5 * torch.sum(1.0 + logvar - mu * mu - logvar.exp(), dim=1).mean()
+
+
+def _sample(mu: Tensor, logvar: Tensor, generator: torch.Generator | None) -> Tensor:
+    noise = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
+    return mu + noise * torch.exp(0.5 * logvar)
+
+
+class _VAEMixin(_Model):
+    gaussian: _Gaussian
+    beta: float
+    vae_dim: int
+
+    @property
+    def latent_dim(self) -> int:
+        return self.vae_dim
+
+    def embed(self, x: Tensor) -> Tensor:
+        """Posterior means (deterministic latents), (n_samples, latent_dim)."""
+        return self.gaussian(self.encoder(x))[0]
+
+    def _decode_sample(self, z: Tensor, z_anchor_mean: Tensor | None) -> Tensor:
+        raise NotImplementedError
+
+    def training_loss(
+        self, x: Tensor, y: Tensor | None = None, *, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """Summed-pixel MSE + beta * KL, averaged over the batch; z is drawn with ``generator``."""
+        if self.kind == "relative":
+            h, h_anchors = self._with_anchors(x, self.encoder)  # encoder features, one pass
+            mu, logvar = self.gaussian(h)
+            anchor_mu = self.gaussian(h_anchors)[0]
+        else:
+            mu, logvar = self.gaussian(self.encoder(x))
+            anchor_mu = None
+        recon = self._decode_sample(_sample(mu, logvar, generator), anchor_mu)
+        mse = F.mse_loss(recon, x, reduction="sum") / x.shape[0]
+        return mse + self.beta * _kl(mu, logvar)
+
+
+class AbsoluteVAE(_VAEMixin, _Absolute):
+    """Image VAE: encoder features -> (mu, logvar) -> z -> norm -> MLP decoder. Inference uses mu.
+
+    Example:
+        >>> vae = AbsoluteVAE(MLPEncoder((1, 8, 8), 16), latent_dim=4)
+        >>> vae.encode(torch.rand(2, 1, 8, 8)).shape
+        torch.Size([2, 4])
+    """
+
+    task = "reconstruction"
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        *,
+        latent_dim: int,
+        hidden: Sequence[int] = (256,),
+        latent_norm: str = "layernorm",
+        beta: float = 1.0,
+        anchor_inputs: Tensor | None = None,
+        anchor_ids: Any = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(encoder, anchor_inputs, anchor_ids, required=False)
+        self.out_shape = _encoder_shape(encoder)
+        self.seed = check_int(seed, "seed", low=0)
+        self.vae_dim = check_int(latent_dim, "latent_dim", low=1)
+        self.beta = check_float(beta, "beta", low=0.0)
+        self.gaussian = _Gaussian(self.encoder_dim, self.vae_dim, seed)
+        self.norm = OutputNorm(latent_norm, self.vae_dim)
+        self.decoder = ImageDecoder(self.vae_dim, self.out_shape, hidden=hidden, seed=seed)
+
+    def decode(self, rep: Tensor) -> Tensor:
+        return self.decoder(self.norm(rep))
+
+    def _decode_sample(self, z: Tensor, z_anchor_mean: Tensor | None) -> Tensor:
+        return self.decode(z)
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "latent_dim": self.vae_dim,
+            "hidden": list(self.decoder.mlp.hidden),
+            "latent_norm": self.norm.kind,
+            "beta": self.beta,
+            "seed": self.seed,
+        }
+
+
+class RelativeVAE(_VAEMixin, _Relative):
+    """Relative image VAE: a sampled z is compared with the anchors' posterior means.
+
+    Inference (``encode``) uses posterior means for the input and the anchors alike.
+
+    Example:
+        >>> anchors = torch.rand(10, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+        >>> vae = RelativeVAE(MLPEncoder((1, 8, 8), 16), anchors, latent_dim=4)
+        >>> vae(torch.rand(2, 1, 8, 8)).shape
+        torch.Size([2, 1, 8, 8])
+    """
+
+    task = "reconstruction"
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        anchor_inputs: Tensor,
+        *,
+        latent_dim: int,
+        anchor_ids: Any = None,
+        hidden: Sequence[int] = (256,),
+        beta: float = 1.0,
+        similarity: Any = "cosine",
+        center: str | None = None,
+        aggregate: str = "concat",
+        topk: int | None = None,
+        power: float | None = None,
+        output_norm: str = "layernorm",
+        quantize: float | None = None,
+        anchor_grad: bool = False,
+        eps: float = 1e-5,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(encoder, anchor_inputs, anchor_ids, required=True)
+        self.out_shape = _encoder_shape(encoder)
+        self.seed = check_int(seed, "seed", low=0)
+        self.vae_dim = check_int(latent_dim, "latent_dim", low=1)
+        self.beta = check_float(beta, "beta", low=0.0)
+        self.gaussian = _Gaussian(self.encoder_dim, self.vae_dim, seed)
+        self._build_projection(
+            _projection_options(
+                similarity, center, aggregate, topk, power, output_norm, quantize, anchor_grad, eps
+            )
+        )
+        self.decoder = ImageDecoder(self.rep_dim, self.out_shape, hidden=hidden, seed=seed)
+
+    def decode(self, rep: Tensor) -> Tensor:
+        return self.decoder(self.projection.normalize(rep))
+
+    def _decode_sample(self, z: Tensor, z_anchor_mean: Tensor | None) -> Tensor:
+        assert z_anchor_mean is not None
+        return self.decode(self.projection.relative(z, z_anchor_mean))
+
+    def config(self) -> dict[str, Any]:
+        return {
+            "latent_dim": self.vae_dim,
+            "hidden": list(self.decoder.mlp.hidden),
+            "beta": self.beta,
+            "seed": self.seed,
+            **self._projection_config(),
+        }
+
+
+MODELS: dict[str, type[_Model]] = {
+    cls.__name__: cls
+    for cls in (
+        AbsoluteClassifier,
+        RelativeClassifier,
+        AbsoluteAE,
+        RelativeAE,
+        AbsoluteVAE,
+        RelativeVAE,
+    )
+}
