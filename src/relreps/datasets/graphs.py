@@ -1,0 +1,266 @@
+"""Node classification graphs: the WordNet noun taxonomy (offline) and PyG Planetoid (online).
+
+The WordNet graph has one node per synset, an edge from each hyponym to its hypernym and the
+synset's supersense as node label; node features come from encoding the node ``texts`` (glosses)
+with any encoder. Planetoid (Cora, CiteSeer, PubMed) is read through PyTorch Geometric, which
+downloads the raw files on first use.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from relreps._validation import check_choice, check_float, check_int, check_matrix, fail
+from relreps.datasets.base import DataNotFoundError, data_dir
+from relreps.datasets.wordnet import (
+    _FIRST_LEXFILE,
+    _N_CLASSES,
+    LEXNAMES,
+    _definition,
+    read_wordnet,
+)
+
+__all__ = ["GraphDataset", "load_planetoid", "random_split_masks", "wordnet_graph"]
+
+PathLike = str | os.PathLike[str]
+PLANETOID_NAMES = ("Cora", "CiteSeer", "PubMed")
+
+
+@dataclass(frozen=True, eq=False)
+class GraphDataset:
+    """A graph with labelled nodes, optional node features/texts and split masks.
+
+    Attributes:
+        name: dataset name.
+        node_ids: ``n_nodes`` stable string ids.
+        edges: ``(n_edges, 2)`` int64 directed edges ``(source, target)`` between node indices.
+        labels: ``(n_nodes,)`` int64 class indices into ``class_names``.
+        class_names: the name of each class.
+        features: ``(n_nodes, n_features)`` float array, or ``None`` (encode ``texts`` to get one).
+        texts: ``n_nodes`` node descriptions, or ``None``.
+        masks: split name -> ``(n_nodes,)`` bool mask (``"train"``, ``"val"``, ``"test"``).
+        source: where the graph was read from.
+
+    Example:
+        >>> g = GraphDataset("toy", ("a", "b"), np.array([[0, 1]]), np.array([0, 1]), ("x", "y"))
+        >>> g.n_nodes, g.edge_index().tolist(), g.undirected_edges().shape
+        (2, [[0], [1]], (2, 2))
+    """
+
+    name: str
+    node_ids: tuple[str, ...]
+    edges: np.ndarray
+    labels: np.ndarray
+    class_names: tuple[str, ...]
+    features: np.ndarray | None = None
+    texts: tuple[str, ...] | None = None
+    masks: dict[str, np.ndarray] = field(default_factory=dict)
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        n = len(self.node_ids)
+        labels = np.asarray(self.labels)
+        if labels.shape != (n,) or labels.dtype.kind not in "iu":
+            raise fail("labels", f"a ({n},) integer array", f"{labels.dtype} shape {labels.shape}")
+        edges = np.asarray(self.edges)
+        if edges.ndim != 2 or edges.shape[1] != 2 or edges.dtype.kind not in "iu":
+            raise fail("edges", "an (n_edges, 2) integer array", f"shape {edges.shape}")
+        if edges.size and (edges.min() < 0 or edges.max() >= n):
+            raise fail("edges", f"node indices in [0, {n - 1}]", f"[{edges.min()}, {edges.max()}]")
+        if self.features is not None:
+            feats = check_matrix(self.features, "features")
+            if feats.shape[0] != n:
+                raise fail("features", f"{n} rows (one per node)", f"shape {feats.shape}")
+        if self.texts is not None and len(self.texts) != n:
+            raise fail("texts", f"{n} strings (one per node)", f"{len(self.texts)}")
+        for split, mask in self.masks.items():
+            if np.asarray(mask).shape != (n,) or np.asarray(mask).dtype != bool:
+                raise fail(f"masks[{split!r}]", f"a ({n},) bool array", f"{np.asarray(mask).shape}")
+        object.__setattr__(self, "labels", labels.astype(np.int64, copy=False))
+        object.__setattr__(self, "edges", edges.astype(np.int64, copy=False))
+
+    def __repr__(self) -> str:
+        return (
+            f"GraphDataset(name={self.name!r}, n_nodes={self.n_nodes}, "
+            f"n_edges={self.edges.shape[0]}, n_classes={len(self.class_names)}, "
+            f"splits={sorted(self.masks)})"
+        )
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.node_ids)
+
+    def edge_index(self) -> np.ndarray:
+        """Edges as a ``(2, n_edges)`` array, the PyTorch Geometric layout."""
+        return np.ascontiguousarray(self.edges.T)
+
+    def undirected_edges(self) -> np.ndarray:
+        """``(n_undirected * 2, 2)`` edges with both directions, each once, sorted."""
+        both = np.concatenate([self.edges, self.edges[:, ::-1]])
+        return np.unique(both, axis=0)
+
+    def with_features(self, features: Any) -> GraphDataset:
+        """A copy with ``features`` ``(n_nodes, n_features)`` (e.g. encoded node texts)."""
+        return replace(self, features=np.asarray(check_matrix(features, "features")))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Metadata as plain JSON types."""
+        return {
+            "name": self.name,
+            "n_nodes": self.n_nodes,
+            "n_edges": int(self.edges.shape[0]),
+            "class_names": list(self.class_names),
+            "n_features": None if self.features is None else int(self.features.shape[1]),
+            "splits": {k: int(v.sum()) for k, v in self.masks.items()},
+            "source": self.source,
+        }
+
+
+def random_split_masks(
+    n_nodes: int, *, train_fraction: float = 0.6, val_fraction: float = 0.2, seed: int = 0
+) -> dict[str, np.ndarray]:
+    """Disjoint random train/val/test node masks covering every node.
+
+    Example:
+        >>> m = random_split_masks(10, train_fraction=0.5, val_fraction=0.2, seed=0)
+        >>> [int(m[k].sum()) for k in ("train", "val", "test")]
+        [5, 2, 3]
+    """
+    n_nodes = check_int(n_nodes, "n_nodes", low=1)
+    train_fraction = check_float(train_fraction, "train_fraction", low=0.0, high=1.0)
+    val_fraction = check_float(val_fraction, "val_fraction", low=0.0, high=1.0 - train_fraction)
+    seed = check_int(seed, "seed", low=0)
+    order = np.random.default_rng(seed).permutation(n_nodes)
+    n_train = round(train_fraction * n_nodes)
+    n_val = round(val_fraction * n_nodes)
+    masks = {}
+    for name, chosen in (
+        ("train", order[:n_train]),
+        ("val", order[n_train : n_train + n_val]),
+        ("test", order[n_train + n_val :]),
+    ):
+        mask = np.zeros(n_nodes, dtype=bool)
+        mask[chosen] = True
+        masks[name] = mask
+    return masks
+
+
+def wordnet_graph(
+    pos: str = "noun",
+    *,
+    path: PathLike | None = None,
+    seed: int = 0,
+    train_fraction: float = 0.6,
+    val_fraction: float = 0.2,
+) -> GraphDataset:
+    """The WordNet taxonomy: synsets as nodes, hyponym -> hypernym edges, supersense labels.
+
+    Args:
+        pos: ``"noun"`` (82,115 nodes, 84,427 edges, 26 classes) or ``"verb"``.
+        path: ``data.noun`` / ``data.verb`` or its folder (default: cache dir, then
+            ``/usr/share/wordnet`` from the Debian package ``wordnet-base``).
+        seed: seed of the random train/val/test node split.
+        train_fraction: fraction of nodes in the train mask.
+        val_fraction: fraction in the validation mask (the rest is test).
+
+    Returns:
+        A :class:`GraphDataset` whose ``texts`` are the glosses (definitions) and ``features`` is
+        ``None``.
+
+    Example:
+        >>> g = wordnet_graph()  # doctest: +SKIP
+        >>> g.n_nodes, g.edges.shape  # doctest: +SKIP
+        (82115, (84427, 2))
+    """
+    check_choice(pos, "pos", list(_FIRST_LEXFILE))
+    synsets = read_wordnet(pos, path=path)
+    first = _FIRST_LEXFILE[pos]
+    return GraphDataset(
+        name=f"wordnet-{pos}-graph",
+        node_ids=synsets.ids(),
+        edges=synsets.hypernym_edges,
+        labels=synsets.lexfiles - first,
+        class_names=LEXNAMES[first : first + _N_CLASSES[pos]],
+        texts=tuple(_definition(g) for g in synsets.glosses),
+        masks=random_split_masks(
+            len(synsets), train_fraction=train_fraction, val_fraction=val_fraction, seed=seed
+        ),
+        source=synsets.source,
+    )
+
+
+def _numpy(value: Any) -> np.ndarray:
+    """A torch tensor (or array-like) as a numpy array."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def _pyg_planetoid(root: str, name: str) -> Any:
+    try:
+        from torch_geometric.datasets import Planetoid
+    except ImportError as err:
+        raise ImportError(
+            "load_planetoid needs PyTorch Geometric: pip install torch_geometric "
+            "(see https://pytorch-geometric.readthedocs.io/en/latest/install/installation.html)"
+        ) from err
+    return Planetoid(root=root, name=name)[0]
+
+
+def load_planetoid(
+    name: str,
+    *,
+    root: PathLike | None = None,
+    loader: Callable[[str, str], Any] | None = None,
+) -> GraphDataset:
+    """Cora, CiteSeer or PubMed with the public Planetoid split, via PyTorch Geometric.
+
+    Args:
+        name: ``"Cora"``, ``"CiteSeer"`` or ``"PubMed"``.
+        root: folder PyG downloads into (default ``$RELREPS_DATA_DIR/planetoid``).
+        loader: ``loader(root, name)`` returning an object with ``x``, ``edge_index``, ``y``,
+            ``train_mask``, ``val_mask`` and ``test_mask`` (default: PyG's ``Planetoid``).
+
+    Returns:
+        A :class:`GraphDataset` with bag-of-words ``features`` and the three split masks.
+
+    Raises:
+        ImportError: torch_geometric is not installed (and no ``loader`` was given).
+        DataNotFoundError: the raw files could not be downloaded.
+
+    Example:
+        >>> load_planetoid("Cora").features.shape  # doctest: +SKIP
+        (2708, 1433)
+    """
+    check_choice(name, "name", list(PLANETOID_NAMES))
+    folder = str(root) if root is not None else str(data_dir() / "planetoid")
+    load = loader if loader is not None else _pyg_planetoid
+    try:
+        data = load(folder, name)
+    except OSError as err:  # offline: PyG's download raises URLError (an OSError)
+        raise DataNotFoundError(
+            f"Could not load Planetoid {name} into {folder}: PyTorch Geometric downloads it from "
+            f"https://github.com/kimiyoung/planetoid on first use and that failed ({err}). Run "
+            "once online, or copy a PyG Planetoid folder there."
+        ) from err
+    labels = _numpy(data.y).astype(np.int64)
+    n_classes = int(labels.max()) + 1 if labels.size else 0
+    return GraphDataset(
+        name=name.lower(),
+        node_ids=tuple(f"{name.lower()}:{i}" for i in range(labels.shape[0])),
+        edges=_numpy(data.edge_index).T.astype(np.int64),
+        labels=labels,
+        class_names=tuple(str(c) for c in range(n_classes)),
+        features=_numpy(data.x).astype(np.float32),
+        masks={
+            split: _numpy(getattr(data, f"{split}_mask")).astype(bool)
+            for split in ("train", "val", "test")
+        },
+        source=folder,
+    )

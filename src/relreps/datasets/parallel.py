@@ -1,0 +1,243 @@
+"""Parallel data: the same items named in several languages (anchors across language spaces).
+
+- FreeDict English-French (Debian ``dict-freedict-eng-fra``): 8,805 entries; each entry's first line
+  is the headword and its pronunciation, the following lines its translations (numbered senses,
+  alternatives separated by commas). Other ``dict-freedict-<src>-<tgt>`` packages read the same way.
+- ``emoji``: the CLDR short name of each emoji in 14 languages.
+- ``babel``: country (territory) and language names in any CLDR locale.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from relreps._validation import fail
+from relreps.datasets.base import how_to_get, locate
+from relreps.datasets.corpus import read_dictd
+
+__all__ = [
+    "PhraseSet",
+    "babel_names",
+    "emoji_names",
+    "freedict_entries",
+    "freedict_pairs",
+]
+
+PathLike = str | os.PathLike[str]
+_SENSE_NUMBER = re.compile(r"^\d+\.\s*")
+_PRONUNCIATION = re.compile(r"\s*/[^/]*/\s*$")
+
+
+def freedict_entries(
+    pair: str = "eng-fra", *, path: PathLike | None = None
+) -> list[tuple[str, tuple[str, ...]]]:
+    """``(headword, translations)`` for every entry of a FreeDict dictd dictionary.
+
+    Args:
+        pair: the language pair in FreeDict's naming, e.g. ``"eng-fra"``, ``"deu-eng"``.
+        path: a folder holding ``freedict-<pair>.index`` and ``freedict-<pair>.dict.dz``
+            (default: cache dir, then ``/usr/share/dictd`` from ``dict-freedict-<pair>``).
+
+    Returns:
+        One tuple per entry: the headword as printed (case kept) and its translations in order.
+
+    Example:
+        >>> entries = freedict_entries()  # doctest: +SKIP
+        >>> dict(entries)["abacus"]  # doctest: +SKIP
+        ('abaque', 'boulier')
+    """
+    if not isinstance(pair, str) or not re.fullmatch(r"[a-z]{3}-[a-z]{3}", pair):
+        raise fail("pair", "a FreeDict language pair such as 'eng-fra'", repr(pair))
+    hint = how_to_get(apt=f"dict-freedict-{pair}") + (
+        f" Or download freedict-{pair} (dictd format) from https://freedict.org/downloads/ and "
+        "pass path= to its folder."
+    )
+    found = [
+        locate(
+            f"freedict-{pair}.{ext}",
+            subdir="dictd",
+            path=path,
+            system_dirs=("/usr/share/dictd",),
+            hint=hint,
+        )
+        for ext in ("index", "dict.dz")
+    ]
+    out = []
+    for _, text in read_dictd(found[0], found[1]):
+        lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+        if not lines:
+            continue
+        headword = _PRONUNCIATION.sub("", lines[0])
+        translations: list[str] = []
+        for line in lines[1:]:
+            for alternative in _SENSE_NUMBER.sub("", line).split(","):
+                alternative = alternative.strip()
+                if alternative and alternative not in translations:
+                    translations.append(alternative)
+        out.append((headword, tuple(translations)))
+    return out
+
+
+def freedict_pairs(
+    pair: str = "eng-fra",
+    *,
+    path: PathLike | None = None,
+    single_words: bool = True,
+    lowercase: bool = True,
+    first_translation_only: bool = False,
+) -> list[tuple[str, str]]:
+    """Distinct ``(source word, target word)`` pairs from a FreeDict dictionary.
+
+    Args:
+        pair: the language pair, e.g. ``"eng-fra"``.
+        path: folder holding the dictd files (see :func:`freedict_entries`).
+        single_words: keep only pairs where both sides are one alphabetic word (``isalpha``;
+            accents are letters) - about 4,300 pairs for eng-fra with ``first_translation_only``.
+        lowercase: lower-case both sides (GloVe is lower-case).
+        first_translation_only: keep only each headword's first listed translation.
+
+    Returns:
+        Pairs in dictionary order, each once.
+
+    Example:
+        >>> pairs = freedict_pairs()  # doctest: +SKIP
+        >>> ("abacus", "abaque") in pairs  # doctest: +SKIP
+        True
+    """
+    out: dict[tuple[str, str], None] = {}
+    for headword, translations in freedict_entries(pair, path=path):
+        chosen = translations[:1] if first_translation_only else translations
+        for translation in chosen:
+            src, tgt = (
+                (headword.lower(), translation.lower()) if lowercase else (headword, translation)
+            )
+            if single_words and not (src.isalpha() and tgt.isalpha()):
+                continue
+            out[(src, tgt)] = None
+    return list(out)
+
+
+@dataclass(frozen=True, eq=False)
+class PhraseSet:
+    """The same ``keys`` named in several languages: ``phrases[lang][i]`` names ``keys[i]``.
+
+    Example:
+        >>> ps = PhraseSet("toy", ("FR",), {"en": ("France",), "de": ("Frankreich",)}, "memory")
+        >>> ps.pairs("en", "de")
+        [('France', 'Frankreich')]
+    """
+
+    name: str
+    keys: tuple[str, ...]
+    phrases: dict[str, tuple[str, ...]]
+    source: str
+
+    def __post_init__(self) -> None:
+        for lang, names in self.phrases.items():
+            if len(names) != len(self.keys):
+                raise fail(
+                    f"phrases[{lang!r}]", f"{len(self.keys)} phrases (one per key)", f"{len(names)}"
+                )
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages present."""
+        return tuple(self.phrases)
+
+    def pairs(self, source: str, target: str) -> list[tuple[str, str]]:
+        """``(source phrase, target phrase)`` for every key."""
+        for name, lang in (("source", source), ("target", target)):
+            if lang not in self.phrases:
+                raise fail(name, f"one of {list(self.phrases)}", repr(lang))
+        return list(zip(self.phrases[source], self.phrases[target], strict=True))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Metadata as plain JSON types."""
+        return {
+            "name": self.name,
+            "n_keys": len(self),
+            "languages": list(self.languages),
+            "source": self.source,
+        }
+
+
+def emoji_names(languages: tuple[str, ...] = ("en", "fr", "es", "de")) -> PhraseSet:
+    """CLDR short names of every fully-qualified emoji in each of ``languages``.
+
+    Args:
+        languages: codes among the ``emoji`` package's languages (``emoji.LANGUAGES``).
+
+    Returns:
+        A :class:`PhraseSet` keyed by the emoji characters; names have ``_`` turned to spaces
+        and the surrounding colons removed, e.g. ``"grinning face"`` / ``"visage rieur"``.
+
+    Example:
+        >>> ps = emoji_names(("en", "fr"))
+        >>> len(ps) > 3000, ps.languages
+        (True, ('en', 'fr'))
+    """
+    try:
+        import emoji
+    except ImportError as err:
+        raise ImportError("emoji_names needs the emoji package: pip install emoji") from err
+    known = list(emoji.LANGUAGES)
+    if not languages or any(lang not in known for lang in languages):
+        raise fail("languages", f"a non-empty tuple of codes among {known}", repr(languages))
+    for lang in languages:
+        emoji.config.load_language(lang)  # the package loads non-English names on demand
+    fully_qualified = emoji.STATUS["fully_qualified"]
+    keys = tuple(
+        e
+        for e, data in emoji.EMOJI_DATA.items()
+        if data.get("status") == fully_qualified and all(lang in data for lang in languages)
+    )
+    phrases = {
+        lang: tuple(emoji.EMOJI_DATA[e][lang].strip(":").replace("_", " ") for e in keys)
+        for lang in languages
+    }
+    return PhraseSet("emoji-cldr", keys, phrases, f"emoji {emoji.__version__}")
+
+
+def babel_names(
+    kind: str = "territories", languages: tuple[str, ...] = ("en", "fr", "es", "de")
+) -> PhraseSet:
+    """Country or language names from CLDR (via ``babel``) in each of ``languages``.
+
+    Args:
+        kind: ``"territories"`` (countries; numeric region codes are left out) or ``"languages"``.
+        languages: CLDR locale codes, e.g. ``("en", "fr", "ja")``.
+
+    Returns:
+        A :class:`PhraseSet` keyed by the CLDR codes every locale names (``"FR"``, ``"de"``...).
+
+    Example:
+        >>> ps = babel_names("territories", ("en", "fr"))
+        >>> ps.phrases["fr"][ps.keys.index("DE")]
+        'Allemagne'
+    """
+    if kind not in ("territories", "languages"):
+        raise fail("kind", "one of ['territories', 'languages']", repr(kind))
+    try:
+        from babel import Locale, UnknownLocaleError
+    except ImportError as err:
+        raise ImportError("babel_names needs babel: pip install babel") from err
+    if not languages:
+        raise fail("languages", "a non-empty tuple of locale codes", repr(languages))
+    tables = {}
+    for lang in languages:
+        try:
+            tables[lang] = dict(getattr(Locale.parse(lang), kind))
+        except (UnknownLocaleError, ValueError, TypeError) as err:
+            raise fail("languages", "CLDR locale codes", f"{lang!r} ({err})") from err
+    shared = set.intersection(*(set(t) for t in tables.values()))
+    keys = tuple(sorted(k for k in shared if kind == "languages" or k.isalpha()))
+    phrases = {lang: tuple(tables[lang][k] for k in keys) for lang in languages}
+    import babel
+
+    return PhraseSet(f"cldr-{kind}", keys, phrases, f"babel {babel.__version__}")
