@@ -80,7 +80,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_demo, _add_similarities]
+def _add_project(sub: argparse._SubParsersAction) -> None:
+    from relreps.cli import project
+
+    project.add_parser(sub)
+
+
+def _add_experiments(sub: argparse._SubParsersAction) -> None:
+    from relreps.cli import experiments
+
+    experiments.add_parsers(sub)
+
+
+_SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_demo,
+    _add_experiments,
+    _add_project,
+    _add_similarities,
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

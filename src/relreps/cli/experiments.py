@@ -1,0 +1,119 @@
+"""``relreps reproduce``, ``relreps list`` and ``relreps report``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from relreps.cli.main import CommandError
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "reproduce",
+        help="run paper experiments and write tables, figures and a report",
+        description="Run one experiment (see `relreps list`) or all of them into an output folder "
+        "with results/NAME.json, figures/, report.md, report.html and manifest.json.",
+    )
+    p.add_argument("name", help="experiment name, or 'all'")
+    p.add_argument("--quick", action="store_true", help="the reduced variant that CI runs")
+    p.add_argument(
+        "--seeds", type=int, default=None, help="number of seeds (default: per experiment)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="base random seed (default 0)")
+    p.add_argument("--output", "-o", type=Path, default=None, help="output folder")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --output")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    p.set_defaults(handler=reproduce)
+
+    p = sub.add_parser("list", help="list the experiments and whether their data is available")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=list_experiments)
+
+    p = sub.add_parser("report", help="rebuild the report of a finished run folder")
+    p.add_argument("folder", type=Path, help="a run folder written by `relreps reproduce`")
+    p.set_defaults(handler=report)
+
+
+def reproduce(args: argparse.Namespace) -> int:
+    from relreps import experiments
+    from relreps.experiments.runner import RunFolderError
+    from relreps.experiments.runner import reproduce as run
+
+    if args.name != "all" and args.name not in experiments.names():
+        print(
+            f"relreps reproduce: error: unknown experiment {args.name!r}; choose one of "
+            f"{experiments.names()} or 'all'",
+            file=sys.stderr,
+        )
+        return 2
+    if args.seeds is not None and args.seeds < 1:
+        print("relreps reproduce: error: --seeds must be >= 1", file=sys.stderr)
+        return 2
+    output = args.output or Path("relreps-output") / (args.name + ("-quick" if args.quick else ""))
+    try:
+        results = run(
+            [args.name],
+            output,
+            quick=args.quick,
+            seeds=args.seeds,
+            seed=args.seed,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            progress=sys.stderr.isatty(),
+            log=lambda line: print(line, file=sys.stderr),
+        )
+    except RunFolderError as err:
+        raise CommandError(str(err)) from err
+    for result in results:
+        status = "skipped: " + result.skipped_reason if result.skipped_reason else "done"
+        print(f"{result.name}: {status}")
+        for verdict in result.verdicts:
+            print(f"  [{verdict.status}] {verdict.claim}: {verdict.detail}")
+    print(f"results in {output}", file=sys.stderr)
+    return 0
+
+
+def list_experiments(args: argparse.Namespace) -> int:
+    import json
+
+    from relreps import experiments
+    from relreps.experiments.base import format_missing
+
+    rows: list[dict[str, Any]] = []
+    for name in experiments.names():
+        spec = experiments.get(name)
+        missing = spec.missing()
+        rows.append(
+            {
+                "name": name,
+                "title": spec.title,
+                "paper": spec.paper_ref,
+                "needs": [r.name for r in spec.requirements],
+                "available": not missing,
+                "missing": format_missing(missing),
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        state = "available" if row["available"] else "MISSING: " + row["missing"]
+        print(f"{row['name']:<28} {row['paper']:<22} {row['title']}")
+        print(f"{'':<28} needs: {', '.join(row['needs']) or '-'} [{state}]")
+    return 0
+
+
+def report(args: argparse.Namespace) -> int:
+    folder: Path = args.folder
+    if not (folder / "manifest.json").exists():
+        raise CommandError(f"{str(folder)!r} is not a relreps run folder (no manifest.json)")
+    try:
+        from relreps.report import rebuild_report
+    except ImportError as err:
+        raise CommandError(f"the report module is unavailable: {err}") from err
+    for path in rebuild_report(folder):
+        print(path)
+    return 0
