@@ -74,15 +74,16 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"output {str(output)!r} exists; pass --overwrite to replace it")
     try:
         embeddings = load_array(args.embeddings, key=args.key)
+        if embeddings.ndim != 2:
+            raise CommandError(
+                f"Expected EMBEDDINGS to be a 2-D array of shape (n_samples, n_features), but "
+                f"{str(args.embeddings)!r} has shape {embeddings.shape}."
+            )
         anchors = _anchors(args.anchors, embeddings, args.key)
     except ArrayFileError as err:
         raise CommandError(str(err)) from err
     similarity = args.similarity[0] if len(args.similarity) == 1 else args.similarity
     try:
-        if embeddings.ndim != 2:
-            raise ValueError(
-                f"Expected EMBEDDINGS to be a 2-D array, but got shape {embeddings.shape}."
-            )
         n = embeddings.shape[0]
         projector = relreps.RelativeProjector(
             similarity, center=args.center, aggregate=args.aggregate, topk=args.topk
