@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import http.client
 import os
 import tempfile
-import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -297,7 +297,7 @@ def download(remote: Remote, dest: str | os.PathLike[str], *, timeout: float = 6
 
     Raises:
         ChecksumError: the digest differs; the bad file is kept at ``<dest>.sha256-mismatch``.
-        urllib.error.URLError: the server could not be reached.
+        OSError: the server could not be reached or the transfer was cut (``URLError`` is one).
     """
     timeout = check_float(timeout, "timeout", low=0.0, low_inclusive=False)
     dest = Path(dest)
@@ -307,9 +307,18 @@ def download(remote: Remote, dest: str | os.PathLike[str], *, timeout: float = 6
     try:
         digest = hashlib.sha256()
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(remote.url, timeout=timeout) as rsp:
-            while chunk := rsp.read(_CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
+            announced = rsp.headers.get("Content-Length")
+            received = 0
+            try:
+                while chunk := rsp.read(_CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    received += len(chunk)
+            except http.client.HTTPException as err:  # e.g. IncompleteRead: connection cut
+                raise OSError(f"the transfer was cut ({err!r})") from err
+            # http.client returns a short body without error when the connection drops.
+            if announced is not None and announced.isdigit() and received != int(announced):
+                raise OSError(f"the transfer was cut: got {received} of {announced} bytes")
         got = digest.hexdigest()
         if got != remote.sha256.lower():
             aside = dest.with_name(dest.name + ".sha256-mismatch")

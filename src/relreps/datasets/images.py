@@ -63,6 +63,7 @@ _FASHION_SHA256 = {
         "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5"
     ),
 }
+_FASHION_SYSTEM_DIRS = ("/usr/share/datasets/fashion-mnist",)  # Debian dataset-fashion-mnist
 _MNIST_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
 _MNIST_SHA256 = {
     "train-images-idx3-ubyte.gz": (
@@ -227,7 +228,7 @@ def load_fashion_mnist(
         download=download,
         base_url=_FASHION_URL,
         sha256=_FASHION_SHA256,
-        system_dirs=("/usr/share/datasets/fashion-mnist",),
+        system_dirs=_FASHION_SYSTEM_DIRS,
         class_names=FASHION_MNIST_CLASSES,
         hint=hint,
     )
