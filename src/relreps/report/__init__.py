@@ -1,0 +1,45 @@
+"""Run reports: markdown + one self-contained HTML page per run folder, and the figures in them.
+
+``build_report`` renders a run's results (``ExperimentResult``) and manifest; ``rebuild_report``
+does the same from a finished run folder on disk (``relreps report DIR``). The figure helpers
+write PNGs into the run folder and return ``Figure`` records for results. Matplotlib is imported
+only when a figure is drawn.
+"""
+
+from __future__ import annotations
+
+from relreps.report.figures import (
+    image_grid,
+    line_plot,
+    scatter_plot,
+    shared_pca_2d,
+    space_views,
+    stitching_heatmaps,
+)
+from relreps.report.render import (
+    ReportError,
+    build_report,
+    format_cell,
+    load_run,
+    overall_status,
+    rebuild_report,
+    render_html,
+    render_markdown,
+)
+
+__all__ = [
+    "ReportError",
+    "build_report",
+    "format_cell",
+    "image_grid",
+    "line_plot",
+    "load_run",
+    "overall_status",
+    "rebuild_report",
+    "render_html",
+    "render_markdown",
+    "scatter_plot",
+    "shared_pca_2d",
+    "space_views",
+    "stitching_heatmaps",
+]

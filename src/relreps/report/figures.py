@@ -1,0 +1,692 @@
+"""Report figures: small matplotlib functions that write one PNG each and return a ``Figure``.
+
+Matplotlib is imported inside each function and drawn with the Agg canvas directly (no pyplot, no
+global backend switch), so importing this module stays light and figures can be drawn from any
+thread. Every PNG is written atomically; the returned :class:`~relreps.experiments.base.Figure`
+holds the path relative to the run folder when ``root`` is given, ready for an
+:class:`~relreps.experiments.base.ExperimentResult`.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from relreps._array import to_numpy
+from relreps._validation import check_int, check_matrix, fail
+from relreps.experiments.base import Figure, atomic_write_bytes
+
+__all__ = [
+    "image_grid",
+    "line_plot",
+    "scatter_plot",
+    "shared_pca_2d",
+    "space_views",
+    "stitching_heatmaps",
+]
+
+_DPI = 110
+_MAX_ANNOTATED_CELLS = 400  # above this a heatmap's numbers would be unreadable
+
+
+# ---------------------------------------------------------------------------------------------
+# shared helpers
+
+
+def _matplotlib() -> tuple[Any, Any]:
+    """The matplotlib ``Figure`` class and the Agg canvas, or an ImportError naming the extra."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure as MplFigure
+    except ImportError as err:  # pragma: no cover - matplotlib is installed in development
+        raise ImportError(
+            "relreps report figures need matplotlib: pip install 'relreps[plot]'"
+        ) from err
+    return MplFigure, FigureCanvasAgg
+
+
+def _new_figure(width: float, height: float) -> Any:
+    mpl_figure, canvas = _matplotlib()
+    figure = mpl_figure(figsize=(width, height), dpi=_DPI, layout="constrained")
+    canvas(figure)
+    return figure
+
+
+def _resolve(path: Path | str, root: Path | str | None) -> tuple[Path, str]:
+    """Where to write the PNG and the path to record in the ``Figure``."""
+    if not isinstance(path, str | Path):
+        raise fail("path", "a str or pathlib.Path", type(path).__name__, TypeError)
+    target = Path(path)
+    if target.suffix.lower() != ".png":
+        raise fail("path", "a file name ending in .png", repr(str(path)))
+    if root is None:
+        return target, target.as_posix()
+    base = Path(root)
+    full = target if target.is_absolute() else base / target
+    try:
+        relative = full.resolve().relative_to(base.resolve())
+    except ValueError:
+        raise fail("path", f"inside `root` ({str(base)!r})", repr(str(path))) from None
+    return full, relative.as_posix()
+
+
+def _save(figure: Any, path: Path | str, root: Path | str | None, caption: str) -> Figure:
+    full, recorded = _resolve(path, root)
+    buffer = io.BytesIO()
+    # No "Software" stamp, so the same inputs give the same bytes.
+    figure.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
+    atomic_write_bytes(full, buffer.getvalue())
+    return Figure(path=recorded, caption=caption)
+
+
+def _check_caption(caption: str | None, default: str) -> str:
+    if caption is None:
+        return default
+    if not isinstance(caption, str):
+        raise fail("caption", "a str or None", type(caption).__name__, TypeError)
+    return caption
+
+
+def _check_spaces(spaces: object, name: str) -> dict[str, np.ndarray]:
+    if not isinstance(spaces, Mapping) or len(spaces) == 0:
+        got = f"{len(spaces)} entries" if isinstance(spaces, Mapping) else type(spaces).__name__
+        raise fail(name, "a non-empty dict of model name -> 2-D array", got, TypeError)
+    checked = {}
+    for key, value in spaces.items():
+        label = f"{name}[{key!r}]"
+        checked[str(key)] = np.asarray(to_numpy(check_matrix(value, label)), dtype=np.float64)
+    return checked
+
+
+def _check_vector(values: object, name: str, length: int | None = None) -> np.ndarray:
+    arr = np.asarray(to_numpy(values) if hasattr(values, "__array_namespace__") else values)
+    if arr.ndim != 1:
+        raise fail(name, "a 1-D array", f"shape {arr.shape}")
+    if length is not None and arr.shape[0] != length:
+        raise fail(name, f"a 1-D array of length {length}", f"length {arr.shape[0]}")
+    return arr
+
+
+def _check_numeric_vector(
+    values: object, name: str, length: int | None = None, *, allow_nan: bool = False
+) -> np.ndarray:
+    arr = _check_vector(values, name, length)
+    if arr.dtype.kind not in "biuf":
+        raise fail(name, "a numeric 1-D array", f"dtype {arr.dtype}", TypeError)
+    arr = arr.astype(np.float64)
+    bad = np.isinf(arr) if allow_nan else ~np.isfinite(arr)
+    if bad.any():
+        what = "finite values or NaN" if allow_nan else "finite values"
+        raise fail(name, f"an array of {what}", f"a non-finite value at index {int(bad.argmax())}")
+    return arr
+
+
+def _category_colours(labels: np.ndarray) -> tuple[np.ndarray, list[Any], list[Any]]:
+    """Integer codes, the distinct labels in order, and one RGBA colour per distinct label."""
+    from matplotlib import colormaps
+
+    distinct, codes = np.unique(labels, return_inverse=True)
+    n = len(distinct)
+    if n <= 10:
+        colours = [colormaps["tab10"](i) for i in range(n)]
+    elif n <= 20:
+        colours = [colormaps["tab20"](i) for i in range(n)]
+    else:
+        colours = [colormaps["turbo"](i / max(n - 1, 1)) for i in range(n)]
+    return codes, list(distinct), colours
+
+
+# ---------------------------------------------------------------------------------------------
+# the idea in one picture
+
+
+def shared_pca_2d(spaces: Mapping[str, Any], *, fit_on: str | None = None) -> dict[str, np.ndarray]:
+    """Project every space onto the top-2 principal axes of ONE of them.
+
+    Fitting the projection on one space and applying it to the others puts all of them in the same
+    2-D coordinate system, so aligned spaces land on the same picture and rotated ones do not
+    (a separate PCA per space would hide a rotation).
+
+    Args:
+        spaces: model name -> array of shape (n_samples, n_features); same n_features for all.
+        fit_on: the space whose principal axes are used (default: the first one).
+
+    Returns:
+        model name -> array of shape (n_samples, 2), each centred on its own mean.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).normal(size=(50, 4))
+        >>> views = shared_pca_2d({"a": x, "b": 2 * x})
+        >>> bool(np.allclose(views["b"], 2 * views["a"]))
+        True
+    """
+    checked = _check_spaces(spaces, "spaces")
+    first = next(iter(checked))
+    reference = first if fit_on is None else fit_on
+    if reference not in checked:
+        raise fail("fit_on", f"one of {list(checked)}", repr(fit_on))
+    width = checked[reference].shape[1]
+    for key, x in checked.items():
+        if x.shape[1] != width:
+            raise ValueError(
+                f"Expected every space in `spaces` to have {width} features like {reference!r}, "
+                f"but {key!r} has shape {x.shape}."
+            )
+    base = checked[reference]
+    _, _, vt = np.linalg.svd(base - base.mean(axis=0), full_matrices=False)
+    axes = vt[:2].T
+    if axes.shape[1] < 2:  # a 1-feature space: pad with a zero axis so views stay 2-D
+        axes = np.hstack([axes, np.zeros((width, 2 - axes.shape[1]))])
+    return {key: (x - x.mean(axis=0)) @ axes for key, x in checked.items()}
+
+
+def space_views(
+    abs_spaces: Mapping[str, Any],
+    rel_spaces: Mapping[str, Any],
+    labels: Any,
+    path: Path | str,
+    *,
+    root: Path | str | None = None,
+    caption: str | None = None,
+    max_points: int = 2000,
+    seed: int = 0,
+) -> Figure:
+    """The picture that explains relative representations: absolute views on top, relative below.
+
+    Top row: each model's ABSOLUTE space in 2-D. Spaces as wide as the first model's are projected
+    on the principal axes of the first model, so a rotation between models shows as a scrambled
+    picture (a separate PCA per model would undo it); a space of another width cannot use those
+    axes and gets its own PCA (titled so).
+    Bottom row: the RELATIVE spaces, all projected on the principal axes of the first model's
+    relative space; aligned relative spaces give the same picture. Points are coloured by label.
+
+    Args:
+        abs_spaces: model name -> (n_samples, d_model) absolute embeddings; two or more models.
+        rel_spaces: the same model names -> (n_samples, n_anchors) relative embeddings.
+        labels: (n_samples,) class of each sample (ints or strings), used for colours.
+        path: the PNG to write (relative to ``root`` when ``root`` is given).
+        root: the run folder; the returned ``Figure.path`` is then relative to it.
+        caption: the figure's caption (a sensible default otherwise).
+        max_points: at most this many samples are drawn (the same seeded subset for every model).
+        seed: seed of that subset.
+
+    Returns:
+        The written figure.
+
+    Example:
+        >>> import tempfile
+        >>> import numpy as np
+        >>> from relreps import relative_projection
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(60, 8))
+        >>> q, _ = np.linalg.qr(rng.normal(size=(8, 8)))
+        >>> spaces = {"seed 0": x, "seed 1": x @ q}
+        >>> rel = {k: relative_projection(v, v[:10]) for k, v in spaces.items()}
+        >>> folder = tempfile.mkdtemp()
+        >>> space_views(spaces, rel, rng.integers(0, 3, 60), "figures/views.png", root=folder).path
+        'figures/views.png'
+    """
+    absolute = _check_spaces(abs_spaces, "abs_spaces")
+    relative = _check_spaces(rel_spaces, "rel_spaces")
+    if list(absolute) != list(relative):
+        raise fail(
+            "rel_spaces",
+            f"keyed by the same models as `abs_spaces` {list(absolute)}",
+            str(list(relative)),
+        )
+    if len(absolute) < 2:
+        raise fail("abs_spaces", "a dict of two or more models", f"{len(absolute)} model")
+    n_samples = next(iter(absolute.values())).shape[0]
+    for name, spaces in (("abs_spaces", absolute), ("rel_spaces", relative)):
+        for key, x in spaces.items():
+            if x.shape[0] != n_samples:
+                raise ValueError(
+                    f"Expected every space to hold the same {n_samples} samples, but "
+                    f"`{name}[{key!r}]` has shape {x.shape}."
+                )
+    label_values = _check_vector(labels, "labels", n_samples)
+    max_points = check_int(max_points, "max_points", low=1)
+    seed = check_int(seed, "seed", low=0)
+    caption = _check_caption(
+        caption,
+        "Top: absolute spaces of "
+        + ", ".join(absolute)
+        + " in 2-D (PCA); bottom: their relative spaces, all projected on the principal axes of "
+        f"{next(iter(relative))}'s relative space. Colour = class.",
+    )
+
+    keep = np.arange(n_samples)
+    if n_samples > max_points:
+        keep = np.sort(np.random.default_rng(seed).choice(n_samples, max_points, replace=False))
+    # Models as wide as the first share its principal axes (a rotation then shows); a model of
+    # another width cannot be drawn in those axes and gets its own PCA, titled so.
+    first = next(iter(absolute))
+    same_width = {k: x for k, x in absolute.items() if x.shape[1] == absolute[first].shape[1]}
+    abs_views = shared_pca_2d(same_width)
+    abs_notes = {k: f"PCA axes of {first}" for k in same_width}
+    for key, x in absolute.items():
+        if key not in same_width:
+            abs_views[key] = shared_pca_2d({key: x})[key]
+            abs_notes[key] = "own PCA (other width)"
+    rel_views = shared_pca_2d(relative)
+    codes, distinct, colours = _category_colours(label_values[keep])
+    point_colours = np.array(colours)[codes]
+
+    n_models = len(absolute)
+    figure = _new_figure(2.9 * n_models + 1.4, 6.0)
+    grid = figure.subplots(2, n_models, squeeze=False)
+    for column, key in enumerate(absolute):
+        width = absolute[key].shape[1]
+        for row, (views, title) in enumerate(
+            (
+                (abs_views, f"{key}\nabsolute ({width}-d), {abs_notes[key]}"),
+                (rel_views, f"{key}\nrelative ({relative[key].shape[1]} anchors)"),
+            )
+        ):
+            axis = grid[row][column]
+            points = views[key][keep]
+            axis.scatter(points[:, 0], points[:, 1], c=point_colours, s=5, alpha=0.75, lw=0)
+            axis.set_title(title, fontsize=8)
+            axis.set_xticks([])
+            axis.set_yticks([])
+    if len(distinct) <= 20:
+        handles = [
+            grid[0][0].scatter([], [], color=colour, s=20, label=str(value))
+            for value, colour in zip(distinct, colours, strict=True)
+        ]
+        figure.legend(handles=handles, loc="outside right center", fontsize=7, title="class")
+    return _save(figure, path, root, caption)
+
+
+# ---------------------------------------------------------------------------------------------
+# stitching grids
+
+
+def stitching_heatmaps(
+    matrices: Mapping[str, Any],
+    encoders: Sequence[str],
+    heads: Sequence[str],
+    path: Path | str,
+    value_label: str,
+    *,
+    root: Path | str | None = None,
+    caption: str | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+) -> Figure:
+    """One heatmap per stitching method (absolute, relative, translation...): encoders x heads.
+
+    All heatmaps share one colour scale so methods compare at a glance. NaN cells (a combination
+    that is not defined, e.g. absolute stitching across different widths) are drawn hatched grey
+    and marked "n/a". Cells where the encoder and the head come from the same model (same name)
+    are outlined: those are the not-stitched baselines.
+
+    Args:
+        matrices: method name -> array of shape (len(encoders), len(heads)); NaN = not defined.
+        encoders: row names (the model providing the encoder).
+        heads: column names (the model providing the head/decoder).
+        path: the PNG to write (relative to ``root`` when ``root`` is given).
+        value_label: what the numbers are ("weighted F1 x100").
+        root: the run folder; the returned ``Figure.path`` is then relative to it.
+        caption: the figure's caption (a sensible default otherwise).
+        vmin: bottom of the colour scale (default: the smallest defined value).
+        vmax: top of the colour scale (default: the largest defined value).
+
+    Returns:
+        The written figure.
+
+    Example:
+        >>> import tempfile
+        >>> import numpy as np
+        >>> grid = {"absolute": [[90.0, 11.0], [np.nan, 88.0]],
+        ...         "relative": [[89.0, 85.0], [84.0, 87.0]]}
+        >>> folder = tempfile.mkdtemp()
+        >>> stitching_heatmaps(grid, ["a", "b"], ["a", "b"], "s.png", "F1", root=folder).path
+        's.png'
+    """
+    encoders = _check_names(encoders, "encoders")
+    heads = _check_names(heads, "heads")
+    if not isinstance(matrices, Mapping) or len(matrices) == 0:
+        raise fail(
+            "matrices", "a non-empty dict of method name -> 2-D array", repr(matrices), TypeError
+        )
+    if not isinstance(value_label, str):
+        raise fail("value_label", "a str", type(value_label).__name__, TypeError)
+    shape = (len(encoders), len(heads))
+    grids: dict[str, np.ndarray] = {}
+    for method, values in matrices.items():
+        name = f"matrices[{method!r}]"
+        arr = check_matrix(values, name, shape_doc="(n_encoders, n_heads)", finite=False)
+        arr = np.asarray(to_numpy(arr), dtype=np.float64)
+        if arr.shape != shape:
+            raise fail(name, f"an array of shape {shape} (encoders x heads)", f"shape {arr.shape}")
+        if np.isinf(arr).any():
+            raise fail(name, "finite values or NaN (not defined)", "an infinite value")
+        grids[str(method)] = arr
+    defined = np.concatenate([g[np.isfinite(g)] for g in grids.values()])
+    low = float(defined.min()) if defined.size and vmin is None else vmin
+    high = float(defined.max()) if defined.size and vmax is None else vmax
+    low = 0.0 if low is None else low
+    high = low + 1.0 if high is None or high <= low else high
+    caption = _check_caption(
+        caption,
+        f"Stitching: {value_label} of encoder (rows) + head (columns) for "
+        + ", ".join(grids)
+        + ". Outlined cells are not stitched; hatched cells are not defined.",
+    )
+
+    from matplotlib import colormaps
+    from matplotlib.patches import Rectangle
+
+    cmap = colormaps["viridis"].with_extremes(bad=(0.86, 0.86, 0.86, 1.0))
+    n_methods = len(grids)
+    cell = 0.55 if max(shape) <= 12 else 0.3
+    width = max(3.0, cell * len(heads) + 1.6)
+    height = max(2.6, cell * len(encoders) + 1.8)
+    figure = _new_figure(width * n_methods + 1.0, height)
+    axes = figure.subplots(1, n_methods, squeeze=False)[0]
+    annotate = shape[0] * shape[1] <= _MAX_ANNOTATED_CELLS
+    image = None
+    for axis, (method, grid) in zip(axes, grids.items(), strict=True):
+        image = axis.imshow(
+            np.ma.masked_invalid(grid),
+            cmap=cmap,
+            vmin=low,
+            vmax=high,
+            aspect="auto",
+            interpolation="nearest",
+        )
+        for i in range(shape[0]):
+            for j in range(shape[1]):
+                value = grid[i, j]
+                if math.isnan(value):
+                    axis.add_patch(
+                        Rectangle(
+                            (j - 0.5, i - 0.5),
+                            1,
+                            1,
+                            fill=False,
+                            hatch="///",
+                            edgecolor=(0.55, 0.55, 0.55),
+                            lw=0,
+                        )
+                    )
+                    if annotate:
+                        axis.text(
+                            j, i, "n/a", ha="center", va="center", fontsize=6, color=(0.3, 0.3, 0.3)
+                        )
+                elif annotate:
+                    shade = (value - low) / (high - low)
+                    axis.text(
+                        j,
+                        i,
+                        _short_number(value),
+                        ha="center",
+                        va="center",
+                        fontsize=6,
+                        color="black" if shade > 0.55 else "white",
+                    )
+                if encoders[i] == heads[j]:
+                    axis.add_patch(
+                        Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", lw=1.2)
+                    )
+        axis.set_title(method, fontsize=9)
+        axis.set_xticks(range(shape[1]), heads, rotation=45, ha="right", fontsize=7)
+        axis.set_yticks(range(shape[0]), encoders, fontsize=7)
+        axis.set_xlabel("head", fontsize=8)
+        axis.set_ylabel("encoder", fontsize=8)
+    colourbar = figure.colorbar(image, ax=list(axes), shrink=0.85)
+    colourbar.set_label(value_label, fontsize=8)
+    return _save(figure, path, root, caption)
+
+
+def _check_names(names: object, name: str) -> list[str]:
+    if isinstance(names, str) or not isinstance(names, Sequence) or len(names) == 0:
+        raise fail(name, "a non-empty list of names", repr(names), TypeError)
+    return [str(n) for n in names]
+
+
+def _short_number(value: float) -> str:
+    if abs(value) >= 100:
+        return f"{value:.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+# ---------------------------------------------------------------------------------------------
+# generic helpers for later experiments
+
+
+def line_plot(
+    x: Any,
+    series: Mapping[str, Any],
+    path: Path | str,
+    *,
+    errors: Mapping[str, Any] | None = None,
+    xlabel: str = "",
+    ylabel: str = "",
+    title: str = "",
+    logx: bool = False,
+    root: Path | str | None = None,
+    caption: str | None = None,
+) -> Figure:
+    """Lines over a shared x axis (e.g. a score against the number of anchors), with +- bands.
+
+    Args:
+        x: (n_points,) x values.
+        series: line name -> (n_points,) y values; NaN leaves a gap.
+        path: the PNG to write (relative to ``root`` when ``root`` is given).
+        errors: line name -> (n_points,) half-width of the band drawn around that line (e.g. std).
+        xlabel: x axis label.
+        ylabel: y axis label.
+        title: plot title.
+        logx: logarithmic x axis (x must then be positive).
+        root: the run folder; the returned ``Figure.path`` is then relative to it.
+        caption: the figure's caption (defaults to the title).
+
+    Returns:
+        The written figure.
+
+    Example:
+        >>> import tempfile
+        >>> anchors = [10, 50, 100, 300]
+        >>> line_plot(anchors, {"relative": [0.2, 0.5, 0.6, 0.62]}, "a.png", logx=True,
+        ...           root=tempfile.mkdtemp(), title="Jaccard@10 vs anchors").caption
+        'Jaccard@10 vs anchors'
+    """
+    xs = _check_numeric_vector(x, "x")
+    if not isinstance(series, Mapping) or len(series) == 0:
+        raise fail("series", "a non-empty dict of line name -> 1-D array", repr(series), TypeError)
+    lines = {
+        str(k): _check_numeric_vector(v, f"series[{k!r}]", len(xs), allow_nan=True)
+        for k, v in series.items()
+    }
+    bands = {}
+    for key, value in (errors or {}).items():
+        if str(key) not in lines:
+            raise fail("errors", f"keyed by names in `series` {list(lines)}", repr(key))
+        band = _check_numeric_vector(value, f"errors[{key!r}]", len(xs), allow_nan=True)
+        if (band[np.isfinite(band)] < 0).any():
+            raise fail(f"errors[{key!r}]", "non-negative half-widths", "a negative value")
+        bands[str(key)] = band
+    if logx and (xs <= 0).any():
+        raise fail("x", "positive values when logx=True", f"min {xs.min()!r}")
+    figure = _new_figure(6.0, 3.8)
+    axis = figure.subplots()
+    for key, ys in lines.items():
+        (line,) = axis.plot(xs, ys, marker="o", ms=3, label=key)
+        if key in bands:
+            axis.fill_between(
+                xs, ys - bands[key], ys + bands[key], alpha=0.2, color=line.get_color(), lw=0
+            )
+    if logx:
+        axis.set_xscale("log")
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.set_title(title, fontsize=10)
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
+    return _save(figure, path, root, _check_caption(caption, title))
+
+
+def scatter_plot(
+    x: Any,
+    y: Any,
+    path: Path | str,
+    *,
+    groups: Any = None,
+    point_labels: Sequence[str] | None = None,
+    xlabel: str = "",
+    ylabel: str = "",
+    title: str = "",
+    root: Path | str | None = None,
+    caption: str | None = None,
+) -> Figure:
+    """Points ``(x_i, y_i)`` (e.g. latent similarity vs accuracy), with their Pearson r shown.
+
+    Args:
+        x: (n_points,) x values.
+        y: (n_points,) y values.
+        path: the PNG to write (relative to ``root`` when ``root`` is given).
+        groups: (n_points,) category of each point, for colours and a legend.
+        point_labels: (n_points,) text written next to each point (only drawn up to 60 points).
+        xlabel: x axis label.
+        ylabel: y axis label.
+        title: plot title; Pearson's r of x and y is appended.
+        root: the run folder; the returned ``Figure.path`` is then relative to it.
+        caption: the figure's caption (defaults to the title with r).
+
+    Returns:
+        The written figure.
+
+    Example:
+        >>> import tempfile
+        >>> scatter_plot([0.1, 0.5, 0.9], [50.0, 70.0, 90.0], "s.png", root=tempfile.mkdtemp(),
+        ...              title="similarity vs accuracy").caption
+        'similarity vs accuracy (Pearson r = 1.00, n = 3)'
+    """
+    xs = _check_numeric_vector(x, "x")
+    ys = _check_numeric_vector(y, "y", len(xs))
+    if len(xs) < 1:
+        raise fail("x", "a 1-D array with at least 1 point", "length 0")
+    texts = None
+    if point_labels is not None:
+        texts = [
+            str(t)
+            for t in _check_vector(np.asarray(point_labels, dtype=object), "point_labels", len(xs))
+        ]
+    pearson = _pearson(xs, ys)
+    stat = f"Pearson r = {pearson:.2f}" if pearson is not None else "Pearson r undefined"
+    full_title = f"{title} ({stat}, n = {len(xs)})".strip()
+    figure = _new_figure(5.6, 4.2)
+    axis = figure.subplots()
+    if groups is None:
+        axis.scatter(xs, ys, s=14, alpha=0.8)
+    else:
+        group_values = _check_vector(groups, "groups", len(xs))
+        codes, distinct, colours = _category_colours(group_values)
+        for code, (value, colour) in enumerate(zip(distinct, colours, strict=True)):
+            chosen = codes == code
+            axis.scatter(xs[chosen], ys[chosen], s=14, alpha=0.8, color=colour, label=str(value))
+        axis.legend(fontsize=7)
+    if texts is not None and len(texts) <= 60:
+        for xi, yi, text in zip(xs, ys, texts, strict=True):
+            axis.annotate(text, (xi, yi), fontsize=6, xytext=(3, 3), textcoords="offset points")
+    axis.set_xlabel(xlabel)
+    axis.set_ylabel(ylabel)
+    axis.set_title(full_title, fontsize=10)
+    axis.grid(alpha=0.3)
+    return _save(figure, path, root, _check_caption(caption, full_title))
+
+
+def _pearson(x: np.ndarray, y: np.ndarray) -> float | None:
+    """Pearson's r, or None when either variable is constant (r undefined)."""
+    dx, dy = x - x.mean(), y - y.mean()
+    denominator = math.sqrt(float(dx @ dx) * float(dy @ dy))
+    if len(x) < 2 or denominator == 0.0:
+        return None
+    return float(dx @ dy) / denominator
+
+
+def image_grid(
+    rows: Mapping[str, Any],
+    path: Path | str,
+    *,
+    max_cols: int = 12,
+    root: Path | str | None = None,
+    caption: str | None = None,
+) -> Figure:
+    """A grid of small images, one labelled row per source (originals, reconstructions...).
+
+    Grey images share one intensity scale across the whole grid (so a washed-out reconstruction
+    looks washed out); colour images are shown as given (floats in [0, 1] or uint8).
+
+    Args:
+        rows: row name -> images of shape (n, H, W) (grey) or (n, H, W, 3|4) (colour).
+        path: the PNG to write (relative to ``root`` when ``root`` is given).
+        max_cols: at most this many images per row.
+        root: the run folder; the returned ``Figure.path`` is then relative to it.
+        caption: the figure's caption (a default naming the rows otherwise).
+
+    Returns:
+        The written figure.
+
+    Example:
+        >>> import tempfile
+        >>> import numpy as np
+        >>> images = np.random.default_rng(0).random((4, 8, 8))
+        >>> image_grid({"original": images, "relative AE": images}, "g.png",
+        ...            root=tempfile.mkdtemp()).path
+        'g.png'
+    """
+    if not isinstance(rows, Mapping) or len(rows) == 0:
+        raise fail(
+            "rows", "a non-empty dict of row name -> images (n, H, W)", repr(rows), TypeError
+        )
+    max_cols = check_int(max_cols, "max_cols", low=1)
+    stacks: dict[str, np.ndarray] = {}
+    for key, images in rows.items():
+        name = f"rows[{key!r}]"
+        arr = np.asarray(to_numpy(images) if hasattr(images, "__array_namespace__") else images)
+        colour = arr.ndim == 4 and arr.shape[-1] in (3, 4)
+        if not (arr.ndim == 3 or colour) or arr.shape[0] == 0:
+            raise fail(
+                name, "a non-empty array of shape (n, H, W) or (n, H, W, 3|4)", f"shape {arr.shape}"
+            )
+        if arr.dtype.kind not in "biuf":
+            raise fail(name, "a numeric array", f"dtype {arr.dtype}", TypeError)
+        if not np.isfinite(arr.astype(np.float64)).all():
+            raise fail(name, "finite pixel values", "NaN or Inf")
+        stacks[str(key)] = arr[:max_cols]
+    grey = [a.astype(np.float64) for a in stacks.values() if a.ndim == 3]
+    low = min(float(a.min()) for a in grey) if grey else 0.0
+    high = max(float(a.max()) for a in grey) if grey else 1.0
+    high = high if high > low else low + 1.0
+    n_cols = max(a.shape[0] for a in stacks.values())
+    figure = _new_figure(0.8 * n_cols + 1.4, 0.85 * len(stacks) + 0.3)
+    axes = figure.subplots(len(stacks), n_cols, squeeze=False)
+    for r, (key, images) in enumerate(stacks.items()):
+        for c in range(n_cols):
+            axis = axes[r][c]
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if c >= images.shape[0]:
+                axis.set_axis_off()
+                continue
+            if images.ndim == 3:
+                axis.imshow(images[c], cmap="gray", vmin=low, vmax=high, interpolation="nearest")
+            else:
+                picture = images[c]
+                if picture.dtype.kind == "f":
+                    picture = np.clip(picture, 0.0, 1.0)
+                axis.imshow(picture, interpolation="nearest")
+        axes[r][0].set_ylabel(key, fontsize=7, rotation=0, ha="right", va="center")
+    caption = _check_caption(caption, "Rows: " + ", ".join(stacks) + ".")
+    return _save(figure, path, root, caption)
