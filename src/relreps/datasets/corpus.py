@@ -252,6 +252,7 @@ def load_corpus(
     wordnet: bool = True,
     gcide_path: PathLike | None = None,
     wordnet_path: PathLike | None = None,
+    wordnet_parts_of_speech: tuple[str, ...] = ("noun", "verb", "adj", "adv"),
 ) -> Corpus:
     """GCIDE paragraphs and/or WordNet glosses, tokenised (about 6M tokens with both).
 
@@ -260,6 +261,7 @@ def load_corpus(
         wordnet: include all WordNet glosses.
         gcide_path: folder of ``gcide.index`` + ``gcide.dict.dz``.
         wordnet_path: WordNet ``dict`` folder.
+        wordnet_parts_of_speech: which ``data.<pos>`` gloss files to include.
 
     Returns:
         A :class:`Corpus`; equal tokens share one string object to keep memory low.
@@ -279,7 +281,7 @@ def load_corpus(
         sources.append("gcide")
     if wordnet:
         paragraphs += _paragraph_tokens(
-            _gloss_texts(wordnet_path, ("noun", "verb", "adj", "adv")), intern
+            _gloss_texts(wordnet_path, wordnet_parts_of_speech), intern
         )
         sources.append("wordnet")
     return Corpus(paragraphs, tuple(sources))
