@@ -11,7 +11,9 @@ import abc
 import hashlib
 import json
 import os
+import socket
 import sys
+import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +33,8 @@ __all__ = [
     "check_texts",
     "encoder_identity",
     "folder_fingerprint",
+    "hub_endpoint",
+    "hub_reachable",
     "load_or_explain",
     "resolve_device",
 ]
@@ -259,26 +263,83 @@ def folder_fingerprint(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def load_or_explain(load: Callable[[], Any], source: str, *, local: bool) -> Any:
-    """Run a hub loader; turn "needs the network" failures into one clear line.
+def load_or_explain(
+    load: Callable[[bool], Any],
+    source: str,
+    *,
+    local: bool,
+    local_files_only: bool | None = None,
+) -> Any:
+    """Run a hub loader ``load(local_files_only)``; explain "needs the network" in one line.
 
-    ``OSError`` is what transformers, sentence-transformers and huggingface_hub raise for a
-    missing file or an unreachable hub; it is re-raised as :class:`ModelUnavailableError`
-    without the library's deep traceback chain.
+    Order for a hub id: the local Hugging Face cache first (no network), then - only if the hub
+    answers a quick connection probe - a download. Offline this fails in about a second instead
+    of after the hub client's retries. ``OSError`` (what transformers, sentence-transformers and
+    huggingface_hub raise for missing files and unreachable hubs) becomes a
+    :class:`ModelUnavailableError` without the library's deep traceback chain.
+
+    Args:
+        load: Builds the model; receives the ``local_files_only`` flag to use.
+        source: Hub id or folder, for the message.
+        local: ``source`` is a local folder.
+        local_files_only: Forbid the network; ``None`` means "when ``source`` is local".
     """
+    offline = local if local_files_only is None else bool(local_files_only)
     try:
-        return load()
-    except OSError as err:
+        return load(True)
+    except (OSError, ValueError) as err:  # a broken local config.json is a ValueError
         if local:
             raise ModelUnavailableError(
                 f"Could not load the model folder {source!r}: {_first_line(err)}"
             ) from None
+    explain = (
+        f"Could not load {source!r}: it is neither a local folder nor in the Hugging Face "
+        "cache{why}. Download it once while online, pass a local folder, or pick an offline "
+        "model from relreps.encoders.list_models()."
+    )
+    if offline:
+        raise ModelUnavailableError(explain.format(why=", and local_files_only=True")) from None
+    if not hub_reachable():
         raise ModelUnavailableError(
-            f"Could not load {source!r}: it is neither a local folder nor in the Hugging Face "
-            "cache, and the hub cannot be reached (offline?). Download it once while online, "
-            "pass a local folder, or pick an offline model from "
-            "relreps.encoders.list_models()."
+            explain.format(why=f", and {hub_endpoint()} cannot be reached (offline?)")
         ) from None
+    try:
+        return load(False)
+    except OSError as err:
+        raise ModelUnavailableError(
+            explain.format(why=f", and downloading it failed: {_first_line(err)}")
+        ) from None
+
+
+def hub_endpoint() -> str:
+    """The Hugging Face endpoint in use (``$HF_ENDPOINT`` or ``https://huggingface.co``)."""
+    return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether a TCP connection to the hub endpoint opens within ``timeout`` seconds.
+
+    Behind an HTTP(S) proxy a direct probe says nothing, so it answers True and lets the hub
+    client try. ``HF_HUB_OFFLINE=1`` answers False.
+
+    Example:
+        >>> import os
+        >>> os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"  # the discard port: closed here
+        >>> hub_reachable(timeout=0.5)
+        False
+        >>> del os.environ["HF_ENDPOINT"]
+    """
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
+        return False
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return True
+    url = urllib.parse.urlsplit(hub_endpoint())
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname or "", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def _first_line(err: BaseException) -> str:

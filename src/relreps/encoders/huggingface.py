@@ -71,13 +71,13 @@ class SentenceTransformerEncoder(BaseEncoder):
             auto_version = "object"
         else:
             source, is_local = _source(model, "model")
-            offline = is_local if local_files_only is None else bool(local_files_only)
             st_model = load_or_explain(
-                lambda: SentenceTransformer(
+                lambda offline: SentenceTransformer(
                     source, device=device, local_files_only=offline, revision=revision
                 ),
                 source,
                 local=is_local,
+                local_files_only=local_files_only,
             )
             auto_version = folder_fingerprint(source) if is_local else f"hub@{revision or 'main'}"
         st_model.eval()
@@ -161,25 +161,25 @@ class TransformersEncoder(BaseEncoder):
                 )
         else:
             source, is_local = _source(model, "model")
-            offline = is_local if local_files_only is None else bool(local_files_only)
             hf_model = load_or_explain(
-                lambda: AutoModel.from_pretrained(
+                lambda offline: AutoModel.from_pretrained(
                     source, local_files_only=offline, revision=revision
                 ),
                 source,
                 local=is_local,
+                local_files_only=local_files_only,
             )
             auto_version = folder_fingerprint(source) if is_local else f"hub@{revision or 'main'}"
             tokenizer = source if tokenizer is None else tokenizer
         if isinstance(tokenizer, str | os.PathLike):
             tok_source, tok_local = _source(tokenizer, "tokenizer")
-            tok_offline = tok_local if local_files_only is None else bool(local_files_only)
             tokenizer = load_or_explain(
-                lambda: AutoTokenizer.from_pretrained(
-                    tok_source, local_files_only=tok_offline, revision=revision
+                lambda offline: AutoTokenizer.from_pretrained(
+                    tok_source, local_files_only=offline, revision=revision
                 ),
                 tok_source,
                 local=tok_local,
+                local_files_only=local_files_only,
             )
         if not callable(tokenizer):
             raise fail("tokenizer", "a transformers tokenizer", type(tokenizer).__name__, TypeError)

@@ -185,7 +185,12 @@ def _load_wordllama_online(*, device: Any = None, **kwargs: Any) -> BaseEncoder:
 
     from relreps.encoders.static import TokenEmbeddingEncoder
 
-    model = WordLlama.load()
+    from relreps.encoders.base import load_or_explain
+
+    source = "dleemiller/word-llama-l2-supercat"
+    model = load_or_explain(
+        lambda offline: WordLlama.load(disable_download=offline), source, local=False
+    )
     return TokenEmbeddingEncoder(model.embedding, model.tokenizer, name="wordllama", **kwargs)
 
 
