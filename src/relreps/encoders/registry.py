@@ -183,9 +183,8 @@ def _load_wordllama(*, device: Any = None, **kwargs: Any) -> BaseEncoder:
 def _load_wordllama_online(*, device: Any = None, **kwargs: Any) -> BaseEncoder:
     from wordllama import WordLlama
 
-    from relreps.encoders.static import TokenEmbeddingEncoder
-
     from relreps.encoders.base import load_or_explain
+    from relreps.encoders.static import TokenEmbeddingEncoder
 
     source = "dleemiller/word-llama-l2-supercat"
     model = load_or_explain(
