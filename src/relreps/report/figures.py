@@ -166,16 +166,20 @@ def shared_pca_2d(spaces: Mapping[str, Any], *, fit_on: str | None = None) -> di
         >>> bool(np.allclose(views["b"], 2 * views["a"]))
         True
     """
-    checked = _check_spaces(spaces, "spaces")
-    first = next(iter(checked))
-    reference = first if fit_on is None else fit_on
+    return _shared_pca(_check_spaces(spaces, "spaces"), fit_on, "spaces")
+
+
+def _shared_pca(
+    checked: dict[str, np.ndarray], fit_on: str | None, name: str
+) -> dict[str, np.ndarray]:
+    reference = next(iter(checked)) if fit_on is None else fit_on
     if reference not in checked:
         raise fail("fit_on", f"one of {list(checked)}", repr(fit_on))
     width = checked[reference].shape[1]
     for key, x in checked.items():
         if x.shape[1] != width:
             raise ValueError(
-                f"Expected every space in `spaces` to have {width} features like {reference!r}, "
+                f"Expected every space in `{name}` to have {width} features like {reference!r}, "
                 f"but {key!r} has shape {x.shape}."
             )
     base = checked[reference]
@@ -268,13 +272,13 @@ def space_views(
     # another width cannot be drawn in those axes and gets its own PCA, titled so.
     first = next(iter(absolute))
     same_width = {k: x for k, x in absolute.items() if x.shape[1] == absolute[first].shape[1]}
-    abs_views = shared_pca_2d(same_width)
+    abs_views = _shared_pca(same_width, None, "abs_spaces")
     abs_notes = {k: f"PCA axes of {first}" for k in same_width}
     for key, x in absolute.items():
         if key not in same_width:
-            abs_views[key] = shared_pca_2d({key: x})[key]
+            abs_views[key] = _shared_pca({key: x}, None, "abs_spaces")[key]
             abs_notes[key] = "own PCA (other width)"
-    rel_views = shared_pca_2d(relative)
+    rel_views = _shared_pca(relative, None, "rel_spaces")
     codes, distinct, colours = _category_colours(label_values[keep])
     point_colours = np.array(colours)[codes]
 

@@ -13,6 +13,7 @@ import html
 import json
 import math
 import numbers
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,14 @@ def _md_code(text: Any) -> str:
     return str(text).replace("\r", " ").replace("\n", " ").replace("`", "'")
 
 
+def _md_json(value: Any) -> str:
+    """A fenced JSON block whose fence outlasts any backtick run inside (cannot end early)."""
+    text = json.dumps(value, indent=2, default=str)
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}json\n{text}\n{fence}"
+
+
 def _md_table(columns: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[str]:
     lines = ["| " + " | ".join(_md(c) for c in columns) + " |"]
     lines.append("|" + "|".join("---" for _ in columns) + "|")
@@ -237,7 +246,8 @@ def render_markdown(
             full, problem = _figure_file(path, figure)
             if full is None:
                 out += [
-                    f"*Figure not shown ({problem}): `{_md(figure.path)}` — {_md(figure.caption)}*",
+                    f"*Figure not shown ({problem}): `{_md_code(figure.path)}` — "
+                    f"{_md(figure.caption)}*",
                     "",
                 ]
                 continue
@@ -252,9 +262,7 @@ def render_markdown(
             out += [
                 "<details><summary>Configuration</summary>",
                 "",
-                "```json",
-                json.dumps(dict(result.config), indent=2, default=str),
-                "```",
+                _md_json(dict(result.config)),
                 "",
                 "</details>",
                 "",
@@ -270,9 +278,7 @@ def render_markdown(
             "",
             "### Run configuration",
             "",
-            "```json",
-            json.dumps(manifest.get("config"), indent=2, default=str),
-            "```",
+            _md_json(manifest.get("config")),
         ]
     return "\n".join(out).rstrip() + "\n"
 
