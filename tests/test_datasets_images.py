@@ -75,7 +75,7 @@ def test_read_idx_big_endian_float_and_int(tmp_path: Path, rng: np.random.Genera
 
 def test_read_idx_bad_magic(tmp_path: Path) -> None:
     (tmp_path / "x").write_bytes(b"\x01\x02\x08\x01" + bytes(8))
-    with pytest.raises(DataFormatError, match="IDX magic number .* but got 01 02 08 01"):
+    with pytest.raises(DataFormatError, match=r"IDX magic number .* but got 01 02 08 01"):
         read_idx(tmp_path / "x")
     (tmp_path / "e").write_bytes(b"")
     with pytest.raises(DataFormatError, match="an empty file"):
@@ -91,7 +91,7 @@ def test_read_idx_wrong_ndim(tmp_path: Path) -> None:
 def test_read_idx_size_mismatch(tmp_path: Path) -> None:
     blob = idx_bytes(np.zeros((4, 2, 2), np.uint8))
     (tmp_path / "short").write_bytes(blob[:-1])
-    with pytest.raises(DataFormatError, match="to hold 32 bytes .* shape \\(4, 2, 2\\).* 31 bytes"):
+    with pytest.raises(DataFormatError, match=r"to hold 32 bytes .* shape \(4, 2, 2\).* 31 bytes"):
         read_idx(tmp_path / "short")
     (tmp_path / "cut").write_bytes(blob[:9])
     with pytest.raises(DataFormatError, match="16-byte IDX header, but it is cut"):
@@ -136,13 +136,13 @@ def test_mnist_label_count_mismatch(tmp_path: Path, rng: np.random.Generator) ->
     (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(
         gzip.compress(idx_bytes(np.zeros(2, np.uint8)))
     )
-    with pytest.raises(DataFormatError, match="as many labels as images .* 3 images .* 2 labels"):
+    with pytest.raises(DataFormatError, match=r"as many labels as images .* 3 images .* 2 labels"):
         load_mnist("test", path=tmp_path)
 
 
 def test_mnist_bad_split_and_file_path(tmp_path: Path, rng: np.random.Generator) -> None:
     write_mnist_folder(tmp_path, rng)
-    with pytest.raises(ValueError, match="Expected `split` to be one of \\['train', 'test'\\]"):
+    with pytest.raises(ValueError, match=r"Expected `split` to be one of \['train', 'test'\]"):
         load_mnist("valid", path=tmp_path)
     with pytest.raises(ValueError, match="Expected `path` to be a folder holding the mnist IDX"):
         load_mnist("test", path=tmp_path / "t10k-labels-idx1-ubyte.gz")
@@ -221,7 +221,7 @@ def test_cifar10_from_extracted_folder(tmp_path: Path) -> None:
 def test_cifar10_python_pickle_archive_is_refused(tmp_path: Path) -> None:
     files = {"cifar-10-batches-py/data_batch_1": b"\x80\x04not-to-be-unpickled"}
     make_tar(tmp_path / "cifar-10-binary.tar.gz", files)
-    with pytest.raises(DataFormatError, match="to contain .*test_batch.bin.* missing"):
+    with pytest.raises(DataFormatError, match=r"to contain .*test_batch.bin.* missing"):
         load_cifar10("test", path=tmp_path)
 
 
@@ -229,7 +229,7 @@ def test_cifar10_truncated_archive(tmp_path: Path) -> None:
     make_tar(tmp_path / "full.tar.gz", cifar10_files())
     blob = (tmp_path / "full.tar.gz").read_bytes()
     (tmp_path / "cifar-10-binary.tar.gz").write_bytes(blob[: len(blob) // 2])
-    with pytest.raises(DataFormatError, match="complete .tar.gz archive, but it is truncated"):
+    with pytest.raises(DataFormatError, match=r"complete .tar.gz archive, but it is truncated"):
         load_cifar10("train", path=tmp_path / "cifar-10-binary.tar.gz")
 
 
@@ -242,7 +242,7 @@ def test_cifar10_partial_record(tmp_path: Path) -> None:
 
 
 def test_cifar10_missing_offline_names_url(tmp_path: Path) -> None:
-    with pytest.raises(DataNotFoundError, match="cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"):
+    with pytest.raises(DataNotFoundError, match=r"cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"):
         load_cifar10("test", download=False)
 
 
@@ -262,7 +262,7 @@ def test_cifar100_fine_and_coarse(tmp_path: Path) -> None:
     assert fine.labels.tolist() == [77, 99] and fine.n_classes == 100 and fine.name.endswith("fine")
     assert coarse.labels.tolist() == [4, 19] and coarse.n_classes == 20
     np.testing.assert_array_equal(fine.items[1, 0, 0], [4, 5, 6])
-    with pytest.raises(ValueError, match="Expected `label` to be one of \\['fine', 'coarse'\\]"):
+    with pytest.raises(ValueError, match=r"Expected `label` to be one of \['fine', 'coarse'\]"):
         load_cifar100("train", label="both", path=tmp_path)
 
 
@@ -281,7 +281,7 @@ def test_digits_matches_sklearn() -> None:
 
 def test_digits_without_sklearn(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
-    with pytest.raises(ImportError, match="relreps\\[sklearn\\]"):
+    with pytest.raises(ImportError, match=r"relreps\[sklearn\]"):
         load_digits()
 
 
@@ -294,7 +294,7 @@ def test_dataset_subset_and_dict() -> None:
     assert ds.to_dict()["class_counts"] == [2, 2] and "n_samples=4" in repr(ds)
     texts = Dataset("t", "all", ("p", "q"), np.array([1, 0]), ("0", "1"), ("x", "y"), "m")
     assert texts.subset([1]).items == ("q",)
-    with pytest.raises(ValueError, match="Expected `indices` to be indices in \\[0, 3\\]"):
+    with pytest.raises(ValueError, match=r"Expected `indices` to be indices in \[0, 3\]"):
         ds.subset([4])
 
 
@@ -303,5 +303,5 @@ def test_dataset_validation() -> None:
         Dataset("t", "s", ("a",), np.array([0.5]), ("0",), ("x",), "m")
     with pytest.raises(ValueError, match="same length, but got 2, 1 and 1"):
         Dataset("t", "s", ("a", "b"), np.array([0]), ("0",), ("x",), "m")
-    with pytest.raises(ValueError, match="class indices in \\[0, 0\\], but got values in \\[0, 1\\]"):
+    with pytest.raises(ValueError, match=r"class indices in \[0, 0\], but got values in \[0, 1\]"):
         Dataset("t", "s", ("a", "b"), np.array([0, 1]), ("0", "1"), ("x",), "m")

@@ -92,13 +92,13 @@ def test_wordnet_glosses_fixture(tmp_path: Path) -> None:
 
 def test_wordnet_bad_line(tmp_path: Path) -> None:
     folder = write_wordnet(tmp_path / "wn", [*NOUN_LINES, "00000500 05 n 03 cat 0 | too few"])
-    with pytest.raises(DataFormatError, match="line 7 of .* WordNet synset line"):
+    with pytest.raises(DataFormatError, match=r"line 7 of .* WordNet synset line"):
         read_wordnet(path=folder)
 
 
 def test_wordnet_wrong_lexfile(tmp_path: Path) -> None:
     lines = [*NOUN_LINES, "00000500 30 n 01 cat 0 000 | a verb class in a noun file"]
-    with pytest.raises(DataFormatError, match="lexicographer file number in \\[3, 28\\].* 30"):
+    with pytest.raises(DataFormatError, match=r"lexicographer file number in \[3, 28\].* 30"):
         read_wordnet(path=write_wordnet(tmp_path / "wn", lines))
 
 
@@ -111,7 +111,7 @@ def test_wordnet_dangling_pointer(tmp_path: Path) -> None:
 def test_wordnet_missing_says_apt(tmp_path: Path) -> None:
     with pytest.raises(DataNotFoundError, match="apt-get install wordnet-base"):
         read_wordnet(path=tmp_path)
-    with pytest.raises(ValueError, match="Expected `pos` to be one of \\['noun', 'verb'\\]"):
+    with pytest.raises(ValueError, match=r"Expected `pos` to be one of \['noun', 'verb'\]"):
         read_wordnet("adj")
 
 
@@ -148,20 +148,20 @@ def test_random_split_masks_properties() -> None:
     assert all((m[k] == again[k]).all() for k in m)
     with pytest.raises(ValueError, match="Expected `val_fraction` to be a finite number in"):
         random_split_masks(10, train_fraction=0.9, val_fraction=0.2)
-    with pytest.raises(ValueError, match="Expected `n_nodes` to be an int in \\[1, inf\\]"):
+    with pytest.raises(ValueError, match=r"Expected `n_nodes` to be an int in \[1, inf\]"):
         random_split_masks(0)
 
 
 def test_graph_dataset_validation() -> None:
-    with pytest.raises(ValueError, match="Expected `edges` to be node indices in \\[0, 1\\]"):
+    with pytest.raises(ValueError, match=r"Expected `edges` to be node indices in \[0, 1\]"):
         GraphDataset("g", ("a", "b"), np.array([[0, 2]]), np.array([0, 0]), ("x",))
-    with pytest.raises(ValueError, match="Expected `edges` to be an \\(n_edges, 2\\) integer"):
+    with pytest.raises(ValueError, match=r"Expected `edges` to be an \(n_edges, 2\) integer"):
         GraphDataset("g", ("a", "b"), np.array([0, 1]), np.array([0, 0]), ("x",))
-    with pytest.raises(ValueError, match="Expected `labels` to be a \\(2,\\) integer array"):
+    with pytest.raises(ValueError, match=r"Expected `labels` to be a \(2,\) integer array"):
         GraphDataset("g", ("a", "b"), np.zeros((0, 2), int), np.array([0]), ("x",))
     with pytest.raises(ValueError, match="Expected `texts` to be 2 strings"):
         GraphDataset("g", ("a", "b"), np.zeros((0, 2), int), np.array([0, 0]), ("x",), texts=("t",))
-    with pytest.raises(ValueError, match="Expected `masks\\['train'\\]` to be a \\(2,\\) bool"):
+    with pytest.raises(ValueError, match=r"Expected `masks\['train'\]` to be a \(2,\) bool"):
         GraphDataset(
             "g", ("a", "b"), np.zeros((0, 2), int), np.array([0, 0]), ("x",),
             masks={"train": np.array([1, 0])},
@@ -197,7 +197,7 @@ def test_planetoid_with_injected_loader(tmp_path: Path) -> None:
 
 
 def test_planetoid_errors(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ValueError, match="Expected `name` to be one of \\['Cora', 'CiteSeer'"):
+    with pytest.raises(ValueError, match=r"Expected `name` to be one of \['Cora', 'CiteSeer'"):
         load_planetoid("cora")
     monkeypatch.setitem(sys.modules, "torch_geometric", None)
     monkeypatch.setitem(sys.modules, "torch_geometric.datasets", None)
@@ -207,7 +207,9 @@ def test_planetoid_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     def offline(root: str, name: str) -> None:
         raise urllib.error.URLError("no network")
 
-    with pytest.raises(DataNotFoundError, match="Could not load Planetoid PubMed .* Run once online"):
+    with pytest.raises(
+        DataNotFoundError, match=r"Could not load Planetoid PubMed .* Run once online"
+    ):
         load_planetoid("PubMed", loader=offline)
 
 
@@ -255,10 +257,10 @@ def test_read_dictd_errors(tmp_path: Path) -> None:
     write_dictd(tmp_path, "d", [("x", "entry\n")])
     index, data = tmp_path / "d.index", tmp_path / "d.dict.dz"
     index.write_text("x\tC\tZZZ\n")
-    with pytest.raises(DataFormatError, match="lie inside .* ends at byte"):
+    with pytest.raises(DataFormatError, match=r"lie inside .* ends at byte"):
         read_dictd(index, data)
     index.write_text("x\tC!\tB\n")
-    with pytest.raises(DataFormatError, match="base64 number in line 1 .* 'C!'"):
+    with pytest.raises(DataFormatError, match=r"base64 number in line 1 .* 'C!'"):
         read_dictd(index, data)
     index.write_text("x only\n")
     with pytest.raises(DataFormatError, match="headword<TAB>offset<TAB>length"):
@@ -385,10 +387,10 @@ def test_babel_names() -> None:
 
 
 def test_phrase_set_validation() -> None:
-    with pytest.raises(ValueError, match="Expected `phrases\\['fr'\\]` to be 2 phrases"):
+    with pytest.raises(ValueError, match=r"Expected `phrases\['fr'\]` to be 2 phrases"):
         PhraseSet("p", ("a", "b"), {"en": ("x", "y"), "fr": ("x",)}, "m")
     ps = PhraseSet("p", ("a",), {"en": ("x",)}, "m")
-    with pytest.raises(ValueError, match="Expected `target` to be one of \\['en'\\]"):
+    with pytest.raises(ValueError, match=r"Expected `target` to be one of \['en'\]"):
         ps.pairs("en", "fr")
     assert ps.to_dict() == {"name": "p", "n_keys": 1, "languages": ["en"], "source": "m"}
 
@@ -447,7 +449,7 @@ def test_hf_amazon_language_and_star_offset() -> None:
     ds = load_hf("amazon_reviews_multi", language="fr", hub_name="my/mirror", loader=loader)
     assert ds.labels.tolist() == [4, 0] and ds.ids == ("fr_1", "fr_2")
     assert ds.items == ("Bien. Très bien", "Nul") and ds.name == "amazon_reviews_multi-fr"
-    with pytest.raises(ValueError, match="Expected `language` to be one of \\['de', 'en'"):
+    with pytest.raises(ValueError, match=r"Expected `language` to be one of \['de', 'en'"):
         load_hf("amazon_reviews_multi", loader=loader)
     with pytest.raises(ValueError, match="Expected `language` to be None"):
         load_hf("trec", language="en", loader=loader)
@@ -462,7 +464,7 @@ def test_hf_trec_coarse_labels_and_missing_column() -> None:
     def wrong(repo: str, config: str | None, split: str) -> FakeTable:
         return FakeTable({"sentence": ["Who?"], "label": [3]}, {})
 
-    with pytest.raises(DataFormatError, match="columns \\['text', 'coarse_label'\\].*missing"):
+    with pytest.raises(DataFormatError, match=r"columns \['text', 'coarse_label'\].*missing"):
         load_hf("trec", loader=wrong)
     with pytest.raises(ValueError, match="Expected `name` to be one of"):
         load_hf("imdb", loader=wrong)
@@ -479,5 +481,5 @@ def test_hf_offline_message(monkeypatch: pytest.MonkeyPatch) -> None:
         raise ConnectionError("Couldn't reach the hub")
 
     monkeypatch.setitem(sys.modules, "datasets", SimpleNamespace(load_dataset=failing))
-    with pytest.raises(DataNotFoundError, match="Could not load 'CogComp/trec'.*needs the network"):
+    with pytest.raises(DataNotFoundError, match=r"Could not load 'CogComp/trec'.*needs the net"):
         load_hf("trec")

@@ -70,7 +70,7 @@ def read_dictd(index: PathLike, data: PathLike) -> list[tuple[str, str]]:
         >>> import gzip, tempfile
         >>> folder = Path(tempfile.mkdtemp())
         >>> _ = (folder / "d.dict.dz").write_bytes(gzip.compress(b"cat\\nchat\\n"))
-        >>> _ = (folder / "d.index").write_text("cat\\tA\\tI\\n")
+        >>> _ = (folder / "d.index").write_text("cat\\tA\\tJ\\n")
         >>> read_dictd(folder / "d.index", folder / "d.dict.dz")
         [('cat', 'cat\\nchat\\n')]
     """
@@ -154,10 +154,11 @@ def gcide_paragraphs(*, path: PathLike | None = None) -> list[list[str]]:
     Returns:
         A list of token lists, one per paragraph of each dictionary entry.
 
-    Example:
-        >>> paragraphs = gcide_paragraphs()  # doctest: +SKIP
-        >>> sum(map(len, paragraphs)) > 4_000_000  # doctest: +SKIP
-        True
+    Example (reads the real data, so it is not a doctest)::
+
+        paragraphs = gcide_paragraphs()
+        sum(map(len, paragraphs)) > 4_000_000
+        # -> True
     """
     return _paragraph_tokens(_gcide_texts(path), {})
 
@@ -185,10 +186,11 @@ def wordnet_gloss_paragraphs(
         path: the WordNet ``dict`` folder (default: cache dir, then ``/usr/share/wordnet``).
         parts_of_speech: which ``data.<pos>`` files to read.
 
-    Example:
-        >>> glosses = wordnet_gloss_paragraphs(parts_of_speech=("verb",))  # doctest: +SKIP
-        >>> glosses[0][:4]  # doctest: +SKIP
-        ['draw', 'air', 'into', 'and']
+    Example (reads the real data, so it is not a doctest)::
+
+        glosses = wordnet_gloss_paragraphs(parts_of_speech=("verb",))
+        glosses[0][:4]
+        # -> ['draw', 'air', 'into', 'and']
     """
     return _paragraph_tokens(_gloss_texts(path, parts_of_speech), {})
 
@@ -266,10 +268,11 @@ def load_corpus(
     Returns:
         A :class:`Corpus`; equal tokens share one string object to keep memory low.
 
-    Example:
-        >>> corpus = load_corpus(gcide=False)  # doctest: +SKIP
-        >>> corpus.sources, corpus.n_tokens > 1_000_000  # doctest: +SKIP
-        (('wordnet',), True)
+    Example (reads the real data, so it is not a doctest)::
+
+        corpus = load_corpus(gcide=False)
+        corpus.sources, corpus.n_tokens > 1_000_000
+        # -> (('wordnet',), True)
     """
     if not (gcide or wordnet):
         raise fail("gcide/wordnet", "at least one source switched on", "both False")
@@ -280,8 +283,6 @@ def load_corpus(
         paragraphs += _paragraph_tokens(_gcide_texts(gcide_path), intern)
         sources.append("gcide")
     if wordnet:
-        paragraphs += _paragraph_tokens(
-            _gloss_texts(wordnet_path, wordnet_parts_of_speech), intern
-        )
+        paragraphs += _paragraph_tokens(_gloss_texts(wordnet_path, wordnet_parts_of_speech), intern)
         sources.append("wordnet")
     return Corpus(paragraphs, tuple(sources))

@@ -173,10 +173,11 @@ def wordnet_graph(
         A :class:`GraphDataset` whose ``texts`` are the glosses (definitions) and ``features`` is
         ``None``.
 
-    Example:
-        >>> g = wordnet_graph()  # doctest: +SKIP
-        >>> g.n_nodes, g.edges.shape  # doctest: +SKIP
-        (82115, (84427, 2))
+    Example (reads the real data, so it is not a doctest)::
+
+        g = wordnet_graph()
+        g.n_nodes, g.edges.shape
+        # -> (82115, (84427, 2))
     """
     check_choice(pos, "pos", list(_FIRST_LEXFILE))
     synsets = read_wordnet(pos, path=path)
@@ -234,9 +235,10 @@ def load_planetoid(
         ImportError: torch_geometric is not installed (and no ``loader`` was given).
         DataNotFoundError: the raw files could not be downloaded.
 
-    Example:
-        >>> load_planetoid("Cora").features.shape  # doctest: +SKIP
-        (2708, 1433)
+    Example (reads the real data, so it is not a doctest)::
+
+        load_planetoid("Cora").features.shape
+        # -> (2708, 1433)
     """
     check_choice(name, "name", list(PLANETOID_NAMES))
     folder = str(root) if root is not None else str(data_dir() / "planetoid")

@@ -215,10 +215,11 @@ def load_fashion_mnist(
     Returns:
         A :class:`Dataset` whose ``items`` is a ``(n_samples, 28, 28)`` uint8 array.
 
-    Example:
-        >>> ds = load_fashion_mnist("test")  # doctest: +SKIP
-        >>> ds.items.shape, ds.class_names[9]  # doctest: +SKIP
-        ((10000, 28, 28), 'Ankle boot')
+    Example (reads the real data, so it is not a doctest)::
+
+        ds = load_fashion_mnist("test")
+        ds.items.shape, ds.class_names[9]
+        # -> ((10000, 28, 28), 'Ankle boot')
     """
     hint = how_to_get(apt="dataset-fashion-mnist", url=_FASHION_URL, subdir="fashion-mnist")
     return _load_idx_pair(
@@ -249,9 +250,10 @@ def load_mnist(
     Returns:
         A :class:`Dataset` whose ``items`` is a ``(n_samples, 28, 28)`` uint8 array.
 
-    Example:
-        >>> load_mnist("test").items.shape  # doctest: +SKIP
-        (10000, 28, 28)
+    Example (reads the real data, so it is not a doctest)::
+
+        load_mnist("test").items.shape
+        # -> (10000, 28, 28)
     """
     return _load_idx_pair(
         "mnist",
@@ -347,9 +349,10 @@ def load_cifar10(
     Returns:
         A :class:`Dataset` whose ``items`` is a ``(n_samples, 32, 32, 3)`` uint8 array (HWC, RGB).
 
-    Example:
-        >>> load_cifar10("test").items.shape  # doctest: +SKIP
-        (10000, 32, 32, 3)
+    Example (reads the real data, so it is not a doctest)::
+
+        load_cifar10("test").items.shape
+        # -> (10000, 32, 32, 3)
     """
     check_choice(split, "split", list(_SPLIT_PREFIX))
     batches = (
@@ -384,9 +387,10 @@ def load_cifar100(
     Returns:
         A :class:`Dataset` whose ``items`` is a ``(n_samples, 32, 32, 3)`` uint8 array (HWC, RGB).
 
-    Example:
-        >>> load_cifar100("test", label="coarse").n_classes  # doctest: +SKIP
-        20
+    Example (reads the real data, so it is not a doctest)::
+
+        load_cifar100("test", label="coarse").n_classes
+        # -> 20
     """
     check_choice(split, "split", list(_SPLIT_PREFIX))
     check_choice(label, "label", ["fine", "coarse"])

@@ -44,10 +44,11 @@ def freedict_entries(
     Returns:
         One tuple per entry: the headword as printed (case kept) and its translations in order.
 
-    Example:
-        >>> entries = freedict_entries()  # doctest: +SKIP
-        >>> dict(entries)["abacus"]  # doctest: +SKIP
-        ('abaque', 'boulier')
+    Example (reads the real data, so it is not a doctest)::
+
+        entries = freedict_entries()
+        dict(entries)["abacus"]
+        # -> ('abaque', 'boulier')
     """
     if not isinstance(pair, str) or not re.fullmatch(r"[a-z]{3}-[a-z]{3}", pair):
         raise fail("pair", "a FreeDict language pair such as 'eng-fra'", repr(pair))
@@ -102,10 +103,11 @@ def freedict_pairs(
     Returns:
         Pairs in dictionary order, each once.
 
-    Example:
-        >>> pairs = freedict_pairs()  # doctest: +SKIP
-        >>> ("abacus", "abaque") in pairs  # doctest: +SKIP
-        True
+    Example (reads the real data, so it is not a doctest)::
+
+        pairs = freedict_pairs()
+        ("abacus", "abaque") in pairs
+        # -> True
     """
     out: dict[tuple[str, str], None] = {}
     for headword, translations in freedict_entries(pair, path=path):

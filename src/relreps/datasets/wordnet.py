@@ -92,10 +92,11 @@ def read_wordnet(pos: str = "noun", *, path: PathLike | None = None) -> WordNetS
         DataNotFoundError: no data file was found (the message says how to install it).
         DataFormatError: a line does not follow the wndb(5) format.
 
-    Example:
-        >>> synsets = read_wordnet("noun")  # doctest: +SKIP
-        >>> len(synsets), synsets.lemmas[0], LEXNAMES[synsets.lexfiles[0]]  # doctest: +SKIP
-        (82115, ('entity',), 'noun.Tops')
+    Example (reads the real data, so it is not a doctest)::
+
+        synsets = read_wordnet("noun")
+        len(synsets), synsets.lemmas[0], LEXNAMES[synsets.lexfiles[0]]
+        # -> (82115, ('entity',), 'noun.Tops')
     """
     check_choice(pos, "pos", list(_FIRST_LEXFILE))
     found = locate(
@@ -202,11 +203,12 @@ def load_wordnet_glosses(
         A :class:`Dataset` (split ``"all"``) whose items are gloss strings, labels index
         ``class_names`` (``"noun.Tops"``, ``"noun.act"``, ...) and ids are ``"n:<offset>"``.
 
-    Example:
-        >>> ds = load_wordnet_glosses()  # doctest: +SKIP
-        >>> ds.items[0], ds.class_names[ds.labels[0]]  # doctest: +SKIP
-        ('that which is perceived or known or inferred to have its own distinct existence
-          (living or nonliving)', 'noun.Tops')
+    Example (reads the real data, so it is not a doctest)::
+
+        ds = load_wordnet_glosses()
+        ds.items[0], ds.class_names[ds.labels[0]]
+        # -> ('that which is perceived or known or inferred to have its own distinct existence
+        #    (living or nonliving)', 'noun.Tops')
     """
     synsets = read_wordnet(pos, path=path)
     first = _FIRST_LEXFILE[pos]

