@@ -105,6 +105,13 @@ def relative_projection(
         >>> bool(np.allclose(rel, relative_projection(2.5 * x @ q, 2.5 * anchors @ q)))
         True
     """
+    if _is_dask(x) or _is_dask(anchors):  # lazy, blockwise: relreps._dask (imports dask)
+        from relreps import _dask
+
+        return _dask.relative_projection(
+            x, anchors, similarity=similarity, center=center, chunk_size=chunk_size, out=out,
+            aggregate=aggregate, topk=topk, power=power,
+        )  # fmt: skip
     x = check_matrix(x, "x", finite=False)
     anchors = check_matrix(anchors, "anchors", shape_doc="(n_anchors, n_features)", finite=False)
     xp = namespace(x=x, anchors=anchors, out=out)
@@ -222,6 +229,11 @@ def _anchor_stats(
     std = float(xp.std(values))
     std = max(std, _STD_FLOOR * max(1.0, abs(mean)))
     return mean, std, -1.0 if sim.kind == "distance" else 1.0
+
+
+def _is_dask(x: object) -> bool:
+    """A dask array, recognised without importing dask."""
+    return type(x).__module__.startswith("dask.") and hasattr(x, "__dask_graph__")
 
 
 def _check_same_device(x: Array, x_name: str, y: Array, y_name: str) -> None:
