@@ -38,6 +38,7 @@ _LAZY_SUBMODULES = (
     "encoders",
     "metrics",
     "nn",
+    "report",
     "stitching",
     "translate",
 )

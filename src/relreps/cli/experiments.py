@@ -110,10 +110,12 @@ def report(args: argparse.Namespace) -> int:
     folder: Path = args.folder
     if not (folder / "manifest.json").exists():
         raise CommandError(f"{str(folder)!r} is not a relreps run folder (no manifest.json)")
+    from relreps.report import ReportError, rebuild_report
+
     try:
-        from relreps.report import rebuild_report
-    except ImportError as err:
-        raise CommandError(f"the report module is unavailable: {err}") from err
-    for path in rebuild_report(folder):
+        paths = rebuild_report(folder)
+    except ReportError as err:
+        raise CommandError(str(err)) from err
+    for path in paths:
         print(path)
     return 0
