@@ -1,0 +1,82 @@
+"""Validated inputs shared by the anchor selection functions (k, seed, metric, points, labels)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from relreps._array import to_numpy
+from relreps._validation import check_choice, check_int, check_matrix, fail
+
+METRICS = ("cosine", "euclidean")
+
+
+def check_k(k: object, n_candidates: int) -> int:
+    """``k`` must pick between 1 and all of the candidates."""
+    return check_int(k, "k", low=1, high=n_candidates, hint="at most the number of candidates")
+
+
+def check_seed(seed: object) -> int:
+    """Seeds are explicit non-negative ints: nothing reads global random state."""
+    return check_int(seed, "seed", low=0)
+
+
+def check_metric(metric: object) -> str:
+    return check_choice(metric, "metric", METRICS)
+
+
+def check_points(x: object, name: str = "x") -> np.ndarray:
+    """A finite 2-D numpy float array (float32 and float64 kept, other dtypes widened).
+
+    Torch tensors are copied to the host; float32/float64 numpy arrays are returned without a copy.
+    """
+    arr = to_numpy(check_matrix(x, name))
+    if arr.dtype in (np.float32, np.float64):
+        return arr
+    wider = np.float32 if arr.dtype == np.float16 else np.float64
+    return arr.astype(wider)
+
+
+def check_labels(labels: object, name: str = "labels", n_samples: int | None = None) -> np.ndarray:
+    """A non-empty 1-D array of class labels (ints, strings or finite floats) as numpy.
+
+    Raises:
+        ValueError: when ``labels`` is not 1-D, is empty, holds NaN/Inf or its length differs
+            from ``n_samples``.
+        TypeError: when the labels cannot be compared to one another.
+    """
+    if hasattr(labels, "detach") or hasattr(labels, "__dlpack__"):
+        arr = to_numpy(labels)
+    else:
+        arr = np.asarray(labels)
+    if arr.ndim != 1:
+        raise fail(name, "a 1-D array of class labels", f"shape {arr.shape}")
+    if arr.size == 0:
+        raise fail(name, "a non-empty 1-D array of class labels", "an empty array")
+    if n_samples is not None and arr.shape[0] != n_samples:
+        raise fail(name, f"one label per sample ({n_samples} labels)", f"{arr.shape[0]} labels")
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        bad = int(np.flatnonzero(~np.isfinite(arr))[0])
+        raise fail(name, "finite class labels", f"NaN or Inf at position {bad}")
+    if arr.dtype.kind not in "biufUSO":
+        raise fail(name, "class labels (ints or strings)", f"dtype {arr.dtype}", TypeError)
+    return arr
+
+
+def encode_labels(labels: np.ndarray, name: str = "labels") -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct classes and each sample's class id (position in that sorted list)."""
+    try:
+        classes, ids = np.unique(labels, return_inverse=True)
+    except TypeError as err:
+        raise fail(name, "mutually comparable class labels", f"{err}", TypeError) from err
+    return classes, ids.reshape(-1).astype(np.int64)
+
+
+def class_label(value: object) -> object:
+    """A numpy scalar label as the plain Python value (str, int, float, bool)."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
+
+
+def default_chunk_rows(*widths: int) -> int:
+    """Rows per chunk so that one (rows, max(widths)) float64 buffer stays near 16 MiB."""
+    return max(1, (1 << 21) // max(1, *widths))
