@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -240,3 +242,14 @@ def test_load_mnist_end_to_end_download(
 def test_load_mnist_offline_message(cache: Path) -> None:
     with pytest.raises(DataNotFoundError, match=r"t10k-images.*storage.googleapis.com.*path="):
         load_mnist("test", download=False)
+
+
+def test_import_is_light() -> None:
+    code = (
+        "import sys, relreps.datasets; "
+        "heavy = ['torch', 'sklearn', 'scipy', 'spacy', 'pyarrow', 'safetensors', 'emoji', "
+        "'babel', 'matplotlib', 'datasets', 'torch_geometric']; "
+        "print([m for m in heavy if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

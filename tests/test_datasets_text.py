@@ -66,13 +66,18 @@ def write_wordnet(folder: Path, lines: list[str] = NOUN_LINES) -> Path:
 
 
 def test_read_wordnet_fixture(tmp_path: Path) -> None:
-    synsets = read_wordnet("noun", path=write_wordnet(tmp_path / "wn"))
+    folder = write_wordnet(tmp_path / "wn")
+    synsets = read_wordnet("noun", path=folder)
     assert len(synsets) == 4
     assert synsets.offsets.tolist() == [100, 200, 300, 400]
     assert synsets.lemmas[1] == ("dog", "domestic dog")
     assert synsets.ids()[0] == "n:00000100"
     # hypernym pairs (hyponym, hypernym): @ and reversed ~ agree and appear once; verb pointer out
     assert synsets.hypernym_edges.tolist() == [[1, 0], [2, 0], [3, 1]]
+    # parsed once and cached: callers share read-only arrays
+    assert read_wordnet("noun", path=folder / "data.noun") is synsets
+    with pytest.raises(ValueError, match="read-only"):
+        synsets.offsets[0] = 7
 
 
 def test_wordnet_glosses_fixture(tmp_path: Path) -> None:

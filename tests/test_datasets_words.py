@@ -250,3 +250,25 @@ def test_real_fasttext_fr_and_shared_vocabulary() -> None:
     assert len(shared) == 2000 and all(len(w) >= 4 and w.isalpha() for w in shared)
     ranks = [glove.index[w] for w in shared]
     assert ranks == sorted(ranks) and ranks[0] >= 400  # GloVe frequency order, top 400 skipped
+
+
+# ---------------------------------------------------------------- parallel word pairs
+
+
+def test_align_word_pairs_one_to_one() -> None:
+    from relreps.datasets import align_word_pairs
+
+    en = WordVectors("en", ("cat", "dog", "car"), np.arange(6.0).reshape(3, 2), "m")
+    fr = WordVectors("fr", ("chat", "chien", "auto"), np.arange(9.0).reshape(3, 3), "m")
+    pairs = [("dog", "chien"), ("cow", "vache"), ("dog", "toutou"), ("car", "chien"),
+             ("cat", "chat"), ("car", "auto")]  # fmt: skip
+    kept, xs, xt = align_word_pairs(pairs, en, fr)
+    assert kept == [("dog", "chien"), ("cat", "chat"), ("car", "auto")]
+    np.testing.assert_array_equal(xs, en.take(["dog", "cat", "car"]))
+    np.testing.assert_array_equal(xt, fr.take(["chien", "chat", "auto"]))
+    loose, _, _ = align_word_pairs(pairs, en, fr, one_to_one=False)
+    assert ("car", "chien") in loose and len(loose) == 4
+    with pytest.raises(TypeError, match="Expected `target` to be a WordVectors, but got dict"):
+        align_word_pairs(pairs, en, {})  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"Expected `pairs` to be a list of .* item 'dog'"):
+        align_word_pairs(["dog"], en, fr)  # type: ignore[list-item]

@@ -45,6 +45,7 @@ from relreps.datasets.images import (
 )
 from relreps.datasets.parallel import (
     PhraseSet,
+    align_word_pairs,
     babel_names,
     emoji_names,
     freedict_entries,
@@ -75,6 +76,7 @@ __all__ = [
     "Remote",
     "WordNetSynsets",
     "WordVectors",
+    "align_word_pairs",
     "babel_names",
     "data_dir",
     "download",

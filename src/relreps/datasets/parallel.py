@@ -14,12 +14,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from relreps._validation import fail
 from relreps.datasets.base import how_to_get, locate
 from relreps.datasets.corpus import read_dictd
+from relreps.datasets.words import WordVectors
 
 __all__ = [
     "PhraseSet",
+    "align_word_pairs",
     "babel_names",
     "emoji_names",
     "freedict_entries",
@@ -120,6 +124,55 @@ def freedict_pairs(
                 continue
             out[(src, tgt)] = None
     return list(out)
+
+
+def align_word_pairs(
+    pairs: list[tuple[str, str]],
+    source: WordVectors,
+    target: WordVectors,
+    *,
+    one_to_one: bool = True,
+) -> tuple[list[tuple[str, str]], np.ndarray, np.ndarray]:
+    """Keep the pairs whose words are in both spaces; return them with their paired vectors.
+
+    Row ``i`` of both arrays is pair ``i``: the input of parallel anchors across two spaces.
+
+    Args:
+        pairs: ``(source word, target word)`` pairs, e.g. from :func:`freedict_pairs`.
+        source: the space of the first words, ``(n_words_s, dim_s)``.
+        target: the space of the second words, ``(n_words_t, dim_t)``.
+        one_to_one: keep only the first pair of each source word and of each target word, so no
+            word appears twice (duplicated anchors carry no extra information).
+
+    Returns:
+        ``(kept_pairs, x_source (n_pairs, dim_s), x_target (n_pairs, dim_t))``.
+
+    Example:
+        >>> en = WordVectors("en", ("cat", "dog"), np.eye(2, dtype=np.float32), "memory")
+        >>> fr = WordVectors("fr", ("chat", "chien"), 2 * np.eye(2, dtype=np.float32), "memory")
+        >>> kept, xs, xt = align_word_pairs([("dog", "chien"), ("cow", "vache"),
+        ...                                  ("dog", "toutou"), ("cat", "chat")], en, fr)
+        >>> kept, xs.shape, xt[0].tolist()
+        ([('dog', 'chien'), ('cat', 'chat')], (2, 2), [0.0, 2.0])
+    """
+    for name, space in (("source", source), ("target", target)):
+        if not isinstance(space, WordVectors):
+            raise fail(name, "a WordVectors", type(space).__name__, TypeError)
+    kept: list[tuple[str, str]] = []
+    seen_source: set[str] = set()
+    seen_target: set[str] = set()
+    for pair in pairs:
+        if not (isinstance(pair, tuple | list) and len(pair) == 2):
+            raise fail("pairs", "a list of (source word, target word) pairs", f"item {pair!r}")
+        src, tgt = pair
+        if src not in source or tgt not in target:
+            continue
+        if one_to_one and (src in seen_source or tgt in seen_target):
+            continue
+        seen_source.add(src)
+        seen_target.add(tgt)
+        kept.append((src, tgt))
+    return kept, source.take(s for s, _ in kept), target.take(t for _, t in kept)
 
 
 @dataclass(frozen=True, eq=False)

@@ -158,14 +158,11 @@ def _parse(path: str, pos: str, mtime_ns: int, size: int) -> WordNetSynsets:
             f"Expected every synset in {path} to have a {pos} lexicographer file number in "
             f"[{first}, {first + n_classes - 1}], but synset {offsets[i]:08d} has {lexfiles[i]}."
         )
+    edges = _edge_rows(offset_array, down, path)
+    for array in (offset_array, lexfile_array, edges):
+        array.flags.writeable = False  # the parsed file is cached and shared between callers
     return WordNetSynsets(
-        pos,
-        offset_array,
-        lexfile_array,
-        tuple(lemmas),
-        tuple(glosses),
-        _edge_rows(offset_array, down, path),
-        path,
+        pos, offset_array, lexfile_array, tuple(lemmas), tuple(glosses), edges, path
     )
 
 
