@@ -50,6 +50,7 @@ __all__ = [
     "mutual_knn",
     "paired_cosine",
     "procrustes_distance",
+    "pwcca",
     "rdm",
     "retrieval_scores",
     "rsa",

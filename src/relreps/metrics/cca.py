@@ -19,6 +19,7 @@ use :func:`svcca`, which keeps only directions that carry variance.
 from __future__ import annotations
 
 import numbers
+
 import numpy as np
 
 from relreps._array import Array, namespace, to_numpy

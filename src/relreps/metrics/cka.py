@@ -212,7 +212,8 @@ def _column_mean(x: Array, xp: Any, dtype: Any) -> Array:
     """Column means of ``x`` in ``dtype``, accumulated in float64 block by block."""
     total = None
     for start in range(0, x.shape[0], _FEATURE_BLOCK_ROWS):
-        part = xp.sum(xp.astype(x[start : start + _FEATURE_BLOCK_ROWS, ...], xp.float64), axis=0)
+        stop = min(start + _FEATURE_BLOCK_ROWS, x.shape[0])
+        part = xp.sum(xp.astype(x[start:stop, ...], xp.float64), axis=0)
         total = part if total is None else total + part
     return xp.astype(total / x.shape[0], dtype)
 
@@ -242,8 +243,9 @@ def feature_grams(
     g_aa = g_bb = g_ba = None
     d_k, d_l = [], []
     for start in range(0, n, rows):
-        xa = xp.astype(a[start : start + rows, ...], dtype) - mean_a[None, :]
-        xb = xp.astype(b[start : start + rows, ...], dtype) - mean_b[None, :]
+        stop = min(start + rows, n)
+        xa = xp.astype(a[start:stop, ...], dtype) - mean_a[None, :]
+        xb = xp.astype(b[start:stop, ...], dtype) - mean_b[None, :]
         # ``x.T @ x`` lets numpy call the symmetric rank-k update (half the work of a product).
         parts = (
             xp.astype(xp.matmul(xp.matrix_transpose(xa), xa), xp.float64),

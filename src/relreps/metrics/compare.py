@@ -165,9 +165,7 @@ def compare(
             value = info.compute(a, b, k)
             null = [info.compute(a, _take_rows(b, p, xp), k) for p in perms]
         scores.append(_score(info, value, null))
-    return ComparisonReport(
-        tuple(scores), n, (a.shape[1], b.shape[1]), k, n_permutations, seed
-    )
+    return ComparisonReport(tuple(scores), n, (a.shape[1], b.shape[1]), k, n_permutations, seed)
 
 
 def _resolve(
@@ -222,7 +220,8 @@ class _NeighbourCache:
     def __init__(self, a: Array, b: Array, k: int, xp: Any, wanted: set[str]) -> None:
         self.k = k
         self.n = a.shape[0]
-        self.own_b = self.retrieved = self.nn_a = self.nn_b = None
+        empty = np.zeros((0, k), dtype=np.int64)
+        self.own_b = self.retrieved = self.nn_a = self.nn_b = empty
         if wanted & {"jaccard", "mrr"}:
             both = xp.concat([b, a], axis=0)
             nn = to_numpy(knn(both, b, k).indices)

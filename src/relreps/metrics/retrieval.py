@@ -166,7 +166,7 @@ def knn(
         q = _unit_rows(q, xp)
         x = _unit_rows(x, xp)
     elif metric == "euclidean":
-        bias = -(row_norms(x, xp) ** 2)
+        bias = -_squared_norms(x, xp)
     if block_size is None:
         itemsize = 8 if dtype == xp.float64 else 4
         block_size = max(16, min(1024, _BLOCK_BYTES // max(1, itemsize * n_index)))
@@ -182,15 +182,36 @@ def knn(
         if exclude_self:
             block = _mask_self(block, start, xp)
         idx, val = _top_k_rows(block, k, xp)
+        if metric == "euclidean":
+            idx, val = _exact_distances(q[start:stop, ...], x, idx, xp)
         indices.append(idx)
         scores.append(val)
-    idx_all = xp.concat(indices, axis=0)
-    val_all = xp.concat(scores, axis=0)
-    if metric == "euclidean":
-        # ||q - x||^2 = ||q||^2 - (2<q,x> - ||x||^2); clipped because rounding can go below 0.
-        q_sq = row_norms(q, xp) ** 2
-        val_all = xp.sqrt(xp.clip(q_sq[:, None] - val_all, min=0.0))
-    return Neighbors(idx_all, val_all)
+    return Neighbors(xp.concat(indices, axis=0), xp.concat(scores, axis=0))
+
+
+def _squared_norms(x: Array, xp: Any) -> Array:
+    if is_numpy(x):
+        return np.einsum("ij,ij->i", x, x)
+    return xp.sum(x * x, axis=1)
+
+
+def _exact_distances(q: Array, x: Array, idx: Array, xp: Any) -> tuple[Array, Array]:
+    """Distances of the selected neighbours from the differences (no cancellation), re-sorted.
+
+    The expansion ``|q|^2 - 2<q,x> + |x|^2`` used for the search loses precision for close
+    points; recomputing the k distances per query is cheap and exact to rounding.
+    """
+    n_rows, k = idx.shape
+    neighbours = xp.reshape(xp.take(x, xp.reshape(idx, (-1,)), axis=0), (n_rows, k, x.shape[1]))
+    diff = neighbours - q[:, None, :]
+    dist = xp.sqrt(xp.sum(diff * diff, axis=2))
+    if is_numpy(dist):
+        order = np.lexsort((idx, dist), axis=1)
+        return np.take_along_axis(idx, order, axis=1), np.take_along_axis(dist, order, axis=1)
+    order = xp.argsort(idx, axis=1, stable=True)
+    idx, dist = xp.take_along_axis(idx, order, axis=1), xp.take_along_axis(dist, order, axis=1)
+    order = xp.argsort(dist, axis=1, stable=True)
+    return xp.take_along_axis(idx, order, axis=1), xp.take_along_axis(dist, order, axis=1)
 
 
 def _float_dtype(xp: Any, *arrays: Array) -> Any:
@@ -283,8 +304,10 @@ def _candidates(block: Array, k: int, xp: Any) -> tuple[Array, Array, Array]:
     hit_g, hit_t = xp.nonzero(member_vals >= xp.take(threshold, g_rows)[:, None])
     rows = xp.take(g_rows, hit_g)
     cols = xp.take(g_ids, hit_g) + hit_t * n_groups
-    vals = member_vals[hit_g, hit_t] if is_numpy(member_vals) else xp.take(
-        xp.reshape(member_vals, (-1,)), hit_g * per_group + hit_t
+    vals = (
+        member_vals[hit_g, hit_t]
+        if is_numpy(member_vals)
+        else xp.take(xp.reshape(member_vals, (-1,)), hit_g * per_group + hit_t)
     )
     if main < n_cols:  # the few trailing columns that belong to no group
         tail_rows, tail_cols = xp.nonzero(block[:, main:] >= threshold[:, None])
@@ -350,8 +373,8 @@ def _overlap_counts(a: Array, b: Array, xp: Any, rows_per_chunk: int = 8192) -> 
     """|a[i] & b[i]| for each row of two (n, k) integer arrays with distinct entries per row."""
     counts = []
     for start in range(0, a.shape[0], rows_per_chunk):
-        aa = a[start : start + rows_per_chunk, ...]
-        bb = b[start : start + rows_per_chunk, ...]
+        stop = min(start + rows_per_chunk, a.shape[0])
+        aa, bb = a[start:stop, ...], b[start:stop, ...]
         hits = aa[:, :, None] == bb[:, None, :]
         counts.append(xp.sum(xp.astype(hits, xp.int64), axis=(1, 2)))
     return xp.concat(counts, axis=0)
@@ -410,9 +433,7 @@ def retrieval_scores(
     return RetrievalScores(_jaccard(own, retrieved, xp), _mrr(retrieved, xp), k, n, metric)
 
 
-def jaccard_at_k(
-    source: Array, target: Array, k: int, *, metric: KnnMetric = "cosine"
-) -> float:
+def jaccard_at_k(source: Array, target: Array, k: int, *, metric: KnnMetric = "cosine") -> float:
     """Mean Jaccard overlap of own and retrieved k-neighbourhoods in the target space.
 
     Args:
