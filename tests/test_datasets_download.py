@@ -202,7 +202,9 @@ def test_locate_explicit_path_missing_is_not_searched_further(tmp_path: Path, ca
 
 
 def test_locate_without_remote_lists_places(cache: Path) -> None:
-    with pytest.raises(DataNotFoundError, match=r"searched .*toy/f.txt.*pip install thing"):
+    with pytest.raises(
+        DataNotFoundError, match=r"searched .*toy/f.txt.*pip install thing.*\$RELREPS_DATA_DIR"
+    ):
         locate("f.txt", subdir="toy", hint="Install: pip install thing")
 
 

@@ -52,7 +52,8 @@ NOUN_LINES = [
     "00000100 03 n 01 entity 0 002 ~ 00000200 n 0000 ~ 00000300 n 0000 | that which exists",
     "00000200 05 n 02 dog 0 domestic_dog 0 003 @ 00000100 n 0000 ~i 00000400 n 0000 "
     '+ 00009999 v 0101 | a domesticated canid; "the dog barked"',
-    "00000300 18 n 01 person 0 001 @ 00000100 n 0000 | a human being",
+    "00000300 18 n 01 person 0 001 @ 00000100 n 0000 | a human being "
+    '(as in "every person"): "a person of note"; "hi";',
     "00000400 05 n 01 Lassie 0 001 @i 00000200 n 0000 | a famous collie",
 ]
 
@@ -83,8 +84,8 @@ def test_read_wordnet_fixture(tmp_path: Path) -> None:
 def test_wordnet_glosses_fixture(tmp_path: Path) -> None:
     folder = write_wordnet(tmp_path / "wn")
     ds = load_wordnet_glosses(path=folder / "data.noun")
-    assert ds.items == ("that which exists", "a domesticated canid", "a human being",
-                        "a famous collie")  # fmt: skip
+    assert ds.items == ("that which exists", "a domesticated canid",
+                        'a human being (as in "every person")', "a famous collie")  # fmt: skip
     assert [ds.class_names[i] for i in ds.labels] == [
         "noun.Tops", "noun.animal", "noun.person", "noun.animal"
     ]  # fmt: skip
@@ -124,7 +125,7 @@ def test_wordnet_graph_fixture(tmp_path: Path) -> None:
     g = wordnet_graph(path=write_wordnet(tmp_path / "wn"), seed=3, train_fraction=0.5)
     assert isinstance(g, GraphDataset) and g.n_nodes == 4
     assert g.edge_index().tolist() == [[1, 2, 3], [0, 0, 1]]
-    assert g.texts is not None and g.texts[2] == "a human being"
+    assert g.texts is not None and g.texts[2] == 'a human being (as in "every person")'
     assert g.features is None and g.to_dict()["splits"] == {"train": 2, "val": 1, "test": 1}
     feats = np.arange(8, dtype=np.float32).reshape(4, 2)
     assert g.with_features(feats).to_dict()["n_features"] == 2

@@ -195,10 +195,10 @@ def how_to_get(
     if pip:
         ways.append(f"Install the Python package: `pip install {pip}`.")
     if url:
-        where = f"$RELREPS_DATA_DIR/{subdir}/" if subdir else "$RELREPS_DATA_DIR"
+        where = f"${DATA_DIR_ENV}/{subdir}/" if subdir else f"${DATA_DIR_ENV}"
         ways.append(
-            f"Download it from {url} (automatic when online, pass download=True) into {where} "
-            f"(default {DATA_DIR_ENV} is ~/.cache/relreps/data), or pass path=."
+            f"Download it from {url} (done automatically when online with download=True) into "
+            f"{where} (default ~/.cache/relreps/data), or pass path=."
         )
     return " ".join(ways)
 
@@ -253,6 +253,8 @@ def locate(
         if candidate.is_file():
             return candidate
     where = ", ".join(str(p) for p in searched)
+    cache_hint = f"Or put the file in {searched[0].parent} (the folder follows ${DATA_DIR_ENV})."
+    hint = f"{hint} {cache_hint}".strip()
     if remote is not None and download_missing:
         try:
             return download(remote, data_dir() / subdir / filename)

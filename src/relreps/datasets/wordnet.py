@@ -222,6 +222,9 @@ def load_wordnet_glosses(
 
 
 def _definition(gloss: str) -> str:
-    """The gloss up to its first quoted example (``definition; "example"``)."""
-    cut = gloss.find('"')
-    return gloss if cut < 0 else gloss[:cut].rstrip().rstrip(";").rstrip()
+    """The gloss without its usage examples, which follow as ``; "..."`` (or ``: "..."``).
+
+    Quotes inside the definition itself (``in the phrase "make strides"``) are kept.
+    """
+    cuts = [at for at in (gloss.find('; "'), gloss.find(': "')) if at >= 0]
+    return gloss[: min(cuts)].rstrip() if cuts else gloss.rstrip().rstrip(";").rstrip()
