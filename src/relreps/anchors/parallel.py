@@ -160,7 +160,7 @@ class ParallelAnchors:
             >>> ParallelAnchors.from_aligned(["cat", "dog"], ["chat", "chien"]).keys[1]
             ('chat', 'chien')
         """
-        return cls(_domain_names(domains, len(key_lists)), tuple(tuple(k) for k in key_lists))
+        return cls(_domain_names(domains, len(key_lists)), key_lists)  # type: ignore[arg-type]
 
     @classmethod
     def from_pairs(
