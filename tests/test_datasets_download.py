@@ -87,6 +87,16 @@ def test_sha256_file_matches_hashlib(tmp_path: Path) -> None:
     assert sha256_file(f) == hashlib.sha256(PAYLOAD * 5000).hexdigest()
 
 
+def test_remote_validation() -> None:
+    assert Remote("https://h/a/b.tar.gz", "A" * 64).filename == "b.tar.gz"
+    with pytest.raises(ValueError, match="Expected `sha256` to be a 64-character hex"):
+        Remote("https://h/a", "abc")
+    with pytest.raises(ValueError, match="Expected `sha256` to be a 64-character hex"):
+        Remote("https://h/a", "g" * 64)
+    with pytest.raises(ValueError, match="Expected `url` to be a URL"):
+        Remote("h/a", "0" * 64)
+
+
 def test_data_dir_follows_env(cache: Path) -> None:
     assert data_dir() == cache
 

@@ -155,10 +155,21 @@ class Remote:
     url: str
     sha256: str
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.url, str) or "://" not in self.url:
+            raise fail("url", "a URL such as 'https://host/file.gz'", repr(self.url))
+        digest = self.sha256
+        if not (isinstance(digest, str) and len(digest) == 64 and _is_hex(digest)):
+            raise fail("sha256", "a 64-character hex SHA-256 digest", repr(digest))
+
     @property
     def filename(self) -> str:
         """The last component of the URL."""
         return self.url.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _is_hex(text: str) -> bool:
+    return all(c in "0123456789abcdefABCDEF" for c in text)
 
 
 def data_dir() -> Path:

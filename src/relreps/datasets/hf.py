@@ -104,14 +104,12 @@ def _hub_loader(hub_name: str, config: str | None, split: str) -> Any:
 
 
 def _class_names(table: Any, spec: HFSpec) -> tuple[str, ...]:
+    """``ClassLabel`` names of the label column when the table has them, else the spec's."""
     features = getattr(table, "features", None)
-    feature = features.get(spec.label_column) if isinstance(features, dict) else None
-    if feature is None and features is not None and hasattr(features, "__getitem__"):
-        try:
-            feature = features[spec.label_column]
-        except (KeyError, TypeError):
-            feature = None
-    names = getattr(feature, "names", None)
+    try:
+        names = getattr(features[spec.label_column], "names", None) if features else None
+    except (KeyError, TypeError):
+        names = None
     return tuple(str(n) for n in names) if names else spec.class_names
 
 
