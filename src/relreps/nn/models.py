@@ -392,7 +392,13 @@ class _Model(nn.Module):
         return self.encoder(x)
 
     def embed_with_anchors(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """Latents of ``x`` and of the anchor inputs, from ONE encoder forward over both."""
+        """Latents of ``x`` and of the stored anchor inputs, by the current encoder.
+
+        Without autograd (inference) both go through ONE batched encoder forward. While training
+        with the anchors detached (the default), the anchors take a separate no-grad forward
+        instead, so the backward pass covers the batch only; with ``anchor_grad=True`` they are
+        batched with ``x`` and receive gradients.
+        """
         return self._with_anchors(x, self.embed)
 
     def _with_anchors(self, x: Tensor, fn: Any) -> tuple[Tensor, Tensor]:
@@ -408,6 +414,12 @@ class _Model(nn.Module):
                 "the anchor inputs",
                 f"shape {tuple(x.shape)}",
             )
+        projection = getattr(self, "projection", None)
+        anchor_grad = bool(getattr(projection, "anchor_grad", False))
+        if torch.is_grad_enabled() and not anchor_grad:
+            z = fn(x)
+            with torch.no_grad():
+                return z, fn(anchors)
         both = fn(torch.cat([x, anchors], dim=0))
         return both[: x.shape[0]], both[x.shape[0] :]
 
