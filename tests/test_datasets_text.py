@@ -18,6 +18,7 @@ from relreps.datasets import (
     PhraseSet,
     babel_names,
     emoji_names,
+    freedict_anchors,
     freedict_entries,
     freedict_pairs,
     gcide_paragraphs,
@@ -292,6 +293,17 @@ def test_freedict_fixture(tmp_path: Path) -> None:
     assert ("a lot", "beaucoup") in everything and ("easter", "jour de pâques") in everything
 
 
+def test_freedict_anchors_fixture(tmp_path: Path) -> None:
+    from relreps.anchors import ParallelAnchors
+
+    write_dictd(tmp_path, "freedict-eng-fra", FREEDICT)
+    anchors = freedict_anchors(path=tmp_path)
+    assert isinstance(anchors, ParallelAnchors) and anchors.domains == ("eng", "fra")
+    assert anchors.keys == (("abacus", "abandon", "easter"), ("abaque", "abdiquer", "pâques"))
+    limited = freedict_anchors(path=tmp_path, vocabularies=(["abacus"], ["boulier"]))
+    assert limited.keys == (("abacus",), ("boulier",))
+
+
 def test_freedict_errors(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="Expected `pair` to be a FreeDict language pair"):
         freedict_entries("english")
@@ -399,6 +411,25 @@ def test_phrase_set_validation() -> None:
     with pytest.raises(ValueError, match=r"Expected `target` to be one of \['en'\]"):
         ps.pairs("en", "fr")
     assert ps.to_dict() == {"name": "p", "n_keys": 1, "languages": ["en"], "source": "m"}
+
+
+def test_phrase_set_to_parallel_anchors() -> None:
+    ps = PhraseSet(
+        "p", ("a", "b", "c", "d"),
+        {"en": ("one", "two", "two", "four"), "fr": ("un", "deux", "deux", "quatre"),
+         "de": ("eins", "zwei", "zwo", "vier")},
+        "m",
+    )  # fmt: skip
+    every = ps.to_parallel_anchors()  # "two" repeats in en and "deux" in fr: b and c drop out
+    assert every.domains == ("en", "fr", "de")
+    assert every.keys == (("one", "four"), ("un", "quatre"), ("eins", "vier"))
+    german = ps.to_parallel_anchors(["de", "en"])
+    assert german.keys == (("eins", "vier"), ("one", "four"))
+    clash = PhraseSet("p", ("a", "b"), {"en": ("x", "x"), "fr": ("y", "z")}, "m")
+    with pytest.raises(ValueError, match="at least one anchor"):
+        clash.to_parallel_anchors()
+    with pytest.raises(ValueError, match=r"Expected `languages` to be languages among \['en'"):
+        ps.to_parallel_anchors(["en", "ja"])
 
 
 # ---------------------------------------------------------------- Hugging Face adapter

@@ -48,6 +48,7 @@ from relreps.datasets.parallel import (
     align_word_pairs,
     babel_names,
     emoji_names,
+    freedict_anchors,
     freedict_entries,
     freedict_pairs,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "download",
     "emoji_names",
     "filter_words",
+    "freedict_anchors",
     "freedict_entries",
     "freedict_pairs",
     "gcide_paragraphs",

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -21,11 +22,15 @@ from relreps.datasets.base import how_to_get, locate
 from relreps.datasets.corpus import read_dictd
 from relreps.datasets.words import WordVectors
 
+if TYPE_CHECKING:
+    from relreps.anchors import ParallelAnchors
+
 __all__ = [
     "PhraseSet",
     "align_word_pairs",
     "babel_names",
     "emoji_names",
+    "freedict_anchors",
     "freedict_entries",
     "freedict_pairs",
 ]
@@ -126,6 +131,39 @@ def freedict_pairs(
     return list(out)
 
 
+def freedict_anchors(
+    pair: str = "eng-fra",
+    *,
+    path: PathLike | None = None,
+    vocabularies: tuple[Sequence[str], Sequence[str]] | None = None,
+    lowercase: bool = True,
+) -> ParallelAnchors:
+    """One-to-one word anchors from a FreeDict dictionary, as ``relreps.anchors.ParallelAnchors``.
+
+    Each headword takes its first listed translation that is still free (and present in the
+    target vocabulary when ``vocabularies`` is given); single alphabetic words only.
+
+    Args:
+        pair: the language pair, e.g. ``"eng-fra"``; also the two domain names.
+        path: folder holding the dictd files (see :func:`freedict_entries`).
+        vocabularies: optional ``(source words, target words)``, e.g.
+            ``(glove.words, fasttext.words)``: pairs outside them are skipped.
+        lowercase: lower-case both sides.
+
+    Example (reads the real data, so it is not a doctest)::
+
+        anchors = freedict_anchors(vocabularies=(load_glove().words, load_fasttext_fr().words))
+        len(anchors), anchors.domains
+        # -> (3385, ('eng', 'fra'))
+    """
+    from relreps.anchors import ParallelAnchors
+
+    pairs = freedict_pairs(pair, path=path, lowercase=lowercase)
+    return ParallelAnchors.from_pairs(
+        pairs, domains=tuple(pair.split("-")), vocabularies=vocabularies
+    )
+
+
 def align_word_pairs(
     pairs: list[tuple[str, str]],
     source: WordVectors,
@@ -211,6 +249,34 @@ class PhraseSet:
             if lang not in self.phrases:
                 raise fail(name, f"one of {list(self.phrases)}", repr(lang))
         return list(zip(self.phrases[source], self.phrases[target], strict=True))
+
+    def to_parallel_anchors(self, languages: Sequence[str] | None = None) -> ParallelAnchors:
+        """The phrases as ``relreps.anchors.ParallelAnchors``, one domain per language.
+
+        Keys whose phrase is not unique within some language are left out (an anchor must be
+        identifiable in every domain).
+
+        Example:
+            >>> ps = PhraseSet("toy", ("a", "b", "c"), {"en": ("one", "two", "two"),
+            ...                                         "fr": ("un", "deux", "deux bis")}, "m")
+            >>> ps.to_parallel_anchors().keys
+            (('one',), ('un',))
+        """
+        chosen = tuple(self.phrases) if languages is None else tuple(languages)
+        for lang in chosen:
+            if lang not in self.phrases:
+                raise fail("languages", f"languages among {list(self.phrases)}", repr(lang))
+        from relreps.anchors import ParallelAnchors
+
+        unique = [i for i in range(len(self.keys))]
+        for lang in chosen:
+            names = self.phrases[lang]
+            counts: dict[str, int] = {}
+            for name in names:
+                counts[name] = counts.get(name, 0) + 1
+            unique = [i for i in unique if counts[names[i]] == 1]
+        key_lists = [[self.phrases[lang][i] for i in unique] for lang in chosen]
+        return ParallelAnchors.from_aligned(*key_lists, domains=chosen)
 
     def to_dict(self) -> dict[str, Any]:
         """Metadata as plain JSON types."""
