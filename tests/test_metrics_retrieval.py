@@ -66,6 +66,21 @@ def test_knn_matches_brute_force(rng, metric, n_index, k):
 
 
 @pytest.mark.parametrize("metric", ["cosine", "inner", "euclidean"])
+def test_knn_threaded_selection_matches_brute_force(rng, metric, monkeypatch):
+    from relreps.metrics import retrieval
+
+    monkeypatch.setattr(retrieval, "_THREADED_MIN_SCORES", 0)
+    monkeypatch.setattr(retrieval.os, "cpu_count", lambda: 3)
+    x = rng.normal(size=(1500, 6))
+    idx, val = knn(x[:100], x, 9, metric=metric, block_size=37)
+    ref_idx, ref_val = brute_knn(x[:100], x, 9, metric)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(val, ref_val, atol=1e-9)
+    idx, _ = knn(x, x, 3, metric=metric, exclude_self=True, block_size=100)
+    np.testing.assert_array_equal(idx, brute_knn(x, x, 3, metric, exclude_self=True)[0])
+
+
+@pytest.mark.parametrize("metric", ["cosine", "inner", "euclidean"])
 def test_knn_exclude_self_matches_brute_force(rng, metric):
     x = rng.normal(size=(2100, 5))
     idx, _ = knn(x, x, 4, metric=metric, exclude_self=True, block_size=500)
@@ -111,7 +126,7 @@ def test_knn_duplicate_rows_tie_to_lower_index():
 
 def test_knn_zero_rows_cosine_no_nan():
     x = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
-    idx, val = knn(x, x, 3)
+    _, val = knn(x, x, 3)
     assert np.all(np.isfinite(val))
     assert val[0].tolist() == [0.0, 0.0, 0.0]
 

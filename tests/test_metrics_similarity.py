@@ -229,7 +229,7 @@ def test_svcca_errors(pair):
 def test_pwcca_reference_and_asymmetry(pair):
     x, y = pair
     xc, yc = x - x.mean(0), y - y.mean(0)
-    qa, ra = np.linalg.qr(xc)
+    qa, _ = np.linalg.qr(xc)
     qb, _ = np.linalg.qr(yc)
     u, rho, _ = np.linalg.svd(qa.T @ qb, full_matrices=False)
     variates = qa @ u  # unit-norm canonical variates of x

@@ -26,6 +26,9 @@ Scores (the paper's word-embedding experiment, BRIEF.md experiment 1):
 from __future__ import annotations
 
 import math
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -67,6 +70,8 @@ KNN_METRICS = ("cosine", "inner", "euclidean")
 # Bytes of one block of scores (block_size x n_index); small enough to stay near the caches.
 _BLOCK_BYTES = 64 * 2**20
 _EPS = 1e-12
+# Below this many scores the selection runs in the calling thread (a pool costs more).
+_THREADED_MIN_SCORES = 2**22
 
 
 class Neighbors(NamedTuple):
@@ -172,21 +177,58 @@ def knn(
         block_size = max(16, min(1024, _BLOCK_BYTES // max(1, itemsize * n_index)))
     x_t = xp.permute_dims(x, (1, 0)) if not is_numpy(x) else x.T
 
-    indices = []
-    scores = []
-    for start in range(0, n_queries, block_size):
-        stop = min(start + block_size, n_queries)
-        block = xp.matmul(q[start:stop, ...], x_t)
-        if bias is not None:
-            block = 2 * block + bias[None, :]
+    def select(block: Array, start: int) -> tuple[Array, Array]:
         if exclude_self:
             block = _mask_self(block, start, xp)
         idx, val = _top_k_rows(block, k, xp)
         if metric == "euclidean":
-            idx, val = _exact_distances(q[start:stop, ...], x, idx, xp)
-        indices.append(idx)
-        scores.append(val)
-    return Neighbors(xp.concat(indices, axis=0), xp.concat(scores, axis=0))
+            idx, val = _exact_distances(q[start : start + block.shape[0], ...], x, idx, xp)
+        return idx, val
+
+    def products() -> Iterator[tuple[Array, int]]:
+        for start in range(0, n_queries, block_size):
+            stop = min(start + block_size, n_queries)
+            block = xp.matmul(q[start:stop, ...], x_t)
+            if bias is not None:
+                block = 2 * block + bias[None, :]
+            yield block, start
+
+    threads = _selection_threads(q, n_index)
+    if threads > 1:
+        parts = _select_threaded(products(), select, threads)
+    else:
+        parts = [select(block, start) for block, start in products()]
+    return Neighbors(
+        xp.concat([p[0] for p in parts], axis=0), xp.concat([p[1] for p in parts], axis=0)
+    )
+
+
+def _selection_threads(q: Array, n_index: int) -> int:
+    """Threads for the top-k selection: numpy drops the GIL in its loops; others run serially."""
+    if not is_numpy(q) or q.shape[0] * n_index < _THREADED_MIN_SCORES:
+        return 1
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+def _select_threaded(
+    blocks: Iterator[tuple[Array, int]],
+    select: Callable[[Array, int], tuple[Array, Array]],
+    threads: int,
+) -> list[tuple[Array, Array]]:
+    """Select top-k on row slices of each block in parallel (numpy's loops drop the GIL)."""
+    out: list[tuple[Array, Array]] = []
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        pending: list[Any] = []
+        for block, start in blocks:  # the next product is computed while these run
+            out.extend(f.result() for f in pending)
+            rows = block.shape[0]
+            step = -(-rows // threads)
+            pending = [
+                pool.submit(select, block[lo : lo + step], start + lo)
+                for lo in range(0, rows, step)
+            ]
+        out.extend(f.result() for f in pending)
+    return out
 
 
 def _squared_norms(x: Array, xp: Any) -> Array:
