@@ -23,7 +23,7 @@ import numpy as np
 from relreps._array import Array, namespace, to_numpy
 from relreps._validation import check_int, check_matrix, check_paired, fail
 from relreps.metrics.registry import MetricInfo, metric_info
-from relreps.metrics.retrieval import _jaccard, _overlap_counts, knn
+from relreps.metrics.retrieval import _jaccard, _overlap_counts, _search, knn
 
 __all__ = ["ComparisonReport", "MetricScore", "compare"]
 
@@ -223,9 +223,8 @@ class _NeighbourCache:
         empty = np.zeros((0, k), dtype=np.int64)
         self.own_b = self.retrieved = self.nn_a = self.nn_b = empty
         if wanted & {"jaccard", "mrr"}:
-            both = xp.concat([b, a], axis=0)
-            nn = to_numpy(knn(both, b, k).indices)
-            self.own_b, self.retrieved = nn[: self.n], nn[self.n :]
+            own, retrieved = _search([b, a], b, k, "cosine", False, None, xp)
+            self.own_b, self.retrieved = to_numpy(own.indices), to_numpy(retrieved.indices)
         if "mutual_knn" in wanted:
             self.nn_a = to_numpy(knn(a, a, k, exclude_self=True).indices)
             self.nn_b = to_numpy(knn(b, b, k, exclude_self=True).indices)

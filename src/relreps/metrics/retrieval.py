@@ -163,44 +163,69 @@ def knn(
     if backend == "faiss":
         return _knn_faiss(queries, index, k, metric, exclude_self, xp)
 
-    dtype = _float_dtype(xp, queries, index)
-    q = xp.astype(queries, dtype, copy=False)
+    return _search([queries], index, k, metric, exclude_self, block_size, xp)[0]
+
+
+def _search(
+    query_sets: list[Array],
+    index: Array,
+    k: int,
+    metric: str,
+    exclude_self: bool,
+    block_size: int | None,
+    xp: Any,
+) -> list[Neighbors]:
+    """Blocked exact kNN of several query sets against one (validated) index.
+
+    The index is prepared once; queries are normalised block by block, so no full copy of them
+    is made.
+    """
+    dtype = _float_dtype(xp, *query_sets, index)
     x = xp.astype(index, dtype, copy=False)
+    n_index = x.shape[0]
     bias = None  # added to every score row: -|x|^2 turns 2<q,x> into a Euclidean ranking
     if metric == "cosine":
-        q = _unit_rows(q, xp)
         x = _unit_rows(x, xp)
     elif metric == "euclidean":
         bias = -_squared_norms(x, xp)
     if block_size is None:
         itemsize = 8 if dtype == xp.float64 else 4
         block_size = max(16, min(1024, _BLOCK_BYTES // max(1, itemsize * n_index)))
+    step = block_size
     x_t = xp.permute_dims(x, (1, 0)) if not is_numpy(x) else x.T
+    results = []
+    for queries in query_sets:
+        q = xp.astype(queries, dtype, copy=False)
 
-    def select(block: Array, start: int) -> tuple[Array, Array]:
-        if exclude_self:
-            block = _mask_self(block, start, xp)
-        idx, val = _top_k_rows(block, k, xp)
-        if metric == "euclidean":
-            idx, val = _exact_distances(q[start : start + block.shape[0], ...], x, idx, xp)
-        return idx, val
+        def select(block: Array, start: int, q: Array = q) -> tuple[Array, Array]:
+            if exclude_self:
+                block = _mask_self(block, start, xp)
+            idx, val = _top_k_rows(block, k, xp)
+            if metric == "euclidean":
+                idx, val = _exact_distances(q[start : start + block.shape[0], ...], x, idx, xp)
+            return idx, val
 
-    def products() -> Iterator[tuple[Array, int]]:
-        for start in range(0, n_queries, block_size):
-            stop = min(start + block_size, n_queries)
-            block = xp.matmul(q[start:stop, ...], x_t)
-            if bias is not None:
-                block = 2 * block + bias[None, :]
-            yield block, start
+        def products(q: Array = q) -> Iterator[tuple[Array, int]]:
+            for start in range(0, q.shape[0], step):
+                rows = q[start : min(start + step, q.shape[0]), ...]
+                if metric == "cosine":
+                    rows = _unit_rows(rows, xp)
+                block = xp.matmul(rows, x_t)
+                if bias is not None:
+                    block = 2 * block + bias[None, :]
+                yield block, start
 
-    threads = _selection_threads(q, n_index)
-    if threads > 1:
-        parts = _select_threaded(products(), select, threads)
-    else:
-        parts = [select(block, start) for block, start in products()]
-    return Neighbors(
-        xp.concat([p[0] for p in parts], axis=0), xp.concat([p[1] for p in parts], axis=0)
-    )
+        threads = _selection_threads(q, n_index)
+        if threads > 1:
+            parts = _select_threaded(products(), select, threads)
+        else:
+            parts = [select(block, start) for block, start in products()]
+        results.append(
+            Neighbors(
+                xp.concat([p[0] for p in parts], axis=0), xp.concat([p[1] for p in parts], axis=0)
+            )
+        )
+    return results
 
 
 def _selection_threads(q: Array, n_index: int) -> int:
@@ -468,10 +493,13 @@ def retrieval_scores(
     """
     xp, k = _check_pair(source, target, ("source", "target"), k)
     check_same_features(source, "source", target, "target")
+    metric = check_choice(metric, "metric", KNN_METRICS)  # type: ignore[assignment]
+    if block_size is not None:
+        block_size = check_int(block_size, "block_size", low=1)
+    own, retrieved = (
+        nn.indices for nn in _search([target, source], target, k, metric, False, block_size, xp)
+    )
     n = source.shape[0]
-    both = xp.concat([xp.asarray(target), xp.asarray(source)], axis=0)
-    nn = knn(both, target, k, metric=metric, block_size=block_size).indices
-    own, retrieved = nn[:n, ...], nn[n:, ...]
     return RetrievalScores(_jaccard(own, retrieved, xp), _mrr(retrieved, xp), k, n, metric)
 
 
@@ -495,10 +523,11 @@ def jaccard_at_k(source: Array, target: Array, k: int, *, metric: KnnMetric = "c
     """
     xp, k = _check_pair(source, target, ("source", "target"), k)
     check_same_features(source, "source", target, "target")
-    n = source.shape[0]
-    both = xp.concat([xp.asarray(target), xp.asarray(source)], axis=0)
-    nn = knn(both, target, k, metric=metric).indices
-    return _jaccard(nn[:n, ...], nn[n:, ...], xp)
+    metric = check_choice(metric, "metric", KNN_METRICS)  # type: ignore[assignment]
+    own, retrieved = (
+        nn.indices for nn in _search([target, source], target, k, metric, False, None, xp)
+    )
+    return _jaccard(own, retrieved, xp)
 
 
 def mrr_at_k(source: Array, target: Array, k: int, *, metric: KnnMetric = "cosine") -> float:
