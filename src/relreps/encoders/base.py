@@ -324,10 +324,14 @@ def hub_reachable(timeout: float = 3.0) -> bool:
 
     Example:
         >>> import os
+        >>> saved = os.environ.get("HF_ENDPOINT")
         >>> os.environ["HF_ENDPOINT"] = "http://127.0.0.1:9"  # the discard port: closed here
         >>> hub_reachable(timeout=0.5)
         False
-        >>> del os.environ["HF_ENDPOINT"]
+        >>> if saved is None:
+        ...     del os.environ["HF_ENDPOINT"]
+        ... else:
+        ...     os.environ["HF_ENDPOINT"] = saved
     """
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
         return False

@@ -54,10 +54,14 @@ def default_cache_dir() -> Path:
 
     Example:
         >>> import os
+        >>> saved = os.environ.get("RELREPS_CACHE_DIR")
         >>> os.environ["RELREPS_CACHE_DIR"] = "/tmp/relreps-doc-cache"
         >>> str(default_cache_dir())
         '/tmp/relreps-doc-cache'
-        >>> del os.environ["RELREPS_CACHE_DIR"]
+        >>> if saved is None:
+        ...     del os.environ["RELREPS_CACHE_DIR"]
+        ... else:
+        ...     os.environ["RELREPS_CACHE_DIR"] = saved
     """
     configured = os.environ.get(CACHE_ENV_VAR)
     if configured:
