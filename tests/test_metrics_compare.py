@@ -98,3 +98,15 @@ def test_compare_errors(spaces):
         compare(x, y[:10])
     with pytest.raises(ValueError, match="Expected `seed`"):
         compare(x, y, seed=-3)
+
+
+def test_importing_metrics_and_translate_stays_light():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, relreps.metrics, relreps.translate\n"
+        "heavy = {'torch', 'scipy', 'sklearn', 'faiss', 'matplotlib', 'dask'} & set(sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -71,18 +71,19 @@ def test_knn_threaded_selection_matches_brute_force(rng, metric, monkeypatch):
 
     monkeypatch.setattr(retrieval, "_THREADED_MIN_SCORES", 0)
     monkeypatch.setattr(retrieval.os, "cpu_count", lambda: 3)
-    x = rng.normal(size=(1500, 6))
+    x = rng.normal(size=(1200, 6))
     idx, val = knn(x[:100], x, 9, metric=metric, block_size=37)
     ref_idx, ref_val = brute_knn(x[:100], x, 9, metric)
     np.testing.assert_array_equal(idx, ref_idx)
     np.testing.assert_allclose(val, ref_val, atol=1e-9)
-    idx, _ = knn(x, x, 3, metric=metric, exclude_self=True, block_size=100)
-    np.testing.assert_array_equal(idx, brute_knn(x, x, 3, metric, exclude_self=True)[0])
+    idx, _ = knn(x[:300], x[:300], 3, metric=metric, exclude_self=True, block_size=100)
+    ref = brute_knn(x[:300], x[:300], 3, metric, exclude_self=True)[0]
+    np.testing.assert_array_equal(idx, ref)
 
 
 @pytest.mark.parametrize("metric", ["cosine", "inner", "euclidean"])
 def test_knn_exclude_self_matches_brute_force(rng, metric):
-    x = rng.normal(size=(2100, 5))
+    x = rng.normal(size=(1200, 5))  # wide enough for the grouped bound (128 groups)
     idx, _ = knn(x, x, 4, metric=metric, exclude_self=True, block_size=500)
     ref_idx, _ = brute_knn(x, x, 4, metric, exclude_self=True)
     np.testing.assert_array_equal(idx, ref_idx)
