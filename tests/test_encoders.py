@@ -423,6 +423,96 @@ def test_onnx_errors_and_private_tokenizer(onnx_files):
         load_tokenizer(3)
 
 
+def _pb_varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, n = n & 0x7F, n >> 7
+        out.append(low | 0x80 if n else low)
+        if not n:
+            return bytes(out)
+
+
+def _pb(*fields: tuple[int, int | str | bytes]) -> bytes:
+    """Protocol-buffer wire encoding of (field number, varint | string | bytes) pairs."""
+    out = b""
+    for num, value in fields:
+        if isinstance(value, int):
+            out += _pb_varint(num << 3) + _pb_varint(value)
+        else:
+            data = value.encode() if isinstance(value, str) else value
+            out += _pb_varint(num << 3 | 2) + _pb_varint(len(data)) + data
+    return out
+
+
+def _pb_value_info(name: str, elem_type: int, dims: list[int | str]) -> bytes:
+    shape = b"".join(_pb((1, _pb((2, d)) if isinstance(d, str) else _pb((1, d)))) for d in dims)
+    return _pb((1, name), (2, _pb((1, _pb((1, elem_type), (2, shape))))))
+
+
+def _tiny_onnx(table: np.ndarray, inputs: tuple[str, ...]) -> bytes:
+    """An ONNX model (no onnx package needed): tokens = table[input_ids], summed over tokens."""
+    float32, int64, ints = 1, 7, 2
+    table_init = _pb(
+        *[(1, d) for d in table.shape],
+        (2, float32),
+        (8, "table"),
+        (9, table.astype("<f4").tobytes()),
+    )
+    axes_init = _pb((1, 1), (2, int64), (8, "axes"), (9, np.array([1], "<i8").tobytes()))
+    gather = _pb((1, "table"), (1, "input_ids"), (2, "tokens"), (4, "Gather"))
+    keepdims = _pb((1, "keepdims"), (3, 0), (20, ints))
+    reduce = _pb((1, "tokens"), (1, "axes"), (2, "summed"), (4, "ReduceSum"), (5, keepdims))
+    graph = _pb(
+        (1, gather),
+        (1, reduce),
+        (2, "tiny"),
+        (5, table_init),
+        (5, axes_init),
+        *[(11, _pb_value_info(name, int64, ["b", "s"])) for name in inputs],
+        (12, _pb_value_info("tokens", float32, ["b", "s", table.shape[1]])),
+        (12, _pb_value_info("summed", float32, ["b", table.shape[1]])),
+    )
+    return _pb((1, 8), (8, _pb((1, ""), (2, 13))), (7, graph))
+
+
+@pytest.fixture
+def tiny_onnx(tmp_path):
+    pytest.importorskip("onnxruntime")
+    table = np.random.default_rng(4).normal(size=(len(WORDS), 3)).astype(np.float32)
+    path = tmp_path / "tiny.onnx"
+    path.write_bytes(_tiny_onnx(table, ("input_ids", "attention_mask", "token_type_ids")))
+    return path, table
+
+
+def test_onnx_adapter_on_tiny_model(tiny_onnx):
+    path, table = tiny_onnx
+    index = {w: i for i, w in enumerate(WORDS)}
+    ids = [[index[t] for t in ("[CLS]", *text.split(), "[SEP]")] for text in TEXTS]
+    tokens = OnnxEncoder(path, _word_tokenizer(), output_name="tokens", pooling="mean")
+    assert tokens.dim == 3 and tokens.input_names[-1] == "token_type_ids"
+    out = tokens.encode(TEXTS, batch_size=4)  # padded: the mask keeps padding out of the mean
+    np.testing.assert_allclose(out, [table[i].mean(0) for i in ids], rtol=1e-5)
+    cls = OnnxEncoder(path, _word_tokenizer(), output_name="tokens", pooling="cls")
+    np.testing.assert_allclose(cls.encode(TEXTS), table[[index["[CLS]"]] * 4], rtol=1e-6)
+    last = OnnxEncoder(path, _word_tokenizer(), output_name="tokens", pooling="last")
+    np.testing.assert_allclose(last.encode(TEXTS), table[[index["[SEP]"]] * 4], rtol=1e-6)
+    summed = OnnxEncoder(path, _word_tokenizer(), output_name="summed")  # already (batch, dim)
+    np.testing.assert_allclose(
+        summed.encode(TEXTS, batch_size=1), [table[i].sum(0) for i in ids], rtol=1e-5
+    )
+    trunc = OnnxEncoder(path, _word_tokenizer(), output_name="tokens", pooling="cls", max_length=2)
+    assert trunc.options["max_length"] == 2 and trunc.encode(["the cat sat"]).shape == (1, 3)
+
+
+def test_onnx_model_with_non_text_inputs(tmp_path):
+    pytest.importorskip("onnxruntime")
+    path = tmp_path / "image.onnx"
+    path.write_bytes(_tiny_onnx(np.ones((len(WORDS), 2), np.float32), ("input_ids", "pixels")))
+    enc = OnnxEncoder(path, _word_tokenizer(), output_name="summed")
+    with pytest.raises(ValueError, match=r"needs inputs \['pixels'\]"):
+        enc.encode(["a cat"])
+
+
 # --------------------------------------------------------------------------- static embeddings
 
 
