@@ -94,7 +94,8 @@ class FaissIndex:
         metric: ``"cosine"`` (rows L2-normalised), ``"inner"`` or ``"euclidean"``.
         nlist: IVF cells; default ``4 * sqrt(n_index)``, at most ``n_index // 39`` (FAISS wants
             about 39 training points per cell).
-        nprobe: IVF cells scanned per query (more = slower, higher recall); default 16.
+        nprobe: IVF cells scanned per query (more = slower, higher recall); default 16. Read at
+            each search (as ``ef_search``), so it can be changed on a fitted index.
         m: HNSW links per node (default 32).
         ef_construction: HNSW build-time beam width (default 64).
         ef_search: HNSW search beam width; default ``max(64, 2 * k)``.
@@ -175,9 +176,8 @@ class FaissIndex:
         pick = np.random.default_rng(self.seed).choice(n, size=n_train, replace=False)
         built.train(rows[np.sort(pick)])
         built.add(rows)
-        built.nprobe = min(self.nprobe, nlist)
         self._quantizer = quantizer  # the IVF index does not own it: keep it alive
-        self.params_ = {"nlist": nlist, "nprobe": built.nprobe, "train_size": n_train}
+        self.params_ = {"nlist": nlist, "train_size": n_train}
         return built
 
     def search(self, queries: Array, k: int) -> KnnResult:
@@ -196,7 +196,12 @@ class FaissIndex:
             )
         k = check_int(k, "k", low=1, high=self.n_index_, hint="n_index")
         params = dict(self.params_)
-        if self.method == "hnsw":
+        # Search-time knobs are read at every search: set ``index.nprobe = 64`` and search again.
+        if self.method == "ivf":
+            nprobe = min(check_int(self.nprobe, "nprobe", low=1), params["nlist"])
+            self._index.nprobe = nprobe
+            params["nprobe"] = nprobe
+        elif self.method == "hnsw":
             ef = self.ef_search if self.ef_search is not None else max(64, 2 * k)
             self._index.hnsw.efSearch = ef
             params["ef_search"] = ef
