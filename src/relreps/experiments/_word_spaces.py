@@ -1,0 +1,544 @@
+"""Word spaces for the word-embedding experiment: trained here or read from vector files.
+
+- :class:`CorpusSpec` names the training text (GCIDE dictionary + WordNet glosses from Debian).
+- :class:`TrainingConfig` + :func:`train_word_vectors` train one gensim Word2Vec / FastText model;
+  :func:`cached_word_vectors` keeps each trained model's vectors on disk (``.npy`` + word list),
+  keyed by the corpus files, the hyper-parameters and the gensim version.
+- :func:`read_word_vectors` reads a user's own vectors in the word2vec / fastText ``.vec`` text
+  format (``n dim`` header) or the GloVe text format (no header), optionally gzip-compressed.
+
+Determinism: gensim seeds its initial vectors and its sampling from ``seed``; with ``workers=1``
+two runs give identical vectors. With more worker threads the order in which threads update the
+shared weights varies, so vectors differ slightly between runs (the scores barely move). The
+experiment uses ``workers=2`` for speed and records it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from relreps._validation import check_choice, check_float, check_int, fail
+from relreps.datasets.base import DataFormatError, how_to_get, locate
+from relreps.datasets.words import WordVectors
+from relreps.experiments.base import atomic_write_bytes, atomic_write_text
+
+__all__ = [
+    "CorpusSpec",
+    "TrainedSpace",
+    "TrainingConfig",
+    "cached_word_vectors",
+    "load_cached_word_vectors",
+    "read_word_vectors",
+    "train_word_vectors",
+    "with_seed",
+    "word_vector_cache_dir",
+]
+
+PathLike = str | os.PathLike[str]
+Algorithm = Literal["word2vec", "fasttext"]
+Architecture = Literal["cbow", "skipgram"]
+
+_GCIDE_FILES = ("gcide.index", "gcide.dict.dz")
+_WORDNET_FILES = ("data.noun", "data.verb", "data.adj", "data.adv")
+_CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class CorpusSpec:
+    """Which English text to train on.
+
+    Attributes:
+        gcide: include the GCIDE dictionary (Debian ``dict-gcide``, ~4.3M tokens).
+        wordnet: include every WordNet gloss (Debian ``wordnet-base``, ~1.5M tokens).
+        max_tokens: stop after this many tokens (whole paragraphs), ``None`` for all.
+        gcide_path: folder holding ``gcide.index`` + ``gcide.dict.dz`` (default: the cache dir,
+            then ``/usr/share/dictd``).
+        wordnet_path: the WordNet ``dict`` folder (default: the cache dir, then
+            ``/usr/share/wordnet``).
+
+    Example:
+        >>> CorpusSpec(gcide=False).sources
+        ('wordnet',)
+    """
+
+    gcide: bool = True
+    wordnet: bool = True
+    max_tokens: int | None = None
+    gcide_path: str | None = None
+    wordnet_path: str | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.gcide or self.wordnet):
+            raise fail("gcide/wordnet", "at least one corpus switched on", "both False")
+        if self.max_tokens is not None:
+            check_int(self.max_tokens, "max_tokens", low=1)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The corpora used, in order."""
+        return tuple(n for n, on in (("gcide", self.gcide), ("wordnet", self.wordnet)) if on)
+
+    def files(self) -> list[Path]:
+        """The data files the corpus is read from.
+
+        Raises:
+            DataNotFoundError: a file is missing; the message names the Debian package.
+        """
+        found = []
+        if self.gcide:
+            hint = how_to_get(apt="dict-gcide")
+            for name in _GCIDE_FILES:
+                found.append(
+                    locate(
+                        name,
+                        subdir="dictd",
+                        path=self.gcide_path,
+                        system_dirs=("/usr/share/dictd",),
+                        hint=hint,
+                    )
+                )
+        if self.wordnet:
+            hint = how_to_get(apt="wordnet-base")
+            for name in _WORDNET_FILES:
+                found.append(
+                    locate(
+                        name,
+                        subdir="wordnet",
+                        path=self.wordnet_path,
+                        system_dirs=("/usr/share/wordnet",),
+                        hint=hint,
+                    )
+                )
+        return found
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What identifies the text without reading it: sources, token cap, file names and sizes."""
+        return {
+            "sources": list(self.sources),
+            "max_tokens": self.max_tokens,
+            "files": [[p.name, p.stat().st_size] for p in self.files()],
+        }
+
+    def paragraphs(self) -> list[list[str]]:
+        """The corpus as paragraphs of lower-case tokens (gensim's ``sentences``)."""
+        from relreps.datasets.corpus import load_corpus
+
+        self.files()  # a missing file fails here, naming its Debian package
+        corpus = load_corpus(
+            gcide=self.gcide,
+            wordnet=self.wordnet,
+            gcide_path=self.gcide_path,
+            wordnet_path=self.wordnet_path,
+        )
+        if self.max_tokens is None:
+            return corpus.paragraphs
+        kept, total = [], 0
+        for paragraph in corpus.paragraphs:
+            if total >= self.max_tokens:
+                break
+            kept.append(paragraph)
+            total += len(paragraph)
+        return kept
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Hyper-parameters of one gensim model.
+
+    Attributes:
+        algorithm: ``"word2vec"`` or ``"fasttext"``.
+        architecture: ``"cbow"`` or ``"skipgram"``.
+        dim: vector size (300 in the paper).
+        epochs: passes over the corpus.
+        window: context window.
+        min_count: ignore words seen fewer times.
+        negative: negative samples per positive one.
+        sample: down-sampling threshold of frequent words.
+        seed: gensim's seed (initial vectors and sampling).
+        workers: training threads (1 for bit-exact reruns).
+        bucket: FastText's number of hashed character n-gram buckets.
+
+    Example:
+        >>> TrainingConfig("fasttext", "skipgram", seed=3).label
+        'fasttext-skipgram-s3'
+    """
+
+    algorithm: Algorithm = "word2vec"
+    architecture: Architecture = "cbow"
+    dim: int = 300
+    epochs: int = 5
+    window: int = 5
+    min_count: int = 5
+    negative: int = 5
+    sample: float = 1e-3
+    seed: int = 0
+    workers: int = 2
+    bucket: int = 500_000
+
+    def __post_init__(self) -> None:
+        check_choice(self.algorithm, "algorithm", ("word2vec", "fasttext"))
+        check_choice(self.architecture, "architecture", ("cbow", "skipgram"))
+        check_int(self.dim, "dim", low=1)
+        check_int(self.epochs, "epochs", low=1)
+        check_int(self.window, "window", low=1)
+        check_int(self.min_count, "min_count", low=1)
+        check_int(self.negative, "negative", low=1)
+        check_float(self.sample, "sample", low=0.0)
+        check_int(self.seed, "seed", low=0)
+        check_int(self.workers, "workers", low=1)
+        check_int(self.bucket, "bucket", low=1)
+
+    @property
+    def label(self) -> str:
+        """A short name: ``<algorithm>-<architecture>-s<seed>``."""
+        return f"{self.algorithm}-{self.architecture}-s{self.seed}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict view (JSON-ready)."""
+        return asdict(self)
+
+
+@dataclass(frozen=True, eq=False)
+class TrainedSpace:
+    """A trained model's vectors and how they were obtained.
+
+    Attributes:
+        vectors: the words (most frequent first) and their vectors.
+        config: the hyper-parameters.
+        train_seconds: training wall time (of the run that trained it, if cached).
+        from_cache: the vectors were read from the cache instead of trained now.
+    """
+
+    vectors: WordVectors
+    config: TrainingConfig
+    train_seconds: float
+    from_cache: bool
+
+
+def train_word_vectors(
+    paragraphs: list[list[str]], config: TrainingConfig, *, name: str | None = None
+) -> WordVectors:
+    """Train one gensim model and return its word vectors, most frequent word first.
+
+    Args:
+        paragraphs: token lists (e.g. :meth:`CorpusSpec.paragraphs`).
+        config: the hyper-parameters.
+        name: the space's name (default ``config.label``).
+
+    Returns:
+        A ``frequency_ranked`` :class:`~relreps.datasets.words.WordVectors` of shape
+        (n_words, config.dim): every word seen ``min_count`` times. FastText vectors are the
+        full-word vectors (word vector plus its character n-grams).
+
+    Raises:
+        ImportError: gensim is not installed.
+        ValueError: no word reaches ``min_count``.
+
+    Example:
+        >>> text = [["red", "apple", "green", "pear", "red", "pear"]] * 50
+        >>> wv = train_word_vectors(text, TrainingConfig(dim=8, epochs=1, min_count=1, workers=1))
+        >>> wv.words, wv.vectors.shape
+        (('red', 'pear', 'apple', 'green'), (4, 8))
+    """
+    if not isinstance(config, TrainingConfig):
+        raise fail("config", "a TrainingConfig", type(config).__name__, TypeError)
+    try:
+        from gensim.models import FastText, Word2Vec
+    except ImportError as err:
+        raise ImportError(
+            "training word vectors needs gensim: pip install gensim (or 'relreps[text]')"
+        ) from err
+    words_seen = {w for p in paragraphs[:10_000] for w in p}
+    if not words_seen:
+        raise fail("paragraphs", "a non-empty list of token lists", "no tokens")
+    common = dict(
+        vector_size=config.dim,
+        window=config.window,
+        min_count=config.min_count,
+        negative=config.negative,
+        sample=config.sample,
+        sg=1 if config.architecture == "skipgram" else 0,
+        seed=config.seed,
+        workers=config.workers,
+        epochs=config.epochs,
+    )
+    try:
+        if config.algorithm == "fasttext":
+            model: Any = FastText(paragraphs, bucket=config.bucket, **common)
+        else:
+            model = Word2Vec(paragraphs, **common)
+    except RuntimeError as err:  # gensim: "you must first build vocabulary before training"
+        raise ValueError(
+            f"Expected some word seen at least min_count={config.min_count} times, but gensim "
+            f"could not build a vocabulary ({err})."
+        ) from err
+    words = tuple(model.wv.index_to_key)
+    vectors = np.ascontiguousarray(model.wv.vectors, dtype=np.float32)
+    return WordVectors(name or config.label, words, vectors, "gensim", frequency_ranked=True)
+
+
+def word_vector_cache_dir() -> Path:
+    """Where trained vectors are kept: ``<relreps cache dir>/word-vectors``.
+
+    The relreps cache dir is ``$RELREPS_CACHE_DIR``, else ``~/.cache/relreps``.
+
+    Example:
+        >>> word_vector_cache_dir().name
+        'word-vectors'
+    """
+    from relreps.encoders.cache import default_cache_dir
+
+    return default_cache_dir() / "word-vectors"
+
+
+def _cache_key(corpus: CorpusSpec, config: TrainingConfig) -> dict[str, Any]:
+    import gensim
+
+    return {
+        "format": _CACHE_FORMAT,
+        "corpus": corpus.fingerprint(),
+        "training": config.to_dict(),
+        "gensim": gensim.__version__,
+    }
+
+
+def _entry(
+    corpus: CorpusSpec, config: TrainingConfig, cache_dir: PathLike | None
+) -> tuple[Path, dict[str, Any]]:
+    key = _cache_key(corpus, config)
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
+    root = Path(cache_dir) if cache_dir is not None else word_vector_cache_dir()
+    return root / f"{config.label}-{digest}", key
+
+
+def load_cached_word_vectors(
+    corpus: CorpusSpec,
+    config: TrainingConfig,
+    *,
+    cache_dir: PathLike | None = None,
+    name: str | None = None,
+) -> TrainedSpace | None:
+    """The cached vectors of one model, or None when it was never trained (or the entry is
+    damaged). See :func:`cached_word_vectors`.
+
+    Example:
+        >>> import tempfile
+        >>> corpus, config = CorpusSpec(gcide=False), TrainingConfig()
+        >>> load_cached_word_vectors(corpus, config, cache_dir=tempfile.mkdtemp()) is None
+        True
+    """
+    folder, key = _entry(corpus, config, cache_dir)
+    try:
+        meta = json.loads((folder / "meta.json").read_text("utf-8"))
+        if meta.get("key") != key:
+            return None
+        words = tuple(json.loads((folder / "words.json").read_text("utf-8")))
+        vectors = np.load(folder / "vectors.npy", allow_pickle=False)
+        space = WordVectors(
+            name or config.label, words, vectors, str(folder), frequency_ranked=True
+        )
+    except (OSError, ValueError, TypeError, KeyError):
+        return None  # absent or damaged: train again
+    return TrainedSpace(space, config, float(meta.get("train_seconds", 0.0)), True)
+
+
+def cached_word_vectors(
+    corpus: CorpusSpec,
+    config: TrainingConfig,
+    *,
+    cache_dir: PathLike | None = None,
+    paragraphs: list[list[str]] | None = None,
+    name: str | None = None,
+) -> TrainedSpace:
+    """The vectors of one model, read back from the cache or trained now (and cached).
+
+    The cache entry is a folder named by the hash of (corpus files and sizes, hyper-parameters,
+    gensim version) holding ``vectors.npy``, ``words.json`` and ``meta.json``; ``meta.json`` is
+    written last, so a half-written entry is never read. Nothing is unpickled.
+
+    Args:
+        corpus: the training text.
+        config: the hyper-parameters.
+        cache_dir: where entries live (default :func:`word_vector_cache_dir`).
+        paragraphs: the corpus already tokenised (read from ``corpus`` when needed otherwise).
+        name: the space's name (default ``config.label``).
+
+    Returns:
+        A :class:`TrainedSpace`.
+
+    Raises:
+        DataNotFoundError: a corpus file is missing (the message names the Debian package).
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> for pos in ("noun", "verb", "adj", "adv"):
+        ...     _ = (folder / f"data.{pos}").write_text("00001 03 n 01 cat 0 000 | small pet\\n")
+        >>> corpus = CorpusSpec(gcide=False, wordnet_path=str(folder))
+        >>> config = TrainingConfig(dim=4, epochs=1, min_count=1, workers=1)
+        >>> text = [["small", "pet"]] * 60
+        >>> first = cached_word_vectors(corpus, config, cache_dir=folder, paragraphs=text)
+        >>> again = cached_word_vectors(corpus, config, cache_dir=folder)
+        >>> first.from_cache, again.from_cache, again.vectors.words
+        (False, True, ('small', 'pet'))
+    """
+    found = load_cached_word_vectors(corpus, config, cache_dir=cache_dir, name=name)
+    if found is not None:
+        return found
+    folder, key = _entry(corpus, config, cache_dir)
+    if paragraphs is None:
+        paragraphs = corpus.paragraphs()
+    start = time.perf_counter()
+    space = train_word_vectors(paragraphs, config, name=name)
+    seconds = time.perf_counter() - start
+    _save(folder, space, {"key": key, "train_seconds": seconds, "n_words": len(space)})
+    return TrainedSpace(space, config, seconds, False)
+
+
+def _save(folder: Path, space: WordVectors, meta: dict[str, Any]) -> None:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, space.vectors, allow_pickle=False)
+    atomic_write_bytes(folder / "vectors.npy", buffer.getvalue())
+    atomic_write_text(folder / "words.json", json.dumps(list(space.words)))
+    atomic_write_text(folder / "meta.json", json.dumps(meta))
+
+
+def _open_text(path: Path) -> Any:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8")
+
+
+def _header(parts: list[str]) -> tuple[int, int] | None:
+    if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+        return int(parts[0]), int(parts[1])
+    return None
+
+
+def read_word_vectors(
+    path: PathLike, *, name: str | None = None, max_words: int | None = None
+) -> WordVectors:
+    """Read word vectors from a text file: word2vec / fastText ``.vec`` or GloVe format.
+
+    One word per line followed by its numbers, separated by spaces. A first line of two integers
+    (``n_words dim``) is the word2vec / fastText header; without it (GloVe) the dimension is
+    taken from the first line. ``.gz`` files are decompressed on the fly. Such files are
+    usually sorted by corpus frequency, so the result is marked ``frequency_ranked`` and the
+    experiment uses the file order as the frequency order. A word seen again is ignored (the
+    first vector wins).
+
+    Args:
+        path: the file.
+        name: the space's name (default: the file name).
+        max_words: read at most this many words (the first ones).
+
+    Returns:
+        A :class:`~relreps.datasets.words.WordVectors` (float32).
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        DataFormatError: a binary or empty file, a row with the wrong number of values, a value
+            that is not a finite number, or fewer rows than the header announces; the message
+            names the line.
+
+    Example:
+        >>> import tempfile
+        >>> file = Path(tempfile.mkdtemp()) / "tiny.vec"
+        >>> _ = file.write_text("2 3\\ncat 1 0 0\\ndog 0 1 0.5\\n")
+        >>> wv = read_word_vectors(file)
+        >>> wv.words, wv.vectors[1].tolist()
+        (('cat', 'dog'), [0.0, 1.0, 0.5])
+    """
+    path = Path(path)
+    if max_words is not None:
+        max_words = check_int(max_words, "max_words", low=1)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"Expected `path` to be a word-vector file, but {str(path)!r} does not exist."
+        )
+    words: list[str] = []
+    rows: list[np.ndarray] = []
+    seen: set[str] = set()
+    declared: int | None = None
+    dim: int | None = None
+    n_read = 0  # vector rows read, repeats included
+    try:
+        with _open_text(path) as fh:
+            for number, line in enumerate(fh, 1):
+                parts = line.rstrip("\n").rstrip(" ").split(" ")
+                if number == 1 and (header := _header(parts)) is not None:
+                    declared, dim = header
+                    continue
+                if parts == [""]:
+                    continue
+                if dim is None:
+                    dim = len(parts) - 1
+                    if dim < 1:
+                        raise DataFormatError(
+                            f"Expected line {number} of {path} to hold a word and its numbers, "
+                            f"but got {line[:60]!r}."
+                        )
+                if len(parts) < dim + 1:
+                    raise DataFormatError(
+                        f"Expected line {number} of {path} to hold a word and {dim} numbers, but "
+                        f"got {len(parts) - 1} values."
+                    )
+                word = " ".join(parts[: len(parts) - dim])  # a few GloVe words contain spaces
+                try:
+                    row = np.array(parts[len(parts) - dim :], dtype=np.float32)
+                except ValueError as err:
+                    raise DataFormatError(
+                        f"Expected line {number} of {path} to hold {dim} numbers after the word, "
+                        f"but {err}."
+                    ) from err
+                if not np.isfinite(row).all():
+                    raise DataFormatError(
+                        f"Expected finite numbers on line {number} of {path}, but got NaN or Inf."
+                    )
+                n_read += 1
+                if word in seen:
+                    continue
+                seen.add(word)
+                words.append(word)
+                rows.append(row)
+                if max_words is not None and len(words) >= max_words:
+                    break
+    except UnicodeDecodeError as err:
+        raise DataFormatError(
+            f"Expected {path} to be a UTF-8 text file (word2vec/fastText .vec or GloVe .txt), "
+            "but it looks binary. Convert a binary word2vec file to text first, e.g. with "
+            "gensim's KeyedVectors.load_word2vec_format(binary=True).save_word2vec_format()."
+        ) from err
+    except (EOFError, gzip.BadGzipFile) as err:
+        raise DataFormatError(f"Expected {path} to be a complete gzip file, but {err}.") from err
+    if not words:
+        raise DataFormatError(f"Expected {path} to hold word vectors, but it holds none.")
+    if declared is not None and max_words is None and n_read < declared:
+        raise DataFormatError(
+            f"Expected {declared} words in {path} (its header says so), but read {n_read}: "
+            "the file is truncated."
+        )
+    return WordVectors(
+        name or path.name, tuple(words), np.stack(rows), str(path), frequency_ranked=True
+    )
+
+
+def with_seed(config: TrainingConfig, seed: int) -> TrainingConfig:
+    """The same hyper-parameters with another seed.
+
+    Example:
+        >>> with_seed(TrainingConfig(seed=0), 1).label
+        'word2vec-cbow-s1'
+    """
+    return replace(config, seed=seed)
