@@ -201,6 +201,19 @@ def test_torch_module_encoder_matches_linear_and_is_deterministic():
     np.testing.assert_array_equal(out, enc.encode(list(x), batch_size=2))
 
 
+def test_torch_module_version_follows_the_weights():
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(3, 2)
+    enc = TorchModuleEncoder(linear, name="lin")
+    before = enc.version
+    assert before == TorchModuleEncoder(linear, name="again").version
+    assert before != TorchModuleEncoder(torch.nn.Linear(3, 2), name="lin").version
+    with torch.no_grad():
+        linear.weight.add_(1.0)  # "training" after first use changes the cache identity
+    assert enc.version != before and enc.identity()["version"] == enc.version
+    assert TorchModuleEncoder(linear, name="lin", version="v7").version == "v7"
+
+
 def test_torch_module_encoder_outputs_and_errors():
     class TwoOutputs(torch.nn.Module):
         def forward(self, x):
@@ -302,6 +315,7 @@ def test_transformers_from_objects_and_errors(tiny_bert):
     tok = AutoTokenizer.from_pretrained(tiny_bert, local_files_only=True)
     enc = TransformersEncoder(model, tok, name="obj", device="cpu")
     assert enc.name == "obj" and enc.encode(["a cat"]).shape == (1, 8)
+    assert len(enc.version) == 16  # a hash of the weights, not a fixed label
     with pytest.raises(TypeError, match="Expected `tokenizer` to be a tokenizer when"):
         TransformersEncoder(model)
     with pytest.raises(ValueError, match="Expected `pooling` to be one of"):

@@ -36,6 +36,7 @@ __all__ = [
     "hub_endpoint",
     "hub_reachable",
     "load_or_explain",
+    "module_fingerprint",
     "resolve_device",
 ]
 
@@ -74,7 +75,8 @@ class BaseEncoder(abc.ABC):
     Args:
         name: Readable identifier (a registry name, a hub id or a folder name).
         dim: Output dimension, or ``None`` when only the first batch can tell it.
-        version: Anything that changes when the weights change (package version, file hash).
+        version: Anything that changes when the weights change (package version, file hash),
+            or a function computing it when asked (weight hashes are only paid when needed).
         options: The settings that change the output (pooling, normalisation, max length).
     """
 
@@ -83,14 +85,14 @@ class BaseEncoder(abc.ABC):
         *,
         name: str,
         dim: int | None,
-        version: str = "unversioned",
+        version: str | Callable[[], str] = "unversioned",
         options: Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise fail("name", "a non-empty str", repr(name), TypeError)
         self._name = name
         self._dim = None if dim is None else check_int(dim, "dim", low=1)
-        self.version = str(version)
+        self._version = version
         self.options: dict[str, Any] = dict(options or {})
 
     @property
@@ -107,6 +109,15 @@ class BaseEncoder(abc.ABC):
                 "encode() call; pass dim=... when building it."
             )
         return self._dim
+
+    @property
+    def version(self) -> str:
+        """Changes whenever the weights change; part of the cache key.
+
+        A version function is called each time (not memoised), so a module trained after its
+        first use gets a new version.
+        """
+        return str(self._version() if callable(self._version) else self._version)
 
     def identity(self) -> dict[str, Any]:
         """JSON-ready description that changes whenever the output would change."""
@@ -249,6 +260,27 @@ def resolve_device(device: Any) -> Any:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def module_fingerprint(module: Any) -> str:
+    """Short hash of a torch module's weights and buffers (names, shapes, dtypes, bytes).
+
+    Example:
+        >>> import torch
+        >>> a, b = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+        >>> module_fingerprint(a) == module_fingerprint(a)
+        True
+        >>> module_fingerprint(a) == module_fingerprint(b)
+        False
+    """
+    import torch
+
+    digest = hashlib.sha256()
+    for name, tensor in module.state_dict().items():
+        flat = tensor.detach().cpu().contiguous().reshape(-1)
+        digest.update(f"{name}:{tuple(tensor.shape)}:{tensor.dtype};".encode())
+        digest.update(flat.view(torch.uint8).numpy())
+    return digest.hexdigest()[:16]
 
 
 def folder_fingerprint(path: str | os.PathLike[str]) -> str:

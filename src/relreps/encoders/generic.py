@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from relreps._validation import fail
-from relreps.encoders.base import BaseEncoder
+from relreps.encoders.base import BaseEncoder, module_fingerprint
 
 __all__ = ["CallableEncoder", "TorchModuleEncoder"]
 
@@ -20,7 +20,8 @@ class CallableEncoder(BaseEncoder):
         fn: Called once per batch with a list (or array slice) of items.
         name: Identifier used in progress bars and cache keys.
         dim: Output dimension; ``None`` learns it from the first batch.
-        version: Change it whenever ``fn`` changes, so cached embeddings are not reused.
+        version: Change it whenever ``fn`` changes: with ``name`` it is all the embedding cache
+            knows about ``fn``.
 
     Example:
         >>> import numpy as np
@@ -58,7 +59,8 @@ class TorchModuleEncoder(BaseEncoder):
         select: Picks the embedding from the module output (e.g. ``lambda out: out[0]``);
             by default a tuple/list output uses its first element.
         device: Where inputs go; ``None`` uses the module's own device (it is not moved).
-        version: Change it whenever the weights change, so cached embeddings are not reused.
+        version: Defaults to a hash of the current weights, taken whenever the cache asks, so
+            training the module changes its cache key.
 
     Example:
         >>> import torch
@@ -76,7 +78,7 @@ class TorchModuleEncoder(BaseEncoder):
         collate: Callable[[Sequence[Any]], Any] | None = None,
         select: Callable[[Any], Any] | None = None,
         device: Any = None,
-        version: str = "unversioned",
+        version: str | None = None,
     ) -> None:
         import torch
 
@@ -85,7 +87,9 @@ class TorchModuleEncoder(BaseEncoder):
         for arg, value in (("collate", collate), ("select", select)):
             if value is not None and not callable(value):
                 raise fail(arg, "a callable or None", repr(value), TypeError)
-        super().__init__(name=name, dim=dim, version=version)
+        super().__init__(
+            name=name, dim=dim, version=version or (lambda: module_fingerprint(module))
+        )
         self.module = module.eval()  # no dropout / batch statistics: deterministic output
         self._collate = collate
         self._select = select

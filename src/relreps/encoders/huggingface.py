@@ -7,7 +7,8 @@ Both accept a hub id (online users), a local folder (offline: loaded with
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from relreps.encoders.base import (
     check_texts,
     folder_fingerprint,
     load_or_explain,
+    module_fingerprint,
     resolve_device,
 )
 
@@ -68,7 +70,7 @@ class SentenceTransformerEncoder(BaseEncoder):
         if isinstance(model, SentenceTransformer):
             st_model = model.to(device)
             source = name or "sentence-transformer"
-            auto_version = "object"
+            auto_version: str | Callable[[], str] = partial(module_fingerprint, st_model)
         else:
             source, is_local = _source(model, "model")
             st_model = load_or_explain(
@@ -154,7 +156,7 @@ class TransformersEncoder(BaseEncoder):
         if isinstance(model, PreTrainedModel):
             hf_model = model
             source = name or type(model).__name__
-            auto_version = "object"
+            auto_version: str | Callable[[], str] = partial(module_fingerprint, hf_model)
             if tokenizer is None:
                 raise fail(
                     "tokenizer", "a tokenizer when `model` is a model object", "None", TypeError
