@@ -246,7 +246,7 @@ def knn(
             parts = [
                 merge(parts[i : i + split_every], k) for i in range(0, len(parts), split_every)
             ]
-        ids, scores = finish(parts[0], q_block, k, metric, dtype)
+        ids, scores = finish(parts[0], k, metric, dtype)
         idx_parts.append(da.from_delayed(ids, shape=(q_rows, k), dtype=np.int64))
         val_parts.append(da.from_delayed(scores, shape=(q_rows, k), dtype=dtype))
     return Neighbors(da.concatenate(idx_parts, axis=0), da.concatenate(val_parts, axis=0))
@@ -269,10 +269,10 @@ def _pair_topk(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Top-k candidates of one (query block, index block) pair: (global indices, ranking keys).
 
-    Keys are the similarities, or ``2<q, x> - |x|^2`` for Euclidean (higher = closer), exactly as
-    the numpy kNN ranks them.
+    Keys are the similarities, or minus the Euclidean distances (higher = closer): selected with
+    ``2<q, x> - |x|^2`` and then recomputed from the differences, as the numpy kNN does.
     """
-    from relreps.metrics.retrieval import _top_k_rows, _unit_rows
+    from relreps.metrics.retrieval import _exact_distances, _top_k_rows, _unit_rows
 
     _raise_nonfinite(q_block, q_start, "queries")
     _raise_nonfinite(x_block, x_start, "index")
@@ -290,6 +290,9 @@ def _pair_topk(
         keys[rows[inside], cols[inside]] = -np.inf
     local_k = min(k, keys.shape[1])
     ids, values = _top_k_rows(keys, local_k, np_xp)
+    if metric == "euclidean":
+        ids, distances = _exact_distances(q, x, ids, np_xp)
+        values = -distances
     return np.asarray(ids) + x_start, np.asarray(values)
 
 
@@ -304,18 +307,11 @@ def _merge_topk(
 
 
 def _finish_topk(
-    merged: tuple[np.ndarray, np.ndarray],
-    q_block: np.ndarray,
-    k: int,
-    metric: str,
-    dtype: np.dtype,
+    merged: tuple[np.ndarray, np.ndarray], k: int, metric: str, dtype: np.dtype
 ) -> tuple[np.ndarray, np.ndarray]:
     ids, keys = _merge_topk([merged], k)
     if metric == "euclidean":
-        # ||q - x||^2 = ||q||^2 - (2<q,x> - ||x||^2); clipped because rounding can go below 0.
-        q = np.asarray(q_block, dtype=dtype)
-        q_sq = np.einsum("ij,ij->i", q, q)
-        keys = np.sqrt(np.clip(q_sq[:, None] - keys, 0.0, None))
+        keys = -keys  # back to distances, ascending
     return ids.astype(np.int64), keys.astype(dtype, copy=False)
 
 
