@@ -168,7 +168,8 @@ def _assign(
         order = np.argsort(block_labels, kind="stable")
         present, starts = np.unique(block_labels[order], return_index=True)
         rows = space.rows(lo + order)
-        sums[present] += np.add.reduceat(rows, starts, axis=0, dtype=np.float64)
+        # Per-chunk sums in the data dtype (few rows each), accumulated in float64.
+        sums[present] += np.add.reduceat(rows, starts, axis=0)
         counts += np.bincount(block_labels, minlength=k)
     return labels, sums, counts
 
