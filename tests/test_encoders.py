@@ -549,6 +549,10 @@ def test_token_embedding_encoder_mean_pooling():
     )
     np.testing.assert_allclose(np.linalg.norm(unit.encode(TEXTS), axis=1), 1.0, rtol=1e-5)
     assert enc.version != TokenEmbeddingEncoder(table + 1, _word_tokenizer(), name="tok").version
+    other_tok = _word_tokenizer()
+    other_tok.add_tokens(["extra"])  # same matrix, another tokenizer: another identity
+    other = TokenEmbeddingEncoder(table, other_tok, name="tok")
+    assert other.identity() != enc.identity() and other.version == enc.version
 
 
 def test_token_embedding_errors(tmp_path):

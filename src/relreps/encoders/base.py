@@ -284,12 +284,21 @@ def module_fingerprint(module: Any) -> str:
 
 
 def folder_fingerprint(path: str | os.PathLike[str]) -> str:
-    """Short hash of a model folder (file names, sizes and small config files), for versions."""
+    """Short hash of a model file or folder, for versions.
+
+    A single file is hashed whole (its bytes). A folder is hashed by relative file names, sizes
+    and the contents of its small ``.json`` configs: cheap for multi-GB checkpoints, and a
+    retrained model almost always changes a size or a config; pass ``version=`` to be exact.
+    """
     root = Path(path)
     digest = hashlib.sha256()
-    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-    for file in files:
-        digest.update(json.dumps([file.name, file.stat().st_size]).encode())
+    if root.is_file():
+        with root.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()[:16]
+    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(json.dumps([str(file.relative_to(root)), file.stat().st_size]).encode())
         if file.suffix == ".json" and file.stat().st_size < 1_000_000:
             digest.update(file.read_bytes())
     return digest.hexdigest()[:16]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,7 +14,7 @@ from relreps._validation import check_choice, check_int, fail
 from relreps.encoders.base import BaseEncoder, check_texts, folder_fingerprint
 from relreps.encoders.huggingface import POOLINGS, pool_tokens
 
-__all__ = ["OnnxEncoder", "load_tokenizer"]
+__all__ = ["OnnxEncoder", "load_tokenizer", "tokenizer_fingerprint"]
 
 
 class OnnxEncoder(BaseEncoder):
@@ -88,6 +89,7 @@ class OnnxEncoder(BaseEncoder):
             dim=dim,
             version=version or folder_fingerprint(path),
             options={
+                "tokenizer": tokenizer_fingerprint(self.tokenizer),
                 "output_name": output_name,
                 "pooling": pooling,
                 "max_length": max_length,
@@ -120,6 +122,11 @@ class OnnxEncoder(BaseEncoder):
         if self.normalize:
             out = out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
         return out
+
+
+def tokenizer_fingerprint(tokenizer: Any) -> str:
+    """Short hash of a ``tokenizers.Tokenizer``'s full JSON (vocabulary, rules, settings)."""
+    return hashlib.sha256(tokenizer.to_str().encode()).hexdigest()[:16]
 
 
 def load_tokenizer(tokenizer: Any, *, max_length: int | None = None, padding: bool = True) -> Any:

@@ -70,7 +70,7 @@ class TokenEmbeddingEncoder(BaseEncoder):
         normalize: bool = False,
         version: str | None = None,
     ) -> None:
-        from relreps.encoders.onnx import load_tokenizer
+        from relreps.encoders.onnx import load_tokenizer, tokenizer_fingerprint
 
         matrix = check_matrix(to_numpy(embedding), "embedding", shape_doc="(vocab_size, dim)")
         self.embedding = np.ascontiguousarray(matrix, dtype=np.float32)
@@ -82,6 +82,7 @@ class TokenEmbeddingEncoder(BaseEncoder):
             dim=self.embedding.shape[1],
             version=version or _array_hash(self.embedding),
             options={
+                "tokenizer": tokenizer_fingerprint(self.tokenizer),
                 "add_special_tokens": bool(add_special_tokens),
                 "max_length": max_length,
                 "normalize": bool(normalize),
@@ -122,7 +123,6 @@ class TokenEmbeddingEncoder(BaseEncoder):
                 shown = keys[:10] + (["..."] if len(keys) > 10 else [])
                 raise fail("tensor_key", f"a tensor of {path.name} ({shown})", repr(tensor_key))
             matrix = handle.get_tensor(tensor_key)
-        kwargs.setdefault("version", folder_fingerprint(path))
         return cls(matrix, tokenizer, name=name, **kwargs)
 
     def _encode_batch(self, batch: Sequence[Any]) -> np.ndarray:
