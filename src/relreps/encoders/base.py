@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import importlib
 import json
 import os
 import socket
@@ -37,6 +38,7 @@ __all__ = [
     "hub_reachable",
     "load_or_explain",
     "module_fingerprint",
+    "require",
     "resolve_device",
 ]
 
@@ -251,14 +253,29 @@ def encoder_identity(encoder: Any) -> dict[str, Any]:
     }
 
 
+def require(module: str, extra: str, *, pip_name: str | None = None) -> Any:
+    """Import an optional library, or raise an ImportError naming the pip extra to install.
+
+    Example:
+        >>> require("json", "text").__name__
+        'json'
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        name = pip_name or module.replace("_", "-")
+        raise ImportError(
+            f"This encoder needs {name}: pip install 'relreps[{extra}]' (or pip install {name})."
+        ) from None
+
+
 def resolve_device(device: Any) -> Any:
     """``None`` -> ``"cuda"`` when torch sees a GPU, else ``"cpu"``; anything else is kept."""
     if device is not None:
         if not isinstance(device, str) and type(device).__name__ != "device":
             raise fail("device", "a str or torch.device", repr(device), TypeError)
         return device
-    import torch
-
+    torch = require("torch", "torch")
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 

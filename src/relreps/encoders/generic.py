@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from relreps._validation import fail
-from relreps.encoders.base import BaseEncoder, module_fingerprint
+from relreps.encoders.base import BaseEncoder, module_fingerprint, require
 
 __all__ = ["CallableEncoder", "TorchModuleEncoder"]
 
@@ -80,8 +80,7 @@ class TorchModuleEncoder(BaseEncoder):
         device: Any = None,
         version: str | None = None,
     ) -> None:
-        import torch
-
+        torch = require("torch", "torch")
         if not isinstance(module, torch.nn.Module):
             raise fail("module", "a torch.nn.Module", type(module).__name__, TypeError)
         for arg, value in (("collate", collate), ("select", select)):

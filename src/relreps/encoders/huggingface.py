@@ -21,6 +21,7 @@ from relreps.encoders.base import (
     folder_fingerprint,
     load_or_explain,
     module_fingerprint,
+    require,
     resolve_device,
 )
 
@@ -64,8 +65,7 @@ class SentenceTransformerEncoder(BaseEncoder):
         revision: str | None = None,
         version: str | None = None,
     ) -> None:
-        from sentence_transformers import SentenceTransformer
-
+        SentenceTransformer = require("sentence_transformers", "text").SentenceTransformer
         device = resolve_device(device)
         if isinstance(model, SentenceTransformer):
             st_model = model.to(device)
@@ -149,8 +149,10 @@ class TransformersEncoder(BaseEncoder):
         name: str | None = None,
         version: str | None = None,
     ) -> None:
-        from transformers import AutoModel, AutoTokenizer, PreTrainedModel
-
+        require("torch", "torch")
+        transformers = require("transformers", "text")
+        AutoModel, AutoTokenizer = transformers.AutoModel, transformers.AutoTokenizer
+        PreTrainedModel = transformers.PreTrainedModel
         pooling = check_choice(pooling, "pooling", POOLINGS)
         device = resolve_device(device)
         if isinstance(model, PreTrainedModel):

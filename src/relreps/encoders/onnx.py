@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from relreps._validation import check_choice, check_int, fail
-from relreps.encoders.base import BaseEncoder, check_texts, folder_fingerprint
+from relreps.encoders.base import BaseEncoder, check_texts, folder_fingerprint, require
 from relreps.encoders.huggingface import POOLINGS, pool_tokens
 
 __all__ = ["OnnxEncoder", "load_tokenizer", "tokenizer_fingerprint"]
@@ -57,8 +57,7 @@ class OnnxEncoder(BaseEncoder):
         name: str | None = None,
         version: str | None = None,
     ) -> None:
-        import onnxruntime as ort
-
+        ort = require("onnxruntime", "text")
         path = Path(model_path)
         if not path.is_file():
             raise fail("model_path", "an existing .onnx file", repr(str(model_path)))
@@ -143,8 +142,7 @@ def load_tokenizer(tokenizer: Any, *, max_length: int | None = None, padding: bo
         >>> tok.encode("hello world").tokens
         ['[CLS]', 'hello', 'world', '[SEP]']
     """
-    from tokenizers import Tokenizer
-
+    Tokenizer = require("tokenizers", "text").Tokenizer
     if isinstance(tokenizer, Tokenizer):
         copy = Tokenizer.from_str(tokenizer.to_str())
     elif isinstance(tokenizer, str | os.PathLike):

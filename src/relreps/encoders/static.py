@@ -20,7 +20,7 @@ import numpy as np
 
 from relreps._array import to_numpy
 from relreps._validation import check_choice, check_int, check_matrix, fail
-from relreps.encoders.base import BaseEncoder, check_texts, folder_fingerprint
+from relreps.encoders.base import BaseEncoder, check_texts, folder_fingerprint, require
 
 __all__ = [
     "WORD_VECTOR_FORMATS",
@@ -112,8 +112,7 @@ class TokenEmbeddingEncoder(BaseEncoder):
             >>> enc.dim
             384
         """
-        from safetensors import safe_open
-
+        safe_open = require("safetensors", "torch").safe_open
         path = Path(weights_file)
         if not path.is_file():
             raise fail("weights_file", "an existing .safetensors file", repr(str(weights_file)))
@@ -412,8 +411,7 @@ class SpacyVectorEncoder(BaseEncoder):
         lowercase: bool = False,
         oov: str = "skip",
     ) -> None:
-        import spacy
-
+        spacy = require("spacy", "text")
         if isinstance(nlp, str | os.PathLike):
             try:
                 nlp = spacy.load(os.fspath(nlp), exclude=_SPACY_COMPONENTS)
