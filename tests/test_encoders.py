@@ -647,6 +647,9 @@ def test_word_vector_text_variants(tmp_path):
     ft = load_word_vectors(fasttext)
     assert ft.words == ("chat", "chien") and ft.dim == 3
     assert load_word_vectors(glove, limit=1).words == ("the",)
+    windows = tmp_path / "crlf.txt"
+    windows.write_bytes(b"cat 1 2\r\ndog 3 4 \r\n")
+    np.testing.assert_allclose(load_word_vectors(windows).vectors, [[1, 2], [3, 4]])
 
 
 @pytest.mark.parametrize(

@@ -260,7 +260,7 @@ def _read_text(
             break
         if not line.strip():
             continue
-        fields = line.rstrip("\n").rstrip(" ").rsplit(" ", dim)
+        fields = line.rstrip("\r\n ").rsplit(" ", dim)
         if len(fields) != dim + 1 or not fields[0]:
             raise ValueError(
                 f"Word-vector file {file}, line {line_no}: expected a word and {dim} numbers, "
