@@ -34,6 +34,16 @@ from relreps.nn import (  # noqa: E402
     train_classifier_triple,
 )
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny models run fastest on one thread, and a shared CI machine does not oversubscribe."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 IMG = (1, 8, 8)
 
 
@@ -147,8 +157,14 @@ def digits_zoo():
         config = TrainConfig(epochs=30, batch_size=64, lr=3e-3, seed=seed, patience=4)
         zoo.append(
             train_classifier_triple(
-                encoder, x[train], y[train], x[train[:64]], n_classes=10, anchor_ids=ids,
-                config=config, seed=seed,
+                encoder,
+                x[train],
+                y[train],
+                x[train[:64]],
+                n_classes=10,
+                anchor_ids=ids,
+                config=config,
+                seed=seed,
             )
         )
     return zoo, x[test], y[test]
@@ -172,7 +188,7 @@ def test_real_stitching_on_digits(digits_zoo):
     assert acc(stitch(zoo[0].absolute, zoo[2].absolute)) < 0.3
     assert acc(stitch(zoo[2].absolute, zoo[0].absolute)) < 0.3
     # ... and not defined between 32-d and 24-d latents
-    with pytest.raises(StitchingUndefinedError, match="32 dimensions.*reads 24"):
+    with pytest.raises(StitchingUndefinedError, match=r"32 dimensions.*reads 24"):
         stitch(zoo[0].absolute, zoo[1].absolute)
 
 
@@ -189,12 +205,12 @@ def test_stitch_checks_anchor_identities():
     a = RelativeClassifier(MLPEncoder(IMG, 5), anchors, 3, anchor_ids=["w", "x", "y", "z"])
     b = RelativeClassifier(MLPEncoder(IMG, 7), anchors, 3, anchor_ids=["w", "x", "q", "z"])
     c = RelativeClassifier(MLPEncoder(IMG, 7), anchors, 3, anchor_ids=["x", "w", "y", "z"])
-    with pytest.raises(AnchorMismatchError, match="anchor 2 is 'y'.*'q'"):
+    with pytest.raises(AnchorMismatchError, match=r"anchor 2 is 'y'.*'q'"):
         stitch(a, b)
     with pytest.raises(AnchorMismatchError, match="different order"):
         stitch(a, c)
     d = RelativeClassifier(MLPEncoder(IMG, 7), _images(5), 3)
-    with pytest.raises(StitchingUndefinedError, match="4 anchors.*expects 5"):
+    with pytest.raises(StitchingUndefinedError, match=r"4 anchors.*expects 5"):
         stitch(a, d)
     no_anchors = AbsoluteClassifier(MLPEncoder(IMG, 5), 3)
     assert not check_stitch(no_anchors, a).defined
@@ -238,7 +254,7 @@ def test_models_pickle(tmp_path):
 
 
 def test_load_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="config.json is missing"):
+    with pytest.raises(FileNotFoundError, match=r"config.json is missing"):
         load_model(tmp_path)
 
     class Custom(nn.Module):
@@ -253,7 +269,7 @@ def test_load_errors(tmp_path):
         load_model(tmp_path / "c")
     assert load_model(tmp_path / "c", encoder=Custom()).n_classes == 2
     (tmp_path / "c" / "config.json").write_text(json.dumps({"format": "other"}))
-    with pytest.raises(ValueError, match="config.json"):
+    with pytest.raises(ValueError, match=r"config.json"):
         load_model(tmp_path / "c")
     with pytest.raises(TypeError, match="`model`"):
         save_model(nn.Linear(2, 2), tmp_path / "d")
@@ -262,7 +278,9 @@ def test_load_errors(tmp_path):
 def test_load_rejects_weights_that_do_not_match(tmp_path):
     save_model(AbsoluteClassifier(MLPEncoder(IMG, 4), 3), tmp_path / "a")
     save_model(AbsoluteClassifier(MLPEncoder(IMG, 5), 3), tmp_path / "b")
-    (tmp_path / "a" / "model.safetensors").write_bytes((tmp_path / "b" / "model.safetensors").read_bytes())
+    (tmp_path / "a" / "model.safetensors").write_bytes(
+        (tmp_path / "b" / "model.safetensors").read_bytes()
+    )
     with pytest.raises(ValueError, match="do not match"):
         load_model(tmp_path / "a")
 
@@ -273,7 +291,9 @@ def test_training_is_deterministic_and_stops_early():
 
     def run():
         model = AbsoluteClassifier(MLPEncoder((10,), 8, seed=3), 4, seed=3)
-        history = fit(model, x, y, config=TrainConfig(epochs=60, batch_size=32, lr=1e-2, patience=2))
+        history = fit(
+            model, x, y, config=TrainConfig(epochs=60, batch_size=32, lr=1e-2, patience=2)
+        )
         return model, history
 
     m1, h1 = run()
@@ -350,7 +370,13 @@ class _FakeParallelAnchors:
 
 
 def test_anchor_keys():
+    from relreps.anchors import ParallelAnchors
+
     assert anchor_keys(_FakeParallelAnchors()) == ["cat", "dog"]
+    parallel = ParallelAnchors.from_pairs({"cat": "chat", "dog": "chien"}, domains=("en", "fr"))
+    assert anchor_keys(parallel) == ["cat", "dog"]
+    model = RelativeClassifier(MLPEncoder(IMG, 4), _images(2), 3, anchor_ids=parallel)
+    assert model.anchor_ids == ["cat", "dog"]
     assert anchor_keys(np.array([3, 1])) == [3, 1]
     with pytest.raises(ValueError, match="distinct keys"):
         anchor_keys(["a", "a"])
@@ -365,3 +391,48 @@ def test_anchor_keys():
 
     with pytest.raises(TypeError, match="holds 'keys'"):
         anchor_keys(NoKeys())
+
+
+class _Procrustes:
+    """Orthogonal Procrustes with zero padding, standing in for relreps.translate.Procrustes."""
+
+    def fit(self, x, y):
+        d = max(x.shape[1], y.shape[1])
+        self.dx, self.dy = x.shape[1], y.shape[1]
+        xp, yp = np.zeros((len(x), d)), np.zeros((len(y), d))
+        xp[:, : self.dx], yp[:, : self.dy] = x, y
+        self.mx, self.my = xp.mean(0), yp.mean(0)
+        u, _, vt = np.linalg.svd((xp - self.mx).T @ (yp - self.my))
+        self.w = u @ vt
+        return self
+
+    def transform(self, x):
+        xp = np.zeros((len(x), self.w.shape[0]))
+        xp[:, : self.dx] = x
+        return ((xp - self.mx) @ self.w + self.my)[:, : self.dy]
+
+
+def test_model_grid_on_digits(digits_zoo, monkeypatch):
+    import sys
+    import types
+
+    from relreps.stitching import stitching_grid_models
+
+    module = types.ModuleType("relreps.translate")
+    module.Procrustes = _Procrustes
+    monkeypatch.setitem(sys.modules, "relreps.translate", module)
+    zoo, x, y = digits_zoo
+    models = {f"m{i}": t for i, t in enumerate(zoo)}
+    result = stitching_grid_models(models, x, y)
+    rel, ab = result.pair_mean("relative"), result.pair_mean("absolute")
+    assert rel.min() > 0.85
+    assert np.isnan(ab[0, 1]) and ab[0, 2] < 0.3
+    assert result.pair_mean("translation").min() > 0.5  # a linear map fitted on 64 anchors
+    rows = {r.label: r.mean for r in result.summary()}
+    assert rows["relative, stitched"] > rows["absolute, stitched"] + 0.5
+    with pytest.raises(TypeError, match=r"models\['m0'\]"):
+        stitching_grid_models({"m0": (zoo[0].relative, zoo[0].absolute)}, x, y)
+    with pytest.raises(TypeError, match=r"models\['m0'\]"):
+        stitching_grid_models({"m0": zoo[0].relative}, x, y)
+    with pytest.raises(ValueError, match="`y_test`"):
+        stitching_grid_models(models, x, y[:-1])

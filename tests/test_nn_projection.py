@@ -14,6 +14,15 @@ from relreps.nn import OUTPUT_NORMS, OutputNorm, RelativeProjection  # noqa: E40
 from relreps.projection import relative_projection  # noqa: E402
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny models run fastest on one thread, and a shared CI machine does not oversubscribe."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _data(n: int = 6, k: int = 5, d: int = 7, seed: int = 0, dtype=torch.float32):
     g = torch.Generator().manual_seed(seed)
     return torch.randn(n, d, generator=g, dtype=dtype), torch.randn(k, d, generator=g, dtype=dtype)
@@ -125,7 +134,13 @@ def test_repr_shows_the_options():
         7, similarity=["cosine", "l1"], center="anchors", output_norm="batchnorm", quantize=0.1
     )
     text = repr(layer)
-    for piece in ("n_anchors=7", "['cosine', 'l1']", "center='anchors'", "quantize=0.1", "batchnorm"):
+    for piece in (
+        "n_anchors=7",
+        "['cosine', 'l1']",
+        "center='anchors'",
+        "quantize=0.1",
+        "batchnorm",
+    ):
         assert piece in text
 
 
@@ -189,11 +204,11 @@ def test_bad_anchor_count_is_named():
 def test_bad_inputs_are_named():
     x, anchors = _data()
     layer = RelativeProjection(5)
-    with pytest.raises(ValueError, match="`x`.*like the anchors"):
+    with pytest.raises(ValueError, match=r"`x`.*like the anchors"):
         layer(x[:, :3], anchors)
-    with pytest.raises(TypeError, match="`x` to be a torch.Tensor"):
+    with pytest.raises(TypeError, match=r"`x` to be a torch.Tensor"):
         layer(x.numpy(), anchors)
-    with pytest.raises(TypeError, match="`anchors` to be a torch.Tensor"):
+    with pytest.raises(TypeError, match=r"`anchors` to be a torch.Tensor"):
         layer(x, anchors.numpy())
     with pytest.raises(ValueError, match="`rel`"):
         layer.normalize(torch.zeros(2, 3))

@@ -135,13 +135,18 @@ def test_mse_and_mae_metrics():
     targets = np.stack([np.sin(y_train), np.cos(y_train)], axis=1)
     targets_test = np.stack([np.sin(y_test), np.cos(y_test)], axis=1)
     result = stitching_grid(
-        spaces[:2], targets, targets_test, metric="mse", methods=["relative"],
+        spaces[:2],
+        targets,
+        targets_test,
+        metric="mse",
+        methods=["relative"],
         head=MLPHeadFactory(hidden=(16,), epochs=40, lr=1e-2, classification=False),
     )
     assert not result.higher_is_better
     assert result.pair_mean("relative").max() < 0.25 * targets_test.var(axis=0).mean()
-    mae = stitching_grid(spaces[:2], y_train + 1, y_test + 1, metric="mae", head=_logreg,
-                         methods=["relative"])
+    mae = stitching_grid(
+        spaces[:2], y_train + 1, y_test + 1, metric="mae", head=_logreg, methods=["relative"]
+    )
     assert mae.pair_mean("relative").max() < 0.2  # ordinal labels 1..4, predicted back as labels
 
 
@@ -152,7 +157,11 @@ def test_callable_encoders():
     q, _ = np.linalg.qr(rng.normal(size=(5, 5)))
     encoders = {"id": lambda v: v, "rot": lambda v: v @ q}
     result = stitching_grid(
-        encoders, y[:40], y[40:], head=_logreg, methods=["relative"],
+        encoders,
+        y[:40],
+        y[40:],
+        head=_logreg,
+        methods=["relative"],
         items=(items[:40], items[40:], items[:10]),
     )
     assert np.ptp(result.pair_mean("relative")) == pytest.approx(0.0, abs=1e-9)
@@ -274,6 +283,13 @@ def test_summary_of_an_all_undefined_method_is_nan():
         higher_is_better=True,
         scores={"absolute": np.array([[[0.9], [np.nan]], [[np.nan], [0.8]]])},
     )
-    stitched = [r for r in result.summary() if r.stitched][0]
+    stitched = next(r for r in result.summary() if r.stitched)
     assert math.isnan(stitched.mean) and stitched.n_undefined == 2 and stitched.n_cells == 0
     assert result.to_dict()["summary"][1]["mean"] is None
+
+
+def test_translation_with_the_real_translator():
+    pytest.importorskip("relreps.translate", reason="relreps.translate not built yet")
+    spaces, y_train, y_test = _spaces()
+    result = stitching_grid(spaces, y_train, y_test, head=_logreg, methods=["translation"])
+    assert result.pair_mean("translation").min() > 0.85  # rotated and wider spaces alike

@@ -56,11 +56,13 @@ __all__ = [
     "SummaryRow",
     "UndefinedCell",
     "accuracy",
+    "anchor_keys",
     "f1_score",
     "mean_absolute_error",
     "mean_squared_error",
     "score",
     "stitching_grid",
+    "stitching_grid_models",
 ]
 
 METHODS = ("absolute", "relative", "translation")
@@ -340,21 +342,57 @@ class _Prepared:
     fingerprint: str
 
 
-def _keys(anchor_ids: Any, name: str) -> list[Any] | None:
+def anchor_keys(anchor_ids: Any, *, name: str = "anchor_ids") -> list[str | int] | None:
+    """Anchor identities as a JSON-able list of distinct str/int keys (None stays None).
+
+    Accepts a sequence (or numpy array) of keys, or an object with ``to_dict()``:
+    a ``relreps.anchors.ParallelAnchors`` gives the keys of its FIRST domain (the pivot: anchor j
+    is the same item in every domain, so the pivot keys name it), and a dict holding a flat list
+    under ``"keys"``, ``"ids"``, ``"anchor_ids"`` or ``"identities"`` gives that list.
+
+    Example:
+        >>> anchor_keys(["cat", "dog", 3])
+        ['cat', 'dog', 3]
+        >>> from relreps.anchors import ParallelAnchors
+        >>> pairs = ParallelAnchors.from_pairs({"cat": "chat", "dog": "chien"})  # domains a, b
+        >>> anchor_keys(pairs)
+        ['cat', 'dog']
+    """
     if anchor_ids is None:
         return None
     if hasattr(anchor_ids, "to_dict"):
         data = anchor_ids.to_dict()
-        for key in ("keys", "ids", "anchor_ids", "identities"):
-            if isinstance(data, dict) and key in data:
-                return list(data[key])
+        if isinstance(data, Mapping):
+            domains = data.get("domains")
+            per_domain = data.get("keys")
+            if isinstance(per_domain, Mapping) and isinstance(domains, list) and domains:
+                return anchor_keys(list(per_domain[domains[0]]), name=name)
+            for field in ("keys", "ids", "anchor_ids", "identities"):
+                if field in data:
+                    return anchor_keys(list(data[field]), name=name)
         raise fail(
-            name, "an object whose to_dict() holds 'keys'", type(anchor_ids).__name__, TypeError
+            name,
+            "an object whose to_dict() holds 'keys' (a list, or one list per domain)",
+            f"{type(anchor_ids).__name__} with {data!r}"[:200],
+            TypeError,
         )
-    if isinstance(anchor_ids, str | bytes):
-        raise fail(name, "a sequence of keys", repr(anchor_ids), TypeError)
-    items = anchor_ids.tolist() if hasattr(anchor_ids, "tolist") else list(anchor_ids)
-    return [k for k in items]
+    if isinstance(anchor_ids, str | bytes) or not (
+        isinstance(anchor_ids, Sequence) or hasattr(anchor_ids, "tolist")
+    ):
+        raise fail(
+            name, "a sequence of str/int keys or a ParallelAnchors", repr(anchor_ids), TypeError
+        )
+    keys: list[str | int] = []
+    items = anchor_ids.tolist() if hasattr(anchor_ids, "tolist") else anchor_ids
+    for i, key in enumerate(items):
+        if hasattr(key, "item") and not isinstance(key, str):
+            key = key.item()
+        if isinstance(key, bool) or not isinstance(key, str | int):
+            raise fail(f"{name}[{i}]", "a str or int key", repr(key), TypeError)
+        keys.append(key)
+    if len(set(keys)) != len(keys):
+        raise fail(name, "distinct keys", f"{len(keys) - len(set(keys))} duplicate(s)")
+    return keys
 
 
 def _digest(*parts: Any) -> str:
@@ -385,7 +423,7 @@ def _prepare_space(space: Space) -> _Prepared:
                 f"Expected `{base}.{split}` to have the {train.shape[1]} features of "
                 f"`{base}.train`, but got shape {arr.shape}."
             )
-    ids = _keys(space.anchor_ids, f"{base}.anchor_ids")
+    ids = anchor_keys(space.anchor_ids, name=f"{base}.anchor_ids")
     if ids is not None and len(ids) != anchors.shape[0]:
         raise ValueError(
             f"Expected `{base}.anchor_ids` to name its {anchors.shape[0]} anchors, but got "
@@ -974,6 +1012,165 @@ def _cell(
         else np.asarray(translator().fit(enc.anchors, dec.anchors).transform(enc.test))
     )
     return spec.fn(y_test, decode_labels(head_for("absolute").predict(x))), ""
+
+
+def stitching_grid_models(
+    models: Mapping[str, Any],
+    x_test: Any,
+    y_test: Any,
+    *,
+    metric: str = "accuracy",
+    methods: Sequence[str] = ("absolute", "relative", "translation"),
+    batch_size: int = 1024,
+) -> StitchingResult:
+    """Score every (encoder model, decoder model) pair of already trained relreps.nn models.
+
+    The torch counterpart of :func:`stitching_grid` for end-to-end trained models (e.g. the
+    triples of :func:`relreps.nn.train_classifier_triple`): nothing is trained here. Cell (i, j)
+    uses model i's encoder and model j's head, through :func:`relreps.nn.stitch`; the seed axis of
+    the result has length 1 (each model is its own seed).
+
+    Args:
+        models: name -> an object with ``.absolute`` and ``.relative`` models (a
+            ``ClassifierTriple``) or an ``(absolute_model, relative_model)`` pair.
+        x_test: (n_test, *input_shape) inputs, tensor or numpy.
+        y_test: (n_test,) labels; for autoencoders (metric ``mse``) the target images.
+        metric: as in :func:`stitching_grid`.
+        methods: any of ``absolute``, ``relative``, ``translation`` (Procrustes between the two
+            models' absolute latents of their anchor inputs; needs anchor inputs in both).
+        batch_size: inference batch size.
+
+    Returns:
+        A :class:`StitchingResult` (rows: encoder model, columns: decoder model).
+
+    Example:
+        >>> import torch
+        >>> from relreps.nn import AbsoluteClassifier, MLPEncoder, RelativeClassifier
+        >>> anchors = torch.randn(6, 4, generator=torch.Generator().manual_seed(0))
+        >>> def pair(seed):
+        ...     enc = MLPEncoder((4,), 8, seed=seed)
+        ...     return (AbsoluteClassifier(enc, 3, anchor_inputs=anchors).eval(),
+        ...             RelativeClassifier(enc, anchors, 3).eval())
+        >>> x, y = torch.randn(10, 4), torch.arange(10) % 3
+        >>> result = stitching_grid_models({"a": pair(0), "b": pair(1)}, x, y, methods=["relative"])
+        >>> result.scores["relative"].shape
+        (2, 2, 1)
+    """
+    import torch
+
+    from relreps.nn import check_stitch, stitch
+    from relreps.nn.train import as_tensor
+
+    start = time.perf_counter()
+    check_choice(metric, "metric", list(METRICS))
+    spec = METRICS[metric]
+    methods = _check_methods(methods)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    if not isinstance(models, Mapping) or not models:
+        raise fail(
+            "models",
+            "a non-empty mapping name -> (absolute, relative) models",
+            repr(type(models)),
+            TypeError,
+        )
+    pairs = {name: _model_pair(name, value) for name, value in models.items()}
+    x = as_tensor(x_test, "x_test")
+    if x.is_floating_point() is False:
+        x = x.to(torch.float32)
+    if x.ndim < 2 or x.shape[0] == 0:
+        raise fail("x_test", "a non-empty array of shape (n_test, ...)", f"shape {tuple(x.shape)}")
+    y = np.asarray(to_numpy(y_test))
+    if y.shape[0] != x.shape[0]:
+        raise fail("y_test", f"{x.shape[0]} targets (one per row of x_test)", f"shape {y.shape}")
+    skipped: dict[str, str] = {}
+    translator = None
+    if "translation" in methods:
+        translator, why = _translator()
+        if translator is None:
+            skipped["translation"] = why
+            methods = tuple(m for m in methods if m != "translation")
+    names = list(pairs)
+    n = len(names)
+    scores = {m: np.full((n, n, 1), np.nan) for m in methods}
+    reasons: list[UndefinedCell] = []
+
+    def predict(module: Any) -> np.ndarray:
+        return to_numpy(module.predict(x, batch_size=batch_size))
+
+    for i, enc_name in enumerate(names):
+        for j, dec_name in enumerate(names):
+            enc_abs, enc_rel = pairs[enc_name]
+            dec_abs, dec_rel = pairs[dec_name]
+            for method in methods:
+                if method == "relative":
+                    value = spec.fn(y, predict(stitch(enc_rel, dec_rel)))
+                elif method == "absolute":
+                    check = check_stitch(enc_abs, dec_abs)
+                    if not check.defined:
+                        reasons.append(UndefinedCell(method, enc_name, dec_name, check.reason))
+                        continue
+                    value = spec.fn(y, predict(stitch(enc_abs, dec_abs)))
+                else:
+                    value = spec.fn(
+                        y, _translated_predict(enc_abs, dec_abs, x, i == j, translator, batch_size)
+                    )
+                scores[method][i, j, 0] = value
+    return StitchingResult(
+        names=tuple(names),
+        seeds=(0,),
+        metric=metric,
+        higher_is_better=spec.higher_is_better,
+        scores=scores,
+        undefined=tuple(reasons),
+        skipped_methods=skipped,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _model_pair(name: str, value: Any) -> tuple[Any, Any]:
+    if hasattr(value, "absolute") and hasattr(value, "relative"):
+        pair = (value.absolute, value.relative)
+    elif isinstance(value, tuple | list) and len(value) == 2:
+        pair = (value[0], value[1])
+    else:
+        raise fail(
+            f"models[{name!r}]",
+            "a ClassifierTriple or an (absolute_model, relative_model) pair",
+            type(value).__name__,
+            TypeError,
+        )
+    if getattr(pair[0], "kind", None) != "absolute" or getattr(pair[1], "kind", None) != "relative":
+        raise fail(
+            f"models[{name!r}]",
+            "(absolute_model, relative_model) in that order",
+            f"({type(pair[0]).__name__}, {type(pair[1]).__name__})",
+            TypeError,
+        )
+    return pair
+
+
+def _translated_predict(
+    enc: Any, dec: Any, x: Any, same: bool, translator: Any, batch_size: int
+) -> np.ndarray:
+    """Encoder latents mapped into the decoder's latent space by Procrustes on the anchors."""
+    import torch
+
+    if enc.anchor_inputs is None or dec.anchor_inputs is None:
+        raise ValueError(
+            "Translation stitching needs anchor inputs in both absolute models; build them with "
+            "anchor_inputs=... (train_classifier_triple does)."
+        )
+    with torch.no_grad():
+        enc.eval()
+        dec.eval()
+        z = torch.cat([enc.embed(x[s : s + batch_size]) for s in range(0, x.shape[0], batch_size)])
+        if not same:
+            fitted = translator().fit(
+                to_numpy(enc.embed(enc.anchor_inputs)), to_numpy(dec.embed(dec.anchor_inputs))
+            )
+            z = torch.from_numpy(np.asarray(fitted.transform(to_numpy(z)), dtype=np.float32))
+        out = dec.decode(z.to(torch.float32))
+    return to_numpy(out.argmax(dim=1) if dec.task == "classification" else out)
 
 
 def _check_methods(methods: Sequence[str]) -> tuple[str, ...]:

@@ -31,6 +31,7 @@ from torch.nn import functional as F
 
 from relreps._validation import check_choice, check_float, check_int, fail
 from relreps.nn.projection import OUTPUT_NORMS, OutputNorm, RelativeProjection
+from relreps.stitching import anchor_keys
 
 __all__ = [
     "ENCODERS",
@@ -277,52 +278,6 @@ class ImageDecoder(nn.Module):
 
 
 # --- anchors --------------------------------------------------------------------------------------
-
-
-def anchor_keys(anchor_ids: Any) -> list[str | int] | None:
-    """Anchor identities as a JSON-able list of keys.
-
-    Accepts ``None``, a sequence of str/int keys, or an object with ``to_dict()`` (e.g.
-    ``relreps.anchors.ParallelAnchors``) whose dict holds the keys under ``"keys"``, ``"ids"``,
-    ``"anchor_ids"`` or ``"identities"``.
-
-    Example:
-        >>> anchor_keys(["cat", "dog", 3])
-        ['cat', 'dog', 3]
-    """
-    if anchor_ids is None:
-        return None
-    if hasattr(anchor_ids, "to_dict"):
-        data = anchor_ids.to_dict()
-        for field in ("keys", "ids", "anchor_ids", "identities"):
-            if isinstance(data, dict) and field in data:
-                return anchor_keys(list(data[field]))
-        raise fail(
-            "anchor_ids",
-            "an object whose to_dict() holds 'keys' (or 'ids')",
-            f"{type(anchor_ids).__name__} with {data!r}",
-            TypeError,
-        )
-    if isinstance(anchor_ids, str | bytes) or not (
-        isinstance(anchor_ids, Sequence) or hasattr(anchor_ids, "tolist")
-    ):
-        raise fail(
-            "anchor_ids",
-            "a sequence of str/int keys or a ParallelAnchors",
-            repr(anchor_ids),
-            TypeError,
-        )
-    keys: list[str | int] = []
-    items = anchor_ids.tolist() if hasattr(anchor_ids, "tolist") else anchor_ids
-    for i, key in enumerate(items):
-        if hasattr(key, "item") and not isinstance(key, str):
-            key = key.item()
-        if isinstance(key, bool) or not isinstance(key, str | int):
-            raise fail(f"anchor_ids[{i}]", "a str or int key", repr(key), TypeError)
-        keys.append(key)
-    if len(set(keys)) != len(keys):
-        raise fail("anchor_ids", "distinct keys", f"{len(keys) - len(set(keys))} duplicate(s)")
-    return keys
 
 
 # --- model base -----------------------------------------------------------------------------------

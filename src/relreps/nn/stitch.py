@@ -81,7 +81,7 @@ def check_stitch(encoder_model: nn.Module, decoder_model: nn.Module) -> StitchCh
         >>> a = AbsoluteClassifier(MLPEncoder((4,), 8), 3)
         >>> b = AbsoluteClassifier(MLPEncoder((4,), 6), 3)
         >>> check = check_stitch(a, b)
-        >>> check.defined, check.reason[:36]
+        >>> check.defined, check.reason[:35]
         (False, 'absolute stitching is not defined: ')
     """
     _kind(encoder_model, "encoder_model")
