@@ -11,7 +11,12 @@ import torch
 
 from relreps import anchors
 from relreps.anchors._geometry import RowSpace
-from relreps.anchors.clustering import fit_centroids, kmeans_plusplus, lloyd, nearest_members
+from relreps.anchors.clustering import (
+    _fit_centroids,
+    _kmeans_plusplus,
+    _lloyd,
+    _nearest_members,
+)
 
 
 def unit_rows(x: np.ndarray) -> np.ndarray:
@@ -255,7 +260,7 @@ def test_kmeans_anchors_are_distinct_members_nearest_their_centroids(rng, metric
     idx = anchors.kmeans(x, 12, seed=0, metric=metric)
     assert idx.dtype == np.int64 and idx.shape == (12,) and len(set(idx.tolist())) == 12
     space = RowSpace(x, metric)
-    centroids = fit_centroids(space, 12, seed=0, max_iter=300, tol=1e-4, chunk=10_000)
+    centroids = _fit_centroids(space, 12, seed=0, max_iter=300, tol=1e-4, chunk=10_000)
     z = unit_rows(x) if metric == "cosine" else x
     dist = ((z[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
     assert idx.tolist() == np.argmin(dist, axis=0).tolist()
@@ -267,8 +272,8 @@ def test_lloyd_matches_scikit_learn_from_the_same_seeds(rng, metric) -> None:
     sklearn_cluster = pytest.importorskip("sklearn.cluster")
     x = rng.normal(size=(600, 4)) + rng.integers(0, 3, size=(600, 1))
     space = RowSpace(x, metric)
-    seeds = space.rows(kmeans_plusplus(space, 7, np.random.default_rng(0)))
-    ours = lloyd(space, seeds, max_iter=300, tol=1e-4, chunk=97)
+    seeds = space.rows(_kmeans_plusplus(space, 7, np.random.default_rng(0)))
+    ours = _lloyd(space, seeds, max_iter=300, tol=1e-4, chunk=97)
     data = unit_rows(x) if metric == "cosine" else x
     ref = sklearn_cluster.KMeans(7, init=seeds, n_init=1, tol=1e-4, algorithm="lloyd").fit(data)
     np.testing.assert_allclose(ours, ref.cluster_centers_, atol=1e-8)
@@ -305,8 +310,8 @@ def test_nearest_members_resolve_collisions_deterministically() -> None:
     centroids = np.array([[0.9], [1.2], [1.1]])
     # Row 2 copies row 1: centroid 0 takes row 1, then the copy is skipped; with one candidate
     # per centroid the others fall back to a full search.
-    assert nearest_members(space, centroids, chunk=4, candidates=1).tolist() == [1, 3, 0]
-    assert nearest_members(space, centroids, chunk=2).tolist() == [1, 3, 0]
+    assert _nearest_members(space, centroids, chunk=4, candidates=1).tolist() == [1, 3, 0]
+    assert _nearest_members(space, centroids, chunk=2).tolist() == [1, 3, 0]
 
 
 def test_kmeans_rejects_bad_options() -> None:

@@ -60,25 +60,3 @@ class RowSpace:
         out += self.sq_norms[lo:hi, None]
         np.maximum(out, 0.0, out=out)
         return out
-
-    def sq_distances_to_row(self, i: int, out: np.ndarray, scaled_weights: np.ndarray) -> None:
-        """Squared distances of every row to row ``i`` written into ``out`` (n,), no (n, d) temp.
-
-        ``scaled_weights`` is ``-2 * weights`` (cosine) or a length-0 array (euclidean), computed
-        once by the caller because this runs once per selected anchor.
-        """
-        z = self.rows(np.array([i]))[0]
-        np.dot(self.x, z, out=out)
-        if scaled_weights.size:
-            out *= scaled_weights
-        else:
-            out *= -2.0
-        out += self.sq_norms
-        out += np.dot(z, z)
-        np.maximum(out, 0.0, out=out)
-
-    def scaled_weights(self) -> np.ndarray:
-        """``-2 * weights`` for :meth:`sq_distances_to_row` (empty for euclidean)."""
-        if self.weights is None:
-            return np.empty(0, dtype=self.dtype)
-        return (-2.0 * self.weights).astype(self.dtype)

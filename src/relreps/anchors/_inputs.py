@@ -80,3 +80,32 @@ def class_label(value: object) -> object:
 def default_chunk_rows(*widths: int) -> int:
     """Rows per chunk so that one (rows, max(widths)) float64 buffer stays near 16 MiB."""
     return max(1, (1 << 21) // max(1, *widths))
+
+
+def check_indices(
+    indices: object, name: str, n_samples: int | None = None, *, distinct: bool = True
+) -> np.ndarray:
+    """Non-negative int64 indices (below ``n_samples`` when given), shape (m,), m >= 1.
+
+    With ``distinct=True`` (the default) a repeated index is an error naming it.
+    """
+    arr = to_numpy(indices) if hasattr(indices, "__dlpack__") else np.asarray(indices)
+    if arr.ndim != 1 or arr.size == 0:
+        raise fail(name, "a non-empty 1-D array of integer indices", f"shape {arr.shape}")
+    if arr.dtype.kind not in "iu":
+        raise fail(name, "an array of integer indices", f"dtype {arr.dtype}", TypeError)
+    arr = arr.astype(np.int64)
+    high = f"[0, {n_samples})" if n_samples is not None else "[0, inf)"
+    low_bad = arr < 0
+    high_bad = arr >= n_samples if n_samples is not None else np.zeros_like(low_bad)
+    if low_bad.any() or high_bad.any():
+        pos = int(np.flatnonzero(low_bad | high_bad)[0])
+        raise fail(name, f"indices in {high}", f"{int(arr[pos])} at position {pos}")
+    if not distinct:
+        return arr
+    uniq, counts = np.unique(arr, return_counts=True)
+    if uniq.shape[0] != arr.shape[0]:
+        dup = int(uniq[counts > 1][0])
+        where = np.flatnonzero(arr == dup)[:2].tolist()
+        raise fail(name, "distinct indices", f"{dup} repeated at positions {where}")
+    return arr

@@ -41,7 +41,7 @@ def kmeans(
     centroids want the same sample, the closer pair wins and the other centroid takes its next
     nearest, so the ``k`` indices are distinct and no two anchors are the same point. All
     distance work is done in row chunks: memory stays O(chunk_size * (k + n_features)) plus
-    O(n_samples) beyond ``x``.
+    O(n_samples * log k) beyond ``x`` (float32/float64 ``x`` is not copied, even for cosine).
 
     Args:
         x: candidates, shape (n_samples, n_features), numpy or torch (read on the host);
@@ -82,20 +82,20 @@ def kmeans(
         else check_int(chunk_size, "chunk_size", low=1)
     )
     space = RowSpace(points, metric)
-    centroids = fit_centroids(space, k, seed=seed, max_iter=max_iter, tol=tol, chunk=chunk)
-    return nearest_members(space, centroids, chunk=chunk)
+    centroids = _fit_centroids(space, k, seed=seed, max_iter=max_iter, tol=tol, chunk=chunk)
+    return _nearest_members(space, centroids, chunk=chunk)
 
 
-def fit_centroids(
+def _fit_centroids(
     space: RowSpace, k: int, *, seed: int, max_iter: int, tol: float, chunk: int
 ) -> np.ndarray:
     """k-means++ seeding then Lloyd iterations -> centroids (k, n_features) in z-space."""
     rng = np.random.default_rng(seed)
-    seeds = kmeans_plusplus(space, k, rng)
-    return lloyd(space, space.rows(seeds), max_iter=max_iter, tol=tol, chunk=chunk)
+    seeds = _kmeans_plusplus(space, k, rng)
+    return _lloyd(space, space.rows(seeds), max_iter=max_iter, tol=tol, chunk=chunk)
 
 
-def kmeans_plusplus(space: RowSpace, k: int, rng: np.random.Generator) -> np.ndarray:
+def _kmeans_plusplus(space: RowSpace, k: int, rng: np.random.Generator) -> np.ndarray:
     """Greedy k-means++: each step draws a few candidates with probability proportional to their
     squared distance to the chosen seeds and keeps the one that lowers the total most.
 
@@ -128,7 +128,7 @@ def kmeans_plusplus(space: RowSpace, k: int, rng: np.random.Generator) -> np.nda
     return chosen
 
 
-def lloyd(
+def _lloyd(
     space: RowSpace, centroids: np.ndarray, *, max_iter: int, tol: float, chunk: int
 ) -> np.ndarray:
     """Lloyd iterations from ``centroids`` (k, d); stops when assignments repeat or the total
@@ -198,7 +198,7 @@ def _mean_feature_variance(space: RowSpace, chunk: int) -> float:
     return float(np.mean(np.maximum(total_sq / space.n - mean**2, 0.0)))
 
 
-def nearest_members(
+def _nearest_members(
     space: RowSpace,
     centroids: np.ndarray,
     *,

@@ -12,6 +12,7 @@ from relreps._array import namespace, to_numpy
 from relreps._validation import check_float, check_int, check_same_features, fail
 from relreps.anchors._geometry import RowSpace
 from relreps.anchors._inputs import (
+    check_indices,
     check_labels,
     check_metric,
     check_points,
@@ -19,7 +20,6 @@ from relreps.anchors._inputs import (
     default_chunk_rows,
     encode_labels,
 )
-from relreps.anchors.selection import check_indices
 
 __all__ = ["AnchorDiagnostics", "Coverage", "diagnose"]
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
 import numpy as np
 
 from relreps._validation import fail
@@ -12,7 +15,20 @@ __all__ = ["farthest_point"]
 
 # Rows per block of the lazy update (see farthest_point): small enough to stay in cache, large
 # enough that the per-block Python work is negligible.
-_BLOCK_ROWS = 2048
+_BLOCK_ROWS = 1024
+
+
+def _single_threaded_blas() -> AbstractContextManager[Any]:
+    """Run BLAS on one thread when threadpoolctl is installed (it comes with scikit-learn).
+
+    The lazy updates are many small matrix products: threads gain little on them and, on a busy
+    machine, lose a lot waiting for one another. Without threadpoolctl nothing changes.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def farthest_point(x: object, k: int, *, seed: int, metric: str = "cosine") -> np.ndarray:
@@ -20,13 +36,15 @@ def farthest_point(x: object, k: int, *, seed: int, metric: str = "cosine") -> n
 
     The first anchor is a seeded uniform draw; each next one is the sample whose distance to its
     nearest chosen anchor is largest (ties go to the lowest index). O(n_samples * n_features * k)
-    time and O(n_samples) memory beyond ``x``.
+    time and O(n_samples + k * n_features) memory beyond ``x`` (float32/float64 ``x`` is not
+    copied).
 
     Rows are processed in blocks that remember which anchors they have already seen. Distances
     only shrink as anchors are added, so a block's last maximum bounds its current one: blocks
     are brought up to date (one small matrix product for all their pending anchors) only while
     they could still hold the farthest sample. The result is the plain greedy one; the laziness
-    turns k memory-bound passes over ``x`` into fewer, cache-friendly ones.
+    turns k memory-bound passes over ``x`` into fewer, cache-friendly ones (BLAS runs on one
+    thread here when threadpoolctl is installed: see ``_single_threaded_blas``).
 
     Args:
         x: candidates, shape (n_samples, n_features), numpy or torch (read on the host).
@@ -56,16 +74,21 @@ def farthest_point(x: object, k: int, *, seed: int, metric: str = "cosine") -> n
     k = check_k(k, n)
     rng = np.random.default_rng(check_seed(seed))
     space = RowSpace(points, metric)
+    with _single_threaded_blas():
+        return _greedy(space, k, rng)
 
+
+def _greedy(space: RowSpace, k: int, rng: np.random.Generator) -> np.ndarray:
+    """The greedy farthest-point order (k,), with rows brought up to date block by block."""
+    n = space.n
     starts = np.arange(0, n, _BLOCK_ROWS)
     stops = np.minimum(starts + _BLOCK_ROWS, n)
-    nearest = np.full(n, np.inf, dtype=points.dtype)  # squared distance to the nearest anchor
+    nearest = np.full(n, np.inf, dtype=space.dtype)  # squared distance to the nearest anchor
     bound = np.full(starts.shape[0], np.inf)  # upper bound of `nearest` in each block
     seen = np.zeros(starts.shape[0], dtype=np.int64)  # anchors already applied to each block
-    anchors = np.empty((k, points.shape[1]), dtype=points.dtype)
-    anchors_sq = np.empty(k, dtype=points.dtype)
+    anchors = np.empty((k, space.d), dtype=space.dtype)
+    anchors_sq = np.empty(k, dtype=space.dtype)
     chosen = np.empty(k, dtype=np.int64)
-
     current = int(rng.integers(n))
     for j in range(k):
         chosen[j] = current
@@ -91,7 +114,7 @@ def farthest_point(x: object, k: int, *, seed: int, metric: str = "cosine") -> n
         if best_value <= space.duplicate_tol:
             raise fail(
                 "x",
-                f"at least k={k} distinct points under the {metric} metric",
+                f"at least k={k} distinct points under the {space.metric} metric",
                 f"only {j + 1} distinct points among its {n} rows",
             )
         current = best_index

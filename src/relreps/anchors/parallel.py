@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from relreps._validation import fail
-from relreps.anchors.selection import check_indices
+from relreps.anchors._inputs import check_indices
 
 __all__ = ["AnchorRows", "Key", "ParallelAnchors"]
 

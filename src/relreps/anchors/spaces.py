@@ -15,8 +15,7 @@ import numpy as np
 
 from relreps._array import Array, device_of, namespace, to_numpy
 from relreps._validation import check_matrix, check_paired, fail
-from relreps.anchors._inputs import check_metric, check_points
-from relreps.anchors.selection import check_indices
+from relreps.anchors._inputs import check_indices, check_metric, check_points
 
 __all__ = ["joint_space", "take"]
 
