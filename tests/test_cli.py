@@ -167,3 +167,26 @@ def test_list_runs(capsys):
     assert main(["list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert all({"name", "available", "needs"} <= set(r) for r in rows)
+
+
+def test_compare_table_json_and_errors(tmp_path, rng, capsys):
+    x = rng.normal(size=(200, 6))
+    q, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    np.save(tmp_path / "a.npy", x)
+    np.save(tmp_path / "b.npy", 3.0 * x @ q)
+    np.save(tmp_path / "c.npy", rng.normal(size=(150, 6)))
+    a, b, c = (str(tmp_path / f"{n}.npy") for n in "abc")
+    assert main(["compare", a, b, "--k", "5", "--metrics", "cka", "procrustes", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    values = {s["name"]: s["value"] for s in report["scores"]}
+    assert values["cka"] == pytest.approx(1.0) and values["procrustes"] == pytest.approx(
+        0.0, abs=1e-6
+    )
+    assert main(["compare", a, b, "--permutations", "3"]) == 0
+    assert "p-value" in capsys.readouterr().out
+    assert main(["compare", a, c]) == 1
+    assert "same number of rows" in capsys.readouterr().err
+    assert main(["compare", a, b, "--metrics", "nope"]) == 1
+    assert "unknown metrics ['nope']" in capsys.readouterr().err
+    assert main(["compare", a, b, "--k", "500"]) == 1
+    assert "`k` to be an int" in capsys.readouterr().err

@@ -86,6 +86,12 @@ def _add_project(sub: argparse._SubParsersAction) -> None:
     project.add_parser(sub)
 
 
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    from relreps.cli import compare
+
+    compare.add_parser(sub)
+
+
 def _add_experiments(sub: argparse._SubParsersAction) -> None:
     from relreps.cli import experiments
 
@@ -96,6 +102,7 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_demo,
     _add_experiments,
     _add_project,
+    _add_compare,
     _add_similarities,
 ]
 
