@@ -181,7 +181,15 @@ def test_from_dict_and_json_errors() -> None:
 def test_top_level_name() -> None:
     import relreps
 
-    exported = getattr(relreps, "ParallelAnchors", None)
-    if exported is None:
-        pytest.skip("relreps does not export ParallelAnchors yet (the lead wires it)")
-    assert exported is ParallelAnchors
+    assert relreps.ParallelAnchors is ParallelAnchors
+    assert relreps.anchors.ParallelAnchors is ParallelAnchors
+
+
+def test_constructor_checks_its_fields() -> None:
+    assert ParallelAnchors(("x", "y"), (["a"], ["b"])).keys == (("a",), ("b",))
+    with pytest.raises(TypeError, match=r"Expected `keys` to be one key list per domain"):
+        ParallelAnchors(("x", "y"), 5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"one key list per domain \(2\).*3 lists"):
+        ParallelAnchors(("x", "y"), (["a"], ["b"], ["c"]))
+    with pytest.raises(ValueError, match=r"Expected `domains` to be names for the 27 domains"):
+        ParallelAnchors.from_aligned(*[[i] for i in range(27)])

@@ -382,3 +382,26 @@ def test_importing_anchors_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_lloyd_reseeds_empty_clusters_on_the_farthest_row() -> None:
+    x = np.array([[0.0], [1.0], [10.0], [11.0]])
+    space = RowSpace(x, "euclidean")
+    start = np.array([[0.5], [100.0]])  # the second centroid attracts no row
+    centroids = _lloyd(space, start, max_iter=10, tol=0.0, chunk=3)
+    np.testing.assert_allclose(np.sort(centroids[:, 0]), [0.5, 10.5])
+
+
+def test_unusual_dtypes_and_uncomparable_labels(rng) -> None:
+    x = rng.normal(size=(50, 3))
+    assert np.array_equal(
+        anchors.farthest_point(x.astype(np.float16), 5, seed=0),
+        anchors.farthest_point(x.astype(np.float16).astype(np.float32), 5, seed=0),
+    )
+    ints = rng.integers(-5, 5, size=(50, 3))
+    assert np.array_equal(
+        anchors.kmeans(ints, 4, seed=0, metric="euclidean"),
+        anchors.kmeans(ints.astype(np.float64), 4, seed=0, metric="euclidean"),
+    )
+    with pytest.raises(TypeError, match=r"Expected `labels` to be mutually comparable"):
+        anchors.stratified(np.array([1, None], dtype=object), 1, seed=0)

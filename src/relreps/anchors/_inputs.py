@@ -28,12 +28,23 @@ def check_points(x: object, name: str = "x") -> np.ndarray:
     """A finite 2-D numpy float array (float32 and float64 kept, other dtypes widened).
 
     Torch tensors are copied to the host; float32/float64 numpy arrays are returned without a copy.
+    The finiteness check runs in row chunks, so it needs no (n_samples, n_features) temporary.
     """
-    arr = to_numpy(check_matrix(x, name))
-    if arr.dtype in (np.float32, np.float64):
-        return arr
-    wider = np.float32 if arr.dtype == np.float16 else np.float64
-    return arr.astype(wider)
+    arr = to_numpy(check_matrix(x, name, finite=False))
+    if arr.dtype not in (np.float32, np.float64):
+        arr = arr.astype(np.float32 if arr.dtype == np.float16 else np.float64)
+    step = default_chunk_rows(arr.shape[1])
+    bad = [
+        lo + np.flatnonzero(~np.isfinite(arr[lo : lo + step]).all(axis=1))
+        for lo in range(0, arr.shape[0], step)
+    ]
+    bad_rows = np.concatenate(bad) if bad else np.empty(0, dtype=np.int64)
+    if bad_rows.size:
+        raise ValueError(
+            f"Expected `{name}` to contain only finite values, but row {int(bad_rows[0])} holds "
+            f"NaN or Inf ({bad_rows.size} bad row{'s' if bad_rows.size != 1 else ''} in all)."
+        )
+    return arr
 
 
 def check_labels(labels: object, name: str = "labels", n_samples: int | None = None) -> np.ndarray:
