@@ -183,6 +183,8 @@ def child_cluster(args) -> dict:
     relreps.relative_projection(x, anchors, out=out)
     out.flush()
     del out
+    with open(single_path, "rb+") as handle:  # durable, as the cluster job's file (fair timing)
+        os.fsync(handle.fileno())
     single_projection = time.perf_counter() - t0
 
     t0 = time.perf_counter()

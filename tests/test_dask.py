@@ -115,7 +115,7 @@ def test_projection_errors(client, spaces):
 def test_knn_equals_numpy(client, spaces, metric, exclude_self):
     x, _ = spaces
     expected = knn(x, x, 7, metric=metric, exclude_self=exclude_self)
-    got = _dask.knn(chunked(x, 130), chunked(x, 77), 7, metric=metric, exclude_self=exclude_self)
+    got = knn(chunked(x, 130), chunked(x, 77), 7, metric=metric, exclude_self=exclude_self)
     assert isinstance(got.indices, da.Array)
     np.testing.assert_array_equal(got.indices.compute(), expected.indices)
     np.testing.assert_allclose(got.scores.compute(), expected.scores, atol=1e-6)
@@ -133,7 +133,7 @@ def test_knn_ties_lower_index_first_and_tree_depth(client):
 
 def test_knn_numpy_queries_dask_index(client, spaces):
     x, _ = spaces
-    got = _dask.knn(x[:50], chunked(x), 4, block_size=16)
+    got = knn(x[:50], chunked(x), 4, block_size=16)
     np.testing.assert_array_equal(got.indices.compute(), knn(x[:50], x, 4).indices)
 
 
@@ -167,12 +167,12 @@ def test_jaccard_mrr_equal_numpy(client, spaces, metric):
     x, _ = spaces
     source = x + 0.5 * np.random.default_rng(1).normal(size=x.shape)
     src, tgt = chunked(source, 250), chunked(x, 180)
-    j = _dask.jaccard_at_k(src, tgt, 10, metric=metric)
-    m = _dask.mrr_at_k(src, tgt, 10, metric=metric)
+    j = jaccard_at_k(src, tgt, 10, metric=metric)
+    m = mrr_at_k(src, tgt, 10, metric=metric)
     assert isinstance(j, da.Array) and isinstance(m, da.Array)
     assert float(j) == pytest.approx(jaccard_at_k(source, x, 10, metric=metric), abs=1e-12)
     assert float(m) == pytest.approx(mrr_at_k(source, x, 10, metric=metric), abs=1e-12)
-    both = _dask.retrieval_scores(src, tgt, 10, metric=metric)
+    both = retrieval_scores(src, tgt, 10, metric=metric, block_size=100)
     reference = retrieval_scores(source, x, 10, metric=metric)
     assert both.jaccard == pytest.approx(reference.jaccard, abs=1e-12)
     assert both.mrr == pytest.approx(reference.mrr, abs=1e-12)
@@ -196,7 +196,7 @@ def test_retrieval_errors(client, spaces):
 @pytest.mark.parametrize("debiased", [False, True])
 def test_cka_equals_numpy(client, spaces, debiased):
     x, y = spaces
-    got = _dask.cka(chunked(x, 50), chunked(y[:, :7], 128), debiased=debiased)
+    got = cka(chunked(x, 50), chunked(y[:, :7], 128), debiased=debiased)
     assert isinstance(got, da.Array)
     assert float(got) == pytest.approx(cka(x, y[:, :7], debiased=debiased), rel=1e-10)
     tree = _dask.cka(chunked(x, 50), y[:, :7], debiased=debiased, split_every=2)
@@ -217,7 +217,7 @@ def test_cka_off_centre_float32_and_invariance(client, spaces):
 def test_cka_errors(client, spaces):
     x, _ = spaces
     with pytest.raises(ValueError, match="`kernel`"):
-        _dask.cka(chunked(x), chunked(x), kernel="rbf")
+        cka(chunked(x), chunked(x), kernel="rbf")  # through relreps.metrics
     with pytest.raises(ValueError, match="`sigma`"):
         _dask.cka(chunked(x), chunked(x), sigma=1.0)
     with pytest.raises(TypeError, match="`debiased`"):
@@ -524,6 +524,9 @@ def test_distributed_module_is_not_imported_by_relreps():
     import subprocess
     import sys
 
-    code = "import relreps, sys; print('dask' in sys.modules, 'relreps.distributed' in sys.modules)"
+    code = (
+        "import relreps, relreps.metrics, sys; "
+        "print('dask' in sys.modules, 'relreps.distributed' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]

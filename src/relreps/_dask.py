@@ -395,8 +395,17 @@ def mrr_at_k(source: Array, target: Array, k: int, *, metric: str = "cosine") ->
     return _mrr_lazy(knn(src, tgt, k, metric=metric).indices)
 
 
-def retrieval_scores(source: Array, target: Array, k: int, *, metric: str = "cosine") -> Any:
+def retrieval_scores(
+    source: Array, target: Array, k: int, *, metric: str = "cosine", block_size: int | None = None
+) -> Any:
     """Jaccard@k and MRR@k in one computation (the retrieved kNN is shared by both).
+
+    Args:
+        source: (n_samples, n_features) query vectors (dask or numpy).
+        target: (n_samples, n_features) searched vectors; row i of both is sample i.
+        k: neighbourhood size, in ``[1, n_samples - 1]``.
+        metric: kNN metric (``"cosine"``, ``"inner"``, ``"euclidean"``).
+        block_size: query rows per block (default: the arrays' row chunks).
 
     Returns:
         :class:`relreps.metrics.RetrievalScores` (computed; runs on the current dask scheduler,
@@ -412,8 +421,8 @@ def retrieval_scores(source: Array, target: Array, k: int, *, metric: str = "cos
     from relreps.metrics.retrieval import RetrievalScores
 
     src, tgt, k = _check_retrieval_pair(source, target, k)
-    own = knn(tgt, tgt, k, metric=metric).indices
-    retrieved = knn(src, tgt, k, metric=metric).indices
+    own = knn(tgt, tgt, k, metric=metric, block_size=block_size).indices
+    retrieved = knn(src, tgt, k, metric=metric, block_size=block_size).indices
     jaccard, mrr = dask.compute(_jaccard_lazy(own, retrieved, k), _mrr_lazy(retrieved))
     return RetrievalScores(float(jaccard), float(mrr), k, int(src.shape[0]), metric)
 

@@ -641,6 +641,8 @@ def encode(
             )
             for i, (lo, hi) in enumerate(bounds)
         ]
+        # Let every shard that can finish do so (and reach the cache) before reporting an error.
+        distributed.wait(futures)
         try:
             done = active.gather(futures)
         except Exception as err:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+from array_api_compat import is_dask_array
 
 from relreps._array import (
     Array,
@@ -98,6 +99,11 @@ def cka(
         >>> round(cka(x, x, kernel="rbf", debiased=True), 12)
         1.0
     """
+    if is_dask_array(a) or is_dask_array(b):  # lazy blockwise version (linear kernel)
+        from relreps import _dask
+
+        return _dask.cka(a, b, kernel=kernel, debiased=debiased, sigma=sigma,
+                         block_size=block_size)  # fmt: skip
     kernel = check_choice(kernel, "kernel", ("linear", "rbf"))  # type: ignore[assignment]
     if not isinstance(debiased, bool):
         raise TypeError(f"Expected `debiased` to be a bool, but got {debiased!r}.")

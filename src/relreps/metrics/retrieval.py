@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
+from array_api_compat import is_dask_array
 
 from relreps._array import (
     Array,
@@ -142,6 +143,11 @@ def knn(
         >>> knn(x, x, 1, exclude_self=True).indices.ravel().tolist()
         [1, 0, 1]
     """
+    if is_dask_array(queries) or is_dask_array(index):  # lazy blockwise version
+        from relreps import _dask
+
+        return _dask.knn(queries, index, k, metric=metric, exclude_self=exclude_self,
+                         block_size=block_size, backend=backend)  # fmt: skip
     queries = check_matrix(queries, "queries", shape_doc="(n_queries, n_features)")
     index = check_matrix(index, "index", shape_doc="(n_index, n_features)")
     xp = namespace(queries=queries, index=index)
@@ -491,6 +497,10 @@ def retrieval_scores(
         >>> (s.jaccard, s.mrr)
         (1.0, 1.0)
     """
+    if is_dask_array(source) or is_dask_array(target):  # lazy blockwise version
+        from relreps import _dask
+
+        return _dask.retrieval_scores(source, target, k, metric=metric, block_size=block_size)
     xp, k = _check_pair(source, target, ("source", "target"), k)
     check_same_features(source, "source", target, "target")
     metric = check_choice(metric, "metric", KNN_METRICS)  # type: ignore[assignment]
@@ -521,6 +531,10 @@ def jaccard_at_k(source: Array, target: Array, k: int, *, metric: KnnMetric = "c
         >>> jaccard_at_k(x, x, 5)
         1.0
     """
+    if is_dask_array(source) or is_dask_array(target):  # lazy blockwise version
+        from relreps import _dask
+
+        return _dask.jaccard_at_k(source, target, k, metric=metric)
     xp, k = _check_pair(source, target, ("source", "target"), k)
     check_same_features(source, "source", target, "target")
     metric = check_choice(metric, "metric", KNN_METRICS)  # type: ignore[assignment]
@@ -548,6 +562,10 @@ def mrr_at_k(source: Array, target: Array, k: int, *, metric: KnnMetric = "cosin
         >>> mrr_at_k(x, x, 5)
         1.0
     """
+    if is_dask_array(source) or is_dask_array(target):  # lazy blockwise version
+        from relreps import _dask
+
+        return _dask.mrr_at_k(source, target, k, metric=metric)
     xp, k = _check_pair(source, target, ("source", "target"), k)
     check_same_features(source, "source", target, "target")
     return _mrr(knn(source, target, k, metric=metric).indices, xp)
