@@ -293,3 +293,27 @@ def test_translation_with_the_real_translator():
     spaces, y_train, y_test = _spaces()
     result = stitching_grid(spaces, y_train, y_test, head=_logreg, methods=["translation"])
     assert result.pair_mean("translation").min() > 0.85  # rotated and wider spaces alike
+
+
+def test_importing_the_engine_does_not_import_torch():
+    import subprocess
+
+    code = "import sys, relreps.stitching; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_torch_embeddings_are_accepted():
+    torch = pytest.importorskip("torch")
+    spaces, y_train, y_test = _spaces(n_train=100, n_test=40)
+    as_torch = [
+        Space(
+            s.name, torch.from_numpy(s.train), torch.from_numpy(s.test), torch.from_numpy(s.anchors)
+        )
+        for s in spaces[:2]
+    ]
+    a = stitching_grid(
+        as_torch, torch.from_numpy(y_train), y_test, head=_logreg, methods=["relative"]
+    )
+    b = stitching_grid(spaces[:2], y_train, y_test, head=_logreg, methods=["relative"])
+    np.testing.assert_allclose(a.scores["relative"], b.scores["relative"])

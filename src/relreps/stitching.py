@@ -650,7 +650,8 @@ class StitchingResult:
         return "\n".join(lines)
 
     def format_matrix(self, method: str, *, digits: int = 2) -> str:
-        """Per-pair mean ± std as a plain-text matrix (rows: encoder, columns: decoder)."""
+        """Per-pair mean ± std over seeds as a plain-text matrix (rows: encoder, columns:
+        decoder); the mean alone for a single seed."""
         mean, std = self.pair_mean(method), self.pair_std(method)
         width = max(12, *(len(n) for n in self.names)) + 1
         corner = f"{method} enc/dec"
@@ -662,7 +663,9 @@ class StitchingResult:
                 if math.isnan(mean[i, j]):
                     cells.append(f"{'n/a':>{width}}")
                 else:
-                    cell = f"{mean[i, j]:.{digits}f}±{std[i, j]:.{digits}f}"
+                    cell = f"{mean[i, j]:.{digits}f}"
+                    if len(self.seeds) > 1:
+                        cell += f"±{std[i, j]:.{digits}f}"
                     cells.append(f"{cell:>{width}}")
             lines.append(f"{name:<{width}}" + "".join(cells))
         return "\n".join(lines)
@@ -1058,7 +1061,7 @@ def stitching_grid_models(
     """
     import torch
 
-    from relreps.nn import check_stitch, stitch
+    from relreps.nn import check_stitch
     from relreps.nn.train import as_tensor
 
     start = time.perf_counter()
@@ -1094,27 +1097,27 @@ def stitching_grid_models(
     scores = {m: np.full((n, n, 1), np.nan) for m in methods}
     reasons: list[UndefinedCell] = []
 
-    def predict(module: Any) -> np.ndarray:
-        return to_numpy(module.predict(x, batch_size=batch_size))
-
+    latents = _ModelLatents(x, batch_size)
     for i, enc_name in enumerate(names):
         for j, dec_name in enumerate(names):
             enc_abs, enc_rel = pairs[enc_name]
             dec_abs, dec_rel = pairs[dec_name]
             for method in methods:
                 if method == "relative":
-                    value = spec.fn(y, predict(stitch(enc_rel, dec_rel)))
-                elif method == "absolute":
-                    check = check_stitch(enc_abs, dec_abs)
-                    if not check.defined:
-                        reasons.append(UndefinedCell(method, enc_name, dec_name, check.reason))
-                        continue
-                    value = spec.fn(y, predict(stitch(enc_abs, dec_abs)))
+                    check = check_stitch(enc_rel, dec_rel)  # raises on different anchor keys
                 else:
-                    value = spec.fn(
-                        y, _translated_predict(enc_abs, dec_abs, x, i == j, translator, batch_size)
-                    )
-                scores[method][i, j, 0] = value
+                    check = check_stitch(enc_abs, dec_abs)
+                if method != "translation" and not check.defined:
+                    reasons.append(UndefinedCell(method, enc_name, dec_name, check.reason))
+                    continue
+                if method == "relative":
+                    z, z_anchors = latents.of(enc_rel, anchors=True)
+                    out = latents.decode(dec_rel, dec_rel.projection.relative(z, z_anchors))
+                elif method == "absolute" or i == j:
+                    out = latents.decode(dec_abs, latents.of(enc_abs)[0])
+                else:
+                    out = latents.translated(enc_abs, dec_abs, translator)
+                scores[method][i, j, 0] = spec.fn(y, out)
     return StitchingResult(
         names=tuple(names),
         seeds=(0,),
@@ -1149,28 +1152,69 @@ def _model_pair(name: str, value: Any) -> tuple[Any, Any]:
     return pair
 
 
-def _translated_predict(
-    enc: Any, dec: Any, x: Any, same: bool, translator: Any, batch_size: int
-) -> np.ndarray:
-    """Encoder latents mapped into the decoder's latent space by Procrustes on the anchors."""
-    import torch
+class _ModelLatents:
+    """Each model's latents of the test set (and of its anchors), computed once, in eval mode.
 
-    if enc.anchor_inputs is None or dec.anchor_inputs is None:
-        raise ValueError(
-            "Translation stitching needs anchor inputs in both absolute models; build them with "
-            "anchor_inputs=... (train_classifier_triple does)."
-        )
-    with torch.no_grad():
-        enc.eval()
-        dec.eval()
-        z = torch.cat([enc.embed(x[s : s + batch_size]) for s in range(0, x.shape[0], batch_size)])
-        if not same:
-            fitted = translator().fit(
-                to_numpy(enc.embed(enc.anchor_inputs)), to_numpy(dec.embed(dec.anchor_inputs))
+    Every cell of a model grid then costs one head pass: the same numbers as ``stitch(a, b)``
+    without re-running encoder a for every decoder b.
+    """
+
+    def __init__(self, x: Any, batch_size: int) -> None:
+        self.x, self.batch_size = x, batch_size
+        self.cache: dict[tuple[int, bool], tuple[Any, Any]] = {}
+
+    def _embed(self, model: Any, inputs: Any) -> Any:
+        import torch
+
+        from relreps.nn.models import _device_of
+
+        device = _device_of(model)
+        model.eval()
+        with torch.no_grad():
+            chunks = range(0, inputs.shape[0], self.batch_size)
+            return torch.cat(
+                [model.embed(inputs[s : s + self.batch_size].to(device)).cpu() for s in chunks]
             )
-            z = torch.from_numpy(np.asarray(fitted.transform(to_numpy(z)), dtype=np.float32))
-        out = dec.decode(z.to(torch.float32))
-    return to_numpy(out.argmax(dim=1) if dec.task == "classification" else out)
+
+    def of(self, model: Any, *, anchors: bool = False) -> tuple[Any, Any]:
+        key = (id(model), anchors)
+        if key not in self.cache:
+            z = self._embed(model, self.x)
+            z_anchors = self._embed(model, model.anchor_inputs) if anchors else None
+            self.cache[key] = (z, z_anchors)
+        return self.cache[key]
+
+    def decode(self, model: Any, rep: Any) -> np.ndarray:
+        import torch
+
+        from relreps.nn.models import _device_of
+
+        device = _device_of(model)
+        model.eval()
+        with torch.no_grad():
+            chunks = range(0, rep.shape[0], self.batch_size)
+            out = torch.cat(
+                [model.decode(rep[s : s + self.batch_size].to(device)).cpu() for s in chunks]
+            )
+        return to_numpy(out.argmax(dim=1) if model.task == "classification" else out)
+
+    def translated(self, enc: Any, dec: Any, translator: Any) -> np.ndarray:
+        """Encoder latents mapped into the decoder's space by a translator fitted on the anchors'
+        latents of both models, then decoded by the decoder's head."""
+        import torch
+
+        if enc.anchor_inputs is None or dec.anchor_inputs is None:
+            raise ValueError(
+                "Translation stitching needs anchor inputs in both absolute models; build them "
+                "with anchor_inputs=... (train_classifier_triple does)."
+            )
+        z = self.of(enc)[0]
+        fitted = translator().fit(
+            to_numpy(self._embed(enc, enc.anchor_inputs)),
+            to_numpy(self._embed(dec, dec.anchor_inputs)),
+        )
+        mapped = np.asarray(fitted.transform(to_numpy(z)), dtype=np.float32)
+        return self.decode(dec, torch.from_numpy(mapped))
 
 
 def _check_methods(methods: Sequence[str]) -> tuple[str, ...]:

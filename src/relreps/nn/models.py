@@ -415,13 +415,23 @@ class _Model(nn.Module):
 def _predict(model: nn.Module, x: Tensor, *, batch_size: int, classify: bool) -> Tensor:
     batch_size = check_int(batch_size, "batch_size", low=1)
     was_training = model.training
+    device = _device_of(model)
     model.eval()
     try:
-        outs = [model(x[s : s + batch_size]) for s in range(0, x.shape[0], batch_size)]
+        outs = [
+            model(x[s : s + batch_size].to(device)).cpu() for s in range(0, x.shape[0], batch_size)
+        ]
     finally:
         model.train(was_training)
     out = torch.cat(outs) if outs else torch.empty(0)
     return out.argmax(dim=1) if classify else out
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    """Where the model's parameters (or buffers) live; CPU for a module with neither."""
+    for tensor in [*model.parameters(), *model.buffers()]:
+        return tensor.device
+    return torch.device("cpu")
 
 
 class _Relative(_Model):
@@ -731,8 +741,10 @@ def _kl(mu: Tensor, logvar: Tensor) -> Tensor:
 
 
 def _sample(mu: Tensor, logvar: Tensor, generator: torch.Generator | None) -> Tensor:
-    noise = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
-    return mu + noise * torch.exp(0.5 * logvar)
+    # A CPU generator (the trainer's) draws on the CPU and the noise moves to mu's device.
+    device = mu.device if generator is None else generator.device
+    noise = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=device)
+    return mu + noise.to(mu.device) * torch.exp(0.5 * logvar)
 
 
 class _VAEMixin(_Model):

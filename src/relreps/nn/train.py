@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from relreps._validation import check_float, check_int, fail
-from relreps.nn.models import AbsoluteClassifier, RelativeClassifier
+from relreps.nn.models import AbsoluteClassifier, RelativeClassifier, _device_of
 
 __all__ = [
     "ClassifierTriple",
@@ -206,6 +206,7 @@ def fit(
             repr(config.val_fraction),
         )
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    device = _device_of(model)  # batches are sliced on the host and moved to the model's device
 
     start = time.perf_counter()
     train_losses: list[float] = []
@@ -224,7 +225,9 @@ def fit(
             total = 0.0
             for b in range(n_batches):
                 idx = perm[b * config.batch_size : (b + 1) * config.batch_size]
-                loss = loss_fn(model, xt[idx], None if yt is None else yt[idx], gen)
+                xb = xt[idx].to(device, non_blocking=True)
+                yb = None if yt is None else yt[idx].to(device, non_blocking=True)
+                loss = loss_fn(model, xb, yb, gen)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
@@ -281,7 +284,9 @@ def _evaluate(
     total = 0.0
     for s in range(0, idx.numel(), config.batch_size):
         part = idx[s : s + config.batch_size]
-        loss = loss_fn(model, xt[part], None if yt is None else yt[part], gen)
+        device = _device_of(model)
+        yb = None if yt is None else yt[part].to(device)
+        loss = loss_fn(model, xt[part].to(device), yb, gen)
         total += float(loss) * part.numel()
     return total / idx.numel()
 
