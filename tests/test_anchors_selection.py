@@ -8,6 +8,8 @@ import sys
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from relreps import anchors
 from relreps.anchors._geometry import RowSpace
@@ -89,6 +91,22 @@ def test_stratified_differs_by_at_most_one_and_is_seeded(rng) -> None:
     assert np.array_equal(idx, anchors.stratified(labels, 40, seed=1))
     other = anchors.stratified(labels, 40, seed=2)
     assert not np.array_equal(np.sort(idx), np.sort(other))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 12), min_size=1, max_size=6),
+    fraction=st.floats(0.0, 1.0),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_stratified_is_a_round_robin(sizes, fraction, seed) -> None:
+    labels = np.repeat(np.arange(len(sizes)), sizes)
+    k = max(1, round(fraction * labels.size))
+    idx, counts = anchors.stratified(labels, k, seed=seed, return_counts=True)
+    got = np.array([counts[c] for c in range(len(sizes))])
+    assert got.sum() == k == len(set(idx.tolist()))
+    # Every class got as many rounds as the busiest one, minus at most one, unless used up.
+    assert np.all(got >= np.minimum(sizes, got.max() - 1)) and np.all(got <= sizes)
 
 
 def test_stratified_exhausts_small_classes_and_fills_from_others() -> None:

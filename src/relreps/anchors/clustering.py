@@ -114,8 +114,8 @@ def _kmeans_plusplus(space: RowSpace, k: int, rng: np.random.Generator) -> np.nd
         if cumulative[-1] <= 0.0:
             raise fail(
                 "x",
-                f"at least k={k} distinct points under the {space.metric} metric",
-                f"only {j} distinct points among its {n} rows",
+                f"an array holding at least k={k} distinct points under the {space.metric} metric",
+                f"only {j} distinct point{'s' if j != 1 else ''} among its {n} rows",
             )
         draws = rng.random(trials) * cumulative[-1]
         candidates = np.minimum(np.searchsorted(cumulative, draws, side="right"), n - 1)

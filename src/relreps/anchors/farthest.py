@@ -114,8 +114,8 @@ def _greedy(space: RowSpace, k: int, rng: np.random.Generator) -> np.ndarray:
         if best_value <= space.duplicate_tol:
             raise fail(
                 "x",
-                f"at least k={k} distinct points under the {space.metric} metric",
-                f"only {j + 1} distinct points among its {n} rows",
+                f"an array holding at least k={k} distinct points under the {space.metric} metric",
+                f"only {j + 1} distinct point{'s' if j else ''} among its {n} rows",
             )
         current = best_index
     return chosen
