@@ -436,3 +436,35 @@ def test_model_grid_on_digits(digits_zoo, monkeypatch):
         stitching_grid_models({"m0": zoo[0].relative}, x, y)
     with pytest.raises(ValueError, match="`y_test`"):
         stitching_grid_models(models, x, y[:-1])
+
+
+def test_autoencoder_stitching_on_digits():
+    """Relative AEs stitch with a small MSE increase; absolute ones are several times worse."""
+    from relreps.stitching import stitching_grid_models
+
+    datasets = pytest.importorskip("sklearn.datasets")
+    images = torch.tensor(datasets.load_digits().images / 16.0, dtype=torch.float32)[:, None]
+    perm = np.random.default_rng(0).permutation(len(images))
+    train, test = images[perm[:1000]], images[perm[1400:]]
+    anchors = train[:48]
+    models = {}
+    for seed in (0, 1):
+        config = TrainConfig(epochs=12, batch_size=64, lr=3e-3, seed=seed)
+        ab = AbsoluteAE(
+            MLPEncoder(IMG, 16, hidden=(48,), seed=seed),
+            hidden=(48,),
+            anchor_inputs=anchors,
+            seed=seed,
+        )
+        rel = RelativeAE(
+            MLPEncoder(IMG, 16, hidden=(48,), seed=seed), anchors, hidden=(48,), seed=seed
+        )
+        fit(ab, train, config=config)
+        fit(rel, train, config=config)
+        models[f"s{seed}"] = (ab, rel)
+    result = stitching_grid_models(
+        models, test, test, metric="mse", methods=["absolute", "relative"]
+    )
+    rows = {r.label: r.mean for r in result.summary()}
+    assert rows["relative, stitched"] < 2.5 * rows["relative, not stitched"]
+    assert rows["absolute, stitched"] > 3.0 * rows["relative, stitched"]

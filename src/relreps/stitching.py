@@ -1161,7 +1161,7 @@ class _ModelLatents:
 
     def __init__(self, x: Any, batch_size: int) -> None:
         self.x, self.batch_size = x, batch_size
-        self.cache: dict[tuple[int, bool], tuple[Any, Any]] = {}
+        self.cache: dict[int, tuple[Any, Any]] = {}
 
     def _embed(self, model: Any, inputs: Any) -> Any:
         import torch
@@ -1177,12 +1177,15 @@ class _ModelLatents:
             )
 
     def of(self, model: Any, *, anchors: bool = False) -> tuple[Any, Any]:
-        key = (id(model), anchors)
+        """(test latents, anchor latents or None) of ``model``."""
+        key = id(model)
         if key not in self.cache:
-            z = self._embed(model, self.x)
-            z_anchors = self._embed(model, model.anchor_inputs) if anchors else None
+            self.cache[key] = (self._embed(model, self.x), None)
+        z, z_anchors = self.cache[key]
+        if anchors and z_anchors is None:
+            z_anchors = self._embed(model, model.anchor_inputs)
             self.cache[key] = (z, z_anchors)
-        return self.cache[key]
+        return z, z_anchors
 
     def decode(self, model: Any, rep: Any) -> np.ndarray:
         import torch
@@ -1208,11 +1211,8 @@ class _ModelLatents:
                 "Translation stitching needs anchor inputs in both absolute models; build them "
                 "with anchor_inputs=... (train_classifier_triple does)."
             )
-        z = self.of(enc)[0]
-        fitted = translator().fit(
-            to_numpy(self._embed(enc, enc.anchor_inputs)),
-            to_numpy(self._embed(dec, dec.anchor_inputs)),
-        )
+        z, z_anchors = self.of(enc, anchors=True)
+        fitted = translator().fit(to_numpy(z_anchors), to_numpy(self.of(dec, anchors=True)[1]))
         mapped = np.asarray(fitted.transform(to_numpy(z)), dtype=np.float32)
         return self.decode(dec, torch.from_numpy(mapped))
 
