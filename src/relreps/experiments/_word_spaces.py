@@ -244,10 +244,10 @@ def train_word_vectors(
         ValueError: no word reaches ``min_count``.
 
     Example:
-        >>> text = [["red", "apple", "green", "pear", "red", "pear"]] * 50
+        >>> text = [["red", "red", "red", "pear", "pear", "apple"]] * 50
         >>> wv = train_word_vectors(text, TrainingConfig(dim=8, epochs=1, min_count=1, workers=1))
         >>> wv.words, wv.vectors.shape
-        (('red', 'pear', 'apple', 'green'), (4, 8))
+        (('red', 'pear', 'apple'), (3, 8))
     """
     if not isinstance(config, TrainingConfig):
         raise fail("config", "a TrainingConfig", type(config).__name__, TypeError)
@@ -385,7 +385,7 @@ def cached_word_vectors(
         ...     _ = (folder / f"data.{pos}").write_text("00001 03 n 01 cat 0 000 | small pet\\n")
         >>> corpus = CorpusSpec(gcide=False, wordnet_path=str(folder))
         >>> config = TrainingConfig(dim=4, epochs=1, min_count=1, workers=1)
-        >>> text = [["small", "pet"]] * 60
+        >>> text = [["small", "small", "pet"]] * 60
         >>> first = cached_word_vectors(corpus, config, cache_dir=folder, paragraphs=text)
         >>> again = cached_word_vectors(corpus, config, cache_dir=folder)
         >>> first.from_cache, again.from_cache, again.vectors.words

@@ -267,7 +267,7 @@ def retrieval_from_neighbours(
         >>> own = np.array([[0, 1, 2], [1, 0, 2]])
         >>> got = np.array([[0, 2, 1], [2, 1, 0]])
         >>> retrieval_from_neighbours(own, got, np.array([0, 1]), 2)
-        (0.6666666666666666, 0.75)
+        (0.3333333333333333, 0.75)
     """
     k = check_int(k, "k", low=1, high=own.shape[1], hint="the neighbours computed")
     if own.shape != retrieved.shape or own.shape[0] != len(queries):
