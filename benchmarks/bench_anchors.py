@@ -108,7 +108,7 @@ def run_sklearn(x: np.ndarray, k: int, metric: str) -> dict:
 
 def run_gemm_floor(x: np.ndarray, k: int, metric: str) -> dict:
     c = np.ascontiguousarray(x[:k].T)
-    chunk = max(1, (1 << 21) // max(k, x.shape[1]))
+    chunk = max(1, (1 << 20) // max(k, x.shape[1]))
     for lo in range(0, x.shape[0], chunk):
         np.argmin(x[lo : lo + chunk] @ c, axis=1)
     return {}

@@ -40,7 +40,7 @@ class RowSpace:
 
     def rows(self, index: np.ndarray) -> np.ndarray:
         """The ``z`` rows at ``index`` (m,) -> (m, n_features), a copy in ``x``'s dtype."""
-        z = np.array(self.x[index], dtype=self.dtype)
+        z = self.x[index].astype(self.dtype, copy=False)  # fancy indexing already copied
         if self.weights is not None:
             z *= self.weights[index][:, None]
         return z

@@ -89,8 +89,8 @@ def class_label(value: object) -> object:
 
 
 def default_chunk_rows(*widths: int) -> int:
-    """Rows per chunk so that one (rows, max(widths)) float64 buffer stays near 16 MiB."""
-    return max(1, (1 << 21) // max(1, *widths))
+    """Rows per chunk so that one (rows, max(widths)) float64 buffer stays near 8 MiB."""
+    return max(1, (1 << 20) // max(1, *widths))
 
 
 def check_indices(

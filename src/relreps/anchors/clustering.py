@@ -51,7 +51,7 @@ def kmeans(
         metric: ``"cosine"`` clusters the L2-normalised rows; ``"euclidean"`` the rows as given.
         max_iter: maximum number of Lloyd iterations, >= 1.
         tol: relative tolerance on the centroid shift, >= 0.
-        chunk_size: rows per distance block (default: about 16 MiB of float64 per block).
+        chunk_size: rows per distance block (default: about 8 MiB of float64 per block).
 
     Returns:
         int64 array of shape (k,): distinct indices into ``x``; entry j is the anchor of

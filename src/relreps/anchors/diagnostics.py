@@ -156,7 +156,7 @@ def diagnose(
         metric: ``"cosine"`` (coverage is the cosine similarity to the nearest anchor) or
             ``"euclidean"`` (coverage is the distance to the nearest anchor).
         duplicate_tol: closeness under which two anchors are the same point, in ``[0, 1)``.
-        chunk_size: rows of ``x`` per block (default: about 16 MiB per block).
+        chunk_size: rows of ``x`` per block (default: about 8 MiB per block).
 
     Returns:
         :class:`AnchorDiagnostics`, printable, with ``to_dict()``.
