@@ -31,10 +31,20 @@ import numpy as np
 
 K = 10
 D_RETRIEVAL = 300
+THREADS = 0  # 0: library defaults; else BLAS/OpenMP/selection threads of every variant
 
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+def _rss_now_mb() -> float:
+    """Current resident memory (Linux /proc), to tell the input data from the work's own peak."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def _cpu_seconds() -> float:
@@ -105,9 +115,14 @@ def _variant_retrieval(kind: str, n: int, out_dir: Path) -> dict[str, float]:
 
 def _variant_cka(kind: str, n: int, d: int) -> dict[str, float]:
     rng = np.random.default_rng(1)
-    a = rng.standard_normal((n, d), dtype=np.float32)
-    b = a @ rng.standard_normal((d, d), dtype=np.float32) * 0.1
-    b += rng.standard_normal((n, d), dtype=np.float32)
+    mix = rng.standard_normal((d, d), dtype=np.float32) * 0.1
+    a = np.empty((n, d), dtype=np.float32)
+    b = np.empty((n, d), dtype=np.float32)
+    for start in range(0, n, 10_000):  # in chunks: generation adds little to the peak
+        stop = min(start + 10_000, n)
+        a[start:stop] = rng.standard_normal((stop - start, d), dtype=np.float32)
+        b[start:stop] = a[start:stop] @ mix + rng.standard_normal((stop - start, d), np.float32)
+    data_mb = _rss_now_mb()
     if kind == "relreps":
         from relreps.metrics import cka
 
@@ -131,7 +146,13 @@ def _variant_cka(kind: str, n: int, d: int) -> dict[str, float]:
         a.T @ a, b.T @ b, b.T @ a
         value = float("nan")
     seconds, cpu = time.perf_counter() - t0, _cpu_seconds() - c0
-    return {"seconds": seconds, "cpu": cpu, "peak_mb": _peak_mb(), "value": value}
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "peak_mb": _peak_mb(),
+        "value": value,
+        "data_mb": data_mb,
+    }
 
 
 def _child(args: argparse.Namespace) -> None:
@@ -144,6 +165,9 @@ def _child(args: argparse.Namespace) -> None:
 
 def _run(*argv: str) -> dict[str, float]:
     env = dict(os.environ)
+    if THREADS:
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[name] = str(THREADS)
     src = str(Path(__file__).resolve().parents[1] / "src")
     env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
     done = subprocess.run(
@@ -190,6 +214,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
     parser.add_argument("--sizes", type=int, nargs="*", default=None, help="retrieval n values")
     parser.add_argument("--skip-faiss", action="store_true")
+    parser.add_argument("--skip-retrieval", action="store_true", help="only the CKA figures")
+    parser.add_argument(
+        "--threads", type=int, default=0, help="threads for every variant (0 = defaults); 1 is "
+        "steadier on a loaded machine, where multi-threaded BLAS can slow down 10x or more"
+    )  # fmt: skip
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--task", default="retrieval", help=argparse.SUPPRESS)
     parser.add_argument("--kind", default="relreps", help=argparse.SUPPRESS)
@@ -201,8 +230,13 @@ def main() -> None:
         _child(args)
         return
 
+    global THREADS
+    THREADS = args.threads
     sizes = args.sizes or ([4_000] if args.quick else [20_000, 100_000])
-    print(f"CPU cores visible: {os.cpu_count()} (shared machine: timings are noisy)")
+    if args.skip_retrieval:
+        sizes = []
+    threads = args.threads or "library default"
+    print(f"CPU cores visible: {os.cpu_count()}, threads: {threads} (shared machine: noisy)")
     print(f"Jaccard@{K} + MRR@{K}, d = {D_RETRIEVAL}, float32")
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -234,6 +268,7 @@ def main() -> None:
     print(f" n = {n_big:,}, d = 768 (target < 3 s)")
     _row("relreps cka (feature space)", ours, f"CKA={ours['value']:.6f}")
     _row("floor: 3 bare products", floor)
+    print(f"  (input data alone: {ours['data_mb']:.0f} MB resident before the call)")
 
 
 if __name__ == "__main__":

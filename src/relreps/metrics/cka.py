@@ -219,13 +219,13 @@ def _column_mean(x: Array, xp: Any, dtype: Any) -> Array:
     total = None
     for start in range(0, x.shape[0], _FEATURE_BLOCK_ROWS):
         stop = min(start + _FEATURE_BLOCK_ROWS, x.shape[0])
-        part = xp.sum(xp.astype(x[start:stop, ...], xp.float64), axis=0)
+        part = xp.sum(x[start:stop, ...], axis=0, dtype=xp.float64)
         total = part if total is None else total + part
     return xp.astype(total / x.shape[0], dtype)
 
 
 def _centered(x: Array, xp: Any, dtype: Any) -> Array:
-    return xp.astype(x, dtype) - _column_mean(x, xp, dtype)[None, :]
+    return xp.astype(x, dtype, copy=False) - _column_mean(x, xp, dtype)[None, :]
 
 
 def _to_host64(x: Array) -> np.ndarray:
@@ -250,8 +250,8 @@ def feature_grams(
     d_k, d_l = [], []
     for start in range(0, n, rows):
         stop = min(start + rows, n)
-        xa = xp.astype(a[start:stop, ...], dtype) - mean_a[None, :]
-        xb = xp.astype(b[start:stop, ...], dtype) - mean_b[None, :]
+        xa = xp.astype(a[start:stop, ...], dtype, copy=False) - mean_a[None, :]
+        xb = xp.astype(b[start:stop, ...], dtype, copy=False) - mean_b[None, :]
         # ``x.T @ x`` lets numpy call the symmetric rank-k update (half the work of a product).
         parts = (
             xp.astype(xp.matmul(xp.matrix_transpose(xa), xa), xp.float64),

@@ -235,10 +235,17 @@ def _search(
 
 
 def _selection_threads(q: Array, n_index: int) -> int:
-    """Threads for the top-k selection: numpy drops the GIL in its loops; others run serially."""
+    """Threads for the top-k selection: numpy drops the GIL in its loops; others run serially.
+
+    Up to 8, at most the CPU count, and at most ``OMP_NUM_THREADS`` when that is set.
+    """
     if not is_numpy(q) or q.shape[0] * n_index < _THREADED_MIN_SCORES:
         return 1
-    return max(1, min(8, os.cpu_count() or 1))
+    limit = min(8, os.cpu_count() or 1)
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        limit = min(limit, int(env))
+    return limit
 
 
 def _select_threaded(
