@@ -80,6 +80,24 @@ def test_minimal_protocol_object_is_an_encoder():
         encoder_identity(object())
 
 
+def test_length_sorted_batches_keep_the_callers_order():
+    seen: list[list[str]] = []
+
+    class Sorted(CallableEncoder):
+        length_sorted = True
+
+    def record(batch):
+        seen.append(list(batch))
+        return [[len(s)] for s in batch]
+
+    texts = ["bb", "a", "dddd", "ccc", "", "eeeee"]
+    out = Sorted(record, name="sorted", dim=1).encode(texts, batch_size=2)
+    np.testing.assert_array_equal(out[:, 0], [len(t) for t in texts])
+    assert seen == [["eeeee", "dddd"], ["ccc", "bb"], ["a", ""]]
+    with pytest.raises(TypeError, match=r"Expected `items\[1\]` to be a str"):
+        Sorted(lambda b: [[len(s)] for s in check_texts(b)], name="s", dim=1).encode(["a", 3])
+
+
 def test_encode_empty_and_numpy_items():
     enc = CallableEncoder(lambda b: np.asarray(b).reshape(len(b), -1), name="id", dim=3)
     assert enc.encode([]).shape == (0, 3)

@@ -18,7 +18,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -81,6 +81,10 @@ class BaseEncoder(abc.ABC):
             or a function computing it when asked (weight hashes are only paid when needed).
         options: The settings that change the output (pooling, normalisation, max length).
     """
+
+    #: Padded text models batch texts of similar length together (longest first), which cuts
+    #: the padding work; rows still come back in the caller's order.
+    length_sorted: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -156,14 +160,20 @@ class BaseEncoder(abc.ABC):
         n_items = len(items)
         if n_items == 0:
             return np.zeros((0, self._dim or 0), dtype=np.float32)
+        order = _length_order(items) if self.length_sorted else None
         out: np.ndarray | None = None
         with _progress_bar(n_items, self._name, progress) as advance:
             for start in range(0, n_items, batch_size):
-                batch = items[start : start + batch_size]
+                if order is None:
+                    rows: Any = slice(start, start + batch_size)
+                    batch = items[rows]
+                else:
+                    rows = order[start : start + batch_size]
+                    batch = [items[i] for i in rows]
                 block = self._checked_block(self._encode_batch(batch), len(batch))
                 if out is None:
                     out = np.empty((n_items, block.shape[1]), dtype=np.float32)
-                out[start : start + len(batch)] = block
+                out[rows] = block
                 advance(len(batch))
         assert out is not None  # n_items > 0 means at least one batch ran
         return out
@@ -198,6 +208,14 @@ class BaseEncoder(abc.ABC):
     def __repr__(self) -> str:
         dim = self._dim if self._dim is not None else "?"
         return f"{type(self).__name__}(name={self._name!r}, dim={dim})"
+
+
+def _length_order(items: Sequence[Any]) -> np.ndarray | None:
+    """Indices of ``items`` longest first (stable), or None when items are not all strings."""
+    if not all(isinstance(item, str) for item in items):
+        return None  # let the adapter's own check name the bad item
+    lengths = np.fromiter((len(item) for item in items), dtype=np.int64, count=len(items))
+    return np.argsort(-lengths, kind="stable")
 
 
 def check_items(items: Any, name: str = "items") -> Any:

@@ -54,6 +54,8 @@ class SentenceTransformerEncoder(BaseEncoder):
         (2, 384)
     """
 
+    length_sorted = True
+
     def __init__(
         self,
         model: Any,
@@ -134,6 +136,8 @@ class TransformersEncoder(BaseEncoder):
         >>> enc.encode(["a cat"]).shape
         (1, 384)
     """
+
+    length_sorted = True
 
     def __init__(
         self,

@@ -44,6 +44,8 @@ class OnnxEncoder(BaseEncoder):
         (1, 384)
     """
 
+    length_sorted = True
+
     def __init__(
         self,
         model_path: str | os.PathLike[str],
