@@ -8,7 +8,7 @@ STAMP := $(VENV)/.relreps-installed
 .PHONY: demo test venv system-data lint typecheck unit bench clean
 
 demo: venv system-data
-	$(BIN)/relreps demo $(ARGS)
+	$(BIN)/relreps demo --overwrite $(ARGS)
 
 test: venv system-data lint typecheck unit
 

@@ -7,7 +7,6 @@ heavy work happens inside ``run``.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 
 from relreps.experiments.base import ExperimentResult, ExperimentSpec, RunContext
 
@@ -17,16 +16,12 @@ __all__ = ["EXPERIMENT_MODULES", "ExperimentResult", "ExperimentSpec", "RunConte
 EXPERIMENT_MODULES: dict[str, str] = {}
 
 
-def _register_known() -> None:
-    for name, module in (
-        ("word-embeddings", "word_embeddings"),
-        ("vision-stitching", "vision_stitching"),
-    ):
-        if importlib.util.find_spec(f"relreps.experiments.{module}") is not None:
-            EXPERIMENT_MODULES[name] = module
-
-
-_register_known()
+EXPERIMENT_MODULES.update(
+    {
+        "word-embeddings": "word_embeddings",
+        "vision-stitching": "vision_stitching",
+    }
+)
 
 
 def names() -> list[str]:
