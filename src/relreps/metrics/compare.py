@@ -123,7 +123,8 @@ def compare(
         metrics: registry names (see :func:`relreps.metrics.list_metrics`). Default:
             ``jaccard, mrr, paired_cosine`` (only when ``d_a == d_b``), ``mutual_knn``, ``cka``,
             ``procrustes``.
-        k: neighbourhood size of the kNN metrics, in ``[1, n_samples - 1]``.
+        k: neighbourhood size of the kNN metrics (which use cosine similarity), in
+            ``[1, n_samples - 1]``.
         n_permutations: shuffles of ``b``'s rows drawn for the null (0 = none).
         seed: seed of the shuffles.
 
