@@ -468,3 +468,17 @@ def test_autoencoder_stitching_on_digits():
     rows = {r.label: r.mean for r in result.summary()}
     assert rows["relative, stitched"] < 2.5 * rows["relative, not stitched"]
     assert rows["absolute, stitched"] > 3.0 * rows["relative, stitched"]
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(capsys):
+    x, y = _blobs(64, seed=0)
+    fit(AbsoluteClassifier(MLPEncoder((10,), 4), 4), x, y, config=TrainConfig(epochs=1))
+    assert capsys.readouterr().err == ""  # stderr is not a terminal under pytest
+    pytest.importorskip("tqdm")
+    fit(
+        AbsoluteClassifier(MLPEncoder((10,), 4), 4),
+        x,
+        y,
+        config=TrainConfig(epochs=1, progress=True),
+    )
+    assert "AbsoluteClassifier" in capsys.readouterr().err

@@ -186,6 +186,7 @@ def test_torch_compile_smoke():
         ({"similarity": "nope"}, ValueError, "similarity"),
         ({"topk": 9}, ValueError, "topk"),
         ({"anchor_grad": 1}, TypeError, "anchor_grad"),
+        ({"center": "mean"}, ValueError, "center"),
     ],
 )
 def test_bad_options_fail_in_init(kwargs, error, match):

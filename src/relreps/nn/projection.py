@@ -80,7 +80,8 @@ class RelativeProjection(nn.Module):
         n_anchors: number of anchors K the layer expects (fixes the output width).
         similarity: a registry name (``relreps.similarities()``), a ``relreps.Similarity``, or a
             list of them for a product of invariances.
-        center: passed to the core (``None`` or ``"anchors"``: subtract the anchor mean).
+        center: ``None`` (the paper) or ``"anchors"``: subtract the anchor mean from both inputs
+            (translation invariance).
         aggregate: how a list of similarities is combined (core option, e.g. ``"concat"``).
         topk: keep the k largest similarities per row (core option).
         power: raise kept similarities to this power (core option).
@@ -122,6 +123,8 @@ class RelativeProjection(nn.Module):
         if isinstance(similarity, list):
             similarity = tuple(similarity)
         self.similarity = similarity
+        if center is not None:  # a fixed vector would not survive the JSON config: not offered
+            check_choice(center, "center", ["anchors"])
         self.center = center
         self.aggregate = aggregate
         self.topk = topk
