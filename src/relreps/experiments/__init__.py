@@ -7,6 +7,7 @@ heavy work happens inside ``run``.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 from relreps.experiments.base import ExperimentResult, ExperimentSpec, RunContext
 
@@ -16,10 +17,24 @@ __all__ = ["EXPERIMENT_MODULES", "ExperimentResult", "ExperimentSpec", "RunConte
 EXPERIMENT_MODULES: dict[str, str] = {}
 
 
+_KNOWN = {
+    "word-embeddings": "word_embeddings",
+    "vision-stitching": "vision_stitching",
+    "ae-stitching": "ae_stitching",
+    "text-stitching": "text_stitching",
+    "cross-lingual": "cross_lingual",
+    "graph": "graph",
+    "similarity-vs-performance": "similarity_vs_performance",
+    "abs-vs-rel-training": "abs_vs_rel_training",
+    "anchors-ablation": "anchors_ablation",
+    "quantization": "quantization",
+}
+# Only experiments whose module is installed are listed (keeps partial checkouts usable).
 EXPERIMENT_MODULES.update(
     {
-        "word-embeddings": "word_embeddings",
-        "vision-stitching": "vision_stitching",
+        name: module
+        for name, module in _KNOWN.items()
+        if importlib.util.find_spec(f"relreps.experiments.{module}") is not None
     }
 )
 
