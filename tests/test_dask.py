@@ -290,7 +290,7 @@ def test_project_to_file_errors(client, tmp_path, spaces):
         rd.project_to_file(x, x[:3], tmp_path / "missing" / "out.npy", client=client)
     with pytest.raises(FileNotFoundError, match=r"existing .npy"):
         rd.project_to_file(tmp_path / "nope.npy", x[:3], tmp_path / "o.npy", client=client)
-    with pytest.raises(ValueError, match=r".npy file or a .zarr"):
+    with pytest.raises(ValueError, match=r"a .npy, .zarr or .parquet path"):
         rd.open_array(tmp_path / "x.csv")
     with pytest.raises(TypeError, match="dask array, a numpy array"):
         rd.open_array([[1.0]])
@@ -303,6 +303,33 @@ def test_project_to_file_errors(client, tmp_path, spaces):
     with pytest.raises(rd.JobFailedError, match=r"row 5 holds NaN.*nothing was written"):
         rd.project_to_file(bad, x[:3], tmp_path / "o.npy", rows=50, client=client)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.npy"]
+
+
+def test_parquet_inputs(client, tmp_path, spaces):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    x, _ = spaces
+    x32 = x.astype(np.float32)
+    embedded = pa.FixedSizeListArray.from_arrays(pa.array(x32.ravel()), 12)
+    pq.write_table(pa.table({"embedding": embedded}), tmp_path / "e.parquet", row_group_size=128)
+    columns = {f"f{j}": x[:, j] for j in range(12)}
+    pq.write_table(pa.table(columns), tmp_path / "c.parquet", row_group_size=250)
+    from_list = rd.open_array(tmp_path / "e.parquet")
+    assert from_list.chunks[0] == (128, 128, 128, 128, 88)
+    np.testing.assert_array_equal(from_list.compute(), x32)
+    np.testing.assert_array_equal(rd.open_array(tmp_path / "c.parquet", rows=100).compute(), x)
+    rd.project_to_file(tmp_path / "e.parquet", x32[:5], tmp_path / "rel.npy", client=client)
+    np.testing.assert_allclose(
+        np.load(tmp_path / "rel.npy"), relreps.relative_projection(x32, x32[:5]), atol=1e-6
+    )
+    pq.write_table(pa.table({"word": ["a", "b"]}), tmp_path / "words.parquet")
+    with pytest.raises(TypeError, match="fixed-size-list column or of numeric columns"):
+        rd.open_array(tmp_path / "words.parquet")
+    pq.write_table(pa.table({"f": pa.array([], pa.float32())}), tmp_path / "empty.parquet")
+    with pytest.raises(ValueError, match="at least one row"):
+        rd.open_array(tmp_path / "empty.parquet")
+    with pytest.raises(FileNotFoundError, match=r"existing \.parquet"):
+        rd.open_array(tmp_path / "missing.parquet")
 
 
 def test_compare_equals_numpy(client, spaces):
