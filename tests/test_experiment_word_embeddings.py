@@ -48,7 +48,9 @@ def _words(n: int) -> list[str]:
 
 def _write(path: Path, words: list[str], x: np.ndarray, header: bool = True) -> Path:
     lines = [f"{len(words)} {x.shape[1]}\n"] if header else []
-    lines += [w + " " + " ".join(f"{v:.6f}" for v in row) + "\n" for w, row in zip(words, x)]
+    lines += [
+        w + " " + " ".join(f"{v:.6f}" for v in row) + "\n" for w, row in zip(words, x, strict=True)
+    ]
     path.write_text("".join(lines), encoding="utf-8")
     return path
 
@@ -276,6 +278,8 @@ def test_run_on_files_rotated_copy_is_found_only_by_relative(tmp_path, rng):
     assert relative["cosine"] > 0.999
     assert absolute["jaccard@5"] < 0.1 and absolute["mrr@5"] < 0.1
     assert result.data["vocabularies"] == {"files": 800}  # 1,200 - the 400 most frequent
+    (agreement,) = result.data["neighbourhood_agreement"]
+    assert agreement["jaccard@10"] > 0.99  # the same geometry: the same neighbours
     assert {v.status for v in result.verdicts} <= {"reproduced", "partly"}
     for figure in result.figures:
         assert (tmp_path / "run" / figure.path).is_file()
@@ -359,6 +363,8 @@ def test_quick_run_result_is_complete_and_round_trips(quick_run):
         assert (context.output_dir / figure.path).stat().st_size > 1000
     strategies = {c["strategy"] for c in result.data["cells"] if c["strategy"]}
     assert strategies == set(config.strategies)
+    agreement = {(r["a"], r["b"]): r["jaccard@10"] for r in result.data["neighbourhood_agreement"]}
+    assert agreement[("w2v", "w2v-b")] > agreement[("ft", "w2v")]
     again = ExperimentResult.from_dict(json.loads(result.to_json()))
     assert again.to_dict() == result.to_dict()
 
