@@ -557,3 +557,15 @@ def test_distributed_module_is_not_imported_by_relreps():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_projector_transform_dispatches_dask():
+    import dask.array as da
+
+    import relreps
+
+    rng = np.random.default_rng(3)
+    x, anchors = rng.normal(size=(40, 5)), rng.normal(size=(6, 5))
+    projector = relreps.RelativeProjector(center="anchors").fit(anchors)
+    lazy = projector.transform(da.from_array(x, chunks=(16, 5)))
+    np.testing.assert_allclose(lazy.compute(), projector.transform(x), rtol=1e-12)

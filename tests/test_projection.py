@@ -155,7 +155,7 @@ def test_product_of_invariances(rng):
     assert concat.shape == (30, 28)
     blocks = []
     for name in names:
-        on_anchors = _reference(name, a, a)
+        on_anchors = _reference(name, a, a)[~np.eye(len(a), dtype=bool)]  # distinct anchors
         sign = -1.0 if relreps.get_similarity(name).kind == "distance" else 1.0
         block = _reference(name, x, a)
         blocks.append(sign * (block - on_anchors.mean()) / on_anchors.std())
@@ -535,3 +535,13 @@ def test_import_is_light_and_offline():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[] []"
+
+
+def test_product_gradient_reaches_anchors_through_block_statistics(rng):
+    x = torch.tensor(rng.normal(size=(5, 3)))
+    anchors = torch.tensor(rng.normal(size=(4, 3)), requires_grad=True)
+    for names in (["cosine", "inner"], ["cosine", "euclidean", "l1", "linf"]):
+        assert torch.autograd.gradcheck(
+            lambda a, names=names: relative_projection(x, a, similarity=names, aggregate="sum"),
+            (anchors,),
+        )

@@ -35,7 +35,9 @@ __version__ = "0.1.0"
 _LAZY_SUBMODULES = (
     "anchors",
     "datasets",
+    "distributed",
     "encoders",
+    "knn_index",
     "metrics",
     "nn",
     "report",

@@ -75,7 +75,7 @@ def relative_projection(
             to disk); shape (n_samples, n_columns) and the result dtype.
         aggregate: for a list of similarities: ``"concat"`` (n_anchors * n_similarities columns),
             ``"sum"`` or ``"mean"`` (n_anchors columns). Each block is first standardised with the
-            mean and standard deviation of its values on the anchors themselves, and distances are
+            mean and standard deviation of its values between distinct anchors, and distances are
             negated, so every block reads "higher = closer" and none dominates.
         topk: keep only the ``topk`` closest anchors per row (largest similarity, smallest distance,
             largest magnitude for coordinates) and set the rest to 0 (ASIF-style sparse codes).
@@ -127,7 +127,7 @@ class _Plan:
     """Everything computed once per anchor set, reused for every chunk of ``x``."""
 
     blocks: tuple[tuple[Similarity, Any], ...]
-    block_stats: tuple[tuple[float, float, float], ...] | None  # (mean, std, sign) per block
+    block_stats: tuple[tuple[Any, Any, float], ...] | None  # (mean, std, sign) per block
     center: Array | None
     aggregate: str
     topk: int | None
@@ -220,14 +220,23 @@ def _plan(
     return _Plan(blocks, stats, center_vec, aggregate, topk, power, n_anchors)
 
 
-def _anchor_stats(
-    sim: Similarity, state: Any, anchors: Array, xp: Any
-) -> tuple[float, float, float]:
-    """Mean and standard deviation of a block's values on the anchors, and its orientation."""
+def _anchor_stats(sim: Similarity, state: Any, anchors: Array, xp: Any) -> tuple[Any, Any, float]:
+    """Mean and standard deviation of a block's values between DISTINCT anchors, and its sign.
+
+    The diagonal (each anchor against itself: distance 0, cosine 1) says nothing about the spread
+    and sits where distances are not differentiable, so it is left out when there are two or more
+    anchors. The statistics stay 0-d arrays (not Python floats) so gradients reach the anchors.
+    """
     values = sim.compute(anchors, state)
-    mean = float(xp.mean(values))
-    std = float(xp.std(values))
-    std = max(std, _STD_FLOOR * max(1.0, abs(mean)))
+    k = values.shape[0]
+    if k > 1:
+        index = xp.arange(k, device=device_of(values))
+        values = values[index[:, None] != index[None, :]]
+    mean = xp.mean(values)
+    std = xp.std(values)
+    scale = xp.abs(mean)
+    floor = _STD_FLOOR * xp.where(scale > 1, scale, xp.ones_like(scale))
+    std = xp.where(std < floor, floor, std)
     return mean, std, -1.0 if sim.kind == "distance" else 1.0
 
 
@@ -506,6 +515,17 @@ class RelativeProjector:
     def transform(self, x: Array, *, out: Array | None = None) -> Array:
         """Project ``x`` (n_samples, n_features) -> (n_samples, n_columns)."""
         self._check_fitted()
+        if _is_dask(x):
+            return relative_projection(
+                x,
+                self.anchors_,
+                similarity=self.similarity,
+                center=self.center_,
+                chunk_size=self.chunk_size,
+                aggregate=self.aggregate,
+                topk=self.topk,
+                power=self.power,
+            )
         x = check_matrix(x, "x", finite=False)
         xp = namespace(x=x, anchors=self.anchors_, out=out)
         if x.shape[1] != self.n_features_in_:

@@ -254,7 +254,14 @@ def _squared_euclidean(x: Array, state: _Shifted) -> Array:
 
 def _euclidean(x: Array, state: _Shifted) -> Array:
     xp = namespace(x=x)
-    return xp.sqrt(_squared_euclidean(x, state))
+    sq = _squared_euclidean(x, state)
+    if _inplace_ok(sq):
+        return xp.sqrt(sq)
+    # Under autograd, sqrt at 0 has an infinite derivative that turns masked-out entries into NaN
+    # gradients; route zeros around it (the subgradient 0 is used there).
+    positive = sq > 0
+    root = xp.sqrt(xp.where(positive, sq, xp.ones_like(sq)))
+    return xp.where(positive, root, xp.zeros_like(sq))
 
 
 def _elementwise(x: Array, anchors: Array, reduce: Callable[[Array], Array]) -> Array:
