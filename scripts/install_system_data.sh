@@ -2,7 +2,8 @@
 # Installs the Debian packages that carry the real offline data relreps runs on (see README).
 # Idempotent: installs only what is missing; without apt or root it says what is missing and goes on.
 set -u
-packages=(dataset-fashion-mnist wordnet-base dict-freedict-eng-fra dict-gcide)
+# chromium: the report test opens the HTML report in a headless browser, as a user would.
+packages=(dataset-fashion-mnist wordnet-base dict-freedict-eng-fra dict-gcide chromium)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
