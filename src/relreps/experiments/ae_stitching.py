@@ -1,0 +1,467 @@
+"""``ae-stitching`` (paper 5.1): autoencoders stitched zero-shot across seeds.
+
+Per data set and seed, four image models with matched capacity are trained from scratch (plain
+torch, CPU): an AE, a VAE, a relative AE and a relative VAE. Each pair (absolute, relative) shares
+the same encoder architecture and initialisation and the same decoder widths; the only difference
+is the bottleneck (``latent_dim`` coordinates vs the cosine similarities to class-stratified anchor
+images, re-embedded by the current encoder at every step). Then every ordered pair of seeds is
+stitched - seed i's encoder with seed j's decoder, no training - and reconstruction quality is
+reported as MSE x10^3 (and PSNR, from the pair's MSE over all pixels) for the diagonal (not
+stitched) and off-diagonal (stitched) cells, the paper's table layout. A Procrustes translation
+of the absolute latents (fitted on the anchors' latents) is a third, reference column.
+
+MNIST and CIFAR-10 (the paper's other data sets) download on first use: pass
+``AEConfig(datasets=("mnist", "cifar10", ...))`` to :func:`run_config` when online.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from relreps.experiments._aeq_common import (
+    IMAGE_DATASETS,
+    DatasetUnavailable,
+    ImageSplit,
+    fmt,
+    load_image_split,
+    mean_std,
+    torch_threads,
+)
+from relreps.experiments.base import (
+    ExperimentResult,
+    ExperimentSpec,
+    Figure,
+    Requirement,
+    RunContext,
+    Status,
+    Table,
+    Verdict,
+)
+
+NAME = "ae-stitching"
+TITLE = "Autoencoders (AE, VAE, relative AE, relative VAE) stitched zero-shot across seeds"
+PAPER_REF = "paper 5.1 (image reconstruction), Table 4"
+FAMILIES = ("AE", "VAE")
+METHODS = ("absolute", "relative", "translation")
+# The paper's claim (BRIEF.md section 2, item 4); it gives no per-cell numbers we can carry.
+PAPER_CLAIM = (
+    "relative stitched MSE stays close to not stitched; absolute stitched is about an order of "
+    "magnitude worse"
+)
+
+
+@dataclass(frozen=True)
+class AEConfig:
+    """Size of a run.
+
+    Attributes:
+        datasets: any of ``fashion-mnist`` (falls back to digits when absent), ``digits``,
+            ``mnist``, ``cifar10`` (the last two download: online only).
+        seeds: models per family and data set (every ordered pair of seeds is stitched).
+        n_train, n_test: stratified subset sizes (digits has 1,797 images in all).
+        n_anchors: class-stratified anchors from the training subset.
+        latent_dim: absolute bottleneck width (AE latent; VAE posterior dimension).
+        hidden: encoder and decoder hidden width.
+        epochs, batch_size, lr: training; early stopping on 10% of the training subset.
+        beta: KL weight of both VAEs. Their loss is summed-pixel MSE + beta * KL, so
+            beta = 2 sigma^2 is a Gaussian decoder of pixel std sigma: 0.02 = sigma 0.1 (beta = 1
+            makes these small VAEs collapse to the mean image).
+        max_seconds_per_model: optional wall-clock cap per model.
+        n_figure_images: test images shown in the reconstruction figure.
+    """
+
+    datasets: tuple[str, ...] = ("fashion-mnist", "digits")
+    seeds: int = 6
+    n_train: int = 20000
+    n_test: int = 5000
+    n_anchors: int = 500
+    latent_dim: int = 32
+    hidden: int = 256
+    epochs: int = 15
+    batch_size: int = 128
+    lr: float = 1e-3
+    beta: float = 0.02
+    max_seconds_per_model: float | None = None
+    n_figure_images: int = 10
+
+    def __post_init__(self) -> None:
+        for i, name in enumerate(self.datasets):
+            if name not in IMAGE_DATASETS:
+                raise ValueError(
+                    f"Expected `datasets[{i}]` to be one of {list(IMAGE_DATASETS)}, but got "
+                    f"{name!r}."
+                )
+        if self.seeds < 1:
+            raise ValueError(f"Expected `seeds` to be >= 1, but got {self.seeds}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+FULL = AEConfig()
+QUICK = AEConfig(seeds=2, n_train=3000, n_test=1000, n_anchors=300, epochs=8)
+
+
+def _train_config(config: AEConfig, seed: int) -> Any:
+    from relreps.nn import TrainConfig
+
+    return TrainConfig(
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        lr=config.lr,
+        seed=seed,
+        max_seconds=config.max_seconds_per_model,
+        patience=3,
+    )
+
+
+def _build(
+    family: str,
+    kind: str,
+    config: AEConfig,
+    shape: tuple[int, ...],
+    anchors: Any,
+    anchor_ids: list[str],
+    seed: int,
+) -> Any:
+    """One model; absolute and relative twins share encoder init, decoder widths and seed."""
+    from relreps.nn import AbsoluteAE, AbsoluteVAE, MLPEncoder, RelativeAE, RelativeVAE
+
+    hidden = (config.hidden,)
+    if family == "AE":
+        encoder = MLPEncoder(shape, config.latent_dim, hidden=hidden, seed=seed)
+        if kind == "absolute":
+            return AbsoluteAE(
+                encoder, hidden=hidden, anchor_inputs=anchors, anchor_ids=anchor_ids, seed=seed
+            )
+        return RelativeAE(encoder, anchors, anchor_ids=anchor_ids, hidden=hidden, seed=seed)
+    # VAE: the encoder yields features, the Gaussian heads the latent_dim posterior.
+    encoder = MLPEncoder(shape, 2 * config.latent_dim, hidden=hidden, seed=seed)
+    if kind == "absolute":
+        return AbsoluteVAE(
+            encoder,
+            latent_dim=config.latent_dim,
+            hidden=hidden,
+            beta=config.beta,
+            anchor_inputs=anchors,
+            anchor_ids=anchor_ids,
+            seed=seed,
+        )
+    return RelativeVAE(
+        encoder,
+        anchors,
+        latent_dim=config.latent_dim,
+        anchor_ids=anchor_ids,
+        hidden=hidden,
+        beta=config.beta,
+        seed=seed,
+    )
+
+
+def train_models(
+    config: AEConfig, data: ImageSplit, tag: str, anchor_idx: np.ndarray, context: RunContext
+) -> tuple[dict[str, dict[str, tuple[Any, Any]]], dict[str, Any]]:
+    """Train (or reload from the run folder) every model of one data set.
+
+    Returns ``family -> seed name -> (absolute, relative)`` and per-model training facts.
+    """
+    import torch
+
+    from relreps.nn import fit, load_model, save_model
+
+    folder = context.output_dir / "models" / NAME
+    x = torch.from_numpy(data.x_train)
+    anchors = x[torch.from_numpy(anchor_idx)]
+    anchor_ids = [f"{tag}:train:{int(i)}" for i in anchor_idx]
+    shape = tuple(data.x_train.shape[1:])
+    models: dict[str, dict[str, tuple[Any, Any]]] = {f: {} for f in FAMILIES}
+    facts: dict[str, Any] = {}
+    for family in FAMILIES:
+        for s in range(config.seeds):
+            seed = context.seed + s
+            pair = []
+            for kind in ("absolute", "relative"):
+                saved = folder / f"{tag}-{family.lower()}-seed{seed}-{kind}"
+                key = f"{NAME}/train/{saved.name}"
+                if (saved / "config.json").exists() and context.cache.get(key) is not None:
+                    model = load_model(saved)
+                    facts[f"{family}/s{seed}/{kind}"] = context.cache.get(key)
+                else:
+                    model = _build(family, kind, config, shape, anchors, anchor_ids, seed)
+                    history = fit(model, x, x, config=_train_config(config, seed))
+                    model.eval()
+                    save_model(model, saved)
+                    fact = {
+                        "epochs_run": history.epochs_run,
+                        "seconds": round(history.seconds, 2),
+                        "best_val_loss": min(history.val_loss) if history.val_loss else None,
+                    }
+                    context.cache.put(key, fact)
+                    facts[f"{family}/s{seed}/{kind}"] = fact
+                pair.append(model.eval())
+            models[family][f"s{seed}"] = (pair[0], pair[1])
+            context.log(f"  {data.name}: trained {family} seed {seed} (absolute + relative)")
+    return models, facts
+
+
+def psnr(mse: float) -> float:
+    """PSNR in dB of images in [0, 1] with the given MSE (inf for a perfect match).
+
+    Example:
+        >>> round(psnr(0.01), 2)
+        20.0
+    """
+    return math.inf if mse <= 0 else -10.0 * math.log10(mse)
+
+
+def summarize(grid: Any) -> dict[str, dict[str, Any]]:
+    """Per method: MSE x10^3 and PSNR over the diagonal (not stitched) and off-diagonal cells."""
+    out: dict[str, dict[str, Any]] = {}
+    n = len(grid.names)
+    diagonal = np.eye(n, dtype=bool)
+    for method in grid.methods:
+        mse = grid.pair_mean(method)
+        entry: dict[str, Any] = {}
+        for setting, mask in (("not_stitched", diagonal), ("stitched", ~diagonal)):
+            cells = mse[mask]
+            cells = cells[np.isfinite(cells)]
+            m, s = mean_std(cells * 1e3)
+            p, ps = mean_std([psnr(float(c)) for c in cells])
+            entry[setting] = {
+                "mse_x1e3": m,
+                "mse_x1e3_std": s,
+                "psnr": p,
+                "psnr_std": ps,
+                "cells": int(cells.size),
+            }
+        entry["ratio"] = entry["stitched"]["mse_x1e3"] / entry["not_stitched"]["mse_x1e3"]
+        out[method] = entry
+    return out
+
+
+def _ratio_verdict(rows: list[tuple[str, str, dict[str, Any]]]) -> tuple[Verdict, Verdict]:
+    """Thresholds: relative 'close' = stitched/not-stitched MSE ratio <= 2 (partly <= 4);
+    absolute 'an order of magnitude worse' = ratio >= 5 (partly >= 2), and worse than relative."""
+    rel = [(d, f, s["relative"]["ratio"]) for d, f, s in rows]
+    abs_ = [
+        (
+            d,
+            f,
+            s["absolute"]["ratio"],
+            s["absolute"]["stitched"]["mse_x1e3"],
+            s["relative"]["stitched"]["mse_x1e3"],
+        )
+        for d, f, s in rows
+    ]
+    worst_rel = max(r for *_, r in rel)
+    rel_status: Status = (
+        "reproduced" if worst_rel <= 2 else ("partly" if worst_rel <= 4 else "not reproduced")
+    )
+    rel_detail = "; ".join(
+        f"{d} {f}: relative stitched/not stitched MSE x{r:.2f}" for d, f, r in rel
+    )
+    least_abs = min(r for _, _, r, _, _ in abs_)
+    abs_worse = all(a > r for *_, a, r in abs_)
+    abs_status: Status = (
+        "reproduced"
+        if least_abs >= 5 and abs_worse
+        else ("partly" if least_abs >= 2 and abs_worse else "not reproduced")
+    )
+    abs_detail = "; ".join(
+        f"{d} {f}: absolute stitched/not stitched MSE x{r:.1f} ({a:.1f} vs relative stitched "
+        f"{rs:.1f}, x10^3)"
+        for d, f, r, a, rs in abs_
+    )
+    return (
+        Verdict(
+            "Relative stitched MSE stays close to not stitched (ratio <= 2)", rel_status, rel_detail
+        ),
+        Verdict(
+            "Absolute stitched MSE is about an order of magnitude worse (ratio >= 5)",
+            abs_status,
+            abs_detail,
+        ),
+    )
+
+
+def _table(rows: list[tuple[str, str, dict[str, Any]]], n_seeds: int) -> Table:
+    out = []
+    labels = {"absolute": "", "relative": "relative ", "translation": "Procrustes-translated "}
+    for dataset, family, summary in rows:
+        for method in METHODS:
+            if method not in summary:
+                continue
+            s = summary[method]
+            ns, st = s["not_stitched"], s["stitched"]
+            out.append(
+                (
+                    dataset,
+                    f"{labels[method]}{family}",
+                    fmt(ns["mse_x1e3"], ns["mse_x1e3_std"]),
+                    fmt(st["mse_x1e3"], st["mse_x1e3_std"]),
+                    None if math.isnan(s["ratio"]) else round(s["ratio"], 2),
+                    fmt(ns["psnr"], ns["psnr_std"]),
+                    fmt(st["psnr"], st["psnr_std"]),
+                )
+            )
+    return Table(
+        title="Reconstruction (paper layout): MSE x10^3 and PSNR (dB), not stitched vs stitched",
+        columns=(
+            "dataset",
+            "model",
+            "MSE x10^3 not stitched",
+            "MSE x10^3 stitched",
+            "stitched / not stitched",
+            "PSNR not stitched",
+            "PSNR stitched",
+        ),
+        rows=tuple(out),
+        note=f"Mean ± std over {n_seeds} seeds (not stitched) and over the {n_seeds * (n_seeds - 1)} "
+        "ordered seed pairs (stitched; encoder of one seed, decoder of another). Paper's claim: "
+        f"{PAPER_CLAIM}. Procrustes rows are a reference, not part of the paper's table.",
+    )
+
+
+def _figure(
+    models: dict[str, dict[str, tuple[Any, Any]]],
+    data: ImageSplit,
+    tag: str,
+    n: int,
+    context: RunContext,
+) -> Figure | None:
+    """Originals, own reconstructions and seed-1-encoder -> seed-0-decoder reconstructions."""
+    import torch
+
+    from relreps.nn import stitch
+    from relreps.report import image_grid
+
+    names = list(models["AE"])
+    if len(names) < 2:
+        return None
+    dec, enc = names[0], names[1]
+    x = torch.from_numpy(data.x_test[:n])
+    rows: dict[str, Any] = {"original": x}
+    with torch.no_grad():
+        for family in FAMILIES:
+            (abs_dec, rel_dec), (abs_enc, rel_enc) = models[family][dec], models[family][enc]
+            rows[f"{family} own"] = abs_dec(x)
+            rows[f"rel. {family} own"] = rel_dec(x)
+            rows[f"rel. {family} stitched"] = stitch(rel_enc, rel_dec)(x)
+            rows[f"{family} stitched"] = stitch(abs_enc, abs_dec)(x)
+    images = {k: _grey(v) for k, v in rows.items()}
+    return image_grid(
+        images,
+        context.figures_dir / f"ae_reconstructions_{tag}.png",
+        max_cols=n,
+        root=context.output_dir,
+        caption=f"{data.name} test images: originals, each model's own reconstruction (seed "
+        f"{dec}), and stitched reconstructions (encoder of seed {enc}, decoder of seed {dec}), "
+        "relative and absolute.",
+    )
+
+
+def _grey(images: Any) -> np.ndarray:
+    arr = images.detach().numpy()
+    if arr.shape[1] == 1:
+        return arr[:, 0]
+    return arr.transpose(0, 2, 3, 1)  # colour (CIFAR): (n, H, W, 3)
+
+
+def run_config(config: AEConfig, context: RunContext) -> ExperimentResult:
+    """Run one configuration (any data sets, including the online ones)."""
+    import torch
+
+    from relreps.anchors import stratified
+    from relreps.stitching import stitching_grid_models
+
+    torch.manual_seed(context.seed)
+    rows: list[tuple[str, str, dict[str, Any]]] = []
+    figures: list[Figure] = []
+    data_out: dict[str, Any] = {"datasets": {}, "skipped": {}, "notes": []}
+    seen: set[str] = set()
+    for dataset in config.datasets:
+        try:
+            data = load_image_split(dataset, config.n_train, config.n_test, context.seed)
+        except DatasetUnavailable as err:
+            context.log(f"  {err}")
+            data_out["skipped"][dataset] = str(err)
+            continue
+        if data.note:
+            context.log(f"  {data.note}")
+            data_out["notes"].append(data.note)
+        if data.name in seen:  # Fashion-MNIST fell back to digits, which also runs on its own
+            data_out["skipped"][dataset] = f"{data.note} Digits is already in this run."
+            continue
+        seen.add(data.name)
+        tag = dataset if not data.note else "digits"
+        anchor_idx = stratified(
+            data.y_train, min(config.n_anchors, len(data.y_train)), seed=context.seed
+        )
+        context.log(
+            f"  {data.name}: {len(data.y_train)} train / {len(data.y_test)} test images, "
+            f"{len(anchor_idx)} stratified anchors, {config.seeds} seeds x 4 models"
+        )
+        models, facts = train_models(config, data, tag, anchor_idx, context)
+        x_test = torch.from_numpy(data.x_test)
+        per_family = {}
+        for family in FAMILIES:
+            grid = stitching_grid_models(
+                models[family], x_test, x_test, metric="mse", methods=METHODS
+            )
+            summary = summarize(grid)
+            rows.append((data.name, family, summary))
+            per_family[family] = {"grid": grid.to_dict(), "summary": summary}
+        data_out["datasets"][data.name] = {
+            "models": per_family,
+            "training": facts,
+            "n_anchors": int(len(anchor_idx)),
+        }
+        figure = _figure(models, data, tag, config.n_figure_images, context)
+        if figure is not None:
+            figures.append(figure)
+    if rows and config.seeds < 2:
+        verdicts = (Verdict(PAPER_CLAIM, "skipped", "one seed: no pair of seeds to stitch"),)
+        tables = (_table(rows, config.seeds),)
+    elif rows:
+        verdicts = _ratio_verdict(rows)
+        tables: tuple[Table, ...] = (_table(rows, config.seeds),)
+    else:
+        reason = "; ".join(data_out["skipped"].values()) or "no data set ran"
+        verdicts = (Verdict(PAPER_CLAIM, "skipped", reason),)
+        tables = ()
+    return ExperimentResult(
+        name=NAME,
+        title=TITLE,
+        paper_ref=PAPER_REF,
+        config={"quick": context.quick, "seed": context.seed, **config.to_dict()},
+        tables=tables,
+        figures=tuple(figures),
+        verdicts=verdicts,
+        data=data_out,
+    )
+
+
+def run(context: RunContext) -> ExperimentResult:
+    """The experiment entry point (``relreps reproduce ae-stitching [--quick] [--seeds N]``)."""
+    config = QUICK if context.quick else FULL
+    if context.seeds is not None:
+        config = replace(config, seeds=context.seeds)
+    with torch_threads(1):
+        return run_config(config, context)
+
+
+SPEC = ExperimentSpec(
+    name=NAME,
+    title=TITLE,
+    paper_ref=PAPER_REF,
+    requirements=(
+        Requirement("torch", "pip install 'relreps[torch]'", module="torch"),
+        Requirement("matplotlib", "pip install 'relreps[plot]'", module="matplotlib"),
+        Requirement("scikit-learn (digits)", "pip install 'relreps[sklearn]'", module="sklearn"),
+    ),
+    run=run,
+)
