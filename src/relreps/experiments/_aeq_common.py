@@ -38,9 +38,9 @@ class DatasetUnavailable(RuntimeError):
 def load_image_split(dataset: str, n_train: int, n_test: int, seed: int) -> ImageSplit:
     """Stratified seeded subsets of one image data set.
 
-    ``fashion-mnist`` is read from the Debian package (or ``$RELREPS_DATA_DIR``) and falls back to
-    sklearn digits, with a note, when absent. ``mnist`` and ``cifar10`` download on first use (online
-    only). ``digits`` has no official split: a seeded 70/30 split is drawn.
+    ``fashion-mnist`` is read from the Debian package (or ``$RELREPS_DATA_DIR``) and falls back
+    to sklearn digits, with a note, when absent. ``mnist`` and ``cifar10`` download on first use
+    (online only). ``digits`` has no official split: a seeded 70/30 split is drawn.
 
     Raises:
         ValueError: unknown data set name.

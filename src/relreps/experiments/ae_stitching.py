@@ -320,7 +320,8 @@ def _table(rows: list[tuple[str, str, dict[str, Any]]], n_seeds: int) -> Table:
             "PSNR stitched",
         ),
         rows=tuple(out),
-        note=f"Mean ± std over {n_seeds} seeds (not stitched) and over the {n_seeds * (n_seeds - 1)} "
+        note=f"Mean ± std over {n_seeds} seeds (not stitched) and over the "
+        f"{n_seeds * (n_seeds - 1)} "
         "ordered seed pairs (stitched; encoder of one seed, decoder of another). Paper's claim: "
         f"{PAPER_CLAIM}. Procrustes rows are a reference, not part of the paper's table.",
     )
@@ -418,21 +419,20 @@ def run_config(config: AEConfig, context: RunContext) -> ExperimentResult:
         data_out["datasets"][data.name] = {
             "models": per_family,
             "training": facts,
-            "n_anchors": int(len(anchor_idx)),
+            "n_anchors": len(anchor_idx),
         }
         figure = _figure(models, data, tag, config.n_figure_images, context)
         if figure is not None:
             figures.append(figure)
+    verdicts: tuple[Verdict, ...]
+    tables: tuple[Table, ...] = (_table(rows, config.seeds),) if rows else ()
     if rows and config.seeds < 2:
         verdicts = (Verdict(PAPER_CLAIM, "skipped", "one seed: no pair of seeds to stitch"),)
-        tables = (_table(rows, config.seeds),)
     elif rows:
         verdicts = _ratio_verdict(rows)
-        tables: tuple[Table, ...] = (_table(rows, config.seeds),)
     else:
         reason = "; ".join(data_out["skipped"].values()) or "no data set ran"
         verdicts = (Verdict(PAPER_CLAIM, "skipped", reason),)
-        tables = ()
     return ExperimentResult(
         name=NAME,
         title=TITLE,
