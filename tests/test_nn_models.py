@@ -482,3 +482,18 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(capsys):
         config=TrainConfig(epochs=1, progress=True),
     )
     assert "AbsoluteClassifier" in capsys.readouterr().err
+
+
+def test_residual_cnn_encoder_round_trip(tmp_path):
+    from relreps.nn import AbsoluteClassifier, ResidualCNNEncoder, load_model, save_model
+
+    encoder = ResidualCNNEncoder((1, 12, 12), 8, seed=3)
+    x = torch.rand(5, 1, 12, 12, generator=torch.Generator().manual_seed(0))
+    model = AbsoluteClassifier(encoder, 3, seed=3).eval()
+    save_model(model, tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    torch.testing.assert_close(loaded(x), model(x))
+    alone = torch.cat([model(x[i : i + 1]) for i in range(5)])
+    torch.testing.assert_close(alone, model(x), rtol=1e-5, atol=1e-6)  # batch independent
+    with pytest.raises(ValueError, match=r"`in_shape` to be \(channels, height, width\)"):
+        ResidualCNNEncoder((144,), 8)

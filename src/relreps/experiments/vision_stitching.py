@@ -43,8 +43,8 @@ class Arch:
 
     Attributes:
         name: short name used in tables (``mlp64``).
-        kind: ``"mlp"``, ``"cnn"`` or ``"ae"`` (an MLP encoder pretrained as an autoencoder, then
-            frozen: a different training objective).
+        kind: ``"mlp"``, ``"cnn"``, ``"resnet"`` (a small residual CNN) or ``"ae"`` (an MLP
+            encoder pretrained as an autoencoder, then frozen: a different training objective).
         latent_dim: width of the latent space.
     """
 
@@ -94,6 +94,7 @@ FULL = VisionConfig(
         Arch("mlp1024", "mlp", 1024),
         Arch("cnn64", "cnn", 64),
         Arch("cnn32", "cnn", 32),
+        Arch("resnet64", "resnet", 64),
         Arch("ae-mlp64", "ae", 64),
     ),
     seeds=5,
@@ -172,10 +173,12 @@ def _scaled(images: np.ndarray) -> np.ndarray:
 
 
 def _encoder(arch: Arch, in_shape: tuple[int, ...], seed: int) -> Any:
-    from relreps.nn import CNNEncoder, MLPEncoder
+    from relreps.nn import CNNEncoder, MLPEncoder, ResidualCNNEncoder
 
     if arch.kind == "cnn":
         return CNNEncoder(in_shape, arch.latent_dim, seed=seed)
+    if arch.kind == "resnet":
+        return ResidualCNNEncoder(in_shape, arch.latent_dim, seed=seed)
     return MLPEncoder(in_shape, arch.latent_dim, hidden=(256,), seed=seed)
 
 

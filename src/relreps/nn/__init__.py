@@ -23,6 +23,7 @@ from relreps.nn.models import (
     RelativeAE,
     RelativeClassifier,
     RelativeVAE,
+    ResidualCNNEncoder,
     anchor_keys,
     seeded,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "RelativeClassifier",
     "RelativeProjection",
     "RelativeVAE",
+    "ResidualCNNEncoder",
     "StitchCheck",
     "StitchedModel",
     "StitchingUndefinedError",

@@ -45,6 +45,7 @@ __all__ = [
     "RelativeAE",
     "RelativeClassifier",
     "RelativeVAE",
+    "ResidualCNNEncoder",
     "anchor_keys",
     "seeded",
 ]
@@ -210,7 +211,82 @@ class CNNEncoder(nn.Module):
         }
 
 
-ENCODERS: dict[str, type[nn.Module]] = {"MLPEncoder": MLPEncoder, "CNNEncoder": CNNEncoder}
+class _ResidualBlock(nn.Module):
+    """Two 3x3 convolutions with a skip connection (BatchNorm-free: inference never depends on
+    the batch)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.relu(x + self.conv2(torch.relu(self.conv1(x))))
+
+
+class ResidualCNNEncoder(nn.Module):
+    """Small residual CNN: a stride-2 stem, then per stage a residual block and a stride-2
+    downsampling convolution, then global average pooling and a linear map to ``latent_dim``.
+
+    Args:
+        in_shape: ``(channels, height, width)`` of one image.
+        latent_dim: width of the latent space.
+        channels: channels of each stage.
+        seed: parameter initialisation seed.
+
+    Shapes:
+        (n_samples, channels, height, width) -> (n_samples, latent_dim)
+
+    Example:
+        >>> ResidualCNNEncoder((1, 28, 28), 16)(torch.zeros(2, 1, 28, 28)).shape
+        torch.Size([2, 16])
+    """
+
+    def __init__(
+        self,
+        in_shape: Sequence[int],
+        latent_dim: int,
+        *,
+        channels: Sequence[int] = (16, 32),
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.in_shape = _shape(in_shape, "in_shape")
+        if len(self.in_shape) != 3:
+            raise fail("in_shape", "(channels, height, width)", repr(tuple(in_shape)))
+        self.latent_dim = check_int(latent_dim, "latent_dim", low=1)
+        self.channels = _shape(channels, "channels")
+        self.seed = check_int(seed, "seed", low=0)
+        layers: list[nn.Module] = []
+        with seeded(seed):
+            c = self.in_shape[0]
+            for out_c in self.channels:
+                layers += [nn.Conv2d(c, out_c, 3, stride=2, padding=1), nn.ReLU()]
+                layers.append(_ResidualBlock(out_c))
+                c = out_c
+            self.features = nn.Sequential(*layers)
+            self.project = nn.Linear(c, self.latent_dim)
+
+    def forward(self, x: Tensor) -> Tensor:
+        _check_input(x, self.in_shape)
+        return self.project(self.features(x).mean(dim=(2, 3)))
+
+    def config(self) -> dict[str, Any]:
+        """JSON-able constructor arguments (with ``type``), used by :mod:`relreps.nn.io`."""
+        return {
+            "type": "ResidualCNNEncoder",
+            "in_shape": list(self.in_shape),
+            "latent_dim": self.latent_dim,
+            "channels": list(self.channels),
+            "seed": self.seed,
+        }
+
+
+ENCODERS: dict[str, type[nn.Module]] = {
+    "MLPEncoder": MLPEncoder,
+    "CNNEncoder": CNNEncoder,
+    "ResidualCNNEncoder": ResidualCNNEncoder,
+}
 
 
 class MLPHead(nn.Module):
