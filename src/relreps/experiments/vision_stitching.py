@@ -98,9 +98,9 @@ FULL = VisionConfig(
         Arch("ae-mlp64", "ae", 64),
     ),
     seeds=5,
-    n_train=20000,
+    n_train=12000,
     n_test=5000,
-    epochs=8,
+    epochs=6,
 )
 
 
