@@ -43,6 +43,7 @@ PAPER_REF = "paper 4.3 (graphs), 5 (stitching)"
 WORDNET_NOUNS = "/usr/share/wordnet/data.noun"
 PLANETOID_ENV = "RELREPS_GRAPH_PLANETOID"
 _TOKEN = re.compile(r"[a-z]+")
+PLANETOID = ("Cora", "CiteSeer", "PubMed")
 
 
 @dataclass(frozen=True)
@@ -595,24 +596,39 @@ def _planetoid_requested() -> tuple[str, ...]:
     return tuple(by_lower.get(w.lower(), w) for w in wanted)
 
 
+def planetoid_graphs(names: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Load the requested Planetoid sets; each one that cannot be loaded (PyTorch Geometric
+    missing, offline, unknown name) gets the exact reason instead.
+
+    Returns:
+        ``(graphs, skipped)``: name -> GraphDataset, and name -> reason.
+    """
+    from relreps.datasets import load_planetoid
+    from relreps.datasets.base import DataNotFoundError
+
+    graphs, skipped = {}, {}
+    for name in names:
+        try:
+            graphs[name] = load_planetoid(name)
+        except (ImportError, DataNotFoundError, ValueError) as err:
+            skipped[name] = f"not run: {err}"
+    return graphs, skipped
+
+
 def run_experiment(
     context: RunContext, config: GraphConfig, graphs: dict[str, Any] | None = None
 ) -> ExperimentResult:
     """Run ``config`` on ``graphs`` (name -> GraphDataset; default: the WordNet noun graph plus
     the requested Planetoid sets) and build the result."""
-    from relreps.datasets import load_planetoid, wordnet_graph
-    from relreps.datasets.base import DataNotFoundError
+    from relreps.datasets import wordnet_graph
     from relreps.report import stitching_heatmaps
 
     skipped: dict[str, str] = {}
     if graphs is None:
         graphs = {"WordNet nouns": wordnet_graph("noun", seed=context.seed)}
-        for name in config.planetoid:
-            try:
-                graphs[name] = load_planetoid(name)
-            except (ImportError, DataNotFoundError, ValueError) as err:
-                skipped[name] = f"not run: {err}"
-    for name in ("Cora", "CiteSeer", "PubMed"):
+        planetoid, skipped = planetoid_graphs(config.planetoid)
+        graphs.update(planetoid)
+    for name in PLANETOID:
         if name not in graphs and name not in skipped:
             skipped[name] = (
                 f"not requested (needs the network and PyTorch Geometric; set {PLANETOID_ENV}="
@@ -620,8 +636,7 @@ def run_experiment(
             )
     cells: dict[str, dict[str, Any]] = {}
     for name, graph in graphs.items():
-        planetoid = name in ("Cora", "CiteSeer", "PubMed")
-        cfg = replace(config, max_nodes=None) if planetoid else config
+        cfg = replace(config, max_nodes=None) if name in PLANETOID else config
         cells[name] = run_graph(graph, cfg, context)
     figures: list[Figure] = []
     for i, (name, cell) in enumerate(cells.items()):
