@@ -1,0 +1,132 @@
+"""ae-stitching --quick end to end: direction of the results, JSON schema, report, figures."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from relreps.cli import main
+from relreps.experiments.base import ExperimentResult, RunContext
+
+pytest.importorskip("torch")
+
+from relreps.experiments import _aeq_common, ae_stitching
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ae") / "run"
+    assert main(["reproduce", "ae-stitching", "--quick", "--output", str(folder)]) == 0
+    data = json.loads((folder / "results" / "ae-stitching.json").read_text())
+    return folder, ExperimentResult.from_dict(data)
+
+
+def test_json_round_trip(quick_run):
+    _, result = quick_run
+    assert ExperimentResult.from_dict(result.to_dict()) == result
+    assert result.config["quick"] is True and result.config["seeds"] == 2
+    assert result.tables[0].columns[2] == "MSE x10^3 not stitched"
+
+
+def test_direction_relative_stitching_stays_close_absolute_does_not(quick_run):
+    _, result = quick_run
+    assert result.data["datasets"], result.data
+    for name, entry in result.data["datasets"].items():
+        for family in ("AE", "VAE"):
+            summary = entry["models"][family]["summary"]
+            rel, abs_ = summary["relative"], summary["absolute"]
+            # every ordered pair of 2 seeds: 2 diagonal and 2 off-diagonal cells
+            assert rel["stitched"]["cells"] == 2 and rel["not_stitched"]["cells"] == 2
+            # relative stitched MSE much closer to not stitched than absolute stitched
+            assert rel["ratio"] < abs_["ratio"], (name, family, rel, abs_)
+            assert rel["stitched"]["mse_x1e3"] < abs_["stitched"]["mse_x1e3"], (name, family)
+            assert rel["ratio"] < 2.0, (name, family, rel)
+            # PSNR falls when MSE rises
+            assert abs_["stitched"]["psnr"] < abs_["not_stitched"]["psnr"]
+    assert {v.status for v in result.verdicts} <= {"reproduced", "partly", "not reproduced"}
+    assert len(result.verdicts) == 2
+
+
+def test_report_and_figure_written(quick_run):
+    folder, result = quick_run
+    html = (folder / "report.html").read_text()
+    assert "ae-stitching" in html and "data:image/png;base64," in html
+    assert "MSE x10^3" in (folder / "report.md").read_text()
+    for figure in result.figures:
+        assert (folder / figure.path).stat().st_size > 1000
+    assert any("reconstructions" in f.path for f in result.figures)
+    from relreps.report import render_markdown
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert "Autoencoders" in render_markdown(folder, [result], manifest)
+
+
+def test_resume_reloads_saved_models(quick_run, capsys):
+    folder, _ = quick_run
+    assert main(["reproduce", "ae-stitching", "--quick", "--output", str(folder), "--resume"]) == 0
+    assert "already finished" in capsys.readouterr().err
+
+
+def test_psnr():
+    assert ae_stitching.psnr(0.01) == pytest.approx(20.0)
+    assert ae_stitching.psnr(1.0) == pytest.approx(0.0)
+    assert math.isinf(ae_stitching.psnr(0.0))
+
+
+def test_config_rejects_unknown_dataset_and_seeds():
+    with pytest.raises(ValueError, match=r"Expected `datasets\[0\]` to be one of"):
+        ae_stitching.AEConfig(datasets=("imagenet",))
+    with pytest.raises(ValueError, match="Expected `seeds` to be >= 1"):
+        ae_stitching.AEConfig(seeds=0)
+
+
+def test_online_dataset_unavailable_is_skipped_with_reason(tmp_path, monkeypatch):
+    from relreps import datasets
+
+    def offline(*args, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(datasets, "load_mnist", offline)
+    config = ae_stitching.AEConfig(datasets=("mnist",), seeds=2)
+    result = ae_stitching.run_config(config, RunContext(tmp_path, quick=True, log=lambda m: None))
+    assert result.tables == ()
+    assert result.verdicts[0].status == "skipped"
+    assert "MNIST unavailable: network is unreachable" in result.verdicts[0].detail
+    assert "mnist" in result.data["skipped"]
+
+
+def test_fashion_falls_back_to_digits_with_a_note(monkeypatch):
+    from relreps import datasets
+
+    def absent(*args, **kwargs):
+        raise FileNotFoundError("no fashion-mnist files")
+
+    monkeypatch.setattr(datasets, "load_fashion_mnist", absent)
+    split = _aeq_common.load_image_split("fashion-mnist", 100, 50, 0)
+    assert split.name == "sklearn digits" and "fell back to sklearn digits" in split.note
+    assert split.x_train.shape == (100, 1, 8, 8) and 0.0 <= split.x_train.min()
+    assert split.x_train.max() <= 1.0 and np.bincount(split.y_train).min() == 10
+
+
+def test_unknown_dataset_name_raises():
+    with pytest.raises(ValueError, match="Expected `dataset` to be one of"):
+        _aeq_common.load_image_split("imagenet", 10, 10, 0)
+
+
+def test_colour_images_become_channels_first():
+    images = np.zeros((2, 32, 32, 3), dtype=np.uint8)
+    images[..., 0] = 255
+    out = _aeq_common.scale_images(images)
+    assert out.shape == (2, 3, 32, 32) and out[:, 0].max() == 1.0 and out[:, 1].max() == 0.0
+
+
+def test_torch_threads_restores_count():
+    import torch
+
+    before = torch.get_num_threads()
+    with _aeq_common.torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
