@@ -1,0 +1,113 @@
+"""quantization --quick end to end: direction, JSON schema, report, stitching matrix math."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from relreps.cli import main
+from relreps.experiments.base import ExperimentResult, RunContext
+
+torch = pytest.importorskip("torch")
+
+from relreps.experiments import quantization as q  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("quant") / "run"
+    assert main(["reproduce", "quantization", "--quick", "--output", str(folder)]) == 0
+    data = json.loads((folder / "results" / "quantization.json").read_text())
+    return folder, ExperimentResult.from_dict(data)
+
+
+def test_json_round_trip(quick_run):
+    _, result = quick_run
+    assert ExperimentResult.from_dict(result.to_dict()) == result
+    assert result.config["quick"] is True and result.config["bins"] == [0.1, 0.2, 0.3, 0.4, 0.5]
+
+
+def test_direction_fine_bins_keep_performance(quick_run):
+    _, result = quick_run
+    assert result.data["datasets"]
+    for name, entry in result.data["datasets"].items():
+        trained = entry["trained"]
+        assert list(trained) == ["none", "0.1", "0.2", "0.3", "0.4", "0.5"]
+        base, fine = trained["none"], trained["0.1"]
+        chance = entry["chance_f1"]
+        # a fine bin trained with straight-through gradients keeps most of the performance,
+        # alone and stitched across seeds
+        assert fine["own"] > base["own"] - 8.0, (name, trained)
+        assert fine["stitched"] > chance + 30.0, (name, trained)
+        # the unquantised models are unchanged by the no-op test-time setting
+        assert entry["post_hoc"]["none"] == base
+        matrix = np.array(entry["matrices"]["0.1"])
+        assert matrix.shape == (2, 2)
+    assert result.verdicts[0].status in {"reproduced", "partly", "not reproduced"}
+
+
+def test_report_and_line_figure(quick_run):
+    folder, result = quick_run
+    assert "quantization" in (folder / "report.html").read_text()
+    assert len(result.figures) == len(result.data["datasets"])
+    for figure in result.figures:
+        assert (folder / figure.path).stat().st_size > 1000
+    from relreps.report import render_markdown
+
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert "own (quantised training)" in render_markdown(folder, [result], manifest)
+
+
+def test_stitch_matrix_matches_stitch(tmp_path):
+    from relreps.nn import MLPEncoder, RelativeClassifier, stitch
+    from relreps.stitching import f1_score
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(40, 6, generator=g)
+    y = (x[:, 0] > 0.5).long().numpy()
+    anchors = torch.rand(8, 6, generator=g)
+    models = [
+        RelativeClassifier(MLPEncoder((6,), 5, seed=s), anchors, 2, quantize=0.2, seed=s).eval()
+        for s in (0, 1)
+    ]
+    matrix = q.stitch_matrix(models, x, y)
+    for i in range(2):
+        for j in range(2):
+            with torch.no_grad():
+                pred = stitch(models[i], models[j])(x).argmax(dim=1).numpy()
+            assert matrix[i, j] == pytest.approx(100.0 * f1_score(y, pred))
+    # test-time override leaves the trained setting in place afterwards
+    q.stitch_matrix(models, x, y, quantize=None)
+    assert all(m.projection.quantize == 0.2 for m in models)
+
+
+def test_levels():
+    assert [q.levels(b) for b in (0.1, 0.2, 0.3, 0.4, 0.5)] == [21, 11, 7, 5, 5]
+    # the count agrees with torch's rounding of the whole cosine range
+    for b in (0.1, 0.2, 0.3, 0.4, 0.5):
+        grid = torch.linspace(-1.0, 1.0, 20001, dtype=torch.float64)
+        assert torch.unique(torch.round(grid / b)).numel() == q.levels(b)
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match=r"Expected `bins\[1\]` to be in \(0, 2\]"):
+        q.QuantConfig(bins=(0.1, 0.0))
+    with pytest.raises(ValueError, match=r"Expected `datasets\[0\]` to be one of"):
+        q.QuantConfig(datasets=("svhn",))
+    with pytest.raises(ValueError, match="Expected `seeds` to be >= 1"):
+        q.QuantConfig(seeds=0)
+
+
+def test_unavailable_dataset_is_skipped(tmp_path, monkeypatch):
+    from relreps import datasets
+
+    def offline(*args, **kwargs):
+        raise OSError("no route to host")
+
+    monkeypatch.setattr(datasets, "load_cifar10", offline)
+    config = q.QuantConfig(datasets=("cifar10",), seeds=1)
+    result = q.run_config(config, RunContext(tmp_path, quick=True, log=lambda m: None))
+    assert result.verdicts[0].status == "skipped"
+    assert "CIFAR-10 unavailable: no route to host" in result.data["skipped"]["cifar10"]
