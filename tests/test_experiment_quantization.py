@@ -45,6 +45,7 @@ def test_direction_fine_bins_keep_performance(quick_run):
         assert entry["post_hoc"]["none"] == base
         matrix = np.array(entry["matrices"]["0.1"])
         assert matrix.shape == (2, 2)
+        assert set(entry["similarity_range"]) == set(trained)
     assert result.verdicts[0].status in {"reproduced", "partly", "not reproduced"}
 
 
@@ -81,6 +82,11 @@ def test_stitch_matrix_matches_stitch(tmp_path):
     # test-time override leaves the trained setting in place afterwards
     q.stitch_matrix(models, x, y, quantize=None)
     assert all(m.projection.quantize == 0.2 for m in models)
+    span = q.similarity_range(models[0], x)
+    assert -1.0 <= span["min"] <= span["max"] <= 1.0 and span["row_std"] > 0
+    assert models[0].projection.quantize == 0.2
+    # unrounded: not every value is a multiple of the bin
+    assert not np.allclose(np.array([span["min"], span["max"]]) / 0.2 % 1.0, 0.0)
 
 
 def test_levels():
