@@ -1,0 +1,230 @@
+"""The graph reproduction: building blocks, a synthetic twin, the --quick run on WordNet."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+pytest.importorskip("scipy")
+
+from relreps.datasets.graphs import GraphDataset, random_split_masks
+from relreps.experiments import get
+from relreps.experiments.base import ExperimentResult, RunContext
+from relreps.experiments.graph import (
+    PLANETOID_ENV,
+    QUICK,
+    WORDNET_NOUNS,
+    _planetoid_requested,
+    bag_of_words,
+    bfs_subgraph,
+    normalized_adjacency,
+    planetoid_graphs,
+    prepare_graph,
+    run_experiment,
+)
+from relreps.report import render_markdown
+
+HAVE_WORDNET = os.path.exists(WORDNET_NOUNS)
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def toy_graph(n_per_class: int = 60, n_classes: int = 4, seed: int = 0) -> GraphDataset:
+    """Homophilous random graph: each node links to 2 earlier nodes of its class (and rarely to
+    another class); its text mixes words of its class with shared noise words."""
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(n_classes), n_per_class)
+    rng.shuffle(labels)
+    edges = []
+    for i in range(1, labels.size):
+        same = np.flatnonzero(labels[:i] == labels[i])
+        pool = same if same.size and rng.random() > 0.05 else np.arange(i)
+        for j in rng.choice(pool, size=min(2, pool.size), replace=False):
+            edges.append((i, int(j)))
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    vocab = [[f"class{letters[c]}word{letters[k]}" for k in range(8)] for c in range(n_classes)]
+    noise = [f"noise{letters[k]}" for k in range(26)]
+    texts = tuple(
+        " ".join([*rng.choice(vocab[c], size=2), *rng.choice(noise, size=4)]) for c in labels
+    )
+    n = labels.size
+    return GraphDataset(
+        "toy",
+        tuple(f"n{i}" for i in range(n)),
+        np.asarray(edges, dtype=np.int64),
+        labels,
+        tuple(f"class{c}" for c in range(n_classes)),
+        texts=texts,
+        masks=random_split_masks(n, train_fraction=0.5, val_fraction=0.2, seed=seed),
+    )
+
+
+# --- building blocks ------------------------------------------------------------------------------
+
+
+def test_bag_of_words_counts_each_word_once_and_normalises_rows():
+    x, words = bag_of_words(["The cat, the CAT!", "a dog", "zzz"], vocabulary=5)
+    assert words == ["a", "cat", "dog", "the", "zzz"]
+    dense = x.toarray()
+    np.testing.assert_allclose(dense[0], [0, 0.5, 0, 0.5, 0])
+    np.testing.assert_allclose(dense.sum(axis=1), 1.0)
+    # skip_top drops the most frequent words first
+    _, kept = bag_of_words(["a b", "a c", "a"], vocabulary=5, skip_top=1)
+    assert kept == ["b", "c"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"texts": "one string", "vocabulary": 3}, TypeError, "sequence of strings"),
+        ({"texts": ["a", 3], "vocabulary": 3}, TypeError, "sequence of strings"),
+        ({"texts": ["a"], "vocabulary": 0}, ValueError, "vocabulary"),
+        ({"texts": ["a"], "vocabulary": 2, "skip_top": -1}, ValueError, "skip_top"),
+    ],
+)
+def test_bag_of_words_errors(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        bag_of_words(**kwargs)
+
+
+def test_normalized_adjacency_matches_the_dense_formula():
+    graph = toy_graph(10, 3)
+    adj = normalized_adjacency(graph).to_dense().numpy()
+    a = np.zeros((graph.n_nodes, graph.n_nodes))
+    a[graph.edges[:, 0], graph.edges[:, 1]] = 1
+    a = np.maximum(a, a.T) + np.eye(graph.n_nodes)
+    d = a.sum(axis=1)
+    np.testing.assert_allclose(adj, a / np.sqrt(np.outer(d, d)), atol=1e-6)
+
+
+def test_bfs_subgraph_is_connected_and_keeps_node_data():
+    from scipy.sparse.csgraph import connected_components
+
+    from relreps.experiments.graph import _adjacency
+
+    graph = toy_graph()
+    sub = bfs_subgraph(graph, 50)
+    assert sub.n_nodes == 50 and len(sub.texts) == 50
+    assert connected_components(_adjacency(sub))[0] == 1
+    kept = [graph.node_ids.index(i) for i in sub.node_ids]
+    np.testing.assert_array_equal(sub.labels, graph.labels[kept])
+    assert bfs_subgraph(graph, 10_000).n_nodes == graph.n_nodes
+    with pytest.raises(ValueError, match="max_nodes"):
+        bfs_subgraph(graph, 0)
+
+
+def test_prepare_graph_needs_features_or_texts():
+    graph = replace(toy_graph(10, 2), texts=None)
+    with pytest.raises(ValueError, match="features or texts"):
+        prepare_graph(graph, QUICK, 0)
+    data = prepare_graph(graph.with_features(np.eye(graph.n_nodes)), QUICK, 0)
+    assert data.n_features == graph.n_nodes
+    assert set(data.anchors) <= set(data.train)
+
+
+def test_planetoid_is_opt_in_and_explains_why_it_did_not_run(monkeypatch):
+    monkeypatch.delenv(PLANETOID_ENV, raising=False)
+    assert _planetoid_requested() == ()
+    monkeypatch.setenv(PLANETOID_ENV, "cora, PubMed")
+    assert _planetoid_requested() == ("Cora", "PubMed")
+    monkeypatch.setenv(PLANETOID_ENV, "all")
+    assert _planetoid_requested() == ("Cora", "CiteSeer", "PubMed")
+    graphs, skipped = planetoid_graphs(("Nope",))
+    assert graphs == {} and "Nope" in skipped["Nope"]
+    try:
+        import torch_geometric  # noqa: F401
+    except ImportError:
+        graphs, skipped = planetoid_graphs(("Cora",))
+        assert graphs == {} and "PyTorch Geometric" in skipped["Cora"]
+
+
+# --- the experiment on a synthetic graph (always runs) --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def toy_result(tmp_path_factory):
+    config = replace(
+        QUICK,
+        seeds=2,
+        n_anchors=40,
+        epochs=60,
+        patience=20,
+        vocabulary=100,
+        skip_top_words=0,
+        hidden=32,
+        latent=16,
+    )
+    context = RunContext(tmp_path_factory.mktemp("graph-toy"), quick=True, log=_quiet)
+    return run_experiment(context, config, graphs={"toy": toy_graph()}), context
+
+
+def test_toy_graph_direction_and_schema(toy_result):
+    result, context = toy_result
+    cell = result.data["graphs"]["toy"]
+    a, r = cell["summary"]["absolute"], cell["summary"]["relative"]
+    chance = cell["majority_accuracy"]
+    assert a["own_mean"] > chance + 30 and r["own_mean"] > chance + 30
+    assert r["stitched_mean"] > a["stitched_mean"]
+    assert np.asarray(cell["matrices"]["relative"]).shape == (2, 2)
+    loaded = ExperimentResult.from_dict(json.loads(result.to_json()))
+    assert ExperimentResult.from_dict(loaded.to_dict()) == loaded
+    assert loaded.to_dict() == result.to_dict()
+    assert {v.status for v in result.verdicts if "Cora" in v.claim} == {"skipped"}
+    assert (context.output_dir / result.figures[0].path).stat().st_size > 1000
+
+
+def test_toy_graph_resumes_from_saved_models(toy_result):
+    result, context = toy_result
+    config = replace(
+        QUICK,
+        seeds=2,
+        n_anchors=40,
+        epochs=60,
+        patience=20,
+        vocabulary=100,
+        skip_top_words=0,
+        hidden=32,
+        latent=16,
+    )
+    again = run_experiment(context, config, graphs={"toy": toy_graph()})
+    assert again.data["graphs"]["toy"]["matrices"] == result.data["graphs"]["toy"]["matrices"]
+
+
+# --- the real --quick run on WordNet --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    if not HAVE_WORDNET:
+        pytest.skip(f"{WORDNET_NOUNS} is missing (apt-get install wordnet-base)")
+    from relreps.cli import main
+
+    folder = tmp_path_factory.mktemp("graph") / "run"
+    assert main(["reproduce", "graph", "--quick", "--output", str(folder)]) == 0
+    return folder
+
+
+def test_quick_wordnet_direction_schema_and_report(quick_run):
+    data = json.loads((quick_run / "results" / "graph.json").read_text())
+    result = ExperimentResult.from_dict(data)
+    assert ExperimentResult.from_dict(result.to_dict()) == result
+    cell = result.data["graphs"]["WordNet nouns"]
+    a, r = cell["summary"]["absolute"], cell["summary"]["relative"]
+    chance = cell["majority_accuracy"]
+    # both kinds learn; relative costs little; relative stitching beats absolute stitching
+    assert a["own_mean"] > chance + 40 and r["own_mean"] > chance + 40
+    assert abs(a["own_mean"] - r["own_mean"]) < 10
+    assert r["stitched_mean"] > a["stitched_mean"] + 20
+    assert a["stitched_mean"] < chance + 20
+    assert cell["dataset"]["n_nodes"] == QUICK.max_nodes
+    markdown = render_markdown(quick_run, [result], {})
+    assert "## " in markdown and "WordNet nouns" in markdown
+    assert "graph" in (quick_run / "report.html").read_text()
+    assert get("graph").name == "graph"
