@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import time
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -357,6 +358,7 @@ def train_gcn(data: _Graph, config: GraphConfig, *, relative: bool, seed: int) -
     train, anchors = torch.from_numpy(data.train), torch.from_numpy(data.anchors)
     val = torch.from_numpy(data.val)
     best, best_state, best_epoch, epoch = -1.0, None, 0, 0
+    start, cpu_start = time.perf_counter(), time.process_time()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # dropout masks
         for epoch in range(1, config.epochs + 1):
@@ -379,7 +381,13 @@ def train_gcn(data: _Graph, config: GraphConfig, *, relative: bool, seed: int) -
                 break
     model.load_state_dict(best_state or model.state_dict())
     model.eval()
-    return model, {"best_val_accuracy": best, "best_epoch": best_epoch, "epochs_run": epoch}
+    return model, {
+        "best_val_accuracy": best,
+        "best_epoch": best_epoch,
+        "epochs_run": epoch,
+        "seconds": time.perf_counter() - start,
+        "cpu_seconds": time.process_time() - cpu_start,
+    }
 
 
 def _model_path(context: RunContext, data: _Graph, kind: str, seed: int) -> Any:

@@ -149,6 +149,11 @@ def paired_cosine(a: np.ndarray, b: np.ndarray, *, center_rows: bool = False) ->
         >>> round(paired_cosine(a, b), 4)
         0.8536
     """
+    from relreps._validation import check_matrix, fail
+
+    a, b = np.asarray(check_matrix(a, "a")), np.asarray(check_matrix(b, "b"))
+    if a.shape != b.shape:
+        raise fail("b", f"the shape of `a` {a.shape}", f"shape {b.shape}")
     if center_rows:
         a = a - a.mean(axis=1, keepdims=True)
         b = b - b.mean(axis=1, keepdims=True)
