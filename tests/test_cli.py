@@ -28,7 +28,7 @@ def _run(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
 def test_help_and_version():
     done = _run("--help")
     assert done.returncode == 0 and "project" in done.stdout and "reproduce" in done.stdout
-    for command in ("demo", "project", "reproduce", "list", "report", "similarities"):
+    for command in ("demo", "project", "reproduce", "list", "report", "similarities", "models"):
         assert _run(command, "--help").returncode == 0
     assert relreps.__version__ in _run("--version").stdout
 
@@ -190,3 +190,12 @@ def test_compare_table_json_and_errors(tmp_path, rng, capsys):
     assert "unknown metrics ['nope']" in capsys.readouterr().err
     assert main(["compare", a, b, "--k", "500"]) == 1
     assert "`k` to be an int" in capsys.readouterr().err
+
+
+def test_models_lists_the_offline_encoders(capsys):
+    assert main(["models", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert {"minilm-l6", "minilm-l3-onnx", "wordllama", "e5-small"} <= set(rows)
+    assert rows["minilm-l6"]["dim"] == 384 and rows["wordllama"]["dim"] == 256
+    assert main(["models"]) == 0
+    assert "minilm-l6" in capsys.readouterr().out

@@ -31,6 +31,31 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=demo.run)
 
 
+def _add_models(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("models", help="list the named encoders, their dims and local availability")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(handler=_models)
+
+
+def _models(args: argparse.Namespace) -> int:
+    import json
+
+    from relreps.encoders import list_models
+
+    infos = list_models()
+    if args.json:
+        print(json.dumps([info.to_dict() for info in infos], indent=2))
+        return 0
+    print(f"{'name':<18} {'dim':>5} {'kind':<9} {'offline here':<13} source")
+    for info in infos:
+        spec = info.spec
+        here = "yes" if info.available_offline else "no"
+        print(f"{spec.name:<18} {spec.dim:>5} {spec.kind:<9} {here:<13} {spec.online}")
+        if not info.available_offline:
+            print(f"{'':<18} install: pip install {' '.join(info.missing)}")
+    return 0
+
+
 def _add_similarities(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "similarities", help="list the registered similarities and their invariances"
@@ -103,6 +128,7 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_experiments,
     _add_project,
     _add_compare,
+    _add_models,
     _add_similarities,
 ]
 
