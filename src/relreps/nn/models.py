@@ -187,14 +187,18 @@ class CNNEncoder(nn.Module):
         self.latent_dim = check_int(latent_dim, "latent_dim", low=1)
         self.channels = _shape(channels, "channels")
         self.seed = check_int(seed, "seed", low=0)
+        with seeded(seed):
+            self.features, features_out = self._build_features()
+            self.project = nn.Linear(features_out, self.latent_dim)
+
+    def _build_features(self) -> tuple[nn.Module, int]:
+        """The convolutional trunk and the width of its flattened output."""
         c, h, w = self.in_shape
         layers: list[nn.Module] = []
-        with seeded(seed):
-            for out_c in self.channels:
-                layers += [nn.Conv2d(c, out_c, 3, stride=2, padding=1), nn.ReLU()]
-                c, h, w = out_c, (h + 1) // 2, (w + 1) // 2
-            self.features = nn.Sequential(*layers)
-            self.project = nn.Linear(c * h * w, self.latent_dim)
+        for out_c in self.channels:
+            layers += [nn.Conv2d(c, out_c, 3, stride=2, padding=1), nn.ReLU()]
+            c, h, w = out_c, (h + 1) // 2, (w + 1) // 2
+        return nn.Sequential(*layers), c * h * w
 
     def forward(self, x: Tensor) -> Tensor:
         _check_input(x, self.in_shape)
@@ -203,7 +207,7 @@ class CNNEncoder(nn.Module):
     def config(self) -> dict[str, Any]:
         """JSON-able constructor arguments (with ``type``), used by :mod:`relreps.nn.io`."""
         return {
-            "type": "CNNEncoder",
+            "type": type(self).__name__,
             "in_shape": list(self.in_shape),
             "latent_dim": self.latent_dim,
             "channels": list(self.channels),
@@ -224,9 +228,9 @@ class _ResidualBlock(nn.Module):
         return torch.relu(x + self.conv2(torch.relu(self.conv1(x))))
 
 
-class ResidualCNNEncoder(nn.Module):
-    """Small residual CNN: a stride-2 stem, then per stage a residual block and a stride-2
-    downsampling convolution, then global average pooling and a linear map to ``latent_dim``.
+class ResidualCNNEncoder(CNNEncoder):
+    """Small residual CNN: per stage a stride-2 convolution and a residual block, then global
+    average pooling and a linear map to ``latent_dim``.
 
     Args:
         in_shape: ``(channels, height, width)`` of one image.
@@ -242,44 +246,21 @@ class ResidualCNNEncoder(nn.Module):
         torch.Size([2, 16])
     """
 
-    def __init__(
-        self,
-        in_shape: Sequence[int],
-        latent_dim: int,
-        *,
-        channels: Sequence[int] = (16, 32),
-        seed: int = 0,
-    ) -> None:
-        super().__init__()
-        self.in_shape = _shape(in_shape, "in_shape")
-        if len(self.in_shape) != 3:
-            raise fail("in_shape", "(channels, height, width)", repr(tuple(in_shape)))
-        self.latent_dim = check_int(latent_dim, "latent_dim", low=1)
-        self.channels = _shape(channels, "channels")
-        self.seed = check_int(seed, "seed", low=0)
+    def _build_features(self) -> tuple[nn.Module, int]:
+        c = self.in_shape[0]
         layers: list[nn.Module] = []
-        with seeded(seed):
-            c = self.in_shape[0]
-            for out_c in self.channels:
-                layers += [nn.Conv2d(c, out_c, 3, stride=2, padding=1), nn.ReLU()]
-                layers.append(_ResidualBlock(out_c))
-                c = out_c
-            self.features = nn.Sequential(*layers)
-            self.project = nn.Linear(c, self.latent_dim)
+        for out_c in self.channels:
+            layers += [
+                nn.Conv2d(c, out_c, 3, stride=2, padding=1),
+                nn.ReLU(),
+                _ResidualBlock(out_c),
+            ]
+            c = out_c
+        return nn.Sequential(*layers), c
 
     def forward(self, x: Tensor) -> Tensor:
         _check_input(x, self.in_shape)
         return self.project(self.features(x).mean(dim=(2, 3)))
-
-    def config(self) -> dict[str, Any]:
-        """JSON-able constructor arguments (with ``type``), used by :mod:`relreps.nn.io`."""
-        return {
-            "type": "ResidualCNNEncoder",
-            "in_shape": list(self.in_shape),
-            "latent_dim": self.latent_dim,
-            "channels": list(self.channels),
-            "seed": self.seed,
-        }
 
 
 ENCODERS: dict[str, type[nn.Module]] = {
