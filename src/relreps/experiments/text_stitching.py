@@ -27,6 +27,7 @@ Online users can rerun the paper's own setting (its encoders on TREC / DBpedia /
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -161,7 +162,9 @@ class TextStitchingConfig:
             check_choice(method, "methods", _METHOD_ORDER)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """JSON-native fields (tuples become lists, as after a JSON round trip)."""
+        data: dict[str, Any] = json.loads(json.dumps(asdict(self)))
+        return data
 
 
 FULL = TextStitchingConfig(OFFLINE_ENCODERS, n_train=5200, n_test=2600, n_anchors=768, seeds=5)
