@@ -398,7 +398,18 @@ def _space_figure(
 
 
 def run_config(config: VisionConfig, context: RunContext) -> tuple[ExperimentResult, Any]:
-    """Run one configuration; returns the experiment result and the raw stitching result."""
+    """Run one configuration; returns the experiment result and the raw stitching result.
+
+    Torch runs on one thread here: these models are small, and intra-op threads cost more than
+    they give (much more on a busy machine).
+    """
+    from relreps.experiments._repro_torch import torch_threads
+
+    with torch_threads(1):
+        return _run_config(config, context)
+
+
+def _run_config(config: VisionConfig, context: RunContext) -> tuple[ExperimentResult, Any]:
     import torch
 
     from relreps.anchors import stratified
