@@ -74,10 +74,9 @@ class VisionConfig:
 DEMO = VisionConfig(
     archs=(Arch("mlp64", "mlp", 64), Arch("cnn32", "cnn", 32)),
     seeds=3,
-    n_train=6000,
-    n_test=2000,
-    epochs=3,
-    max_seconds_per_model=12.0,
+    n_train=20000,
+    n_test=5000,
+    epochs=5,
 )
 QUICK = VisionConfig(
     archs=(Arch("mlp64", "mlp", 64), Arch("cnn32", "cnn", 32)),
@@ -86,7 +85,6 @@ QUICK = VisionConfig(
     n_test=1000,
     n_anchors=300,
     epochs=2,
-    max_seconds_per_model=10.0,
 )
 FULL = VisionConfig(
     archs=(
