@@ -40,7 +40,7 @@ SimilaritySpec = str | Similarity | Sequence[str | Similarity]
 CenterSpec = str | Array | None
 
 # Temporaries made per chunk (centred copies, distance blocks) stay near this size by default.
-_CHUNK_BUDGET_BYTES = 32 * 2**20
+_CHUNK_BUDGET_BYTES = 64 * 2**20
 # A block's standard deviation on the anchors is floored relative to its mean magnitude, so a
 # constant block (e.g. a similarity that saturates) does not blow up when standardised.
 _STD_FLOOR = 1e-12
@@ -70,7 +70,7 @@ def relative_projection(
             anchors: adds translation invariance, needed by anisotropic encoders such as e5) or an
             explicit vector of shape (n_features,).
         chunk_size: rows of ``x`` processed at a time; bounds the temporaries. By default plain
-            cosine/inner work in ~32 MB row blocks written straight into the result.
+            cosine/inner work in ~64 MB row blocks written straight into the result.
         out: optional preallocated result (a numpy memmap streams projections larger than memory
             to disk); shape (n_samples, n_columns) and the result dtype.
         aggregate: for a list of similarities: ``"concat"`` (n_anchors * n_similarities columns),
