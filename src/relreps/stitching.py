@@ -715,7 +715,8 @@ class _Cache:
             self.folder.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str, label: str) -> Path:
-        assert self.folder is not None
+        if self.folder is None:
+            raise RuntimeError("this stitching cache is disabled (no folder)")
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", label)[:80]
         return self.folder / f"{safe}-{key[:20]}.json"
 

@@ -175,7 +175,8 @@ class BaseEncoder(abc.ABC):
                     out = np.empty((n_items, block.shape[1]), dtype=np.float32)
                 out[rows] = block
                 advance(len(batch))
-        assert out is not None  # n_items > 0 means at least one batch ran
+        if out is None:  # n_items > 0 means at least one batch ran
+            raise RuntimeError("no batch was encoded")
         return out
 
     def _checked_block(self, block: Any, n_rows: int) -> np.ndarray:

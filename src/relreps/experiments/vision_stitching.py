@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from relreps.experiments._aeq_common import ImageSplit as ImageData
+from relreps.experiments._aeq_common import load_image_split
 from relreps.experiments.base import (
     ExperimentResult,
     ExperimentSpec,
@@ -102,72 +104,12 @@ FULL = VisionConfig(
 )
 
 
-@dataclass(frozen=True)
-class ImageData:
-    """Images scaled to [0, 1] with a channel axis, shape (n, 1, H, W), and int64 labels."""
-
-    name: str
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    note: str
-
-
 def load_images(config: VisionConfig, seed: int) -> ImageData:
     """Fashion-MNIST when the Debian package is installed, else sklearn digits (and say so).
 
     The subsets are class-stratified seeded draws of the official train and test splits.
     """
-    from relreps import datasets
-
-    note = ""
-    if config.dataset == "fashion-mnist":
-        try:
-            train = datasets.load_fashion_mnist(split="train")
-            test = datasets.load_fashion_mnist(split="test")
-            name = "Fashion-MNIST"
-            x_tr, y_tr = np.asarray(train.items), np.asarray(train.labels)
-            x_te, y_te = np.asarray(test.items), np.asarray(test.labels)
-        except (FileNotFoundError, ValueError) as err:
-            note = f"Fashion-MNIST unavailable ({str(err).splitlines()[0]}); fell back to digits."
-            config = replace(config, dataset="digits")
-    if config.dataset == "digits":
-        digits = datasets.load_digits()
-        items, labels = np.asarray(digits.items), np.asarray(digits.labels)
-        order = np.random.default_rng(seed).permutation(len(labels))
-        cut = int(0.7 * len(labels))
-        x_tr, y_tr = items[order[:cut]], labels[order[:cut]]
-        x_te, y_te = items[order[cut:]], labels[order[cut:]]
-        name = "sklearn digits"
-    train_idx = _subset(y_tr, config.n_train, seed)
-    test_idx = _subset(y_te, config.n_test, seed + 1)
-    return ImageData(
-        name=name,
-        x_train=_scaled(x_tr[train_idx]),
-        y_train=y_tr[train_idx].astype(np.int64),
-        x_test=_scaled(x_te[test_idx]),
-        y_test=y_te[test_idx].astype(np.int64),
-        note=note,
-    )
-
-
-def _subset(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
-    if n >= len(labels):
-        return np.arange(len(labels))
-    from relreps.anchors import stratified
-
-    return np.sort(stratified(labels, n, seed=seed))
-
-
-def _scaled(images: np.ndarray) -> np.ndarray:
-    images = images.astype(np.float32)
-    if images.max() > 1.0:
-        images /= 255.0 if images.max() > 16.0 else 16.0  # uint8 images, or digits' 0..16
-    if images.ndim == 2:  # flat digits (n, 64) -> (n, 1, 8, 8)
-        side = math.isqrt(images.shape[1])
-        images = images.reshape(-1, side, side)
-    return images[:, None, :, :]
+    return load_image_split(config.dataset, config.n_train, config.n_test, seed)
 
 
 def _encoder(arch: Arch, in_shape: tuple[int, ...], seed: int) -> Any:

@@ -498,7 +498,8 @@ class _Relative(_Model):
     projection: RelativeProjection
 
     def _build_projection(self, options: dict[str, Any]) -> None:
-        assert self.n_anchors is not None  # guaranteed by required=True
+        if self.n_anchors is None:  # required=True in __init__ makes this unreachable
+            raise RuntimeError("a relative model needs anchor inputs to build its projection")
         self.projection = RelativeProjection(self.n_anchors, **options)
 
     @property
@@ -935,7 +936,8 @@ class RelativeVAE(_VAEMixin, _Relative):
         return self.decoder(self.projection.normalize(rep))
 
     def _decode_sample(self, z: Tensor, z_anchor_mean: Tensor | None) -> Tensor:
-        assert z_anchor_mean is not None
+        if z_anchor_mean is None:
+            raise RuntimeError("a relative VAE decodes from the anchors' posterior means")
         return self.decode(self.projection.relative(z, z_anchor_mean))
 
     def config(self) -> dict[str, Any]:
