@@ -569,3 +569,15 @@ def test_projector_transform_dispatches_dask():
     projector = relreps.RelativeProjector(center="anchors").fit(anchors)
     lazy = projector.transform(da.from_array(x, chunks=(16, 5)))
     np.testing.assert_allclose(lazy.compute(), projector.transform(x), rtol=1e-12)
+
+
+def test_two_projections_in_one_session_do_not_share_results(client):
+    rng = np.random.default_rng(5)
+    x1, x2 = rng.normal(size=(12, 3)), rng.normal(size=(12, 3))
+    anchors = rng.normal(size=(4, 3))
+    lazy1 = relreps.relative_projection(da.from_array(x1, chunks=6), anchors)
+    lazy2 = relreps.relative_projection(da.from_array(x2, chunks=6), anchors)
+    assert lazy1.name != lazy2.name
+    got1, got2 = dask.compute(lazy1, lazy2)
+    np.testing.assert_allclose(got1, relreps.relative_projection(x1, anchors), rtol=1e-12)
+    np.testing.assert_allclose(got2, relreps.relative_projection(x2, anchors), rtol=1e-12)

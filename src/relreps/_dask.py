@@ -152,7 +152,7 @@ def relative_projection(x: Array, anchors: Array, **options: Any) -> Any:
         chunks=(x.chunks[0], (probe.shape[1],)),
         dtype=probe.dtype,
         meta=np.empty((0, 0), dtype=probe.dtype),
-        name="relreps-projection",
+        token="relreps-projection",  # a key prefix; a fixed `name` would collide across calls
     )
 
 
