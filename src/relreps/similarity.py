@@ -210,7 +210,12 @@ def _normalised_anchors(anchors: Array) -> Array:
 
 def _cosine(x: Array, anchors_unit: Array) -> Array:
     xp = namespace(x=x)
-    return _divide_rows(x @ anchors_unit.T, _safe(row_norms(x, xp), xp))
+    norms = _safe(row_norms(x, xp), xp)
+    if not (_inplace_ok(x) and _inplace_ok(anchors_unit)) and anchors_unit.shape[0] > x.shape[1]:
+        # Under autograd the division cannot be in place; dividing the narrower side (x rather
+        # than the n x K result) saves a full-size temporary and its backward.
+        return (x / norms[:, None]) @ anchors_unit.T
+    return _divide_rows(x @ anchors_unit.T, norms)
 
 
 def _inner(x: Array, anchors: Array) -> Array:

@@ -26,6 +26,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output", "-o", type=Path, default=None, help="output folder")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --output")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=1,
+        help="experiments to run at once, each in its own process (default 1)",
+    )
     p.set_defaults(handler=reproduce)
 
     p = sub.add_parser("list", help="list the experiments and whether their data is available")
@@ -52,6 +59,9 @@ def reproduce(args: argparse.Namespace) -> int:
     if args.seeds is not None and args.seeds < 1:
         print("relreps reproduce: error: --seeds must be >= 1", file=sys.stderr)
         return 2
+    if args.jobs < 1:
+        print("relreps reproduce: error: --jobs must be >= 1", file=sys.stderr)
+        return 2
     output = args.output or Path("relreps-output") / (args.name + ("-quick" if args.quick else ""))
     try:
         results = run(
@@ -63,6 +73,7 @@ def reproduce(args: argparse.Namespace) -> int:
             resume=args.resume,
             overwrite=args.overwrite,
             progress=sys.stderr.isatty(),
+            jobs=args.jobs,
             log=lambda line: print(line, file=sys.stderr),
         )
     except RunFolderError as err:

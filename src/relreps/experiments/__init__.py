@@ -13,17 +13,17 @@ from relreps.experiments.base import ExperimentResult, ExperimentSpec, RunContex
 
 __all__ = ["EXPERIMENT_MODULES", "ExperimentResult", "ExperimentSpec", "RunContext", "get", "names"]
 
-# name -> module under relreps.experiments; the order is the order of `relreps reproduce all`.
+# name -> importable module exposing SPEC; the order is the order of `relreps reproduce all`.
 EXPERIMENT_MODULES: dict[str, str] = {}
 
 
 _KNOWN = {
     "word-embeddings": "word_embeddings",
+    "graph": "graph",
     "vision-stitching": "vision_stitching",
     "ae-stitching": "ae_stitching",
     "text-stitching": "text_stitching",
     "cross-lingual": "cross_lingual",
-    "graph": "graph",
     "similarity-vs-performance": "similarity_vs_performance",
     "abs-vs-rel-training": "abs_vs_rel_training",
     "anchors-ablation": "anchors_ablation",
@@ -32,7 +32,7 @@ _KNOWN = {
 # Only experiments whose module is installed are listed (keeps partial checkouts usable).
 EXPERIMENT_MODULES.update(
     {
-        name: module
+        name: f"relreps.experiments.{module}"
         for name, module in _KNOWN.items()
         if importlib.util.find_spec(f"relreps.experiments.{module}") is not None
     }
@@ -52,6 +52,6 @@ def get(name: str) -> ExperimentSpec:
     """
     if name not in EXPERIMENT_MODULES:
         raise ValueError(f"Expected `name` to be one of {names()} or 'all', but got {name!r}.")
-    module = importlib.import_module(f"relreps.experiments.{EXPERIMENT_MODULES[name]}")
+    module = importlib.import_module(EXPERIMENT_MODULES[name])
     spec: ExperimentSpec = module.SPEC
     return spec

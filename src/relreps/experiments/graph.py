@@ -15,10 +15,12 @@ models from the same initialisation; then the encoder of seed i is fed to the he
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
 import time
+import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -192,7 +194,7 @@ def bag_of_words(texts: Any, *, vocabulary: int, skip_top: int = 0) -> tuple[Any
 
 
 def normalized_adjacency(graph: Any) -> Any:
-    """``D^-1/2 (A + I) D^-1/2`` as a coalesced torch sparse COO tensor (n_nodes, n_nodes)."""
+    """``D^-1/2 (A + I) D^-1/2`` as a torch sparse CSR tensor (n_nodes, n_nodes)."""
     import scipy.sparse as sp
 
     a = _adjacency(graph) + sp.identity(graph.n_nodes, dtype=np.float32, format="csr")
@@ -202,12 +204,60 @@ def normalized_adjacency(graph: Any) -> Any:
 
 
 def _torch_sparse(m: Any) -> Any:
+    """A scipy sparse matrix as a float32 torch sparse CSR tensor.
+
+    CSR because on CPU its product with a dense matrix is about 3x faster than COO's.
+    """
     import torch
 
-    coo = m.tocoo()
-    index = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
-    values = torch.from_numpy(coo.data.astype(np.float32))
-    return torch.sparse_coo_tensor(index, values, coo.shape, check_invariants=True).coalesce()
+    csr = m.tocsr()
+    csr.sort_indices()
+    with warnings.catch_warnings():  # "CSR support is in beta": the products used here are not
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(
+            torch.from_numpy(csr.indptr.astype(np.int64)),
+            torch.from_numpy(csr.indices.astype(np.int64)),
+            torch.from_numpy(csr.data.astype(np.float32)),
+            size=csr.shape,
+            check_invariants=True,
+        )
+
+
+def _sparse_matmul(a: Any, a_t: Any, dense: Any) -> Any:
+    """``a @ dense`` for a constant sparse ``a``, with ``a_t`` (its transpose) for the backward.
+
+    torch's own backward of a CSR product rebuilds the transpose on every call, which made it
+    5x slower than the forward; handing the precomputed transpose makes both directions one
+    CSR product.
+    """
+    return _sparse_matmul_function().apply(a, a_t, dense)
+
+
+@functools.cache
+def _sparse_matmul_function() -> Any:
+    import torch
+
+    class SparseMatmul(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, a: Any, a_t: Any, dense: Any) -> Any:
+            ctx.a_t = a_t
+            return a @ dense
+
+        @staticmethod
+        def backward(ctx: Any, grad: Any) -> Any:
+            return None, None, ctx.a_t @ grad
+
+    return SparseMatmul
+
+
+def _dropout(h: Any, p: float, training: bool) -> Any:
+    """Inverted dropout from a uniform draw: 3x faster on CPU than ``bernoulli_``-based dropout."""
+    import torch
+
+    if not training or p == 0.0:
+        return h
+    keep = torch.rand_like(h) >= p
+    return h * keep * (1.0 / (1.0 - p))
 
 
 # --- model ----------------------------------------------------------------------------------------
@@ -248,12 +298,16 @@ def _gcn_class() -> Any:
                 self.norm = nn.Identity() if relative else nn.LayerNorm(config.latent)
                 self.head = nn.Linear(rep_dim, n_classes)
 
-        def embed(self, adj: Any, x: Any) -> Any:
-            """Node embeddings (n_nodes, latent); ``x`` is a sparse (n_nodes, n_features)."""
-            h = torch.sparse.mm(x, self.layer1.weight.t()) + self.layer1.bias
-            h = torch.relu(torch.sparse.mm(adj, h))
-            h = nn.functional.dropout(h, self.dropout, self.training)
-            return torch.sparse.mm(adj, self.layer2(h))
+        def embed(self, adj: Any, x: Any, x_t: Any) -> Any:
+            """Node embeddings (n_nodes, latent).
+
+            ``adj`` is the symmetric normalised adjacency (so it is its own transpose), ``x`` the
+            sparse features (n_nodes, n_features) and ``x_t`` their transpose; all sparse CSR.
+            """
+            h = _sparse_matmul(x, x_t, self.layer1.weight.t()) + self.layer1.bias
+            h = torch.relu(_sparse_matmul(adj, adj, h))
+            h = _dropout(h, self.dropout, self.training)
+            return _sparse_matmul(adj, adj, self.layer2(h))
 
         def encode(self, z: Any, z_anchors: Any) -> Any:
             """What travels between models: the raw similarities of the node embeddings ``z`` to
@@ -277,6 +331,7 @@ class _Graph:
     name: str
     adj: Any
     x: Any
+    x_t: Any
     y: Any
     labels: np.ndarray
     train: np.ndarray
@@ -321,6 +376,7 @@ def prepare_graph(graph: Any, config: GraphConfig, seed: int) -> _Graph:
         name=graph.name,
         adj=normalized_adjacency(graph),
         x=_torch_sparse(features),
+        x_t=_torch_sparse(features.T),
         y=torch.from_numpy(labels),
         labels=labels,
         train=train,
@@ -366,14 +422,14 @@ def train_gcn(data: _Graph, config: GraphConfig, *, relative: bool, seed: int) -
         for epoch in range(1, config.epochs + 1):
             model.train()
             optimizer.zero_grad()
-            z = model.embed(data.adj, data.x)
+            z = model.embed(data.adj, data.x, data.x_t)
             logits = model.decode(model.encode(z[train], z[anchors]))  # anchors keep their grad
             loss = F.cross_entropy(logits, data.y[train])
             loss.backward()
             optimizer.step()
             model.eval()
             with torch.no_grad():
-                z = model.embed(data.adj, data.x)
+                z = model.embed(data.adj, data.x, data.x_t)
                 logits = model.decode(model.encode(z[val], z[anchors]))
             score = _accuracy(logits, data.labels[data.val])
             if score > best:
@@ -452,7 +508,7 @@ def stitching_matrices(models: list[tuple[Any, Any]], data: _Graph) -> dict[str,
         with torch.no_grad():
             reps = []
             for pair in models:
-                z = pair[k].embed(data.adj, data.x)
+                z = pair[k].embed(data.adj, data.x, data.x_t)
                 reps.append(pair[k].encode(z[test], z[anchors]))
             matrix = np.array(
                 [[_accuracy(pair[k].decode(rep), y) for pair in models] for rep in reps]

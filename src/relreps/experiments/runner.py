@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import importlib
 import json
 import os
 import platform
@@ -15,9 +17,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from relreps.experiments import get, names
+from relreps._validation import check_int
+from relreps.experiments import EXPERIMENT_MODULES, get, names
 from relreps.experiments.base import (
     ExperimentResult,
+    ExperimentSpec,
     RunContext,
     atomic_write_text,
     format_missing,
@@ -139,6 +143,7 @@ def reproduce(
     resume: bool = False,
     overwrite: bool = False,
     progress: bool = False,
+    jobs: int = 1,
     log: Callable[[str], None] = print,
 ) -> list[ExperimentResult]:
     """Run the named experiments (``["all"]`` for every one) into ``output``.
@@ -147,7 +152,25 @@ def reproduce(
     ``resume`` finished experiments are loaded instead of rerun and unfinished ones reuse their
     finished cells. Unavailable data or models make an experiment skip with the exact reason.
     A report (markdown + HTML) is written at the end when the report module is available.
+
+    Args:
+        experiments: experiment names, or ``["all"]``.
+        output: the run folder.
+        quick: run the reduced variants.
+        seeds: number of seeds (None: each experiment's default).
+        seed: base random seed.
+        resume: continue an interrupted run in ``output``.
+        overwrite: replace an existing run folder.
+        progress: show progress bars (only with ``jobs == 1``; parallel bars would interleave).
+        jobs: experiments run at once, each in its own process with ``cpu_count // jobs`` BLAS
+            threads. Results and the report are the same as with ``jobs=1``, in the same order.
+        log: receives one line per event.
+
+    Raises:
+        ValueError: for an unknown experiment name or ``jobs < 1``.
+        RunFolderError: when ``output`` cannot be used as asked.
     """
+    jobs = check_int(jobs, "jobs", low=1)
     chosen = names() if list(experiments) == ["all"] else list(experiments)
     for name in chosen:
         get(name)  # unknown names fail before any folder is touched
@@ -155,38 +178,118 @@ def reproduce(
     config = {"experiments": chosen, "quick": quick, "seeds": seeds, "seed": seed}
     manifest = build_manifest(config)
     atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=2))
-    results = []
+    done: dict[str, ExperimentResult] = {}
+    to_run = []
     for name in chosen:
-        spec = get(name)
         finished = _load_finished(folder, name, quick) if resume else None
         if finished is not None:
             log(f"[{name}] already finished; loaded {_result_path(folder, name)}")
-            results.append(finished)
-            continue
-        missing = spec.missing()
-        if missing:
-            reason = format_missing(missing)
-            log(f"[{name}] skipped: {reason}")
-            result = ExperimentResult(
-                name=spec.name,
-                title=spec.title,
-                paper_ref=spec.paper_ref,
-                config={"quick": quick},
-                skipped_reason=reason,
-            )
+            done[name] = finished
         else:
-            log(f"[{name}] running{' (quick)' if quick else ''} ...")
-            context = RunContext(
-                folder, quick=quick, seeds=seeds, seed=seed, progress=progress, log=log
-            )
-            start = time.perf_counter()
-            result = spec.run(context)
-            result = dataclasses.replace(result, wall_time_s=time.perf_counter() - start)
-            log(f"[{name}] done in {result.wall_time_s:.1f} s")
-        atomic_write_text(_result_path(folder, name), result.to_json())
-        results.append(result)
+            to_run.append(name)
+    options = {"quick": quick, "seeds": seeds, "seed": seed}
+    if jobs == 1 or len(to_run) <= 1:
+        for name in to_run:
+            done[name] = _run_one(get(name), folder, options, progress=progress, log=log)
+    else:
+        done.update(_run_parallel(to_run, folder, options, jobs=jobs, log=log))
+    results = [done[name] for name in chosen]
     write_report(folder, results, manifest)
     return results
+
+
+def _run_one(
+    spec: ExperimentSpec,
+    folder: Path,
+    options: dict[str, Any],
+    *,
+    progress: bool,
+    log: Callable[[str], None],
+) -> ExperimentResult:
+    """Run (or skip, naming what is missing) one experiment and write its result atomically."""
+    name = spec.name
+    quick = bool(options["quick"])
+    missing = spec.missing()
+    if missing:
+        reason = format_missing(missing)
+        log(f"[{name}] skipped: {reason}")
+        result = ExperimentResult(
+            name=spec.name,
+            title=spec.title,
+            paper_ref=spec.paper_ref,
+            config={"quick": quick},
+            skipped_reason=reason,
+        )
+    else:
+        log(f"[{name}] running{' (quick)' if quick else ''} ...")
+        context = RunContext(
+            folder,
+            quick=quick,
+            seeds=options["seeds"],
+            seed=options["seed"],
+            progress=progress,
+            log=log,
+        )
+        start = time.perf_counter()
+        result = spec.run(context)
+        result = dataclasses.replace(result, wall_time_s=time.perf_counter() - start)
+        log(f"[{name}] done in {result.wall_time_s:.1f} s")
+    atomic_write_text(_result_path(folder, name), result.to_json())
+    return result
+
+
+def _run_parallel(
+    to_run: Sequence[str],
+    folder: Path,
+    options: dict[str, Any],
+    *,
+    jobs: int,
+    log: Callable[[str], None],
+) -> dict[str, ExperimentResult]:
+    """Run experiments in ``jobs`` worker processes; the first failure cancels the queued ones
+    (running ones finish and keep their results, so ``--resume`` continues from there)."""
+    import multiprocessing
+    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    log(f"running {len(to_run)} experiments, {jobs} at a time ({threads} BLAS thread(s) each)")
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(to_run)),
+        mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded parent
+    ) as pool:
+        futures = {
+            pool.submit(_worker, EXPERIMENT_MODULES[name], str(folder), options, threads): name
+            for name in to_run
+        }
+        finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = [f for f in finished if f.exception() is not None]
+        if failed:
+            for future in futures:
+                future.cancel()
+            name = futures[failed[0]]
+            log(f"[{name}] failed; queued experiments cancelled")
+            raise failed[0].exception()  # type: ignore[misc]
+        return {futures[f]: ExperimentResult.from_dict(json.loads(f.result())) for f in futures}
+
+
+def _worker(module: str, folder: str, options: dict[str, Any], threads: int) -> str:
+    """The experiment ``module.SPEC`` in a worker process; returns its result as JSON."""
+    spec: ExperimentSpec = importlib.import_module(module).SPEC
+    name = spec.name
+    limits: Any = contextlib.nullcontext()
+    try:
+        from threadpoolctl import threadpool_limits
+
+        limits = threadpool_limits(threads)
+    except ImportError:
+        pass
+
+    def log(line: str) -> None:
+        print(line if line.startswith(f"[{name}]") else f"[{name}] {line}", file=sys.stderr)
+
+    with limits:
+        result = _run_one(spec, Path(folder), options, progress=False, log=log)
+    return result.to_json()
 
 
 def write_report(folder: Path, results: Sequence[ExperimentResult], manifest: dict) -> list[Path]:
