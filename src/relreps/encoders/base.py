@@ -363,7 +363,8 @@ def load_or_explain(
     """
     offline = local if local_files_only is None else bool(local_files_only)
     try:
-        return load(True)
+        with _quiet_local_load():
+            return load(True)
     except (OSError, ValueError) as err:  # a broken local config.json is a ValueError
         if local:
             raise ModelUnavailableError(
@@ -386,6 +387,29 @@ def load_or_explain(
         raise ModelUnavailableError(
             explain.format(why=f", and downloading it failed: {_first_line(err)}")
         ) from None
+
+
+@contextmanager
+def _quiet_local_load() -> Iterator[None]:
+    """Silence transformers' "Loading weights" bar and info lines while a model loads from disk.
+
+    A load from a folder or the cache takes a second, so a bar per load only clutters logs
+    (experiments load dozens of models). Downloads run outside this and keep their bars.
+    """
+    transformers = sys.modules.get("transformers")
+    if transformers is None:
+        yield
+        return
+    logging = transformers.utils.logging
+    bar, level = logging.is_progress_bar_enabled(), logging.get_verbosity()
+    logging.disable_progress_bar()
+    logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(level)
+        if bar:
+            logging.enable_progress_bar()
 
 
 def hub_endpoint() -> str:
