@@ -23,6 +23,7 @@ from relreps import relative_projection
 from relreps.experiments.base import ExperimentResult, Figure, Table, Verdict
 from relreps.report import (
     ReportError,
+    bar_chart,
     build_report,
     format_cell,
     image_grid,
@@ -603,6 +604,34 @@ def test_line_and_scatter_plots(tmp_path: Path) -> None:
         scatter_plot(xs, ys, "s.png", groups=[1, 2])
     with pytest.raises(TypeError, match="`x` to be a numeric 1-D array"):
         scatter_plot(["a", "b"], [1.0, 2.0], "s.png")
+
+
+def test_bar_chart(tmp_path: Path) -> None:
+    groups = {"words": [np.nan, 0.08, 0.17], "phrases": [0.0, 0.2, 0.4]}
+    figure = bar_chart(
+        ["abs", "rel", "centred"],
+        groups,
+        "b.png",
+        errors={"words": [0.0, 0.01, 0.02]},
+        reference={"words": 0.01, "phrases": 0.002},
+        title="top-1",
+        root=tmp_path,
+    )
+    assert figure == Figure("b.png", "top-1") and png_size(tmp_path / "b.png")[0] > 200
+    with pytest.raises(TypeError, match="`categories` to be a sequence of str"):
+        bar_chart("abc", groups, "b.png")
+    with pytest.raises(ValueError, match="`categories` to be at least one category"):
+        bar_chart([], groups, "b.png")
+    with pytest.raises(ValueError, match=r"`groups\['words'\]` to be a 1-D array of length 2"):
+        bar_chart(["a", "b"], groups, "b.png")
+    with pytest.raises(ValueError, match="`errors` to be keyed by names in `groups`"):
+        bar_chart(["a", "b", "c"], groups, "b.png", errors={"x": [0, 0, 0]})
+    with pytest.raises(ValueError, match="non-negative half-widths"):
+        bar_chart(["a", "b", "c"], groups, "b.png", errors={"words": [-1, 0, 0]})
+    with pytest.raises(TypeError, match=r"`reference\['words'\]` to be a finite number"):
+        bar_chart(["a", "b", "c"], groups, "b.png", reference={"words": np.nan})
+    with pytest.raises(ValueError, match=r"`path` to be a file name ending in \.png"):
+        bar_chart(["a", "b", "c"], groups, "b.jpg")
 
 
 def test_image_grid(tmp_path: Path) -> None:

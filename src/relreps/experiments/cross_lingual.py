@@ -532,39 +532,27 @@ def _verdicts(words: Mapping[str, Any] | None, phrases: Mapping[str, Any] | None
 
 def _figure(blocks: Mapping[str, Mapping[str, Any]], context: RunContext) -> Figure | None:
     """Top-1 per method and level (en->fr), with the chance level."""
-    from relreps.report.figures import _new_figure, _save
+    from relreps.report.figures import bar_chart
 
     if not blocks:
         return None
-    figure = _new_figure(7.0, 3.6)
-    axis = figure.subplots()
-    width = 0.8 / len(blocks)
-    for k, (label, block) in enumerate(blocks.items()):
-        values = [
-            math.nan if m in block["undefined"] else block["mean"]["en->fr"][m]["top1"]
+
+    def top1(block: Mapping[str, Any], stat: str, undefined: float) -> list[float]:
+        return [
+            undefined if m in block["undefined"] else block[stat]["en->fr"][m]["top1"]
             for m in _METHODS
         ]
-        errors = [
-            0.0 if m in block["undefined"] else block["std"]["en->fr"][m]["top1"] for m in _METHODS
-        ]
-        xs = np.arange(len(_METHODS)) + (k - (len(blocks) - 1) / 2) * width
-        axis.bar(xs, np.nan_to_num(values), width, yerr=errors, label=label)
-        for x, v in zip(xs, values, strict=True):
-            if math.isnan(v):
-                axis.text(x, 0.005, "n/a", ha="center", fontsize=7, rotation=90)
-        axis.axhline(block["chance"]["top1"], ls=":", lw=1, color="grey")
-    axis.set_xticks(
-        np.arange(len(_METHODS)), ["absolute", "relative", "rel. centred", "Procrustes"]
-    )
-    axis.set_ylabel("top-1 translation retrieval (EN -> FR)")
-    axis.legend(fontsize=7)
-    axis.grid(alpha=0.3, axis="y")
-    return _save(
-        figure,
+
+    return bar_chart(
+        ["absolute", "relative", "rel. centred", "Procrustes"],
+        {label: top1(block, "mean", math.nan) for label, block in blocks.items()},
         context.figures_dir / "cross_lingual_top1.png",
-        context.output_dir,
-        "Top-1 retrieval of the French translation of each held-out English item; dotted lines: "
-        "chance. n/a: absolute vectors of different widths cannot be compared.",
+        errors={label: top1(block, "std", 0.0) for label, block in blocks.items()},
+        reference={label: block["chance"]["top1"] for label, block in blocks.items()},
+        ylabel="top-1 translation retrieval (EN -> FR)",
+        root=context.output_dir,
+        caption="Top-1 retrieval of the French translation of each held-out English item; "
+        "dotted lines: chance. n/a: absolute vectors of different widths cannot be compared.",
     )
 
 

@@ -9,6 +9,7 @@ only when a figure is drawn.
 from __future__ import annotations
 
 from relreps.report.figures import (
+    bar_chart,
     image_grid,
     line_plot,
     scatter_plot,
@@ -29,6 +30,7 @@ from relreps.report.render import (
 
 __all__ = [
     "ReportError",
+    "bar_chart",
     "build_report",
     "format_cell",
     "image_grid",

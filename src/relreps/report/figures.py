@@ -22,6 +22,7 @@ from relreps._validation import check_int, check_matrix, fail
 from relreps.experiments.base import Figure, atomic_write_bytes
 
 __all__ = [
+    "bar_chart",
     "image_grid",
     "line_plot",
     "scatter_plot",
@@ -537,6 +538,96 @@ def line_plot(
     axis.set_title(title, fontsize=10)
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
+    return _save(figure, path, root, _check_caption(caption, title))
+
+
+def bar_chart(
+    categories: Sequence[str],
+    groups: Mapping[str, Any],
+    path: Path | str,
+    *,
+    errors: Mapping[str, Any] | None = None,
+    reference: Mapping[str, float] | None = None,
+    ylabel: str = "",
+    title: str = "",
+    root: Path | str | None = None,
+    caption: str | None = None,
+) -> Figure:
+    """Grouped bars: one bar per (category, group), with optional error bars and reference lines.
+
+    Args:
+        categories: (n_categories,) names along the x axis (e.g. methods).
+        groups: group name -> (n_categories,) bar heights; NaN draws no bar and writes "n/a"
+            (a value that is undefined, not zero).
+        path: the PNG to write (relative to ``root`` when ``root`` is given).
+        errors: group name -> (n_categories,) error-bar half-widths (e.g. std).
+        reference: group name -> a horizontal dotted line in that group's colour (e.g. chance).
+        ylabel: y axis label.
+        title: plot title.
+        root: the run folder; the returned ``Figure.path`` is then relative to it.
+        caption: the figure's caption (defaults to the title).
+
+    Returns:
+        The written figure.
+
+    Example:
+        >>> import tempfile
+        >>> bar_chart(["absolute", "relative"], {"words": [float("nan"), 0.17]}, "b.png",
+        ...           reference={"words": 0.01}, root=tempfile.mkdtemp(), title="top-1").path
+        'b.png'
+    """
+    if isinstance(categories, str) or not all(isinstance(c, str) for c in categories):
+        raise fail("categories", "a sequence of str", repr(categories), TypeError)
+    names = list(categories)
+    if not names:
+        raise fail("categories", "at least one category", "an empty sequence")
+    if not isinstance(groups, Mapping) or len(groups) == 0:
+        raise fail("groups", "a non-empty dict of group name -> 1-D array", repr(groups), TypeError)
+    bars = {
+        str(k): _check_numeric_vector(v, f"groups[{k!r}]", len(names), allow_nan=True)
+        for k, v in groups.items()
+    }
+    spreads = {}
+    for key, value in (errors or {}).items():
+        if str(key) not in bars:
+            raise fail("errors", f"keyed by names in `groups` {list(bars)}", repr(key))
+        spread = _check_numeric_vector(value, f"errors[{key!r}]", len(names), allow_nan=True)
+        if (spread[np.isfinite(spread)] < 0).any():
+            raise fail(f"errors[{key!r}]", "non-negative half-widths", "a negative value")
+        spreads[str(key)] = spread
+    lines = {}
+    for key, value in (reference or {}).items():
+        if str(key) not in bars:
+            raise fail("reference", f"keyed by names in `groups` {list(bars)}", repr(key))
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            raise fail(f"reference[{key!r}]", "a finite number", repr(value), TypeError)
+        lines[str(key)] = float(value)
+    figure = _new_figure(max(5.0, 1.2 * len(names) + 2.0), 3.6)
+    axis = figure.subplots()
+    width = 0.8 / len(bars)
+    centres = np.arange(len(names))
+    for k, (key, heights) in enumerate(bars.items()):
+        xs = centres + (k - (len(bars) - 1) / 2) * width
+        spread = spreads.get(key)
+        drawn = axis.bar(
+            xs,
+            np.nan_to_num(heights),
+            width,
+            yerr=None if spread is None else np.nan_to_num(spread),
+            label=key,
+        )
+        for x, value in zip(xs, heights, strict=True):
+            if math.isnan(value):
+                axis.text(x, 0.0, " n/a", ha="center", va="bottom", fontsize=7, rotation=90)
+        if key in lines:
+            colour = drawn.patches[0].get_facecolor() if drawn.patches else "grey"
+            axis.axhline(lines[key], ls=":", lw=1, color=colour)
+    axis.set_xticks(centres, names)
+    axis.set_ylabel(ylabel)
+    axis.set_title(title, fontsize=10)
+    axis.grid(alpha=0.3, axis="y")
+    if len(bars) > 1:
+        axis.legend(fontsize=7)
     return _save(figure, path, root, _check_caption(caption, title))
 
 
