@@ -1,0 +1,68 @@
+"""The zero-shot stitching engine: every (encoder, head) pair, absolute vs relative.
+
+Give it several *spaces* (one per encoder: train, test and anchor embeddings of the SAME items,
+from anywhere: numpy, torch, precomputed or computed by a callable), the labels, a head factory and
+seeds. For each space and seed it trains an absolute head (on the embeddings) and a relative head
+(on their cosine similarities to the space's own anchors), then scores every head on every space's
+test set:
+
+- ``relative``: space i's test set, projected on space i's anchors, read by the head trained on
+  space j's relative representation. Always defined (same anchors, any widths).
+- ``absolute``: space i's test embeddings read by space j's absolute head. Only defined for equal
+  widths; other cells are NaN with a reason.
+- ``translation`` (optional): space i's test embeddings mapped into space j by a Procrustes
+  translation fitted on the two anchor sets (:class:`relreps.translate.Procrustes`), then read by
+  space j's absolute head.
+
+The result holds the full (encoder, decoder, seed) score arrays, per-pair mean +- std over seeds,
+and the paper's summary rows (absolute / relative x not stitched / stitched). With ``cache_dir``
+every finished cell is stored as a small JSON file (atomic write) keyed by a hash of everything it
+depends on, so a rerun skips it and an interrupted run resumes.
+
+Are vectors normalised before stitching? The engine feeds the relative heads the RAW similarities
+(cosine already divides by both norms); the default head then applies LayerNorm to them as its
+first layer. Absolute embeddings are not normalised by the engine; the default head applies the same
+LayerNorm to them (matched capacity).
+"""
+
+from __future__ import annotations
+
+from relreps.stitching.grid import (
+    METHODS,
+    METRICS,
+    Head,
+    HeadFactory,
+    MLPHeadFactory,
+    Space,
+    StitchingResult,
+    SummaryRow,
+    UndefinedCell,
+    accuracy,
+    anchor_keys,
+    f1_score,
+    mean_absolute_error,
+    mean_squared_error,
+    score,
+    stitching_grid,
+    stitching_grid_models,
+)
+
+__all__ = [
+    "METHODS",
+    "METRICS",
+    "Head",
+    "HeadFactory",
+    "MLPHeadFactory",
+    "Space",
+    "StitchingResult",
+    "SummaryRow",
+    "UndefinedCell",
+    "accuracy",
+    "anchor_keys",
+    "f1_score",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "score",
+    "stitching_grid",
+    "stitching_grid_models",
+]
