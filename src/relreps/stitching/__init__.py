@@ -23,29 +23,27 @@ Are vectors normalised before stitching? The engine feeds the relative heads the
 (cosine already divides by both norms); the default head then applies LayerNorm to them as its
 first layer. Absolute embeddings are not normalised by the engine; the default head applies the same
 LayerNorm to them (matched capacity).
+
+Modules: ``scores`` (metrics), ``heads`` (head protocol and the default MLP head), ``spaces``
+(inputs and their checks), ``result`` (:class:`StitchingResult`), ``grid`` (the grid over
+embeddings) and ``models`` (the grid over trained relreps.nn models).
 """
 
 from __future__ import annotations
 
-from relreps.stitching.grid import (
-    METHODS,
+from relreps.stitching.grid import METHODS, stitching_grid
+from relreps.stitching.heads import Head, HeadFactory, MLPHeadFactory
+from relreps.stitching.models import stitching_grid_models
+from relreps.stitching.result import StitchingResult, SummaryRow, UndefinedCell
+from relreps.stitching.scores import (
     METRICS,
-    Head,
-    HeadFactory,
-    MLPHeadFactory,
-    Space,
-    StitchingResult,
-    SummaryRow,
-    UndefinedCell,
     accuracy,
-    anchor_keys,
     f1_score,
     mean_absolute_error,
     mean_squared_error,
     score,
-    stitching_grid,
-    stitching_grid_models,
 )
+from relreps.stitching.spaces import Space, anchor_keys
 
 __all__ = [
     "METHODS",
