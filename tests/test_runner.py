@@ -30,7 +30,7 @@ def run(context):
         paper_ref="-",
         config={{"quick": context.quick, "seed": context.seed}},
         tables=(Table("t", ("pid",), ((os.getpid(),),)),),
-        data={{"pid": os.getpid(), "start": start, "end": time.time()}},
+        data={{"pid": os.getpid(), "start": start, "end": time.time(), "online": context.online}},
     )
 
 SPEC = ExperimentSpec(name="{name}", title="fake {name}", paper_ref="-", requirements=(), run=run)
@@ -57,10 +57,11 @@ def fakes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 def test_parallel_runs_overlap_in_separate_processes_and_keep_order(fakes, tmp_path: Path):
     a, b, c = fakes("fake-a", sleep=1.5), fakes("fake-b", sleep=1.5), fakes("fake-c")
     lines: list[str] = []
-    results = reproduce([a, b, c], tmp_path / "run", jobs=2, log=lines.append)
+    results = reproduce([a, b, c], tmp_path / "run", jobs=2, online=True, log=lines.append)
     assert [r.name for r in results] == [a, b, c]
     first, second = results[0].data, results[1].data
     assert len({first["pid"], second["pid"], os.getpid()}) == 3
+    assert all(r.data["online"] for r in results)  # options reach the worker processes
     assert first["start"] < second["end"] and second["start"] < first["end"]  # they overlapped
     for result in results:
         saved = json.loads((tmp_path / "run" / "results" / f"{result.name}.json").read_text())
@@ -80,6 +81,7 @@ def test_parallel_failure_raises_and_keeps_finished_results(fakes, tmp_path: Pat
 def test_resume_loads_finished_experiments_instead_of_rerunning(fakes, tmp_path: Path):
     a, b = fakes("fake-a"), fakes("fake-b")
     first = reproduce([a, b], tmp_path / "run", log=lambda line: None)
+    assert not any(r.data["online"] for r in first)
     lines: list[str] = []
     again = reproduce([a, b], tmp_path / "run", resume=True, jobs=2, log=lines.append)
     assert [r.data["pid"] for r in again] == [r.data["pid"] for r in first]
@@ -92,6 +94,9 @@ def test_jobs_and_folder_errors(fakes, tmp_path: Path, capsys: pytest.CaptureFix
         reproduce([a], tmp_path / "run", jobs=0)
     assert main(["reproduce", "graph", "--jobs", "0", "--output", str(tmp_path / "x")]) == 2
     assert "--jobs must be >= 1" in capsys.readouterr().err
+    assert main(["reproduce", a, "--online", "--output", str(tmp_path / "cli")]) == 0
+    saved = json.loads((tmp_path / "cli" / "results" / f"{a}.json").read_text())
+    assert saved["data"]["online"] is True
     reproduce([a], tmp_path / "run", log=lambda line: None)
     with pytest.raises(RunFolderError, match="already exists"):
         prepare_output(tmp_path / "run")

@@ -27,6 +27,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --output")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
     p.add_argument(
+        "--online",
+        action="store_true",
+        help="also run the paper's original data and models, which download (MNIST, CIFAR-10, "
+        "Planetoid, hub text datasets and transformers); parts that cannot be fetched are "
+        "skipped with the reason",
+    )
+    p.add_argument(
         "--jobs",
         "-j",
         type=int,
@@ -74,6 +81,7 @@ def reproduce(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
             progress=sys.stderr.isatty(),
             jobs=args.jobs,
+            online=args.online,
             log=lambda line: print(line, file=sys.stderr),
         )
     except RunFolderError as err:

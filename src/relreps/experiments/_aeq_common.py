@@ -31,6 +31,16 @@ class ImageSplit:
     note: str = ""
 
 
+def with_online_datasets(datasets: tuple[str, ...], online: bool) -> tuple[str, ...]:
+    """``datasets`` plus the downloaded ones (MNIST, CIFAR-10) when ``online``, without repeats.
+
+    Example:
+        >>> with_online_datasets(("fashion-mnist", "mnist"), online=True)
+        ('fashion-mnist', 'mnist', 'cifar10')
+    """
+    return tuple(dict.fromkeys(datasets + ONLINE_DATASETS)) if online else datasets
+
+
 class DatasetUnavailable(RuntimeError):
     """A data set could not be read here (the message says why and how to get it)."""
 

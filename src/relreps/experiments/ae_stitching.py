@@ -30,6 +30,7 @@ from relreps.experiments._aeq_common import (
     load_image_split,
     mean_std,
     torch_threads,
+    with_online_datasets,
 )
 from relreps.experiments.base import (
     REQUIRES_MATPLOTLIB,
@@ -452,6 +453,7 @@ def run(context: RunContext) -> ExperimentResult:
     config = QUICK if context.quick else FULL
     if context.seeds is not None:
         config = replace(config, seeds=context.seeds)
+    config = replace(config, datasets=with_online_datasets(config.datasets, context.online))
     with torch_threads(1):
         return run_config(config, context)
 

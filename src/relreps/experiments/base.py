@@ -109,6 +109,11 @@ REQUIRES_SKLEARN = Requirement(
     "scikit-learn (digits)", "pip install 'relreps[sklearn]'", module="sklearn"
 )
 
+#: What an online-only part raises when its data, model or library is not reachable here: network
+#: and missing-file errors (``DataNotFoundError`` and ``ModelUnavailableError`` are OSErrors) and
+#: optional libraries that are not installed. Such a part is skipped with the error as its reason.
+UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (OSError, ImportError)
+
 
 @dataclass(frozen=True)
 class Table:
@@ -265,6 +270,9 @@ class RunContext:
         cache: resumable cell cache inside the run folder.
         progress: show progress bars (on when stderr is a terminal).
         log: a function printing one status line to stderr.
+        online: also run the paper's original data and models, which download (MNIST, CIFAR-10,
+            Planetoid, the hub's text datasets and transformers). Each part that cannot be
+            fetched is skipped with its reason; the offline parts always run.
     """
 
     output_dir: Path
@@ -272,6 +280,7 @@ class RunContext:
     seeds: int | None = None
     seed: int = 0
     progress: bool = False
+    online: bool = False
     log: Callable[[str], None] = print
     cache: CellCache = field(init=False)
 

@@ -37,6 +37,7 @@ import numpy as np
 
 from relreps.experiments.base import (
     REQUIRES_MATPLOTLIB,
+    UNAVAILABLE_ERRORS,
     ExperimentResult,
     ExperimentSpec,
     Figure,
@@ -50,6 +51,7 @@ from relreps.experiments.base import (
 __all__ = [
     "AMAZON_ENCODERS",
     "AMAZON_ENV",
+    "AMAZON_LANGUAGES",
     "ASSETS_PROBE",
     "FULL",
     "QUICK",
@@ -80,6 +82,8 @@ AMAZON_ENCODERS = {
     "de": "uklfr/gottbert-base",
     "ja": "rinna/japanese-roberta-base",
 }
+#: The paper's target languages (``--online`` runs them all).
+AMAZON_LANGUAGES = ("es", "fr", "ja")
 _METHODS = ("absolute", "relative", "relative-centred", "translation")
 _METHOD_LABEL = {
     "absolute": "absolute (raw cosine)",
@@ -523,8 +527,9 @@ def _verdicts(words: Mapping[str, Any] | None, phrases: Mapping[str, Any] | None
         Verdict(
             "Amazon reviews, one RoBERTa per language, translated vs out-of-domain anchors",
             "skipped",
-            f"online only (reviews and checkpoints are on the Hugging Face hub): set {AMAZON_ENV}"
-            "=fr,es and run `relreps reproduce cross-lingual` with network access",
+            "online only (reviews and checkpoints are on the Hugging Face hub): run "
+            f"`relreps reproduce cross-lingual --online` (or set {AMAZON_ENV}=fr,es) with "
+            "network access",
         )
     )
     return out
@@ -749,10 +754,21 @@ def run(context: RunContext) -> ExperimentResult:
     if context.seeds is not None:
         config = replace(config, seeds=context.seeds)
     result = run_config(config, context)
-    languages = _amazon_languages()
+    languages = _amazon_languages() or (AMAZON_LANGUAGES if context.online else ())
     if not languages:
         return result
-    amazon = amazon_stitching(languages, seeds=[context.seed + i for i in range(config.seeds)])
+    try:
+        amazon = amazon_stitching(languages, seeds=[context.seed + i for i in range(config.seeds)])
+    except UNAVAILABLE_ERRORS as err:
+        reason = f"could not fetch the reviews or checkpoints: {type(err).__name__}: {err}"
+        context.log(f"  Amazon setting skipped: {reason}")
+        return replace(
+            result,
+            verdicts=tuple(
+                replace(v, detail=reason) if v.claim.startswith("Amazon") else v
+                for v in result.verdicts
+            ),
+        )
     rows = tuple(
         (
             lang,

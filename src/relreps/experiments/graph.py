@@ -651,12 +651,14 @@ def _verdicts(cells: dict[str, dict[str, Any]], skipped: dict[str, str]) -> list
     return verdicts
 
 
-def _planetoid_requested() -> tuple[str, ...]:
+def _planetoid_requested(online: bool = False) -> tuple[str, ...]:
+    """The Planetoid sets named in ``RELREPS_GRAPH_PLANETOID``; all three when it is unset and
+    ``online`` (``relreps reproduce graph --online``)."""
     from relreps.datasets.graphs import PLANETOID_NAMES
 
     raw = os.environ.get(PLANETOID_ENV, "")
     wanted = [w.strip() for w in raw.split(",") if w.strip()]
-    if wanted == ["all"]:
+    if wanted == ["all"] or (not wanted and online):
         return PLANETOID_NAMES
     by_lower = {n.lower(): n for n in PLANETOID_NAMES}
     return tuple(by_lower.get(w.lower(), w) for w in wanted)
@@ -697,8 +699,8 @@ def run_experiment(
     for name in PLANETOID:
         if name not in graphs and name not in skipped:
             skipped[name] = (
-                f"not requested (needs the network and PyTorch Geometric; set {PLANETOID_ENV}="
-                "Cora,CiteSeer,PubMed to run it)"
+                "not requested (needs the network and PyTorch Geometric; pass --online or set "
+                f"{PLANETOID_ENV}=Cora,CiteSeer,PubMed to run it)"
             )
     cells: dict[str, dict[str, Any]] = {}
     for name, graph in graphs.items():
@@ -751,7 +753,7 @@ def run(context: RunContext) -> ExperimentResult:
     """The experiment entry point (``relreps reproduce graph [--quick]``)."""
     config = QUICK if context.quick else FULL
     config = replace(config, seeds=context.n_seeds(full=FULL.seeds, quick=QUICK.seeds))
-    config = replace(config, planetoid=_planetoid_requested())
+    config = replace(config, planetoid=_planetoid_requested(context.online))
     with torch_threads(1):
         return run_experiment(context, config)
 

@@ -144,6 +144,7 @@ def reproduce(
     overwrite: bool = False,
     progress: bool = False,
     jobs: int = 1,
+    online: bool = False,
     log: Callable[[str], None] = print,
 ) -> list[ExperimentResult]:
     """Run the named experiments (``["all"]`` for every one) into ``output``.
@@ -164,6 +165,8 @@ def reproduce(
         progress: show progress bars (only with ``jobs == 1``; parallel bars would interleave).
         jobs: experiments run at once, each in its own process with ``cpu_count // jobs`` BLAS
             threads. Results and the report are the same as with ``jobs=1``, in the same order.
+        online: also run the paper's original (downloaded) data and models; see
+            :class:`~relreps.experiments.base.RunContext`.
         log: receives one line per event.
 
     Raises:
@@ -175,7 +178,13 @@ def reproduce(
     for name in chosen:
         get(name)  # unknown names fail before any folder is touched
     folder = prepare_output(output, overwrite=overwrite, resume=resume)
-    config = {"experiments": chosen, "quick": quick, "seeds": seeds, "seed": seed}
+    config = {
+        "experiments": chosen,
+        "quick": quick,
+        "seeds": seeds,
+        "seed": seed,
+        "online": bool(online),
+    }
     manifest = build_manifest(config)
     atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=2))
     done: dict[str, ExperimentResult] = {}
@@ -187,7 +196,7 @@ def reproduce(
             done[name] = finished
         else:
             to_run.append(name)
-    options = {"quick": quick, "seeds": seeds, "seed": seed}
+    options = {"quick": quick, "seeds": seeds, "seed": seed, "online": bool(online)}
     if jobs == 1 or len(to_run) <= 1:
         for name in to_run:
             done[name] = _run_one(get(name), folder, options, progress=progress, log=log)
@@ -229,6 +238,7 @@ def _run_one(
             seed=options["seed"],
             progress=progress,
             log=log,
+            online=options["online"],
         )
         start = time.perf_counter()
         result = spec.run(context)

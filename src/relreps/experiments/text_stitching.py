@@ -40,6 +40,7 @@ import numpy as np
 from relreps.experiments.base import (
     REQUIRES_MATPLOTLIB,
     REQUIRES_TORCH,
+    UNAVAILABLE_ERRORS,
     ExperimentResult,
     ExperimentSpec,
     Figure,
@@ -760,28 +761,39 @@ def _merge(results: Sequence[ExperimentResult]) -> ExperimentResult:
 def run(context: RunContext) -> ExperimentResult:
     """The entry point (``relreps reproduce text-stitching [--quick]``).
 
-    Offline (default): WordNet glosses with the registry's offline encoders. With
-    ``RELREPS_TEXT_STITCHING_DATASETS`` set: the paper's encoders on those hub datasets (online).
+    Always: WordNet glosses with the registry's offline encoders. With ``--online`` (all of the
+    paper's datasets) or ``RELREPS_TEXT_STITCHING_DATASETS`` (those named): also the paper's
+    encoders on the hub datasets; one that cannot be fetched is skipped with the reason.
     """
     config = QUICK if context.quick else FULL
     if context.seeds is not None:
         config = replace(config, seeds=context.seeds)
-    online = online_datasets()
-    if not online:
-        return run_config(config, context)
-    config = replace(config, encoders=tuple(PAPER_ENCODERS))
-    encoders = _paper_encoders(config.encoders)
-    results = [
-        run_config(
-            config,
-            context,
-            data=_load_online_data(name, context.seed),
-            encoders=encoders,
-            tag=name,
-        )
-        for name in online
-    ]
-    return _merge(results)
+    requested = online_datasets() or (tuple(_ONLINE) if context.online else ())
+    offline = run_config(config, context)
+    if not requested:
+        return offline
+    results, skipped = [offline], {}
+    paper = replace(config, encoders=tuple(PAPER_ENCODERS))
+    try:
+        encoders = _paper_encoders(paper.encoders)
+    except UNAVAILABLE_ERRORS as err:
+        skipped = {name: f"the paper's encoders are unavailable: {err}" for name in requested}
+    else:
+        for name in requested:
+            try:
+                data = _load_online_data(name, context.seed)
+            except UNAVAILABLE_ERRORS as err:
+                skipped[name] = f"{type(err).__name__}: {err}"
+                continue
+            results.append(run_config(paper, context, data=data, encoders=encoders, tag=name))
+    for name, reason in skipped.items():
+        context.log(f"  {name} skipped: {reason}")
+    merged = _merge(results)
+    unavailable = tuple(
+        Verdict(f"[{name}] the paper's encoders stitch on {name}", "skipped", reason)
+        for name, reason in skipped.items()
+    )
+    return replace(merged, verdicts=merged.verdicts + unavailable)
 
 
 SPEC = ExperimentSpec(
