@@ -622,6 +622,8 @@ def test_bar_chart(tmp_path: Path) -> None:
         bar_chart("abc", groups, "b.png")
     with pytest.raises(ValueError, match="`categories` to be at least one category"):
         bar_chart([], groups, "b.png")
+    with pytest.raises(TypeError, match="`groups` to be a non-empty dict"):
+        bar_chart(["a", "b", "c"], {}, "b.png")
     with pytest.raises(ValueError, match=r"`groups\['words'\]` to be a 1-D array of length 2"):
         bar_chart(["a", "b"], groups, "b.png")
     with pytest.raises(ValueError, match="`errors` to be keyed by names in `groups`"):

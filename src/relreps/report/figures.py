@@ -469,6 +469,33 @@ def _short_number(value: float) -> str:
 # generic helpers for later experiments
 
 
+def _check_named_vectors(
+    values: object, name: str, length: int | None = None
+) -> dict[str, np.ndarray]:
+    """A non-empty mapping of name -> 1-D numeric array (NaN allowed), all of ``length``."""
+    if not isinstance(values, Mapping) or len(values) == 0:
+        raise fail(name, "a non-empty dict of name -> 1-D array", repr(values), TypeError)
+    return {
+        str(k): _check_numeric_vector(v, f"{name}[{k!r}]", length, allow_nan=True)
+        for k, v in values.items()
+    }
+
+
+def _check_half_widths(
+    errors: Mapping[str, Any] | None, owner: str, names: Sequence[str], length: int
+) -> dict[str, np.ndarray]:
+    """Error half-widths keyed by names of ``owner`` (e.g. ``series``), non-negative."""
+    out = {}
+    for key, value in (errors or {}).items():
+        if str(key) not in names:
+            raise fail("errors", f"keyed by names in `{owner}` {list(names)}", repr(key))
+        width = _check_numeric_vector(value, f"errors[{key!r}]", length, allow_nan=True)
+        if (width[np.isfinite(width)] < 0).any():
+            raise fail(f"errors[{key!r}]", "non-negative half-widths", "a negative value")
+        out[str(key)] = width
+    return out
+
+
 def line_plot(
     x: Any,
     series: Mapping[str, Any],
@@ -507,20 +534,8 @@ def line_plot(
         'Jaccard@10 vs anchors'
     """
     xs = _check_numeric_vector(x, "x")
-    if not isinstance(series, Mapping) or len(series) == 0:
-        raise fail("series", "a non-empty dict of line name -> 1-D array", repr(series), TypeError)
-    lines = {
-        str(k): _check_numeric_vector(v, f"series[{k!r}]", len(xs), allow_nan=True)
-        for k, v in series.items()
-    }
-    bands = {}
-    for key, value in (errors or {}).items():
-        if str(key) not in lines:
-            raise fail("errors", f"keyed by names in `series` {list(lines)}", repr(key))
-        band = _check_numeric_vector(value, f"errors[{key!r}]", len(xs), allow_nan=True)
-        if (band[np.isfinite(band)] < 0).any():
-            raise fail(f"errors[{key!r}]", "non-negative half-widths", "a negative value")
-        bands[str(key)] = band
+    lines = _check_named_vectors(series, "series", len(xs))
+    bands = _check_half_widths(errors, "series", list(lines), len(xs))
     if logx and (xs <= 0).any():
         raise fail("x", "positive values when logx=True", f"min {xs.min()!r}")
     figure = _new_figure(6.0, 3.8)
@@ -581,20 +596,8 @@ def bar_chart(
     names = list(categories)
     if not names:
         raise fail("categories", "at least one category", "an empty sequence")
-    if not isinstance(groups, Mapping) or len(groups) == 0:
-        raise fail("groups", "a non-empty dict of group name -> 1-D array", repr(groups), TypeError)
-    bars = {
-        str(k): _check_numeric_vector(v, f"groups[{k!r}]", len(names), allow_nan=True)
-        for k, v in groups.items()
-    }
-    spreads = {}
-    for key, value in (errors or {}).items():
-        if str(key) not in bars:
-            raise fail("errors", f"keyed by names in `groups` {list(bars)}", repr(key))
-        spread = _check_numeric_vector(value, f"errors[{key!r}]", len(names), allow_nan=True)
-        if (spread[np.isfinite(spread)] < 0).any():
-            raise fail(f"errors[{key!r}]", "non-negative half-widths", "a negative value")
-        spreads[str(key)] = spread
+    bars = _check_named_vectors(groups, "groups", len(names))
+    spreads = _check_half_widths(errors, "groups", list(bars), len(names))
     lines = {}
     for key, value in (reference or {}).items():
         if str(key) not in bars:
