@@ -60,7 +60,8 @@ def test_parallel_runs_overlap_in_separate_processes_and_keep_order(fakes, tmp_p
     results = reproduce([a, b, c], tmp_path / "run", jobs=2, online=True, log=lines.append)
     assert [r.name for r in results] == [a, b, c]
     first, second = results[0].data, results[1].data
-    assert len({first["pid"], second["pid"], os.getpid()}) == 3
+    third = results[2].data  # ran after a or b in a worker slot: a fresh process all the same
+    assert len({first["pid"], second["pid"], third["pid"], os.getpid()}) == 4
     assert all(r.data["online"] for r in results)  # options reach the worker processes
     assert first["start"] < second["end"] and second["start"] < first["end"]  # they overlapped
     for result in results:
@@ -70,12 +71,18 @@ def test_parallel_runs_overlap_in_separate_processes_and_keep_order(fakes, tmp_p
     assert any("2 at a time" in line for line in lines)
 
 
-def test_parallel_failure_raises_and_keeps_finished_results(fakes, tmp_path: Path):
-    ok, bad = fakes("fake-ok"), fakes("fake-bad", sleep=0.5, fail=True)
+def test_parallel_failure_starts_nothing_new_and_keeps_finished_results(fakes, tmp_path: Path):
+    bad = fakes("fake-bad", sleep=0.5, fail=True)
+    slow, later = fakes("fake-slow", sleep=2.0), fakes("fake-later")
+    lines: list[str] = []
     with pytest.raises(RuntimeError, match="fake-bad failed on purpose"):
-        reproduce([ok, bad], tmp_path / "run", jobs=2, log=lambda line: None)
-    assert (tmp_path / "run" / "results" / "fake-ok.json").exists()
-    assert not (tmp_path / "run" / "results" / "fake-bad.json").exists()
+        reproduce([bad, slow, later], tmp_path / "run", jobs=2, log=lines.append)
+    results = tmp_path / "run" / "results"
+    assert (results / "fake-slow.json").exists()  # it was running: it finished
+    assert not (results / "fake-bad.json").exists()
+    assert not (results / "fake-later.json").exists()  # queued behind the failure: never started
+    assert not any(line.startswith("[fake-later] running") for line in lines)
+    assert any("not starting the 1 queued experiment(s)" in line for line in lines)
 
 
 def test_resume_loads_finished_experiments_instead_of_rerunning(fakes, tmp_path: Path):

@@ -364,9 +364,7 @@ def _result(
 
 def run(context: RunContext) -> ExperimentResult:
     """The entry point (``relreps reproduce abs-vs-rel-training [--quick] [--seeds N]``)."""
-    config = QUICK if context.quick else FULL
-    if context.seeds is not None:
-        config = replace(config, seeds=context.seeds)
+    config = context.sized(QUICK, FULL)
     config = replace(config, datasets=with_online_datasets(config.datasets, context.online))
     with torch_threads(1):
         return run_config(config, context)

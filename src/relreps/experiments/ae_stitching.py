@@ -33,9 +33,7 @@ from relreps.experiments._aeq_common import (
     with_online_datasets,
 )
 from relreps.experiments.base import (
-    REQUIRES_MATPLOTLIB,
-    REQUIRES_SKLEARN,
-    REQUIRES_TORCH,
+    REQUIRES_IMAGE_TRAINING,
     ExperimentResult,
     ExperimentSpec,
     Figure,
@@ -450,9 +448,7 @@ def run_config(config: AEConfig, context: RunContext) -> ExperimentResult:
 
 def run(context: RunContext) -> ExperimentResult:
     """The experiment entry point (``relreps reproduce ae-stitching [--quick] [--seeds N]``)."""
-    config = QUICK if context.quick else FULL
-    if context.seeds is not None:
-        config = replace(config, seeds=context.seeds)
+    config = context.sized(QUICK, FULL)
     config = replace(config, datasets=with_online_datasets(config.datasets, context.online))
     with torch_threads(1):
         return run_config(config, context)
@@ -462,10 +458,6 @@ SPEC = ExperimentSpec(
     name=NAME,
     title=TITLE,
     paper_ref=PAPER_REF,
-    requirements=(
-        REQUIRES_TORCH,
-        REQUIRES_MATPLOTLIB,
-        REQUIRES_SKLEARN,
-    ),
+    requirements=REQUIRES_IMAGE_TRAINING,
     run=run,
 )

@@ -15,16 +15,14 @@ reference lines.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
 from relreps.experiments._repro_torch import torch_threads
 from relreps.experiments.base import (
-    REQUIRES_MATPLOTLIB,
-    REQUIRES_SKLEARN,
-    REQUIRES_TORCH,
+    REQUIRES_IMAGE_TRAINING,
     ExperimentResult,
     ExperimentSpec,
     Figure,
@@ -408,11 +406,7 @@ def run(context: RunContext) -> ExperimentResult:
 
     ``--seeds N`` sets the number of encoders trained per architecture.
     """
-    config = QUICK if context.quick else FULL
-    config = replace(
-        config,
-        encoder_seeds=context.n_seeds(full=FULL.encoder_seeds, quick=QUICK.encoder_seeds),
-    )
+    config = context.sized(QUICK, FULL, seeds_field="encoder_seeds")
     with torch_threads(1):
         return run_experiment(context, config)
 
@@ -421,10 +415,6 @@ SPEC = ExperimentSpec(
     name=NAME,
     title=TITLE,
     paper_ref=PAPER_REF,
-    requirements=(
-        REQUIRES_TORCH,
-        REQUIRES_MATPLOTLIB,
-        REQUIRES_SKLEARN,
-    ),
+    requirements=REQUIRES_IMAGE_TRAINING,
     run=run,
 )

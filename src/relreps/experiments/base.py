@@ -15,9 +15,12 @@ import math
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = [
     "CellCache",
@@ -31,6 +34,8 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
 ]
+
+_Config = TypeVar("_Config", bound="DataclassInstance")  # an experiment's configuration
 
 Status = Literal["reproduced", "partly", "not reproduced", "skipped", "no paper number"]
 
@@ -108,6 +113,8 @@ REQUIRES_MATPLOTLIB = Requirement("matplotlib", "pip install 'relreps[plot]'", m
 REQUIRES_SKLEARN = Requirement(
     "scikit-learn (digits)", "pip install 'relreps[sklearn]'", module="sklearn"
 )
+#: What the image experiments need: torch models, matplotlib figures, scikit-learn's digits.
+REQUIRES_IMAGE_TRAINING = (REQUIRES_TORCH, REQUIRES_MATPLOTLIB, REQUIRES_SKLEARN)
 
 #: What an online-only part raises when its data, model or library is not reachable here: network
 #: and missing-file errors (``DataNotFoundError`` and ``ModelUnavailableError`` are OSErrors) and
@@ -293,6 +300,22 @@ class RunContext:
         path = self.output_dir / "figures"
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    def sized(self, quick: _Config, full: _Config, *, seeds_field: str | None = "seeds") -> _Config:
+        """The quick or full configuration (a dataclass), with ``--seeds`` set on ``seeds_field``.
+
+        Example:
+            >>> from dataclasses import dataclass
+            >>> @dataclass(frozen=True)
+            ... class Sizes:
+            ...     seeds: int
+            >>> RunContext(Path("."), quick=True, seeds=4).sized(Sizes(2), Sizes(10))
+            Sizes(seeds=4)
+        """
+        config = quick if self.quick else full
+        if self.seeds is None or seeds_field is None:
+            return config
+        return replace(config, **{seeds_field: self.seeds})
 
     def n_seeds(self, full: int, quick: int) -> int:
         """The number of seeds to run: ``--seeds`` when given, else the full/quick default."""

@@ -750,9 +750,7 @@ def _amazon_languages(value: str | None = None) -> tuple[str, ...]:
 
 def run(context: RunContext) -> ExperimentResult:
     """The entry point (``relreps reproduce cross-lingual [--quick]``)."""
-    config = QUICK if context.quick else FULL
-    if context.seeds is not None:
-        config = replace(config, seeds=context.seeds)
+    config = context.sized(QUICK, FULL)
     result = run_config(config, context)
     languages = _amazon_languages() or (AMAZON_LANGUAGES if context.online else ())
     if not languages:

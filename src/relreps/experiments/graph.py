@@ -751,8 +751,7 @@ def run_experiment(
 
 def run(context: RunContext) -> ExperimentResult:
     """The experiment entry point (``relreps reproduce graph [--quick]``)."""
-    config = QUICK if context.quick else FULL
-    config = replace(config, seeds=context.n_seeds(full=FULL.seeds, quick=QUICK.seeds))
+    config = context.sized(QUICK, FULL)
     config = replace(config, planetoid=_planetoid_requested(context.online))
     with torch_threads(1):
         return run_experiment(context, config)

@@ -12,7 +12,7 @@ much of the robustness needs quantisation-aware training.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -28,9 +28,7 @@ from relreps.experiments._aeq_common import (
     torch_threads,
 )
 from relreps.experiments.base import (
-    REQUIRES_MATPLOTLIB,
-    REQUIRES_SKLEARN,
-    REQUIRES_TORCH,
+    REQUIRES_IMAGE_TRAINING,
     ExperimentResult,
     ExperimentSpec,
     Figure,
@@ -385,9 +383,7 @@ def run_config(config: QuantConfig, context: RunContext) -> ExperimentResult:
 
 def run(context: RunContext) -> ExperimentResult:
     """The entry point (``relreps reproduce quantization [--quick] [--seeds N]``)."""
-    config = QUICK if context.quick else FULL
-    if context.seeds is not None:
-        config = replace(config, seeds=context.seeds)
+    config = context.sized(QUICK, FULL)
     with torch_threads(1):
         return run_config(config, context)
 
@@ -396,10 +392,6 @@ SPEC = ExperimentSpec(
     name=NAME,
     title=TITLE,
     paper_ref=PAPER_REF,
-    requirements=(
-        REQUIRES_TORCH,
-        REQUIRES_MATPLOTLIB,
-        REQUIRES_SKLEARN,
-    ),
+    requirements=REQUIRES_IMAGE_TRAINING,
     run=run,
 )

@@ -256,30 +256,46 @@ def _run_parallel(
     jobs: int,
     log: Callable[[str], None],
 ) -> dict[str, ExperimentResult]:
-    """Run experiments in ``jobs`` worker processes; the first failure cancels the queued ones
-    (running ones finish and keep their results, so ``--resume`` continues from there)."""
+    """Run experiments in ``jobs`` worker processes, each experiment in a fresh process.
+
+    Experiments are handed out one at a time as workers free up, so after the first failure no
+    further experiment starts; the running ones finish and keep their results (``--resume``
+    continues from there), then the failure is raised.
+    """
     import multiprocessing
-    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
     threads = max(1, (os.cpu_count() or 1) // jobs)
     log(f"running {len(to_run)} experiments, {jobs} at a time ({threads} BLAS thread(s) each)")
+    queue = list(to_run)
+    running: dict[Future[str], str] = {}
+    done: dict[str, ExperimentResult] = {}
+    failure: tuple[str, BaseException] | None = None
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(to_run)),
         mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded parent
+        max_tasks_per_child=1,  # a fresh interpreter per experiment: no state leaks between them
     ) as pool:
-        futures = {
-            pool.submit(_worker, EXPERIMENT_MODULES[name], str(folder), options, threads): name
-            for name in to_run
-        }
-        finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        failed = [f for f in finished if f.exception() is not None]
-        if failed:
-            for future in futures:
-                future.cancel()
-            name = futures[failed[0]]
-            log(f"[{name}] failed; queued experiments cancelled")
-            raise failed[0].exception()  # type: ignore[misc]
-        return {futures[f]: ExperimentResult.from_dict(json.loads(f.result())) for f in futures}
+        while running or (queue and failure is None):
+            while queue and failure is None and len(running) < jobs:
+                name = queue.pop(0)
+                module = EXPERIMENT_MODULES[name]
+                running[pool.submit(_worker, module, str(folder), options, threads)] = name
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                name = running.pop(future)
+                error = future.exception()
+                if error is None:
+                    done[name] = ExperimentResult.from_dict(json.loads(future.result()))
+                elif failure is None:
+                    failure = (name, error)
+                    log(
+                        f"[{name}] failed ({type(error).__name__}: {error}); not starting the "
+                        f"{len(queue)} queued experiment(s); the running ones finish"
+                    )
+    if failure is not None:
+        raise failure[1]
+    return done
 
 
 def _worker(module: str, folder: str, options: dict[str, Any], threads: int) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -585,9 +585,8 @@ def run(context: RunContext) -> ExperimentResult:
 
     ``--seeds N`` is not a seed count here: the grid is one model per hyper-parameter point.
     """
-    config = QUICK if context.quick else FULL
     with torch_threads(1):
-        return run_experiment(context, replace(config))
+        return run_experiment(context, context.sized(QUICK, FULL, seeds_field=None))
 
 
 SPEC = ExperimentSpec(

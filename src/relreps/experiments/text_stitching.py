@@ -765,9 +765,7 @@ def run(context: RunContext) -> ExperimentResult:
     paper's datasets) or ``RELREPS_TEXT_STITCHING_DATASETS`` (those named): also the paper's
     encoders on the hub datasets; one that cannot be fetched is skipped with the reason.
     """
-    config = QUICK if context.quick else FULL
-    if context.seeds is not None:
-        config = replace(config, seeds=context.seeds)
+    config = context.sized(QUICK, FULL)
     requested = online_datasets() or (tuple(_ONLINE) if context.online else ())
     offline = run_config(config, context)
     if not requested:

@@ -14,7 +14,7 @@ paper's metric for classification stitching.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +23,7 @@ import numpy as np
 from relreps.experiments._aeq_common import ImageSplit as ImageData
 from relreps.experiments._aeq_common import load_image_split
 from relreps.experiments.base import (
-    REQUIRES_MATPLOTLIB,
-    REQUIRES_SKLEARN,
-    REQUIRES_TORCH,
+    REQUIRES_IMAGE_TRAINING,
     ExperimentResult,
     ExperimentSpec,
     Figure,
@@ -418,9 +416,7 @@ def _run_config(config: VisionConfig, context: RunContext) -> tuple[ExperimentRe
 
 def run(context: RunContext) -> ExperimentResult:
     """The experiment entry point (``relreps reproduce vision-stitching [--quick]``)."""
-    config = QUICK if context.quick else FULL
-    if context.seeds is not None:
-        config = replace(config, seeds=context.seeds)
+    config = context.sized(QUICK, FULL)
     experiment, _ = run_config(config, context)
     return experiment
 
@@ -429,10 +425,6 @@ SPEC = ExperimentSpec(
     name=NAME,
     title=TITLE,
     paper_ref=PAPER_REF,
-    requirements=(
-        REQUIRES_TORCH,
-        REQUIRES_MATPLOTLIB,
-        REQUIRES_SKLEARN,
-    ),
+    requirements=REQUIRES_IMAGE_TRAINING,
     run=run,
 )
