@@ -21,7 +21,6 @@ TITLE = (
 )
 PAPER_REF = "paper 5.1 / Table 1 analogue"
 STRATEGIES = ("uniform", "fps", "kmeans", "top-1000", "top-5000", "top-10000")
-CENTERINGS = ("plain", "centred")
 
 #: The paper's numbers at k=5 (Table 1, uniform anchors): (Jaccard, MRR, cosine).
 PAPER: dict[str, Any] = {

@@ -72,7 +72,6 @@ def build_result(
     agreement = neighbourhood_agreement(evaluation, comparisons)
     tables.append(_agreement_table(agreement, labels, config.ks))
     tables.append(_spaces_table(info, n_words))
-    figures = []
     first_vocab = next(iter(vocabularies.values()))
     pca = pca_figure(spaces, first_vocab, figure_spaces, labels, config, context)
     bars = bar_figure(summary, comparisons, labels, context)

@@ -42,9 +42,6 @@ from relreps.experiments._word_lineup import (
     trained_spaces,
 )
 from relreps.experiments._word_protocol import (
-    CENTERINGS as CENTERINGS,  # not used here; still importable from this module
-)
-from relreps.experiments._word_protocol import (
     NAME,
     PAPER,
     PAPER_REF,
@@ -221,7 +218,7 @@ def run_on_files(
     """
     context = RunContext(Path(output_dir), quick=quick, seeds=seeds, seed=seed, log=log)
     config = _preset(context)
-    config = replace(config, skip_most_frequent=config.skip_most_frequent, pretrained=())
+    config = replace(config, pretrained=())
     return files_experiment([path_a, path_b, *more], names, context, config, max_words)
 
 
