@@ -97,12 +97,17 @@ def _head_identity(head: Any) -> Any:
     return getattr(head, "__qualname__", None) or type(head).__qualname__
 
 
-def _translator() -> tuple[Any, str]:
+def _translation(methods: tuple[str, ...]) -> tuple[tuple[str, ...], Any, dict[str, str]]:
+    """``(methods, translator class or None, skipped)``: "translation" is dropped, with the
+    reason in ``skipped``, when the translate module cannot be imported."""
+    if "translation" not in methods:
+        return methods, None, {}
     try:
         from relreps.translate import Procrustes
     except ImportError as err:
-        return None, f"relreps.translate.Procrustes is not available ({err})"
-    return Procrustes, ""
+        why = f"relreps.translate.Procrustes is not available ({err})"
+        return tuple(m for m in methods if m != "translation"), None, {"translation": why}
+    return methods, Procrustes, {}
 
 
 def stitching_grid(
@@ -206,13 +211,7 @@ def stitching_grid(
             return out
         return classes[np.clip(out.astype(np.int64).reshape(-1), 0, classes.size - 1)]
 
-    skipped: dict[str, str] = {}
-    translator = None
-    if "translation" in methods:
-        translator, why = _translator()
-        if translator is None:
-            skipped["translation"] = why
-            methods = tuple(m for m in methods if m != "translation")
+    methods, translator, skipped = _translation(methods)
 
     cache = _Cache(cache_dir)
     run_key = _digest(

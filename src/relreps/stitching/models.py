@@ -13,7 +13,7 @@ import numpy as np
 
 from relreps._array import to_numpy
 from relreps._validation import check_choice, check_int, fail
-from relreps.stitching.grid import _check_methods, _translator
+from relreps.stitching.grid import _check_methods, _translation
 from relreps.stitching.result import StitchingResult, UndefinedCell
 from relreps.stitching.scores import METRICS
 
@@ -86,13 +86,7 @@ def stitching_grid_models(
     y = np.asarray(to_numpy(y_test))
     if y.shape[0] != x.shape[0]:
         raise fail("y_test", f"{x.shape[0]} targets (one per row of x_test)", f"shape {y.shape}")
-    skipped: dict[str, str] = {}
-    translator = None
-    if "translation" in methods:
-        translator, why = _translator()
-        if translator is None:
-            skipped["translation"] = why
-            methods = tuple(m for m in methods if m != "translation")
+    methods, translator, skipped = _translation(methods)
     names = list(pairs)
     n = len(names)
     scores = {m: np.full((n, n, 1), np.nan) for m in methods}
