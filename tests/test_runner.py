@@ -93,6 +93,10 @@ def test_resume_loads_finished_experiments_instead_of_rerunning(fakes, tmp_path:
     again = reproduce([a, b], tmp_path / "run", resume=True, jobs=2, log=lines.append)
     assert [r.data["pid"] for r in again] == [r.data["pid"] for r in first]
     assert sum("already finished" in line for line in lines) == 2
+    with pytest.raises(RunFolderError, match=r"made with seed=0 \(now 3\)"):
+        reproduce([a, b], tmp_path / "run", resume=True, seed=3, log=lambda line: None)
+    with pytest.raises(RunFolderError, match=r"quick=False \(now True\)"):
+        reproduce([a], tmp_path / "run", resume=True, quick=True, log=lambda line: None)
 
 
 def test_jobs_and_folder_errors(fakes, tmp_path: Path, capsys: pytest.CaptureFixture[str]):

@@ -185,6 +185,8 @@ def reproduce(
         "seed": seed,
         "online": bool(online),
     }
+    if resume:
+        _check_resumable(folder, config)
     manifest = build_manifest(config)
     atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=2))
     done: dict[str, ExperimentResult] = {}
@@ -205,6 +207,30 @@ def reproduce(
     results = [done[name] for name in chosen]
     write_report(folder, results, manifest)
     return results
+
+
+# Options that change results: a resumed run must use the ones its folder was made with.
+_RESULT_OPTIONS = ("quick", "seeds", "seed", "online")
+
+
+def _check_resumable(folder: Path, config: dict[str, Any]) -> None:
+    """Refuse to resume a run folder made with other result-changing options (one report would
+    otherwise mix, e.g., seeds or quick and full results)."""
+    try:
+        previous = json.loads((folder / "manifest.json").read_text("utf-8"))["config"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # no readable manifest: nothing to compare against (finished results still load)
+    defaults = {"online": False}
+    changed = [
+        f"{key}={previous.get(key, defaults.get(key))!r} (now {config[key]!r})"
+        for key in _RESULT_OPTIONS
+        if previous.get(key, defaults.get(key)) != config[key]
+    ]
+    if changed:
+        raise RunFolderError(
+            f"cannot resume {str(folder)!r}: it was made with {', '.join(changed)}; pass the same "
+            "options, or --overwrite to start again"
+        )
 
 
 def _run_one(
