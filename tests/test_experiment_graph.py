@@ -148,21 +148,24 @@ def test_planetoid_is_opt_in_and_explains_why_it_did_not_run(monkeypatch):
 # --- the experiment on a synthetic graph (always runs) --------------------------------------------
 
 
+# A small, fast configuration for the synthetic graph.
+TOY = replace(
+    QUICK,
+    seeds=2,
+    n_anchors=40,
+    epochs=60,
+    patience=20,
+    vocabulary=100,
+    skip_top_words=0,
+    hidden=32,
+    latent=16,
+)
+
+
 @pytest.fixture(scope="module")
 def toy_result(tmp_path_factory):
-    config = replace(
-        QUICK,
-        seeds=2,
-        n_anchors=40,
-        epochs=60,
-        patience=20,
-        vocabulary=100,
-        skip_top_words=0,
-        hidden=32,
-        latent=16,
-    )
     context = RunContext(tmp_path_factory.mktemp("graph-toy"), quick=True, log=_quiet)
-    return run_experiment(context, config, graphs={"toy": toy_graph()}), context
+    return run_experiment(context, TOY, graphs={"toy": toy_graph()}), context
 
 
 def test_toy_graph_direction_and_schema(toy_result):
@@ -182,18 +185,7 @@ def test_toy_graph_direction_and_schema(toy_result):
 
 def test_toy_graph_resumes_from_saved_models(toy_result):
     result, context = toy_result
-    config = replace(
-        QUICK,
-        seeds=2,
-        n_anchors=40,
-        epochs=60,
-        patience=20,
-        vocabulary=100,
-        skip_top_words=0,
-        hidden=32,
-        latent=16,
-    )
-    again = run_experiment(context, config, graphs={"toy": toy_graph()})
+    again = run_experiment(context, TOY, graphs={"toy": toy_graph()})
     assert again.data["graphs"]["toy"]["matrices"] == result.data["graphs"]["toy"]["matrices"]
 
 

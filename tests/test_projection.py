@@ -242,6 +242,22 @@ def test_torch_keeps_device_and_dtype_and_grad(rng):
     )
 
 
+@pytest.mark.parametrize("n_anchors", [2, 5])  # fewer / more anchors than features
+def test_cosine_under_autograd_matches_numpy_and_has_finite_gradients(rng, n_anchors):
+    # With more anchors than features the autograd path scales x instead of the result.
+    x_np = rng.normal(size=(6, 3))
+    x_np[2] = 0.0  # a zero vector maps to zeros and must not poison the gradient
+    a_np = rng.normal(size=(n_anchors, 3))
+    x = torch.tensor(x_np, requires_grad=True)
+    a = torch.tensor(a_np, requires_grad=True)
+    rel = relative_projection(x, a)
+    np.testing.assert_allclose(rel.detach().numpy(), relative_projection(x_np, a_np), atol=1e-12)
+    rel.sum().backward()
+    assert torch.isfinite(x.grad).all() and torch.isfinite(a.grad).all()
+    nonzero = torch.tensor(np.delete(x_np, 2, axis=0), requires_grad=True)
+    assert torch.autograd.gradcheck(lambda z, b: relative_projection(z, b), (nonzero, a))
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_torch_cuda(rng):
     x = torch.tensor(rng.normal(size=(6, 4)), device="cuda")

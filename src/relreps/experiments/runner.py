@@ -296,7 +296,7 @@ def _run_parallel(
     queue = list(to_run)
     running: dict[Future[str], str] = {}
     done: dict[str, ExperimentResult] = {}
-    failure: tuple[str, BaseException] | None = None
+    failure: BaseException | None = None
     with ProcessPoolExecutor(
         max_workers=min(jobs, len(to_run)),
         mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded parent
@@ -314,13 +314,13 @@ def _run_parallel(
                 if error is None:
                     done[name] = ExperimentResult.from_dict(json.loads(future.result()))
                 elif failure is None:
-                    failure = (name, error)
+                    failure = error
                     log(
                         f"[{name}] failed ({type(error).__name__}: {error}); not starting the "
                         f"{len(queue)} queued experiment(s); the running ones finish"
                     )
     if failure is not None:
-        raise failure[1]
+        raise failure
     return done
 
 
