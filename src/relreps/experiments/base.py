@@ -11,13 +11,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from relreps.results import (
+    ExperimentResult,
+    Figure,
+    Status,
+    Table,
+    Verdict,
+    judge,
+    kept_fraction,
+)
+from relreps.results import jsonable as _jsonable
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -29,15 +39,16 @@ __all__ = [
     "Figure",
     "Requirement",
     "RunContext",
+    "Status",
     "Table",
     "Verdict",
     "atomic_write_bytes",
     "atomic_write_text",
+    "judge",
+    "kept_fraction",
 ]
 
 _Config = TypeVar("_Config", bound="DataclassInstance")  # an experiment's configuration
-
-Status = Literal["reproduced", "partly", "not reproduced", "skipped", "no paper number"]
 
 
 def atomic_write_bytes(path: Path | str, data: bytes) -> None:
@@ -64,19 +75,6 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> None:
 def atomic_write_text(path: Path | str, text: str) -> None:
     """UTF-8 text version of :func:`atomic_write_bytes`."""
     atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def _jsonable(value: Any) -> Any:
-    """Floats that JSON cannot hold (NaN, inf) become None; numpy scalars become Python ones."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 @dataclass(frozen=True)
@@ -120,101 +118,6 @@ REQUIRES_IMAGE_TRAINING = (REQUIRES_TORCH, REQUIRES_MATPLOTLIB, REQUIRES_SKLEARN
 #: and missing-file errors (``DataNotFoundError`` and ``ModelUnavailableError`` are OSErrors) and
 #: optional libraries that are not installed. Such a part is skipped with the error as its reason.
 UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (OSError, ImportError)
-
-
-@dataclass(frozen=True)
-class Table:
-    """A result table. ``rows`` hold strings, numbers or None (shown as a dash)."""
-
-    title: str
-    columns: tuple[str, ...]
-    rows: tuple[tuple[Any, ...], ...]
-    note: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Table:
-        return cls(
-            title=data["title"],
-            columns=tuple(data["columns"]),
-            rows=tuple(tuple(r) for r in data["rows"]),
-            note=data.get("note", ""),
-        )
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A figure written into the run folder; ``path`` is relative to that folder."""
-
-    path: str
-    caption: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """One claim of the paper and what our run found."""
-
-    claim: str
-    status: Status
-    detail: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class ExperimentResult:
-    """Everything a report needs about one experiment run."""
-
-    name: str
-    title: str
-    paper_ref: str
-    config: Mapping[str, Any]
-    tables: tuple[Table, ...] = ()
-    figures: tuple[Figure, ...] = ()
-    verdicts: tuple[Verdict, ...] = ()
-    data: Mapping[str, Any] = field(default_factory=dict)
-    wall_time_s: float | None = None
-    skipped_reason: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return _jsonable(
-            {
-                "name": self.name,
-                "title": self.title,
-                "paper_ref": self.paper_ref,
-                "config": dict(self.config),
-                "tables": [t.to_dict() for t in self.tables],
-                "figures": [f.to_dict() for f in self.figures],
-                "verdicts": [v.to_dict() for v in self.verdicts],
-                "data": dict(self.data),
-                "wall_time_s": self.wall_time_s,
-                "skipped_reason": self.skipped_reason,
-            }
-        )
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ExperimentResult:
-        return cls(
-            name=data["name"],
-            title=data["title"],
-            paper_ref=data["paper_ref"],
-            config=data.get("config", {}),
-            tables=tuple(Table.from_dict(t) for t in data.get("tables", [])),
-            figures=tuple(Figure(**f) for f in data.get("figures", [])),
-            verdicts=tuple(Verdict(**v) for v in data.get("verdicts", [])),
-            data=data.get("data", {}),
-            wall_time_s=data.get("wall_time_s"),
-            skipped_reason=data.get("skipped_reason"),
-        )
 
 
 class CellCache:

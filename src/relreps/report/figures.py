@@ -19,7 +19,8 @@ import numpy as np
 
 from relreps._array import to_numpy
 from relreps._validation import check_int, check_matrix, fail
-from relreps.experiments.base import Figure, atomic_write_bytes
+from relreps.experiments.base import atomic_write_bytes
+from relreps.results import Figure
 
 __all__ = [
     "bar_chart",

@@ -20,7 +20,8 @@ from typing import Any
 from urllib.parse import quote
 
 from relreps._validation import fail
-from relreps.experiments.base import ExperimentResult, Figure, Table, atomic_write_text
+from relreps.experiments.base import atomic_write_text
+from relreps.results import ExperimentResult, Figure, Table
 
 __all__ = [
     "ReportError",
@@ -88,7 +89,7 @@ def overall_status(result: ExperimentResult) -> str:
     when there are none.
 
     Example:
-        >>> from relreps.experiments.base import Verdict
+        >>> from relreps.results import Verdict
         >>> r = ExperimentResult("x", "X", "paper 5.1", {}, verdicts=(
         ...     Verdict("a", "reproduced", ""), Verdict("b", "not reproduced", "")))
         >>> overall_status(r)
@@ -547,7 +548,7 @@ def build_report(
 
     Example:
         >>> import tempfile
-        >>> from relreps.experiments.base import ExperimentResult
+        >>> from relreps.results import ExperimentResult
         >>> result = ExperimentResult("demo", "Demo", "paper 5.2", {"quick": True})
         >>> [p.name for p in build_report(tempfile.mkdtemp(), [result], {"seed": 0})]
         ['report.md', 'report.html']
