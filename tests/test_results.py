@@ -34,7 +34,9 @@ def test_judge_lower_is_better() -> None:
 def test_judge_records_the_rule_and_the_paper_figure() -> None:
     v = judge("c", "kept fraction", 0.971, 0.9, paper=0.853, detail="stitched 80 vs 82")
     assert (v.measured, v.threshold, v.paper, v.comparison) == (0.971, 0.9, 0.853, ">=")
-    assert v.detail == "stitched 80 vs 82; kept fraction 0.971 >= 0.900 (paper 0.853)"
+    assert v.detail == (
+        "stitched 80 vs 82; kept fraction = 0.971 (reproduced at >= 0.900; paper 0.853)"
+    )
 
 
 @given(

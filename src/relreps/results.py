@@ -111,21 +111,21 @@ class Verdict:
 
     @property
     def rule(self) -> str:
-        """The rule with its figures, e.g. ``"kept fraction 0.97 >= 0.90 (paper 0.85)"``.
+        """The rule with its figures.
 
         Example:
             >>> judge("c", "kept fraction", 0.97, 0.9, paper=0.853).rule
-            'kept fraction 0.970 >= 0.900 (paper 0.853)'
+            'kept fraction = 0.970 (reproduced at >= 0.900; paper 0.853)'
         """
         if self.measured is None or self.threshold is None:
             return ""
         measured = "n/a" if math.isnan(self.measured) else f"{self.measured:.3f}"
-        text = f"{self.quantity} {measured} {self.comparison} {self.threshold:.3f}"
+        text = f"{self.quantity} = {measured} (reproduced at {self.comparison} {self.threshold:.3f}"
         if self.partly is not None:
-            text += f" (partly {self.comparison} {self.partly:.3f})"
+            text += f", partly at {self.comparison} {self.partly:.3f}"
         if self.paper is not None:
-            text += f" (paper {self.paper:.3f})"
-        return text
+            text += f"; paper {self.paper:.3f}"
+        return text + ")"
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable(asdict(self))
@@ -174,7 +174,7 @@ def judge(
     Example:
         >>> v = judge("Relative heads stitch", "kept fraction", 0.93, 0.90, partly=0.75)
         >>> v.status, v.rule
-        ('reproduced', 'kept fraction 0.930 >= 0.900 (partly >= 0.750)')
+        ('reproduced', 'kept fraction = 0.930 (reproduced at >= 0.900, partly at >= 0.750)')
         >>> judge("Absolute fails", "F1 above chance", 31.0, 10.0, comparison="<=").status
         'not reproduced'
     """

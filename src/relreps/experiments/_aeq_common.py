@@ -29,6 +29,13 @@ class ImageSplit:
     x_test: np.ndarray
     y_test: np.ndarray
     note: str = ""
+    class_names: tuple[str, ...] = ()
+
+    def label_names(self, labels: np.ndarray) -> np.ndarray:
+        """The class names of ``labels`` (the labels themselves when no names are known)."""
+        if not self.class_names:
+            return np.asarray(labels)
+        return np.asarray(self.class_names, dtype=object)[np.asarray(labels, dtype=np.int64)]
 
 
 def with_online_datasets(datasets: tuple[str, ...], online: bool) -> tuple[str, ...]:
@@ -63,6 +70,7 @@ def load_image_split(dataset: str, n_train: int, n_test: int, seed: int) -> Imag
             f"Expected `dataset` to be one of {list(IMAGE_DATASETS)}, but got {dataset!r}."
         )
     note = ""
+    class_names: tuple[str, ...] = ()
     loaders = {
         "fashion-mnist": ("Fashion-MNIST", datasets.load_fashion_mnist),
         "mnist": ("MNIST", datasets.load_mnist),
@@ -83,6 +91,7 @@ def load_image_split(dataset: str, n_train: int, n_test: int, seed: int) -> Imag
         else:
             x_tr, y_tr = np.asarray(train.items), np.asarray(train.labels)
             x_te, y_te = np.asarray(test.items), np.asarray(test.labels)
+            class_names = tuple(train.class_names)
     if dataset == "digits":
         digits = datasets.load_digits()
         items, labels = np.asarray(digits.items), np.asarray(digits.labels)
@@ -91,6 +100,7 @@ def load_image_split(dataset: str, n_train: int, n_test: int, seed: int) -> Imag
         x_tr, y_tr = items[order[:cut]], labels[order[:cut]]
         x_te, y_te = items[order[cut:]], labels[order[cut:]]
         name = "sklearn digits"
+        class_names = tuple(digits.class_names)
     train_idx = stratified_subset(y_tr, n_train, seed)
     test_idx = stratified_subset(y_te, n_test, seed + 1)
     return ImageSplit(
@@ -100,6 +110,7 @@ def load_image_split(dataset: str, n_train: int, n_test: int, seed: int) -> Imag
         x_test=scale_images(x_te[test_idx]),
         y_test=y_te[test_idx].astype(np.int64),
         note=note,
+        class_names=class_names,
     )
 
 

@@ -195,7 +195,8 @@ class RunContext:
     cache: CellCache = field(init=False)
 
     def __post_init__(self) -> None:
-        self.output_dir = Path(self.output_dir)
+        # Absolute, so figure paths built from it are not joined to the run folder a second time.
+        self.output_dir = Path(self.output_dir).resolve()
         self.cache = CellCache(self.output_dir / "cells")
 
     @property

@@ -1,58 +1,56 @@
 """``vision-stitching`` (and ``relreps demo``): zero-shot stitching of image classifiers.
 
-A zoo of image encoders is trained here from scratch (plain torch, CPU): several architectures x
-several seeds, with different latent widths. Every encoder is trained twice from the same
-initialisation - once under an absolute classification head and once under a relative head that
-reads its cosine similarities to 500 class-stratified anchor images (re-embedded by the current
-encoder at every step, as in the paper) - so absolute and relative models have matched capacity.
-Then every encoder is plugged into every head with no training: absolute stitching (defined only
-for equal widths), relative stitching (always defined) and, as a third column, a Procrustes
-translation fitted on the two encoders' anchor embeddings. Scores are weighted F1 x100, the
-paper's metric for classification stitching.
+Two protocols on one zoo of image encoders trained here from scratch (plain torch, CPU):
+
+- **(a) frozen encoders** (the paper's 5.3 and 4.3; :mod:`relreps.experiments._vision_frozen`):
+  every encoder is trained once (as a classifier under its own head, or as an autoencoder) and
+  frozen; every frozen encoder then gets an absolute head and a relative head (the stitching
+  default: a linear layer on LayerNorm of the cosine similarities to class-stratified anchors),
+  and every encoder is plugged into every head with no training. Its head ablation is
+  published in docs/stitching.md.
+- **(b) end to end**: every encoder is trained twice from the same initialisation, once under
+  an absolute head and once under a relative head that re-embeds the anchors at every step, and
+  the trained models are stitched.
+
+Absolute stitching is defined only for equal widths; a Procrustes translation fitted on the two
+encoders' anchor embeddings is the third column. Scores are weighted F1 x100, the paper's metric
+for classification stitching; every stitching verdict is a kept fraction against its threshold.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from relreps.experiments._aeq_common import ImageSplit as ImageData
 from relreps.experiments._aeq_common import load_image_split
+from relreps.experiments._vision_frozen import (
+    KEPT_PARTLY,
+    FrozenConfig,
+    FrozenOutcome,
+    chance_f1,
+    pair_groups,
+    run_frozen,
+)
+from relreps.experiments._vision_zoo import Arch, build_encoder, head_seed, pretrained_ae_encoder
 from relreps.experiments.base import (
     REQUIRES_IMAGE_TRAINING,
     ExperimentResult,
     ExperimentSpec,
     Figure,
     RunContext,
-    Status,
     Table,
     Verdict,
+    judge,
 )
 
 NAME = "vision-stitching"
 TITLE = "Image classifiers stitched zero-shot across seeds, architectures and widths"
 PAPER_REF = "paper 5.2 (vision stitching), 4.3"
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
-
-
-@dataclass(frozen=True)
-class Arch:
-    """One encoder family of the zoo.
-
-    Attributes:
-        name: short name used in tables (``mlp64``).
-        kind: ``"mlp"``, ``"cnn"``, ``"resnet"`` (a small residual CNN) or ``"ae"`` (an MLP
-            encoder pretrained as an autoencoder, then frozen: a different training objective).
-        latent_dim: width of the latent space.
-    """
-
-    name: str
-    kind: str
-    latent_dim: int
 
 
 @dataclass(frozen=True)
@@ -73,15 +71,8 @@ class VisionConfig:
         return asdict(self)
 
 
-DEMO = VisionConfig(
-    archs=(Arch("mlp64", "mlp", 64), Arch("cnn32", "cnn", 32)),
-    seeds=3,
-    n_train=20000,
-    n_test=5000,
-    epochs=5,
-)
 QUICK = VisionConfig(
-    archs=(Arch("mlp64", "mlp", 64), Arch("cnn32", "cnn", 32)),
+    archs=(Arch("mlp64", "mlp", 64), Arch("cnn64", "cnn", 64)),
     seeds=2,
     n_train=3000,
     n_test=1000,
@@ -91,17 +82,47 @@ QUICK = VisionConfig(
 FULL = VisionConfig(
     archs=(
         Arch("mlp64", "mlp", 64),
-        Arch("mlp1024", "mlp", 1024),
+        Arch("mlp128", "mlp", 128),
         Arch("cnn64", "cnn", 64),
-        Arch("cnn32", "cnn", 32),
-        Arch("resnet64", "resnet", 64),
-        Arch("ae-mlp64", "ae", 64),
+        Arch("cnn128", "cnn", 128),
     ),
-    seeds=5,
-    n_train=12000,
-    n_test=5000,
-    epochs=6,
+    seeds=3,
+    n_train=60000,
+    n_test=10000,
+    n_anchors=300,
+    epochs=4,
+    batch_size=256,
 )
+"""Protocol (b), end to end: the same {MLP, CNN} x {64, 128} x 3 seeds zoo on all 60k images."""
+
+FROZEN_DEMO = FrozenConfig(
+    archs=(Arch("mlp64", "mlp", 64), Arch("cnn64", "cnn", 64), Arch("cnn32", "cnn", 32)),
+    seeds=3,
+    n_train=60000,
+    n_test=10000,
+    encoder_epochs=2,
+)
+"""``relreps demo``: protocol (a) on all of Fashion-MNIST, 9 encoders (two widths, two
+architectures, 3 seeds)."""
+FROZEN_QUICK = FrozenConfig(
+    archs=(Arch("mlp64", "mlp", 64), Arch("cnn64", "cnn", 64)),
+    seeds=2,
+    n_train=3000,
+    n_test=1000,
+    n_anchors=300,
+    encoder_epochs=2,
+)
+FROZEN_FULL = FrozenConfig(
+    archs=FULL.archs,
+    ae_archs=(Arch("ae-mlp64", "ae", 64),),
+    seeds=3,
+    n_train=60000,
+    n_test=10000,
+    encoder_epochs=5,
+    ablation=True,
+)
+"""Protocol (a), full run: {MLP, CNN} x {64, 128} x 3 seeds classifier encoders plus 3
+autoencoder-trained MLP encoders, with the head ablation."""
 
 
 def load_images(config: VisionConfig, seed: int) -> ImageData:
@@ -110,38 +131,6 @@ def load_images(config: VisionConfig, seed: int) -> ImageData:
     The subsets are class-stratified seeded draws of the official train and test splits.
     """
     return load_image_split(config.dataset, config.n_train, config.n_test, seed)
-
-
-def _encoder(arch: Arch, in_shape: tuple[int, ...], seed: int) -> Any:
-    from relreps.nn import CNNEncoder, MLPEncoder, ResidualCNNEncoder
-
-    if arch.kind == "cnn":
-        return CNNEncoder(in_shape, arch.latent_dim, seed=seed)
-    if arch.kind == "resnet":
-        return ResidualCNNEncoder(in_shape, arch.latent_dim, seed=seed)
-    return MLPEncoder(in_shape, arch.latent_dim, hidden=(256,), seed=seed)
-
-
-def _pretrained_ae_encoder(
-    arch: Arch, data: ImageData, seed: int, config: VisionConfig, folder: Path
-) -> Any:
-    """An MLP encoder trained to reconstruct the images (a different objective), then frozen."""
-    import torch
-
-    from relreps.nn import AbsoluteAE, fit, load_model, save_model
-
-    saved = folder / f"ae-{arch.name}-seed{seed}"
-    if (saved / "config.json").exists():
-        model = load_model(saved)
-    else:
-        model = AbsoluteAE(_encoder(arch, data.x_train.shape[1:], seed), seed=seed)
-        x = torch.from_numpy(data.x_train)
-        fit(model, x, x, config=_train_config(config, seed))
-        save_model(model, saved)
-    frozen: Any = model.encoder
-    for parameter in frozen.parameters():
-        parameter.requires_grad_(False)
-    return frozen
 
 
 def _train_config(config: VisionConfig, seed: int) -> Any:
@@ -187,20 +176,26 @@ def train_zoo(
                     facts[f"{name}/{kind}"] = context.cache.get(f"train/{saved.name}")
                 else:
                     if arch.kind == "ae":
-                        encoder = _pretrained_ae_encoder(arch, data, seed, config, folder)
+                        encoder = pretrained_ae_encoder(
+                            arch, data, seed, _train_config(config, seed), folder
+                        )
                     else:
-                        encoder = _encoder(arch, data.x_train.shape[1:], seed)
+                        encoder = build_encoder(arch, data.x_train.shape[1:], seed)
                     if kind == "absolute":
                         model = AbsoluteClassifier(
                             encoder,
                             n_classes,
                             anchor_inputs=anchors,
                             anchor_ids=anchor_ids,
-                            seed=seed,
+                            seed=head_seed(arch, seed),
                         )
                     else:
                         model = RelativeClassifier(
-                            encoder, anchors, n_classes, anchor_ids=anchor_ids, seed=seed
+                            encoder,
+                            anchors,
+                            n_classes,
+                            anchor_ids=anchor_ids,
+                            seed=head_seed(arch, seed),
                         )
                     history = fit(model, x, y, config=_train_config(config, seed))
                     model.eval()
@@ -214,14 +209,7 @@ def train_zoo(
     return models, facts
 
 
-def _chance_f1(labels: np.ndarray) -> float:
-    """Weighted F1 x100 of always predicting the majority class."""
-    counts = np.bincount(labels)
-    share = counts.max() / counts.sum()
-    return float(100.0 * share * (2 * share / (share + 1.0)))
-
-
-def _summary_table(result: Any, chance: float) -> Table:
+def _summary_table(result: Any, chance: float, protocol: str) -> Table:
     rows = []
     for row in result.summary():
         rows.append(
@@ -235,7 +223,8 @@ def _summary_table(result: Any, chance: float) -> Table:
             )
         )
     return Table(
-        title="Summary (paper layout): weighted F1 x100, mean +- std over (encoder, head) pairs",
+        title=f"{protocol} Summary (paper layout): weighted F1 x100, mean +- std over "
+        "(encoder, head) pairs",
         columns=("method", "setting", "F1 mean", "F1 std", "cells", "undefined cells"),
         rows=tuple(rows),
         note=f"Majority-class baseline: weighted F1 {chance:.2f}. Stitched = encoder of one model, "
@@ -243,154 +232,191 @@ def _summary_table(result: Any, chance: float) -> Table:
     )
 
 
-def _matrix_table(result: Any, method: str) -> Table:
+def _matrix_table(result: Any, method: str, protocol: str) -> Table:
     matrix = result.pair_mean(method)
     rows = tuple(
         (enc, *(None if math.isnan(v) else round(float(v), 1) for v in matrix[i]))
         for i, enc in enumerate(result.names)
     )
     return Table(
-        title=f"{method.capitalize()} stitching matrix (rows: encoder, columns: head), F1 x100",
+        title=f"{protocol} {method.capitalize()} stitching matrix (rows: encoder, columns: head), "
+        "F1 x100",
         columns=("encoder \\ head", *result.names),
         rows=rows,
     )
 
 
-def _verdicts(result: Any, chance: float) -> tuple[Verdict, ...]:
-    summary = {(r.method, r.stitched): r for r in result.summary()}
-    rel_own, rel_st = summary[("relative", False)].mean, summary[("relative", True)].mean
-    abs_own, abs_st = summary[("absolute", False)].mean, summary[("absolute", True)].mean
+def _end_to_end_verdicts(result: Any, chance: float) -> tuple[Verdict, ...]:
+    """Protocol (b): the kept-fraction rule, within an architecture family and over all pairs."""
+    groups = pair_groups(result)
+
+    def pooled(selected: list[Any], attr: str) -> float:
+        weights = np.array([g.n_cells for g in selected], dtype=float)
+        values = np.array([getattr(g, attr) for g in selected], dtype=float)
+        ok = np.isfinite(values)
+        return float(np.average(values[ok], weights=weights[ok])) if ok.any() else math.nan
+
     verdicts = []
-    gap = rel_own - rel_st
-    status: Status = (
-        "reproduced"
-        if gap <= 10
-        else ("partly" if rel_st - chance > 0.5 * (rel_own - chance) else "not reproduced")
-    )
-    verdicts.append(
-        Verdict(
-            "Relative heads accept other encoders zero-shot (stitched close to not stitched)",
-            status,
-            f"relative stitched {rel_st:.1f} vs not stitched {rel_own:.1f} (gap {gap:.1f} points)",
+    for scope, selected in (
+        ("within an architecture family", [g for g in groups if g.encoders == g.heads]),
+        ("all pairs", list(groups)),
+    ):
+        stitched, own = pooled(selected, "relative_stitched"), pooled(selected, "relative_own")
+        verdicts.append(
+            judge(
+                f"(b) end to end, {scope}: relative heads accept other encoders zero-shot",
+                "kept fraction (relative stitched / relative not stitched)",
+                stitched / own if own > 0 else math.nan,
+                KEPT_PARTLY,
+                partly=0.75,
+                detail=f"relative stitched {stitched:.1f} vs not stitched {own:.1f}",
+            )
         )
-    )
+    summary = {(r.method, r.stitched): r.mean for r in result.summary()}
+    abs_st = summary[("absolute", True)]
     if math.isnan(abs_st):
         verdicts.append(
             Verdict(
-                "Absolute stitching fails (near chance)",
+                "(b) absolute stitching fails (near chance)",
                 "skipped",
-                "no pair of encoders with equal latent widths, so absolute stitching is undefined",
+                "no two encoders of equal width: absolute stitching is undefined",
             )
         )
     else:
-        status = (
-            "reproduced"
-            if abs_st <= chance + 20
-            else ("partly" if abs_st < rel_st else "not reproduced")
-        )
         verdicts.append(
-            Verdict(
-                "Absolute stitching fails (near chance)",
-                status,
-                f"absolute stitched {abs_st:.1f} vs chance {chance:.1f} "
-                f"and not stitched {abs_own:.1f}",
+            judge(
+                "(b) absolute stitching fails (near chance)",
+                "absolute stitched F1 points above the majority baseline",
+                abs_st - chance,
+                10.0,
+                comparison="<=",
+                partly=30.0,
+                detail=f"absolute stitched {abs_st:.1f}, majority baseline {chance:.1f}",
             )
         )
-    cost = abs_own - rel_own
+    rel_own, abs_own = summary[("relative", False)], summary[("absolute", False)]
     verdicts.append(
-        Verdict(
-            "Training on relative representations costs (almost) no accuracy",
-            "reproduced" if cost <= 3 else ("partly" if cost <= 8 else "not reproduced"),
-            f"not stitched: relative {rel_own:.1f} vs absolute {abs_own:.1f}",
+        judge(
+            "(b) training on relative representations costs (almost) no accuracy",
+            "relative not stitched / absolute not stitched",
+            rel_own / abs_own if abs_own > 0 else math.nan,
+            0.97,
+            partly=0.9,
+            detail=f"not stitched: relative {rel_own:.1f} vs absolute {abs_own:.1f}",
         )
     )
     return tuple(verdicts)
 
 
-def _space_figure(
-    models: dict[str, tuple[Any, Any]], data: ImageData, context: RunContext
-) -> Figure | None:
-    """Absolute vs relative 2-D views of two encoders of the same architecture."""
-    import torch
-
+def _frozen_space_figure(outcome: FrozenOutcome, data: ImageData, context: RunContext) -> Figure:
+    """Absolute vs relative 2-D views of two frozen encoders of one architecture (two seeds),
+    points coloured by class name."""
+    from relreps import relative_projection
     from relreps.report import space_views
 
-    names = list(models)
-    if len(names) < 2:
-        return None
-    first, second = names[0], names[1]
-    x = torch.from_numpy(data.x_test[:1500])
-    abs_spaces, rel_spaces = {}, {}
-    with torch.no_grad():
-        for name in (first, second):
-            relative_model = models[name][1]
-            abs_spaces[name] = relative_model.embed(x).numpy()
-            rel_spaces[name] = relative_model.encode(x).numpy()
+    first, second = outcome.spaces[0], outcome.spaces[1]
+    n = min(1500, len(data.y_test))
+    abs_spaces = {s.name: np.asarray(s.test[:n]) for s in (first, second)}
+    rel_spaces = {
+        s.name: np.asarray(relative_projection(s.test[:n], s.anchors)) for s in (first, second)
+    }
     return space_views(
         abs_spaces,
         rel_spaces,
-        data.y_test[:1500],
+        data.label_names(data.y_test[:n]),
         context.figures_dir / "space_views.png",
         root=context.output_dir,
-        caption=f"Latent spaces of {first} and {second} (same architecture, different seeds): "
-        "absolute coordinates (top) differ by a rotation; relative coordinates (bottom) align.",
+        caption=f"Latent spaces of {first.name} and {second.name} (same architecture, different "
+        "seeds, frozen): absolute coordinates (top) differ by a rotation; relative coordinates "
+        "(bottom) align. Colour = Fashion-MNIST class.",
     )
 
 
-def run_config(config: VisionConfig, context: RunContext) -> tuple[ExperimentResult, Any]:
-    """Run one configuration; returns the experiment result and the raw stitching result.
+def _heatmaps(result: Any, context: RunContext, filename: str, protocol: str) -> Figure:
+    from relreps.report import stitching_heatmaps
 
-    Torch runs on one thread here: these models are small, and intra-op threads cost more than
-    they give (much more on a busy machine).
-    """
-    from relreps.experiments._repro_torch import torch_threads
+    return stitching_heatmaps(
+        {m: result.pair_mean(m) for m in result.methods},
+        list(result.names),
+        list(result.names),
+        context.figures_dir / filename,
+        "weighted F1 x100",
+        root=context.output_dir,
+        caption=f"{protocol}: every encoder (rows) with every head (columns). Hatched: undefined "
+        "(latent widths differ).",
+    )
 
-    with torch_threads(1):
-        return _run_config(config, context)
 
-
-def _run_config(config: VisionConfig, context: RunContext) -> tuple[ExperimentResult, Any]:
+def _end_to_end(
+    config: VisionConfig, context: RunContext
+) -> tuple[list[Table], list[Figure], tuple[Verdict, ...], dict[str, Any]]:
+    """Protocol (b): train absolute and relative models end to end, stitch the trained models."""
     import torch
 
     from relreps.anchors import stratified
-    from relreps.report import stitching_heatmaps
     from relreps.stitching import stitching_grid_models
 
-    torch.manual_seed(context.seed)  # layers outside relreps.nn's seeded builders
     data = load_images(config, context.seed)
-    if data.note:
-        context.log(data.note)
     anchor_idx = stratified(
         data.y_train, min(config.n_anchors, len(data.y_train)), seed=context.seed
     )
     context.log(
-        f"  {data.name}: {len(data.y_train)} train / {len(data.y_test)} test images, "
-        f"{len(anchor_idx)} stratified anchors, "
+        f"  (b) end to end: {data.name}, {len(data.y_train)} train / {len(data.y_test)} test "
+        f"images, {len(anchor_idx)} stratified anchors, "
         f"{len(config.archs)} architectures x {config.seeds} seeds"
     )
     models, facts = train_zoo(config, data, anchor_idx, context)
     result = stitching_grid_models(
         models, torch.from_numpy(data.x_test), torch.from_numpy(data.y_test), metric="f1_weighted"
     )
-    chance = _chance_f1(data.y_test)
-    figures = []
-    space = _space_figure(models, data, context)
-    if space is not None:
-        figures.append(space)
-    figures.append(
-        stitching_heatmaps(
-            {m: result.pair_mean(m) for m in result.methods},
-            list(result.names),
-            list(result.names),
-            context.figures_dir / "stitching_heatmaps.png",
-            "weighted F1 x100",
-            root=context.output_dir,
-            caption="Every encoder (rows) with every head (columns). Hatched: undefined (latent "
-            "widths differ).",
-        )
-    )
-    tables = [_summary_table(result, chance)]
-    tables += [_matrix_table(result, m) for m in result.methods]
+    chance = chance_f1(data.y_test)
+    protocol = "(b) End to end:"
+    tables = [_summary_table(result, chance, protocol)]
+    tables += [_matrix_table(result, m, protocol) for m in result.methods]
+    figures = [_heatmaps(result, context, "stitching_heatmaps_end_to_end.png", protocol)]
+    data_out = {"stitching": result.to_dict(), "training": facts, "config": config.to_dict()}
+    return tables, figures, _end_to_end_verdicts(result, chance), data_out
+
+
+def run_config(
+    frozen: FrozenConfig, end_to_end: VisionConfig | None, context: RunContext
+) -> tuple[ExperimentResult, FrozenOutcome]:
+    """Run protocol (a) and, when ``end_to_end`` is given, protocol (b).
+
+    Returns the experiment result and protocol (a)'s outcome. Torch runs on one thread here:
+    these models are small, and intra-op threads cost more than they give (much more on a busy
+    machine).
+    """
+    from relreps.experiments._repro_torch import torch_threads
+
+    with torch_threads(1):
+        return _run_config(frozen, end_to_end, context)
+
+
+def _run_config(
+    frozen: FrozenConfig, end_to_end: VisionConfig | None, context: RunContext
+) -> tuple[ExperimentResult, FrozenOutcome]:
+    import torch
+
+    torch.manual_seed(context.seed)  # layers outside relreps.nn's seeded builders
+    data = load_image_split(frozen.dataset, frozen.n_train, frozen.n_test, context.seed)
+    if data.note:
+        context.log(data.note)
+    outcome = run_frozen(frozen, context, data)
+    protocol = "(a) Frozen encoders:"
+    tables = [*outcome.tables, _summary_table(outcome.result, outcome.chance, protocol)]
+    tables += [_matrix_table(outcome.result, m, protocol) for m in outcome.result.methods]
+    figures = [
+        _frozen_space_figure(outcome, data, context),
+        _heatmaps(outcome.result, context, "stitching_heatmaps.png", protocol),
+    ]
+    verdicts = outcome.verdicts
+    extra: dict[str, Any] = {}
+    if end_to_end is not None:
+        e_tables, e_figures, e_verdicts, extra = _end_to_end(end_to_end, context)
+        tables += e_tables
+        figures += e_figures
+        verdicts += e_verdicts
     experiment = ExperimentResult(
         name=NAME,
         title=TITLE,
@@ -398,26 +424,30 @@ def _run_config(config: VisionConfig, context: RunContext) -> tuple[ExperimentRe
         config={
             "quick": context.quick,
             "seed": context.seed,
-            **config.to_dict(),
+            "frozen": frozen.to_dict(),
+            "end_to_end": None if end_to_end is None else end_to_end.to_dict(),
             "data": data.name,
         },
         tables=tuple(tables),
         figures=tuple(figures),
-        verdicts=_verdicts(result, chance),
+        verdicts=verdicts,
         data={
-            "stitching": result.to_dict(),
-            "training": facts,
-            "chance_f1": chance,
+            "stitching": outcome.result.to_dict(),
+            "ablation": [asdict(r) | {"kept": r.kept} for r in outcome.ablation],
+            "training": outcome.training,
+            "chance_f1": outcome.chance,
+            "end_to_end": extra,
             "note": data.note,
         },
     )
-    return experiment, result
+    return experiment, outcome
 
 
 def run(context: RunContext) -> ExperimentResult:
     """The experiment entry point (``relreps reproduce vision-stitching [--quick]``)."""
-    config = context.sized(QUICK, FULL)
-    experiment, _ = run_config(config, context)
+    frozen = context.sized(FROZEN_QUICK, FROZEN_FULL)
+    end_to_end = context.sized(QUICK, FULL)
+    experiment, _ = run_config(frozen, end_to_end, context)
     return experiment
 
 
