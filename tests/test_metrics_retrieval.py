@@ -66,19 +66,42 @@ def test_knn_matches_brute_force(rng, metric, n_index, k):
 
 
 @pytest.mark.parametrize("metric", ["cosine", "inner", "euclidean"])
-def test_knn_threaded_selection_matches_brute_force(rng, metric, monkeypatch):
-    from relreps.metrics import retrieval
-
-    monkeypatch.setattr(retrieval, "_THREADED_MIN_SCORES", 0)
-    monkeypatch.setattr(retrieval.os, "cpu_count", lambda: 3)
+@pytest.mark.parametrize("block", [7, 37, 256, 5000])
+def test_knn_numpy_blocks_match_brute_force(rng, metric, block):
+    """Queries and index both blocked (partial last blocks), self-search symmetric or not."""
     x = rng.normal(size=(1200, 6))
-    idx, val = knn(x[:100], x, 9, metric=metric, block_size=37)
+    idx, val = knn(x[:100], x, 9, metric=metric, block_size=block)
     ref_idx, ref_val = brute_knn(x[:100], x, 9, metric)
     np.testing.assert_array_equal(idx, ref_idx)
     np.testing.assert_allclose(val, ref_val, atol=1e-9)
-    idx, _ = knn(x[:300], x[:300], 3, metric=metric, exclude_self=True, block_size=100)
-    ref = brute_knn(x[:300], x[:300], 3, metric, exclude_self=True)[0]
-    np.testing.assert_array_equal(idx, ref)
+    for exclude_self in (False, True):
+        idx, val = knn(x, x, 3, metric=metric, exclude_self=exclude_self, block_size=block)
+        ref_idx, ref_val = brute_knn(x, x, 3, metric, exclude_self=exclude_self)
+        np.testing.assert_array_equal(idx, ref_idx)
+        np.testing.assert_allclose(val, ref_val, atol=1e-9)
+
+
+def test_knn_symmetric_self_search_float32_matches_float64(rng):
+    """The mirrored-block scheme (queries ARE the index) against an unrelated float64 search."""
+    x = rng.normal(size=(3000, 16)).astype(np.float32)
+    idx, val = knn(x, x, 10, block_size=512)
+    ref_idx, ref_val = brute_knn(x.astype(np.float64), x.astype(np.float64), 10, "cosine")
+    assert idx.dtype == np.int64 and val.dtype == np.float32
+    assert np.mean(np.all(idx == ref_idx, axis=1)) > 0.99  # float32 rounding may swap near-ties
+    np.testing.assert_allclose(val, ref_val, atol=1e-5)
+    # ... and against the general (non-mirrored) path on a copy of the same data
+    idx_copy, val_copy = knn(x, x.copy(), 10, block_size=512)
+    assert np.mean(np.all(idx == idx_copy, axis=1)) > 0.999
+    np.testing.assert_allclose(val, val_copy, atol=1e-6)
+
+
+def test_knn_torch_generic_path_matches_numpy(rng):
+    torch = pytest.importorskip("torch")
+    x = rng.normal(size=(700, 5))
+    idx, val = knn(torch.from_numpy(x[:50]), torch.from_numpy(x), 6, block_size=16)
+    ref_idx, ref_val = knn(x[:50], x, 6)
+    np.testing.assert_array_equal(idx.numpy(), ref_idx)
+    np.testing.assert_allclose(val.numpy(), ref_val, atol=1e-12)
 
 
 @pytest.mark.parametrize("metric", ["cosine", "inner", "euclidean"])

@@ -272,14 +272,14 @@ def _pair_topk(
     Keys are the similarities, or minus the Euclidean distances (higher = closer): selected with
     ``2<q, x> - |x|^2`` and then recomputed from the differences, as the numpy kNN does.
     """
-    from relreps.metrics.retrieval import _exact_distances, _top_k_rows, _unit_rows
+    from relreps.metrics.knn_blocks import exact_distances, top_k_rows, unit_rows
 
     _raise_nonfinite(q_block, q_start, "queries")
     _raise_nonfinite(x_block, x_start, "index")
     q = np.asarray(q_block, dtype=dtype)
     x = np.asarray(x_block, dtype=dtype)
     if metric == "cosine":
-        q, x = _unit_rows(q, np_xp), _unit_rows(x, np_xp)
+        q, x = unit_rows(q, np_xp), unit_rows(x, np_xp)
     keys = q @ x.T
     if metric == "euclidean":
         keys = 2 * keys - np.einsum("ij,ij->i", x, x)[None, :]
@@ -289,9 +289,9 @@ def _pair_topk(
         inside = (cols >= 0) & (cols < keys.shape[1])
         keys[rows[inside], cols[inside]] = -np.inf
     local_k = min(k, keys.shape[1])
-    ids, values = _top_k_rows(keys, local_k, np_xp)
+    ids, values = top_k_rows(keys, local_k, np_xp)
     if metric == "euclidean":
-        ids, distances = _exact_distances(q, x, ids, np_xp)
+        ids, distances = exact_distances(q, x, ids, np_xp)
         values = -distances
     return np.asarray(ids) + x_start, np.asarray(values)
 
@@ -330,9 +330,9 @@ def _check_retrieval_pair(source: Array, target: Array, k: int) -> tuple[Any, An
 
 
 def _block_overlaps(own: np.ndarray, retrieved: np.ndarray) -> np.ndarray:
-    from relreps.metrics.retrieval import _overlap_counts
+    from relreps.metrics.knn_blocks import overlap_counts
 
-    return np.asarray(_overlap_counts(own, retrieved, np_xp))
+    return np.asarray(overlap_counts(own, retrieved, np_xp))
 
 
 def _jaccard_lazy(own: Any, retrieved: Any, k: int) -> Any:

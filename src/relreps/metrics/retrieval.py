@@ -25,26 +25,13 @@ Scores (the paper's word-embedding experiment, BRIEF.md experiment 1):
 
 from __future__ import annotations
 
-import math
-import os
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 import numpy as np
 from array_api_compat import is_dask_array
 
-from relreps._array import (
-    Array,
-    default_float,
-    device_of,
-    is_floating,
-    is_numpy,
-    namespace,
-    row_norms,
-    to_numpy,
-)
+from relreps._array import Array, is_numpy, namespace, to_numpy
 from relreps._validation import (
     check_choice,
     check_int,
@@ -53,6 +40,17 @@ from relreps._validation import (
     check_same_features,
     fail,
 )
+from relreps.metrics.knn_blocks import (
+    Neighbors,
+    float_dtype,
+    overlap_counts,
+    search,
+    unit_rows,
+)
+
+# Names other relreps modules imported before the kernel moved to knn_blocks.
+_search = search
+_overlap_counts = overlap_counts
 
 __all__ = [
     "Neighbors",
@@ -68,24 +66,7 @@ __all__ = [
 KnnMetric = Literal["cosine", "inner", "euclidean"]
 KNN_METRICS = ("cosine", "inner", "euclidean")
 
-# Bytes of one block of scores (block_size x n_index); small enough to stay near the caches.
-_BLOCK_BYTES = 64 * 2**20
 _EPS = 1e-12
-# Below this many scores the selection runs in the calling thread (a pool costs more).
-_THREADED_MIN_SCORES = 2**22
-
-
-class Neighbors(NamedTuple):
-    """Result of :func:`knn`.
-
-    Attributes:
-        indices: (n_queries, k) integer rows of the index, best first.
-        scores: (n_queries, k) similarities (``cosine``, ``inner``; descending) or Euclidean
-            distances (``euclidean``; ascending).
-    """
-
-    indices: Array
-    scores: Array
 
 
 @dataclass(frozen=True)
@@ -169,233 +150,7 @@ def knn(
     if backend == "faiss":
         return _knn_faiss(queries, index, k, metric, exclude_self, xp)
 
-    return _search([queries], index, k, metric, exclude_self, block_size, xp)[0]
-
-
-def _search(
-    query_sets: list[Array],
-    index: Array,
-    k: int,
-    metric: str,
-    exclude_self: bool,
-    block_size: int | None,
-    xp: Any,
-) -> list[Neighbors]:
-    """Blocked exact kNN of several query sets against one (validated) index.
-
-    The index is prepared once; queries are normalised block by block, so no full copy of them
-    is made.
-    """
-    dtype = _float_dtype(xp, *query_sets, index)
-    x = xp.astype(index, dtype, copy=False)
-    n_index = x.shape[0]
-    bias = None  # added to every score row: -|x|^2 turns 2<q,x> into a Euclidean ranking
-    if metric == "cosine":
-        x = _unit_rows(x, xp)
-    elif metric == "euclidean":
-        bias = -_squared_norms(x, xp)
-    if block_size is None:
-        itemsize = 8 if dtype == xp.float64 else 4
-        block_size = max(16, min(1024, _BLOCK_BYTES // max(1, itemsize * n_index)))
-    step = block_size
-    x_t = xp.permute_dims(x, (1, 0)) if not is_numpy(x) else x.T
-    results = []
-    for queries in query_sets:
-        q = xp.astype(queries, dtype, copy=False)
-
-        def select(block: Array, start: int, q: Array = q) -> tuple[Array, Array]:
-            if exclude_self:
-                block = _mask_self(block, start, xp)
-            idx, val = _top_k_rows(block, k, xp)
-            if metric == "euclidean":
-                idx, val = _exact_distances(q[start : start + block.shape[0], ...], x, idx, xp)
-            return idx, val
-
-        def products(q: Array = q) -> Iterator[tuple[Array, int]]:
-            for start in range(0, q.shape[0], step):
-                rows = q[start : min(start + step, q.shape[0]), ...]
-                if metric == "cosine":
-                    rows = _unit_rows(rows, xp)
-                block = xp.matmul(rows, x_t)
-                if bias is not None:
-                    block = 2 * block + bias[None, :]
-                yield block, start
-
-        threads = _selection_threads(q, n_index)
-        if threads > 1:
-            parts = _select_threaded(products(), select, threads)
-        else:
-            parts = [select(block, start) for block, start in products()]
-        results.append(
-            Neighbors(
-                xp.concat([p[0] for p in parts], axis=0), xp.concat([p[1] for p in parts], axis=0)
-            )
-        )
-    return results
-
-
-def _selection_threads(q: Array, n_index: int) -> int:
-    """Threads for the top-k selection: numpy drops the GIL in its loops; others run serially.
-
-    Up to 8, at most the CPU count, and at most ``OMP_NUM_THREADS`` when that is set.
-    """
-    if not is_numpy(q) or q.shape[0] * n_index < _THREADED_MIN_SCORES:
-        return 1
-    limit = min(8, os.cpu_count() or 1)
-    env = os.environ.get("OMP_NUM_THREADS", "")
-    if env.isdigit() and int(env) > 0:
-        limit = min(limit, int(env))
-    return limit
-
-
-def _select_threaded(
-    blocks: Iterator[tuple[Array, int]],
-    select: Callable[[Array, int], tuple[Array, Array]],
-    threads: int,
-) -> list[tuple[Array, Array]]:
-    """Select top-k on row slices of each block in parallel (numpy's loops drop the GIL)."""
-    out: list[tuple[Array, Array]] = []
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        pending: list[Any] = []
-        for block, start in blocks:  # the next product is computed while these run
-            out.extend(f.result() for f in pending)
-            rows = block.shape[0]
-            step = -(-rows // threads)
-            pending = [
-                pool.submit(select, block[lo : lo + step], start + lo)
-                for lo in range(0, rows, step)
-            ]
-        out.extend(f.result() for f in pending)
-    return out
-
-
-def _squared_norms(x: Array, xp: Any) -> Array:
-    if is_numpy(x):
-        return np.einsum("ij,ij->i", x, x)
-    return xp.sum(x * x, axis=1)
-
-
-def _exact_distances(q: Array, x: Array, idx: Array, xp: Any) -> tuple[Array, Array]:
-    """Distances of the selected neighbours from the differences (no cancellation), re-sorted.
-
-    The expansion ``|q|^2 - 2<q,x> + |x|^2`` used for the search loses precision for close
-    points; recomputing the k distances per query is cheap and exact to rounding.
-    """
-    n_rows, k = idx.shape
-    neighbours = xp.reshape(xp.take(x, xp.reshape(idx, (-1,)), axis=0), (n_rows, k, x.shape[1]))
-    diff = neighbours - q[:, None, :]
-    dist = xp.sqrt(xp.sum(diff * diff, axis=2))
-    if is_numpy(dist):
-        order = np.lexsort((idx, dist), axis=1)
-        return np.take_along_axis(idx, order, axis=1), np.take_along_axis(dist, order, axis=1)
-    order = xp.argsort(idx, axis=1, stable=True)
-    idx, dist = xp.take_along_axis(idx, order, axis=1), xp.take_along_axis(dist, order, axis=1)
-    order = xp.argsort(dist, axis=1, stable=True)
-    return xp.take_along_axis(idx, order, axis=1), xp.take_along_axis(dist, order, axis=1)
-
-
-def _float_dtype(xp: Any, *arrays: Array) -> Any:
-    dtypes = [a.dtype for a in arrays if is_floating(xp, a.dtype)]
-    if not dtypes:
-        return default_float(xp)
-    return xp.result_type(*dtypes)
-
-
-def _unit_rows(x: Array, xp: Any) -> Array:
-    norms = row_norms(x, xp)
-    return x / xp.maximum(norms, xp.asarray(_EPS, dtype=norms.dtype))[:, None]
-
-
-def _mask_self(block: Array, start: int, xp: Any) -> Array:
-    """Set score (r, start + r) to -inf for each row r of the block."""
-    n_rows = block.shape[0]
-    if is_numpy(block) or type(block).__module__.startswith("torch"):
-        rows = np.arange(n_rows) if is_numpy(block) else xp.arange(n_rows, device=block.device)
-        block[rows, rows + start] = -math.inf
-        return block
-    cols = xp.arange(block.shape[1])[None, :]
-    rows = xp.arange(start, start + n_rows)[:, None]
-    return xp.where(cols == rows, xp.asarray(-math.inf, dtype=block.dtype), block)
-
-
-def _top_k_rows(block: Array, k: int, xp: Any) -> tuple[Array, Array]:
-    """Top ``k`` (largest) entries of each row: (indices, values), ties to the lower index."""
-    rows, cols, vals = _candidates(block, k, xp)
-    n_rows = block.shape[0]
-    if is_numpy(block):
-        order = np.lexsort((cols, -vals, rows))
-    else:
-        # Three stable sorts, last key first: (row, -value, col).
-        order = xp.argsort(cols, stable=True)
-        order = xp.take(order, xp.argsort(-xp.take(vals, order), stable=True))
-        order = xp.take(order, xp.argsort(xp.take(rows, order), stable=True))
-    rows = xp.take(rows, order)
-    cols = xp.take(cols, order)
-    vals = xp.take(vals, order)
-    row_ids = xp.arange(n_rows, dtype=rows.dtype, device=device_of(rows))
-    starts = np.searchsorted(rows, row_ids) if is_numpy(rows) else xp.searchsorted(rows, row_ids)
-    offsets = xp.arange(k, dtype=starts.dtype, device=device_of(starts))
-    pick = xp.reshape(starts[:, None] + offsets[None, :], (-1,))
-    out_idx = xp.reshape(xp.take(cols, pick), (n_rows, k))
-    out_val = xp.reshape(xp.take(vals, pick), (n_rows, k))
-    return xp.astype(out_idx, xp.int64), out_val
-
-
-def _n_groups(k: int, n_cols: int) -> int:
-    """Groups for the lower bound: many groups keep rescans short; 0 = sort the row instead."""
-    n_groups = max(64 * k, 1024)
-    while n_groups > 16 * k and n_cols < 8 * n_groups:
-        n_groups //= 2
-    return n_groups if n_cols >= 8 * n_groups else 0
-
-
-def _candidates(block: Array, k: int, xp: Any) -> tuple[Array, Array, Array]:
-    """(row, col, value) of every entry at or above a per-row lower bound of the k-th largest.
-
-    Each row has at least ``k`` candidates, and all its top ``k`` (ties included) are among them.
-    """
-    n_rows, n_cols = block.shape
-    flat = xp.reshape(block, (-1,))
-    n_groups = _n_groups(k, n_cols)
-    if n_groups == 0:
-        threshold = xp.sort(block, axis=1)[:, n_cols - k]
-        rows, cols = xp.nonzero(block >= threshold[:, None])
-        return rows, cols, xp.take(flat, rows * n_cols + cols)
-    # Interleaved groups (columns j, j + m, j + 2m, ...), so that neighbours stored next to each
-    # other (sorted or clustered data) fall into different groups. The k-th largest group maximum
-    # is reached by >= k entries, so it bounds the k-th largest entry from below; only the few
-    # groups whose maximum reaches it are scanned again.
-    per_group = n_cols // n_groups
-    main = per_group * n_groups
-    groups = xp.reshape(block[:, :main], (n_rows, per_group, n_groups))
-    group_max = xp.max(groups, axis=1)
-    if is_numpy(group_max):
-        threshold = np.partition(group_max, n_groups - k, axis=1)[:, n_groups - k]
-    else:
-        threshold = xp.sort(group_max, axis=1)[:, n_groups - k]
-    g_rows, g_ids = xp.nonzero(group_max >= threshold[:, None])
-    if is_numpy(groups):
-        member_vals = groups[g_rows, :, g_ids]  # (n_hit_groups, per_group)
-    else:
-        steps = xp.arange(per_group, dtype=g_rows.dtype, device=device_of(g_rows)) * n_groups
-        starts = g_rows * n_cols + g_ids
-        member_vals = xp.take(flat, xp.reshape(starts[:, None] + steps[None, :], (-1,)))
-        member_vals = xp.reshape(member_vals, (starts.shape[0], per_group))
-    hit_g, hit_t = xp.nonzero(member_vals >= xp.take(threshold, g_rows)[:, None])
-    rows = xp.take(g_rows, hit_g)
-    cols = xp.take(g_ids, hit_g) + hit_t * n_groups
-    vals = (
-        member_vals[hit_g, hit_t]
-        if is_numpy(member_vals)
-        else xp.take(xp.reshape(member_vals, (-1,)), hit_g * per_group + hit_t)
-    )
-    if main < n_cols:  # the few trailing columns that belong to no group
-        tail_rows, tail_cols = xp.nonzero(block[:, main:] >= threshold[:, None])
-        tail_cols = tail_cols + main
-        rows = xp.concat([rows, tail_rows])
-        cols = xp.concat([cols, tail_cols])
-        vals = xp.concat([vals, xp.take(flat, tail_rows * n_cols + tail_cols)])
-    return rows, cols, vals
+    return search([queries], index, k, metric, exclude_self, block_size, xp)[0]
 
 
 def _knn_faiss(
@@ -434,7 +189,7 @@ def _knn_faiss(
     device = getattr(queries, "device", None)
     return Neighbors(
         xp.asarray(ids, device=device),
-        xp.asarray(values, dtype=_float_dtype(xp, queries, index), device=device),
+        xp.asarray(values, dtype=float_dtype(xp, queries, index), device=device),
     )
 
 
@@ -449,19 +204,8 @@ def _check_pair(source: Array, target: Array, names: tuple[str, str], k: int) ->
     return xp, k
 
 
-def _overlap_counts(a: Array, b: Array, xp: Any, rows_per_chunk: int = 8192) -> Array:
-    """|a[i] & b[i]| for each row of two (n, k) integer arrays with distinct entries per row."""
-    counts = []
-    for start in range(0, a.shape[0], rows_per_chunk):
-        stop = min(start + rows_per_chunk, a.shape[0])
-        aa, bb = a[start:stop, ...], b[start:stop, ...]
-        hits = aa[:, :, None] == bb[:, None, :]
-        counts.append(xp.sum(xp.astype(hits, xp.int64), axis=(1, 2)))
-    return xp.concat(counts, axis=0)
-
-
 def _jaccard(own: Array, retrieved: Array, xp: Any) -> float:
-    inter = xp.astype(_overlap_counts(own, retrieved, xp), xp.float64)
+    inter = xp.astype(overlap_counts(own, retrieved, xp), xp.float64)
     union = own.shape[1] + retrieved.shape[1] - inter
     return float(xp.mean(inter / union))
 
@@ -514,7 +258,7 @@ def retrieval_scores(
     if block_size is not None:
         block_size = check_int(block_size, "block_size", low=1)
     own, retrieved = (
-        nn.indices for nn in _search([target, source], target, k, metric, False, block_size, xp)
+        nn.indices for nn in search([target, source], target, k, metric, False, block_size, xp)
     )
     n = source.shape[0]
     return RetrievalScores(_jaccard(own, retrieved, xp), _mrr(retrieved, xp), k, n, metric)
@@ -546,7 +290,7 @@ def jaccard_at_k(source: Array, target: Array, k: int, *, metric: KnnMetric = "c
     check_same_features(source, "source", target, "target")
     metric = check_choice(metric, "metric", KNN_METRICS)  # type: ignore[assignment]
     own, retrieved = (
-        nn.indices for nn in _search([target, source], target, k, metric, False, None, xp)
+        nn.indices for nn in search([target, source], target, k, metric, False, None, xp)
     )
     return _jaccard(own, retrieved, xp)
 
@@ -603,7 +347,7 @@ def mutual_knn(a: Array, b: Array, k: int, *, metric: KnnMetric = "cosine") -> f
     xp, k = _check_pair(a, b, ("a", "b"), k)
     nn_a = knn(a, a, k, metric=metric, exclude_self=True).indices
     nn_b = knn(b, b, k, metric=metric, exclude_self=True).indices
-    return float(xp.mean(xp.astype(_overlap_counts(nn_a, nn_b, xp), xp.float64))) / k
+    return float(xp.mean(xp.astype(overlap_counts(nn_a, nn_b, xp), xp.float64))) / k
 
 
 def paired_cosine(a: Array, b: Array) -> float:
@@ -628,7 +372,7 @@ def paired_cosine(a: Array, b: Array) -> float:
     check_paired(a, "a", b, "b")
     check_same_features(a, "a", b, "b")
     xp = namespace(a=a, b=b)
-    dtype = _float_dtype(xp, a, b)
-    ua = _unit_rows(xp.astype(a, dtype), xp)
-    ub = _unit_rows(xp.astype(b, dtype), xp)
+    dtype = float_dtype(xp, a, b)
+    ua = unit_rows(xp.astype(a, dtype), xp)
+    ub = unit_rows(xp.astype(b, dtype), xp)
     return float(xp.mean(xp.sum(ua * ub, axis=1)))
