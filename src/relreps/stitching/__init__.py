@@ -24,13 +24,26 @@ Are vectors normalised before stitching? The engine feeds the relative heads the
 first layer. Absolute embeddings are not normalised by the engine; the default head applies the same
 LayerNorm to them (matched capacity).
 
-Modules: ``scores`` (metrics), ``heads`` (head protocol and the default MLP head), ``spaces``
+For FROZEN embeddings from anywhere, :class:`RelativeHead` (module ``frozen``) is the stitching
+head as an estimator: ``fit(x, labels, anchors)`` on one encoder, ``predict(x_b, anchors_b)`` from
+any other; :class:`AbsoluteHead` and :func:`procrustes_translate` are its baselines, and
+:class:`HeadConfig` (``DEFAULTS``) holds the defaults that ``relreps stitch`` also uses.
+
+Modules: ``frozen`` (the frozen-embedding heads), ``scores`` (metrics), ``heads`` (head
+protocol and the default MLP head), ``spaces``
 (inputs and their checks), ``result`` (:class:`StitchingResult`), ``grid`` (the grid over
 embeddings) and ``models`` (the grid over trained relreps.nn models).
 """
 
 from __future__ import annotations
 
+from relreps.stitching.frozen import (
+    DEFAULTS,
+    AbsoluteHead,
+    HeadConfig,
+    RelativeHead,
+    procrustes_translate,
+)
 from relreps.stitching.grid import METHODS, stitching_grid
 from relreps.stitching.heads import Head, HeadFactory, MLPHeadFactory
 from relreps.stitching.models import stitching_grid_models
@@ -46,11 +59,15 @@ from relreps.stitching.scores import (
 from relreps.stitching.spaces import Space, anchor_keys
 
 __all__ = [
+    "DEFAULTS",
     "METHODS",
     "METRICS",
+    "AbsoluteHead",
     "Head",
+    "HeadConfig",
     "HeadFactory",
     "MLPHeadFactory",
+    "RelativeHead",
     "Space",
     "StitchingResult",
     "SummaryRow",
@@ -60,6 +77,7 @@ __all__ = [
     "f1_score",
     "mean_absolute_error",
     "mean_squared_error",
+    "procrustes_translate",
     "score",
     "stitching_grid",
     "stitching_grid_models",
