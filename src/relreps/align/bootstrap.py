@@ -1,0 +1,128 @@
+"""Bootstrapped parallel anchors: from a few seed pairs to a full alignment.
+
+:func:`bootstrap_alignment` grows the seed pairs with :func:`relreps.align.refine.refine`
+(relative representations w.r.t. the current anchors while they are few, translated ones after
+that; mutual CSLS matches; the most confident kept; refit; repeat). When the result fails its
+self-consistency check (too few or too ambiguous seeds), the unpaired candidates of
+:mod:`relreps.align.unpaired` are refined *with the seeds kept fixed* and the best-scoring
+result is returned (``fallback=True``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from relreps._validation import check_float, check_int, fail
+from relreps.align.consistency import DEFAULT_THRESHOLD
+from relreps.align.fit import check_spaces, finish, score_refined
+from relreps.align.pairs import check_pairs
+from relreps.align.refine import RefineSettings, refine
+from relreps.align.result import Alignment
+from relreps.align.translators import translator_factory
+from relreps.align.unpaired import UNPAIRED_METHODS, run_candidate
+
+__all__ = ["bootstrap_alignment"]
+
+
+def check_settings(settings: RefineSettings | None) -> RefineSettings:
+    """Validate (or default) the refinement settings."""
+    if settings is None:
+        return RefineSettings()
+    if not isinstance(settings, RefineSettings):
+        raise fail("settings", "a RefineSettings", type(settings).__name__, TypeError)
+    for name in ("n_rounds", "sample_size", "max_candidates", "k"):
+        check_int(getattr(settings, name), f"settings.{name}", low=1)
+    check_int(settings.max_anchors, "settings.max_anchors", low=3)
+    check_int(settings.relative_until, "settings.relative_until", low=0)
+    check_float(settings.growth, "settings.growth", low=1.0, low_inclusive=False)
+    check_float(settings.min_score, "settings.min_score")
+    check_float(settings.tol, "settings.tol", low=0.0, high=1.0)
+    return settings
+
+
+def bootstrap_alignment(
+    x: Any,
+    y: Any,
+    seed_pairs: Any,
+    *,
+    translator: str = "procrustes",
+    settings: RefineSettings | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    fallback: bool = True,
+    n_landmarks: int = 500,
+    seed: int = 0,
+) -> Alignment:
+    """Align X to Y from a few known pairs (``m >= 3``) by growing them (module docstring).
+
+    Args:
+        x: (n_x, d_x) space X (numpy array or memmap).
+        y: (n_y, d_y) space Y; widths may differ.
+        seed_pairs: (m, 2) int rows ``(i, j)`` known to be the same item, ``m >= 3``.
+        translator: ``"procrustes"`` (default), ``"least-squares"`` or ``"affine"``.
+        settings: stopping rules and thresholds (:class:`~relreps.align.RefineSettings`).
+        threshold: self-consistency pass mark (:mod:`relreps.align.consistency`).
+        fallback: when the seeded growth fails its check, also try the unpaired candidates
+            with the seeds fixed and keep the best.
+        n_landmarks: landmarks of the Gromov-Wasserstein candidates of the fallback.
+        seed: seed of every random choice (samples of rows).
+
+    Returns:
+        :class:`~relreps.align.Alignment`: ``method="bootstrap"`` (or
+        ``"bootstrap+<candidate>"`` from the fallback), the pairs with their CSLS
+        confidences, the translator (None when even the best attempt failed).
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(600, 8)) * np.linspace(2.0, 0.5, 8)
+        >>> q, _ = np.linalg.qr(rng.normal(size=(8, 8)))
+        >>> y = 2.0 * x @ q + 0.05 * rng.normal(size=(600, 8))
+        >>> seeds = np.stack([np.arange(10), np.arange(10)], axis=1)
+        >>> a = bootstrap_alignment(x, y, seeds)
+        >>> a.status, bool(np.mean(a.pairs[:, 0] == a.pairs[:, 1]) > 0.95)
+        ('ok', True)
+    """
+    start = time.perf_counter()
+    x, y = check_spaces(x, y)
+    seeds = check_pairs(seed_pairs, x.shape[0], y.shape[0], name="seed_pairs", min_pairs=3)
+    settings = check_settings(settings)
+    threshold = check_float(threshold, "threshold", low=-1.0, high=1.0)
+    seed = check_int(seed, "seed", low=0)
+    if not isinstance(fallback, bool):
+        raise fail("fallback", "a bool", repr(fallback), TypeError)
+    make = translator_factory(translator)
+    refined = refine(x, y, seeds, np.zeros((0, 2), dtype=np.int64), make_translator=make,
+                     settings=settings, seed=seed)  # fmt: skip
+    check = score_refined(x, y, refined, threshold=threshold, seed=seed)
+    tried: dict[str, Any] = {
+        "bootstrap": {"score": check.score, "seconds": round(time.perf_counter() - start, 3)}
+    }
+    method, best = "bootstrap", (refined, check)
+    if fallback and not check.passed:
+        for candidate in UNPAIRED_METHODS:
+            other, seconds = run_candidate(
+                x, y, candidate, seeds, make_translator=make, n_landmarks=n_landmarks,
+                settings=settings, seed=seed,
+            )  # fmt: skip
+            other_check = score_refined(x, y, other, threshold=threshold, seed=seed)
+            tried[f"bootstrap+{candidate}"] = {
+                "score": other_check.score,
+                "seconds": round(seconds, 3),
+            }
+            if other_check.score > best[1].score:
+                method, best = f"bootstrap+{candidate}", (other, other_check)
+            if other_check.passed:
+                break
+    diagnostics = {
+        "candidates": tried,
+        "n_seed_pairs": int(seeds.shape[0]),
+        "seconds": round(time.perf_counter() - start, 3),
+    }
+    options = {"translator": translator, "threshold": threshold, "fallback": fallback,
+               "n_landmarks": n_landmarks, "seed": seed, "refine": asdict(settings)}  # fmt: skip
+    return finish(x, y, best[0], method, consistency=best[1], diagnostics=diagnostics,
+                  settings=options)  # fmt: skip

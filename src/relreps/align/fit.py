@@ -1,0 +1,120 @@
+"""Shared steps of every alignment: input checks, and turning a refinement into an Alignment.
+
+:func:`align_pairs` is the plain case: every pair is known, the translator is fitted on them.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from relreps._validation import check_matrix, check_same_features
+from relreps.align.consistency import DEFAULT_THRESHOLD, Consistency, self_consistency
+from relreps.align.pairs import check_pairs
+from relreps.align.refine import Refined
+from relreps.align.result import Alignment
+from relreps.align.translators import translator_factory
+
+__all__ = ["align_pairs", "check_spaces"]
+
+
+def check_spaces(x: Any, y: Any, *, min_rows: int = 3, same_width: bool = False) -> tuple[Any, Any]:
+    """Validate the two spaces of an alignment (2-D, finite, enough rows).
+
+    Memory-mapped numpy arrays stay memory-mapped.
+
+    Raises:
+        ValueError: not 2-D, fewer than ``min_rows`` rows, a NaN/Inf row (named), or
+            different widths when ``same_width``.
+
+    Example:
+        >>> import numpy as np
+        >>> check_spaces(np.ones((2, 3)), np.ones((5, 3)))
+        Traceback (most recent call last):
+        ...
+        ValueError: Expected `x` to be an array with at least 3 rows, but got shape (2, 3).
+    """
+    x = check_matrix(x, "x", shape_doc="(n_x, d_x)", min_rows=min_rows)
+    y = check_matrix(y, "y", shape_doc="(n_y, d_y)", min_rows=min_rows)
+    if same_width:
+        check_same_features(x, "x", y, "y")
+    return x, y
+
+
+def _rows(v: Any, index: np.ndarray) -> np.ndarray:
+    return np.asarray(v[index], dtype=np.float64)
+
+
+def align_pairs(
+    x: Any,
+    y: Any,
+    pairs: Any,
+    *,
+    translator: str = "procrustes",
+    threshold: float = DEFAULT_THRESHOLD,
+) -> Alignment:
+    """Fit a translator from X to Y on known pairs.
+
+    Args:
+        x: (n_x, d_x) space X.
+        y: (n_y, d_y) space Y.
+        pairs: (n_pairs, 2) int rows ``(i, j)``: row ``i`` of X is row ``j`` of Y (>= 3).
+        translator: ``"procrustes"`` (default), ``"least-squares"`` or ``"affine"``.
+        threshold: pass mark of the self-consistency score, reported for information (known
+            pairs are trusted: the status is ``"ok"``).
+
+    Returns:
+        :class:`~relreps.align.Alignment` with ``method="pairs"``.
+
+    Example:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(100, 5))
+        >>> q, _ = np.linalg.qr(rng.normal(size=(5, 5)))
+        >>> pairs = np.stack([np.arange(100), np.arange(100)], axis=1)
+        >>> a = align_pairs(x, x @ q, pairs)
+        >>> a.status, bool(np.allclose(a.transform(x), x @ q, atol=1e-6))
+        ('ok', True)
+    """
+    start = time.perf_counter()
+    x, y = check_spaces(x, y)
+    pairs = check_pairs(pairs, x.shape[0], y.shape[0], min_pairs=3)
+    make = translator_factory(translator)
+    fitted = make().fit(_rows(x, pairs[:, 0]), _rows(y, pairs[:, 1]))
+    check = self_consistency(x, y, pairs, threshold=threshold)
+    n = pairs.shape[0]
+    return Alignment(
+        "pairs", "ok", fitted, pairs, np.full(n, np.nan), np.ones(n, dtype=bool), check, (),
+        int(x.shape[0]), int(y.shape[0]), int(x.shape[1]), int(y.shape[1]),
+        {"seconds": round(time.perf_counter() - start, 3)}, {"translator": translator},
+    )  # fmt: skip
+
+
+def finish(
+    x: Any,
+    y: Any,
+    refined: Refined,
+    method: str,
+    *,
+    consistency: Consistency,
+    diagnostics: dict[str, Any],
+    settings: dict[str, Any],
+) -> Alignment:
+    """The :class:`Alignment` of a refinement; no translator when the check failed."""
+    status = "ok" if consistency.passed else "failed"
+    return Alignment(
+        method, status, refined.translator if consistency.passed else None, refined.pairs,
+        refined.scores, refined.fixed, consistency, refined.rounds,
+        int(x.shape[0]), int(y.shape[0]), int(x.shape[1]), int(y.shape[1]), diagnostics, settings,
+    )  # fmt: skip
+
+
+def score_refined(x: Any, y: Any, refined: Refined, *, threshold: float, seed: int) -> Consistency:
+    """Self-consistency of a refinement's last-round matches (its anchors when there are
+    fewer than 3 matches)."""
+    pairs = refined.matches.pairs if len(refined.matches) >= 3 else refined.pairs
+    return self_consistency(
+        x, y, pairs, match_rate=refined.matches.match_rate, threshold=threshold, seed=seed
+    )
