@@ -536,7 +536,8 @@ class RelativeHead(_FrozenHead):
 
         Args: as :meth:`predict_proba`.
         """
-        return self.classes_[self.predict_proba(x, anchors).argmax(axis=1)]
+        proba = self.predict_proba(x, anchors)  # checks fitted before classes_ is read
+        return self.classes_[proba.argmax(axis=1)]
 
     def score(self, x: object, anchors: object, labels: object) -> float:
         """Accuracy in [0, 1] of :meth:`predict` against ``labels`` (n_samples,)."""
@@ -629,7 +630,8 @@ class AbsoluteHead(_FrozenHead):
 
     def predict(self, x: object) -> np.ndarray:
         """(n_samples,) labels (original values) of (n_samples, n_features_in_) embeddings."""
-        return self.classes_[self.predict_proba(x).argmax(axis=1)]
+        proba = self.predict_proba(x)  # checks fitted before classes_ is read
+        return self.classes_[proba.argmax(axis=1)]
 
     def score(self, x: object, labels: object) -> float:
         """Accuracy in [0, 1] of :meth:`predict` against ``labels`` (n_samples,)."""
