@@ -117,6 +117,12 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
     compare.add_parser(sub)
 
 
+def _add_stitch(sub: argparse._SubParsersAction) -> None:
+    from relreps.cli import stitch
+
+    stitch.add_parser(sub)
+
+
 def _add_experiments(sub: argparse._SubParsersAction) -> None:
     from relreps.cli import experiments
 
@@ -128,6 +134,7 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_experiments,
     _add_project,
     _add_compare,
+    _add_stitch,
     _add_models,
     _add_similarities,
 ]
