@@ -123,6 +123,12 @@ def _add_stitch(sub: argparse._SubParsersAction) -> None:
     stitch.add_parser(sub)
 
 
+def _add_align(sub: argparse._SubParsersAction) -> None:
+    from relreps.cli import align
+
+    align.add_parsers(sub)
+
+
 def _add_experiments(sub: argparse._SubParsersAction) -> None:
     from relreps.cli import experiments
 
@@ -134,6 +140,7 @@ _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_experiments,
     _add_project,
     _add_compare,
+    _add_align,
     _add_stitch,
     _add_models,
     _add_similarities,
