@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
@@ -23,7 +24,7 @@ from relreps.stitching import (
 )
 from relreps.translate import NotFittedError
 
-FAST = {"epochs": 8, "batch_size": 32}
+FAST: dict[str, Any] = {"epochs": 8, "batch_size": 32, "min_steps": 0}
 
 
 def _toy(seed: int = 0, n: int = 120, d: int = 6) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

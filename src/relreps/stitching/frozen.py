@@ -26,6 +26,7 @@ torch is imported only when a head is fitted or loaded, so ``import relreps.stit
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 from dataclasses import asdict, dataclass, fields, replace
@@ -84,6 +85,8 @@ class HeadConfig:
         n_anchors: how many anchors ``relreps stitch`` picks by default (the heads accept any
             number).
         epochs: passes of Adam over all training rows (no early stopping, no held-out split).
+        min_steps: at least this many Adam steps: a small training set gets more passes
+            (``max(epochs, ceil(min_steps / batches per pass))``), so it is not undertrained.
         lr: Adam learning rate.
         batch_size: rows per optimisation step.
         weight_decay: Adam weight decay.
@@ -105,6 +108,7 @@ class HeadConfig:
     center: str | None = None
     n_anchors: int = 300
     epochs: int = 20
+    min_steps: int = 1000
     lr: float = 1e-3
     batch_size: int = 256
     weight_decay: float = 0.0
@@ -121,6 +125,7 @@ class HeadConfig:
             check_choice(self.center, "center", ["anchors"])
         check_int(self.n_anchors, "n_anchors", low=1)
         check_int(self.epochs, "epochs", low=1)
+        check_int(self.min_steps, "min_steps", low=0)
         check_float(self.lr, "lr", low=0.0, low_inclusive=False)
         check_int(self.batch_size, "batch_size", low=1)
         check_float(self.weight_decay, "weight_decay", low=0.0)
@@ -229,8 +234,11 @@ def _train(module: nn.Module, features: np.ndarray, targets: np.ndarray, config:
     def loss(m: Any, xb: Any, yb: Any, g: Any) -> Any:
         return F.cross_entropy(m(xb), yb)
 
+    passes = max(
+        config.epochs, math.ceil(config.min_steps / math.ceil(len(features) / config.batch_size))
+    )
     train = TrainConfig(
-        epochs=config.epochs,
+        epochs=passes,
         batch_size=config.batch_size,
         lr=config.lr,
         weight_decay=config.weight_decay,
@@ -395,7 +403,8 @@ class RelativeHead(_FrozenHead):
             (running statistics at inference) or ``"none"``.
         similarity: a registry similarity name (``relreps.similarities()``).
         center: ``None`` or ``"anchors"`` (anchor-centred similarity).
-        epochs, lr, batch_size, weight_decay: Adam training on all training rows.
+        epochs, min_steps, lr, batch_size, weight_decay: Adam training on all training rows
+            (:class:`HeadConfig`).
         seed: seeds the initialisation and batch order (deterministic on CPU).
 
     Defaults come from :data:`DEFAULTS` (:class:`HeadConfig`).
@@ -412,7 +421,7 @@ class RelativeHead(_FrozenHead):
         >>> rng = np.random.default_rng(0)
         >>> x = rng.normal(size=(200, 8)); labels = (x[:, 0] > 0).astype(int)
         >>> anchors = x[:20]
-        >>> head = RelativeHead(epochs=50, batch_size=32, seed=0).fit(x, labels, anchors)
+        >>> head = RelativeHead(seed=0).fit(x, labels, anchors)
         >>> q, _ = np.linalg.qr(rng.normal(size=(8, 8)))      # encoder B = A rotated, rescaled
         >>> bool((head.predict(3 * x @ q, 3 * anchors @ q) == head.predict(x, anchors)).all())
         True
@@ -428,6 +437,7 @@ class RelativeHead(_FrozenHead):
         "similarity",
         "center",
         "epochs",
+        "min_steps",
         "lr",
         "batch_size",
         "weight_decay",
@@ -443,6 +453,7 @@ class RelativeHead(_FrozenHead):
         similarity: str = DEFAULTS.similarity,
         center: str | None = DEFAULTS.center,
         epochs: int = DEFAULTS.epochs,
+        min_steps: int = DEFAULTS.min_steps,
         lr: float = DEFAULTS.lr,
         batch_size: int = DEFAULTS.batch_size,
         weight_decay: float = DEFAULTS.weight_decay,
@@ -454,6 +465,7 @@ class RelativeHead(_FrozenHead):
         self.similarity = similarity
         self.center = center
         self.epochs = epochs
+        self.min_steps = min_steps
         self.lr = lr
         self.batch_size = batch_size
         self.weight_decay = weight_decay
@@ -572,12 +584,22 @@ class AbsoluteHead(_FrozenHead):
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
         >>> x = rng.normal(size=(200, 8)); labels = (x[:, 0] > 0).astype(int)
-        >>> AbsoluteHead(epochs=50, batch_size=32).fit(x, labels).score(x, labels) > 0.9
+        >>> AbsoluteHead(seed=0).fit(x, labels).score(x, labels) > 0.9
         True
     """
 
     _kind = "absolute"
-    _options = ("head", "hidden", "norm", "epochs", "lr", "batch_size", "weight_decay", "seed")
+    _options = (
+        "head",
+        "hidden",
+        "norm",
+        "epochs",
+        "min_steps",
+        "lr",
+        "batch_size",
+        "weight_decay",
+        "seed",
+    )
 
     def __init__(
         self,
@@ -586,6 +608,7 @@ class AbsoluteHead(_FrozenHead):
         hidden: int = DEFAULTS.hidden,
         norm: str = DEFAULTS.norm,
         epochs: int = DEFAULTS.epochs,
+        min_steps: int = DEFAULTS.min_steps,
         lr: float = DEFAULTS.lr,
         batch_size: int = DEFAULTS.batch_size,
         weight_decay: float = DEFAULTS.weight_decay,
@@ -595,6 +618,7 @@ class AbsoluteHead(_FrozenHead):
         self.hidden = hidden
         self.norm = norm
         self.epochs = epochs
+        self.min_steps = min_steps
         self.lr = lr
         self.batch_size = batch_size
         self.weight_decay = weight_decay
