@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from relreps._validation import check_float, check_int, fail
+from relreps._validation import check_choice, check_float, check_int, fail
 from relreps.align.consistency import DEFAULT_THRESHOLD
 from relreps.align.fit import check_spaces, finish, score_refined
 from relreps.align.pairs import check_pairs
-from relreps.align.refine import RefineSettings, refine
+from relreps.align.refine import MATCHERS, RefineSettings, refine
 from relreps.align.result import Alignment
 from relreps.align.translators import translator_factory
 from relreps.align.unpaired import UNPAIRED_METHODS, run_candidate
@@ -41,6 +41,8 @@ def check_settings(settings: RefineSettings | None) -> RefineSettings:
     check_float(settings.growth, "settings.growth", low=1.0, low_inclusive=False)
     check_float(settings.min_score, "settings.min_score")
     check_float(settings.tol, "settings.tol", low=0.0, high=1.0)
+    check_choice(settings.matcher, "settings.matcher", MATCHERS)
+    check_float(settings.ot_reg, "settings.ot_reg", low=0.0, low_inclusive=False)
     return settings
 
 

@@ -168,7 +168,9 @@ def mutual_matches(a: Any, b: Any, *, k: int = 10, block_size: int | None = None
     )
 
 
-def ot_matches(a: Any, b: Any, *, reg: float = 0.02, max_rows: int = 5000) -> Matches:
+def ot_matches(
+    a: Any, b: Any, *, reg: float = 0.02, max_rows: int = 5000, max_iter: int = 200
+) -> Matches:
     """Mutual argmax matches of the entropic optimal-transport plan between ``a`` and ``b``.
 
     Uniform weights on both sets, cost ``1 - cos(a_i, b_j)`` divided by its maximum, POT's
@@ -180,6 +182,8 @@ def ot_matches(a: Any, b: Any, *, reg: float = 0.02, max_rows: int = 5000) -> Ma
         b: (n_b, n_features) vectors in the same space, ``n_b <= max_rows``.
         reg: entropic regularisation (> 0; smaller = sharper plan, slower convergence).
         max_rows: largest set accepted (memory ``8 n_a n_b`` bytes).
+        max_iter: most Sinkhorn iterations (the argmax matches settle long before the plan
+            converges to high precision).
 
     Returns:
         :class:`Matches` sorted by decreasing score; the score is the plan's mass on the pair
@@ -200,6 +204,7 @@ def ot_matches(a: Any, b: Any, *, reg: float = 0.02, max_rows: int = 5000) -> Ma
     a_np, b_np = _inputs(a, b)
     reg = check_float(reg, "reg", low=0.0, low_inclusive=False)
     max_rows = check_int(max_rows, "max_rows", low=1)
+    max_iter = check_int(max_iter, "max_iter", low=1)
     for name, arr in (("a", a_np), ("b", b_np)):
         if arr.shape[0] > max_rows:
             raise fail(
@@ -213,8 +218,9 @@ def ot_matches(a: Any, b: Any, *, reg: float = 0.02, max_rows: int = 5000) -> Ma
     with warnings.catch_warnings():  # an unconverged plan is still a ranking of matches
         warnings.simplefilter("ignore", UserWarning)
         plan = ot.sinkhorn(
-            np.full(n_a, 1.0 / n_a), np.full(n_b, 1.0 / n_b), cost, reg, method="sinkhorn_log"
-        )
+            np.full(n_a, 1.0 / n_a), np.full(n_b, 1.0 / n_b), cost, reg,
+            method="sinkhorn_log", numItermax=max_iter,
+        )  # fmt: skip
     plan = np.asarray(plan, dtype=np.float64)
     best = np.argmax(plan, axis=1)
     back = np.argmax(plan, axis=0)

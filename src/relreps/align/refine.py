@@ -12,8 +12,11 @@ only guesses), then repeat, for at most ``n_rounds`` rounds:
      on the current anchors (:mod:`relreps.translate`), both sides centred on the Y sample mean.
 
 2. **Match** the two samples by mutual CSLS nearest neighbours
-   (:func:`relreps.align.mutual_matches`); drop matches whose CSLS score is below
-   ``min_score`` or that reuse a row of a fixed pair.
+   (:func:`relreps.align.mutual_matches`, ``matcher="csls"``) or by the mutual argmax of an
+   entropic optimal-transport plan (:func:`relreps.align.ot_matches`, ``matcher="ot"``; the
+   plan is dense, so both samples are then capped at :data:`OT_MAX_ROWS` rows); drop matches
+   whose score (CSLS, or plan mass for ``"ot"``) is below ``min_score`` or that reuse a row of
+   a fixed pair.
 3. **Keep** the most confident matches: at most ``ceil(growth * n_anchors)`` anchors in all
    (fixed ones always kept) and never more than ``max_anchors``.
 4. **Stop** when the anchor set is at its cap (it did not grow) and less than ``tol`` of the
@@ -32,9 +35,14 @@ from typing import Any
 
 import numpy as np
 
-from relreps.align.matching import Matches, mutual_matches
+from relreps.align.matching import Matches, mutual_matches, ot_matches
 
-__all__ = ["RefineSettings", "Refined", "Round", "refine"]
+__all__ = ["MATCHERS", "OT_MAX_ROWS", "RefineSettings", "Refined", "Round", "refine"]
+
+#: The matchers of step 2.
+MATCHERS = ("csls", "ot")
+#: Rows per side matched by ``matcher="ot"`` (its plan is a dense matrix).
+OT_MAX_ROWS = 3000
 
 _EPS = 1e-12
 
@@ -49,7 +57,7 @@ class Round:
         n_anchors: anchor pairs the representation was built from.
         n_matches: mutual matches found between the samples.
         n_kept: anchor pairs kept for the next round (fixed ones included).
-        mean_score: mean CSLS score of the kept matches (NaN when none).
+        mean_score: mean match score of the kept matches (NaN when none).
         changed: share of kept matches that were not anchors in the previous round.
     """
 
@@ -77,10 +85,12 @@ class RefineSettings:
         sample_size: X rows matched per round.
         max_candidates: Y rows matched per round.
         k: CSLS neighbourhood.
-        min_score: matches with a lower CSLS score are never kept.
+        min_score: matches with a lower score are never kept.
         tol: stop when less than this share of kept matches changed (at the cap).
         relative_until: use relative representations below this many anchors, translated ones
             from it on.
+        matcher: ``"csls"`` (mutual CSLS nearest neighbours) or ``"ot"`` (optimal transport).
+        ot_reg: entropic regularisation of the ``"ot"`` matcher.
     """
 
     n_rounds: int = 10
@@ -92,6 +102,8 @@ class RefineSettings:
     min_score: float = 0.0
     tol: float = 0.05
     relative_until: int = 100
+    matcher: str = "csls"
+    ot_reg: float = 0.02
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict view (JSON-ready)."""
@@ -104,7 +116,7 @@ class Refined:
 
     Attributes:
         pairs: (n_anchors, 2) int64 final anchor pairs (fixed ones first).
-        scores: (n_anchors,) float64 CSLS score of each pair (NaN for fixed pairs).
+        scores: (n_anchors,) float64 match score of each pair (NaN for fixed pairs).
         fixed: (n_anchors,) bool, True for the fixed (given) pairs.
         rounds: what each round did.
         translator: the translator fitted on ``pairs``.
@@ -191,8 +203,11 @@ def refine(
         )
     rng = np.random.default_rng(seed)
     n_x, n_y = int(x.shape[0]), int(y.shape[0])
-    sx = _sample(n_x, settings.sample_size, rng)
-    sy = _sample(n_y, settings.max_candidates, rng)
+    ot = settings.matcher == "ot"
+    sx = _sample(n_x, min(settings.sample_size, OT_MAX_ROWS) if ot else settings.sample_size, rng)
+    sy = _sample(
+        n_y, min(settings.max_candidates, OT_MAX_ROWS) if ot else settings.max_candidates, rng
+    )
     fixed = np.asarray(fixed, dtype=np.int64).reshape(-1, 2)
     anchors = np.concatenate([fixed, np.asarray(initial, dtype=np.int64).reshape(-1, 2)])
     kept_scores = np.full(anchors.shape[0] - fixed.shape[0], np.nan)
@@ -203,9 +218,12 @@ def refine(
     for index in range(settings.n_rounds):
         relative = anchors.shape[0] < settings.relative_until
         a, b = _represent(x, y, sx, sy, anchors, make_translator, relative)
-        found = mutual_matches(a, b, k=settings.k)
+        if ot:
+            found = ot_matches(a, b, reg=settings.ot_reg, max_rows=OT_MAX_ROWS)
+        else:
+            found = mutual_matches(a, b, k=settings.k)
         gx, gy = sx[found.x_rows], sy[found.y_rows]
-        last = Matches(gx, gy, found.scores, found.margins, n_x, n_y, "csls")
+        last = Matches(gx, gy, found.scores, found.margins, n_x, n_y, found.method)
         ok = found.scores >= settings.min_score
         if used_x:
             ok &= ~np.isin(gx, list(used_x)) & ~np.isin(gy, list(used_y))
