@@ -14,7 +14,7 @@ from relreps.cli.main import main
 from relreps.stitching import RelativeHead
 
 ROWS = ("own", "stitched", "absolute", "translation", "absolute_own", "chance")
-FAST = ["--epochs", "6", "--anchors", "20"]
+FAST = ["--epochs", "6", "--min-steps", "400", "--anchors", "20"]
 
 
 @pytest.fixture
@@ -101,7 +101,16 @@ def test_anchor_file_and_output_folder(files, tmp_path, capsys) -> None:
     (tmp_path / "anchors.txt").write_text("\n".join(map(str, range(0, 150, 10))))
     folder = tmp_path / "run"
     argv = ["stitch", str(files["a"]), str(files["c"]), "--labels", str(files["y"]), "--key", "emb"]
-    argv += ["--anchors", str(tmp_path / "anchors.txt"), "--epochs", "4", "-o", str(folder)]
+    argv += [
+        "--anchors",
+        str(tmp_path / "anchors.txt"),
+        "--epochs",
+        "4",
+        "--min-steps",
+        "100",
+        "-o",
+        str(folder),
+    ]
     # --key names the array inside c.npz; the .npy files ignore it
     assert main(argv) == 0
     captured = capsys.readouterr()

@@ -106,6 +106,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--center", default=DEFAULTS.center, choices=["anchors"], help="anchor-centred similarity"
     )
     p.add_argument("--epochs", type=int, default=DEFAULTS.epochs, help=f"default {DEFAULTS.epochs}")
+    p.add_argument(
+        "--min-steps",
+        type=int,
+        default=DEFAULTS.min_steps,
+        help=f"at least this many Adam steps (default {DEFAULTS.min_steps})",
+    )
     p.add_argument("--seed", type=int, default=0, help="split, anchors and head seed (default 0)")
     p.add_argument("--key", default=None, help="array name inside .npz/.safetensors inputs")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -323,6 +329,7 @@ def _evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], Any, dict[str, 
             similarity=args.similarity,
             center=args.center,
             epochs=args.epochs,
+            min_steps=args.min_steps,
             seed=args.seed,
         )
     except (ValueError, TypeError) as err:
