@@ -139,7 +139,7 @@ def test_stitching_two_feature_maps_of_digits(digits_spaces) -> None:
     a, b, labels = digits_spaces["a"], digits_spaces["b"], digits_spaces["labels"]
     train, test = np.arange(1400), np.arange(1400, labels.size)
     anchors = train[:100]
-    head = RelativeHead(seed=0).fit(a[train], labels[train], a[anchors])
+    head = RelativeHead(seed=0, min_steps=300).fit(a[train], labels[train], a[anchors])
     own = head.score(a[test], a[anchors], labels[test])
     stitched = head.score(b[test], b[anchors], labels[test])
     chance = np.bincount(labels[test]).max() / test.size
@@ -147,7 +147,7 @@ def test_stitching_two_feature_maps_of_digits(digits_spaces) -> None:
     assert stitched > 0.5 > 4 * chance  # 48-d ReLU head read through an 80-d tanh encoder
     assert stitched > 0.75 * own
     assert head.n_anchors_ == 100 and head.n_features_in_ == 48
-    absolute = AbsoluteHead(seed=0).fit(a[train], labels[train])
+    absolute = AbsoluteHead(seed=0, min_steps=300).fit(a[train], labels[train])
     translated = procrustes_translate(b[test], b[anchors], a[anchors])
     assert translated.shape == (test.size, 48)
     assert absolute.score(translated, labels[test]) > 0.4
