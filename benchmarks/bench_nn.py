@@ -81,6 +81,10 @@ def build_step(variant: str, n_anchors: int) -> Callable[[], None]:
             logits = model.decode(z)
         elif variant == "relative_frozen":
             logits = model.decode(model.projection.relative(z, z_anchors))
+        elif variant == "relative_concat_detach":
+            # Anchors batched with x in ONE forward, then detached (no anchor gradient).
+            both = model.encoder(torch.cat([x, anchors]))
+            logits = model.decode(model.projection.relative(both[:BATCH], both[BATCH:].detach()))
         else:
             logits = model(x)  # relative_cat: anchor_grad=True batches anchors with x
         loss = F.cross_entropy(logits, y)

@@ -81,6 +81,25 @@ def test_knn_numpy_blocks_match_brute_force(rng, metric, block):
         np.testing.assert_allclose(val, ref_val, atol=1e-9)
 
 
+@pytest.mark.parametrize("metric", ["cosine", "inner", "euclidean"])
+def test_knn_worker_threads_match_brute_force(rng, metric, monkeypatch):
+    """Query blocks (and mirrored blocks, under per-block locks) spread over 3 workers."""
+    from relreps.metrics import knn_blocks
+
+    monkeypatch.setattr(knn_blocks, "_THREADED_MIN_SCORES", 0)
+    monkeypatch.setattr(knn_blocks.os, "cpu_count", lambda: 3)
+    assert knn_blocks._threads(1) == 3
+    x = rng.normal(size=(1300, 6))
+    idx, val = knn(x[:400], x, 9, metric=metric, block_size=64)
+    ref_idx, ref_val = brute_knn(x[:400], x, 9, metric)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(val, ref_val, atol=1e-9)
+    for exclude_self in (False, True):
+        idx, _ = knn(x, x, 4, metric=metric, exclude_self=exclude_self, block_size=100)
+        ref = brute_knn(x, x, 4, metric, exclude_self=exclude_self)[0]
+        np.testing.assert_array_equal(idx, ref)
+
+
 def test_knn_symmetric_self_search_float32_matches_float64(rng):
     """The mirrored-block scheme (queries ARE the index) against an unrelated float64 search."""
     x = rng.normal(size=(3000, 16)).astype(np.float32)

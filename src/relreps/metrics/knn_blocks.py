@@ -28,7 +28,13 @@ own-neighbourhood pass of the retrieval scores) and the score is symmetric (cosi
 the blocks on and above the diagonal are computed: each off-diagonal block serves its query rows
 and, read by columns, the rows of the mirrored block, which halves the products.
 
-Memory: ``O((n_queries + n_index) * k + block**2)`` plus one prepared copy of the index
+Threads: for large searches (``_THREADED_MIN_SCORES``) the blocks are spread over worker threads
+(up to 8, at most the CPU count and ``OMP_NUM_THREADS``), each running a single-threaded BLAS
+product and its own selection, so no core waits on the serial selection passes (BLAS is held to
+one thread with threadpoolctl for the duration; without threadpoolctl the search runs in the
+calling thread with BLAS's threads).
+
+Memory: ``O((n_queries + n_index) * k + threads * block**2)`` plus one prepared copy of the index
 (normalised for cosine); never ``n_queries x n_index``.
 
 Other array libraries (torch, array-api-strict) use :func:`top_k_rows` on query blocks of the
@@ -38,7 +44,11 @@ full index width.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -62,7 +72,9 @@ NUMPY_BLOCK_F64 = 1448
 # Other libraries: bytes of one block of scores (block rows x n_index).
 _BLOCK_BYTES = 64 * 2**20
 _EPS = 1e-12
-_NO_INDEX = np.iinfo(np.int64).max  # placeholder index of an empty top-k slot (sorts last)
+_NO_INDEX = np.iinfo(np.int64).max
+# Below this many scores the search runs in the calling thread with BLAS's own threads.
+_THREADED_MIN_SCORES = 2**24  # placeholder index of an empty top-k slot (sorts last)
 
 
 class Neighbors(NamedTuple):
@@ -128,8 +140,15 @@ class _RunningTopK:
         self.indices = np.full((n_rows, k), _NO_INDEX, dtype=np.int64)
         self.threshold = np.full(n_rows, -np.inf, dtype=dtype)
 
-    def merge(self, first: int, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray) -> None:
-        """Merge hits ``(first + rows, cols, vals)``; ``rows`` ascending (block-local ids)."""
+    def merge(
+        self, first: int, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, in_order: bool
+    ) -> None:
+        """Merge hits ``(first + rows, cols, vals)``; ``rows`` ascending (block-local ids).
+
+        ``in_order``: every hit's index is above the row's kept ones and a row's hits come in
+        ascending index, so laying them after the kept entries and sorting by score alone,
+        stably, already breaks ties by index (a cheaper sort than score-then-index).
+        """
         k = self.k
         counts = np.bincount(rows)
         touched = np.flatnonzero(counts)
@@ -145,7 +164,10 @@ class _RunningTopK:
         indices[:, :k] = self.indices[ids]
         scores[local, slot] = vals
         indices[local, slot] = cols
-        order = np.lexsort((indices, -scores), axis=1)[:, :k]
+        if in_order:
+            order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        else:
+            order = np.lexsort((indices, -scores), axis=1)[:, :k]
         best = np.take_along_axis(scores, order, axis=1)
         self.scores[ids] = best
         self.indices[ids] = np.take_along_axis(indices, order, axis=1)
@@ -213,33 +235,86 @@ def _search_numpy(
         bias = -np.einsum("ij,ij->i", x, x)
     else:
         db = np.ascontiguousarray(x)
-    side = min(block_size, max(len(q) for q in query_sets))
-    buffer = np.empty(side * min(block_size, len(db)), dtype=dtype)
-    mask = np.empty(buffer.size, dtype=bool)
+    threads = _threads(sum(len(q) for q in query_sets) * len(db))
+    scratch = _Scratch(min(block_size, max(len(q) for q in query_sets)) * block_size, dtype)
     results = []
-    for queries in query_sets:
-        symmetric = queries is index and metric != "euclidean"
-        top = _RunningTopK(len(queries), k, dtype)
-        if symmetric:
-            _fill_symmetric(top, db, block_size, exclude_self, buffer, mask)
-        else:
-            q = np.asarray(queries, dtype=dtype)
-            _fill(top, q, db, bias, metric, block_size, exclude_self, buffer, mask)
-        idx, val = top.indices, top.scores
-        if metric == "euclidean":
-            q = np.asarray(queries, dtype=dtype)
-            parts = [
-                exact_distances(q[s : s + block_size], x, idx[s : s + block_size], np)
-                for s in range(0, len(q), block_size)
-            ]
-            idx = np.concatenate([p[0] for p in parts])
-            val = np.concatenate([p[1] for p in parts])
-        results.append(Neighbors(idx, val))
+    with _blas_limited(threads) as threads:
+        for queries in query_sets:
+            symmetric = queries is index and metric != "euclidean"
+            top = _RunningTopK(len(queries), k, dtype)
+            if symmetric:
+                _fill_symmetric(top, db, block_size, exclude_self, scratch, threads)
+            else:
+                q = np.asarray(queries, dtype=dtype)
+                _fill(top, q, db, bias, metric, block_size, exclude_self, scratch, threads)
+            idx, val = top.indices, top.scores
+            if metric == "euclidean":
+                q = np.asarray(queries, dtype=dtype)
+                parts = [
+                    exact_distances(q[s : s + block_size], x, idx[s : s + block_size], np)
+                    for s in range(0, len(q), block_size)
+                ]
+                idx = np.concatenate([p[0] for p in parts])
+                val = np.concatenate([p[1] for p in parts])
+            results.append(Neighbors(idx, val))
     return results
 
 
-def _block(buffer: np.ndarray, n_rows: int, n_cols: int) -> np.ndarray:
-    return buffer[: n_rows * n_cols].reshape(n_rows, n_cols)
+def _threads(n_scores: int) -> int:
+    """Worker threads: up to 8, at most the CPU count and ``OMP_NUM_THREADS`` when set; one
+    below ``_THREADED_MIN_SCORES`` scores (the pool and the BLAS switch cost more)."""
+    if n_scores < _THREADED_MIN_SCORES:
+        return 1
+    limit = min(8, os.cpu_count() or 1)
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        limit = min(limit, int(env))
+    return limit
+
+
+@contextmanager
+def _blas_limited(threads: int) -> Iterator[int]:
+    """One BLAS thread per worker while ``threads`` workers run (threadpoolctl); without
+    threadpoolctl, or for one worker, BLAS keeps its own threads and one worker runs."""
+    if threads == 1:
+        yield 1
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        yield 1
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield threads
+
+
+class _Scratch(threading.local):
+    """Per-thread score and mask buffers, reused across blocks (no per-block allocation)."""
+
+    def __init__(self, size: int, dtype: np.dtype) -> None:
+        self.size, self.dtype = size, dtype
+        self.scores: np.ndarray | None = None
+        self.mask: np.ndarray | None = None
+
+    def block(self, n_rows: int, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
+        if self.scores is None or self.mask is None:
+            self.scores = np.empty(self.size, dtype=self.dtype)
+            self.mask = np.empty(self.size, dtype=bool)
+        n = n_rows * n_cols
+        return (
+            self.scores[:n].reshape(n_rows, n_cols),
+            self.mask[:n].reshape(n_rows, n_cols),
+        )
+
+
+def _run(tasks: list[Any], fn: Callable[[Any], None], threads: int) -> None:
+    if threads == 1 or len(tasks) == 1:
+        for task in tasks:
+            fn(task)
+        return
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for done in pool.map(fn, tasks):  # re-raises a worker's error
+            del done
 
 
 def _fill(
@@ -250,26 +325,29 @@ def _fill(
     metric: str,
     block: int,
     exclude_self: bool,
-    buffer: np.ndarray,
-    mask: np.ndarray,
+    scratch: _Scratch,
+    threads: int,
 ) -> None:
-    """Query blocks x index blocks, in index order."""
+    """Query blocks x index blocks, in index order; query blocks spread over the workers."""
     n_index = len(db)
     db_t = db.T
-    for q0 in range(0, len(q), block):
+
+    def query_block(q0: int) -> None:
         rows = q[q0 : q0 + block]
         if metric == "cosine":
             rows = unit_rows(rows, np)
         n_rows = len(rows)
         for x0 in range(0, n_index, block):
             n_cols = min(block, n_index - x0)
-            scores = _block(buffer, n_rows, n_cols)
+            scores, mask = scratch.block(n_rows, n_cols)
             np.matmul(rows, db_t[:, x0 : x0 + n_cols], out=scores)
             if bias is not None:
                 scores += bias[x0 : x0 + n_cols]
             if exclude_self:
                 _mask_diagonal(scores, q0 - x0)
-            _take(top, q0, scores, x0, _block(mask, n_rows, n_cols), first=x0 == 0)
+            _take(top, q0, scores, x0, mask, first=x0 == 0, in_order=True)
+
+    _run(list(range(0, len(q), block)), query_block, threads)
 
 
 def _fill_symmetric(
@@ -277,34 +355,53 @@ def _fill_symmetric(
     db: np.ndarray,
     block: int,
     exclude_self: bool,
-    buffer: np.ndarray,
-    mask: np.ndarray,
+    scratch: _Scratch,
+    threads: int,
 ) -> None:
-    """Blocks on and above the diagonal of ``db @ db.T``; the diagonal ones first."""
+    """Blocks on and above the diagonal of ``db @ db.T``; the diagonal ones first.
+
+    Workers share row blocks here, so each row block's top-k is merged under its own lock; a
+    threshold read without the lock can only be stale (lower), which admits extra hits and
+    never drops one.
+    """
     n = len(db)
-    starts = range(0, n, block)
-    for s in starts:  # each row block meets its diagonal block first (threshold from it)
+    starts = list(range(0, n, block))
+    locks = {s: threading.Lock() for s in starts}
+
+    def diagonal(s: int) -> None:  # each row block meets its diagonal block first
         rows = db[s : s + block]
-        scores = _block(buffer, len(rows), len(rows))
+        scores, mask = scratch.block(len(rows), len(rows))
         np.matmul(rows, rows.T, out=scores)
         if exclude_self:
             _mask_diagonal(scores, 0)
-        _take(top, s, scores, s, _block(mask, len(rows), len(rows)), first=True)
-    for s in starts:
-        rows = db[s : s + block]
-        for t in range(s + block, n, block):
-            cols = db[t : t + block]
-            scores = _block(buffer, len(rows), len(cols))
-            np.matmul(rows, cols.T, out=scores)
-            m = _block(mask, len(rows), len(cols))
-            _take(top, s, scores, t, m, first=False)
-            hits = _hits(scores, top.threshold[t : t + len(cols)], m, by_columns=True)
-            if hits is not None:
-                top.merge(t, hits[0], hits[1] + s, hits[2])
+        _take(top, s, scores, s, mask, first=True, in_order=True)
+
+    def off_diagonal(pair: tuple[int, int]) -> None:
+        s, t = pair
+        rows, cols = db[s : s + block], db[t : t + block]
+        scores, mask = scratch.block(len(rows), len(cols))
+        np.matmul(rows, cols.T, out=scores)
+        hits = _hits(scores, top.threshold[s : s + len(rows)], mask, by_columns=False)
+        if hits is not None:
+            with locks[s]:
+                top.merge(s, hits[0], hits[1] + t, hits[2], in_order=False)
+        hits = _hits(scores, top.threshold[t : t + len(cols)], mask, by_columns=True)
+        if hits is not None:
+            with locks[t]:
+                top.merge(t, hits[0], hits[1] + s, hits[2], in_order=False)
+
+    _run(starts, diagonal, threads)
+    _run([(s, t) for s in starts for t in starts if t > s], off_diagonal, threads)
 
 
 def _take(
-    top: _RunningTopK, q0: int, scores: np.ndarray, x0: int, mask: np.ndarray, first: bool
+    top: _RunningTopK,
+    q0: int,
+    scores: np.ndarray,
+    x0: int,
+    mask: np.ndarray,
+    first: bool,
+    in_order: bool,
 ) -> None:
     """Merge the hits of one block (rows = queries ``q0 + r``, cols = index ``x0 + c``)."""
     threshold = top.threshold[q0 : q0 + scores.shape[0]]
@@ -312,7 +409,7 @@ def _take(
         threshold = np.maximum(threshold, _lower_bound(scores, top.k))
     hits = _hits(scores, threshold, mask, by_columns=False)
     if hits is not None:
-        top.merge(q0, hits[0], hits[1] + x0, hits[2])
+        top.merge(q0, hits[0], hits[1] + x0, hits[2], in_order)
 
 
 def _mask_diagonal(scores: np.ndarray, offset: int) -> None:
