@@ -96,7 +96,7 @@ def _variant_retrieval(kind: str, n: int, out_dir: Path) -> dict[str, float]:
         mrr = float(np.mean((hits / np.arange(1, K + 1)).sum(axis=1)))
         seconds = time.perf_counter() - t0
     else:  # floor: the products alone, same blocks as relreps
-        from relreps.metrics.retrieval import _BLOCK_BYTES
+        from relreps.metrics.knn_blocks import _BLOCK_BYTES
 
         block = max(16, min(1024, _BLOCK_BYTES // (4 * n)))
         tn = target / np.linalg.norm(target, axis=1, keepdims=True)
