@@ -28,6 +28,7 @@ _KNOWN = {
     "abs-vs-rel-training": "abs_vs_rel_training",
     "anchors-ablation": "anchors_ablation",
     "quantization": "quantization",
+    "alignment": "alignment",
 }
 # Only experiments whose module is installed are listed (keeps partial checkouts usable).
 EXPERIMENT_MODULES.update(
