@@ -199,7 +199,7 @@ def evaluate_pair(
                     "status": result.status,
                     "seconds": time.perf_counter() - start,
                     "detail": result.method,
-                    "consistency": result.consistency.score,
+                    "consistency": None if result.consistency is None else result.consistency.score,
                 }
             )
             continue
@@ -252,7 +252,7 @@ def evaluate_pair(
                 "status": result.status,
                 "seconds": time.perf_counter() - start,
                 "detail": result.method,
-                "consistency": result.consistency.score,
+                "consistency": None if result.consistency is None else result.consistency.score,
             }
         )
         log(
@@ -320,7 +320,7 @@ def gloss_spaces(
 
 
 def _tables(rows: list[dict[str, Any]], config: AlignmentConfig) -> tuple[Table, ...]:
-    tables = []
+    tables: list[Table] = []
     for pair in dict.fromkeys(r["pair"] for r in rows):
         mine = [r for r in rows if r["pair"] == pair]
         columns = ("method", *(f"m={_m_label(m)}" for m in config.ms))
@@ -333,7 +333,7 @@ def _tables(rows: list[dict[str, Any]], config: AlignmentConfig) -> tuple[Table,
                 continue
             body = []
             for method in ("relative", "procrustes", "bootstrap", "unpaired"):
-                cells = []
+                cells: list[Any] = []
                 for m in config.ms:
                     hit = [r for r in mine if r["method"] == method and r["m"] == _m_label(m)]
                     if not hit:
@@ -359,7 +359,7 @@ def _tables(rows: list[dict[str, Any]], config: AlignmentConfig) -> tuple[Table,
                     "alignment reported itself failed (no map).",
                 )
             )
-    return tables
+    return tuple(tables)
 
 
 def _verdicts(rows: list[dict[str, Any]], pairs: list[SpacePair]) -> tuple[Any, ...]:
