@@ -247,8 +247,10 @@ def test_memmap_streaming_equals_in_memory(tmp_path, spaces):
     )
     relreps.relative_projection(x_mm, x32[:30], out=out, chunk_size=64)
     out.flush()
-    np.testing.assert_array_equal(
-        np.load(tmp_path / "rel.npy"), relreps.relative_projection(x32, x32[:30])
+    # Chunks of 64 rows reach BLAS with other shapes than the whole array, so float32 sums
+    # may round differently in the last bit: equal to float32 rounding, not bitwise.
+    np.testing.assert_allclose(
+        np.load(tmp_path / "rel.npy"), relreps.relative_projection(x32, x32[:30]), atol=1e-6
     )
 
 
