@@ -497,3 +497,30 @@ def test_residual_cnn_encoder_round_trip(tmp_path):
     torch.testing.assert_close(alone, model(x), rtol=1e-5, atol=1e-6)  # batch independent
     with pytest.raises(ValueError, match=r"`in_shape` to be \(channels, height, width\)"):
         ResidualCNNEncoder((144,), 8)
+
+
+def test_residual_cnn_groupnorm_before_pooling(tmp_path):
+    """GroupNorm is per sample: saved, reloaded, batch independent; it spreads the untrained
+    embeddings' directions (plain pooling of ReLU features makes them nearly parallel)."""
+    from relreps.nn import AbsoluteClassifier, ResidualCNNEncoder, load_model, save_model
+
+    encoder = ResidualCNNEncoder((1, 12, 12), 8, norm="groupnorm", seed=3)
+    assert sum(isinstance(m, torch.nn.GroupNorm) for m in encoder.modules()) == 2
+    x = torch.rand(40, 1, 12, 12, generator=torch.Generator().manual_seed(0))
+    model = AbsoluteClassifier(encoder, 3, seed=3).eval()
+    save_model(model, tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    assert loaded.encoder.norm == "groupnorm"
+    torch.testing.assert_close(loaded(x), model(x))
+    alone = torch.cat([model(x[i : i + 1]) for i in range(5)])
+    torch.testing.assert_close(alone, model(x[:5]), rtol=1e-5, atol=1e-6)
+
+    def spread(e: torch.nn.Module) -> float:
+        with torch.no_grad():
+            z = torch.nn.functional.normalize(e(x), dim=1)
+        c = z @ z.T
+        return float((c.sum() - c.trace()) / (40 * 39))
+
+    assert spread(encoder) < spread(ResidualCNNEncoder((1, 12, 12), 8, seed=3))
+    with pytest.raises(ValueError, match="`norm` to be one of 'none', 'groupnorm'"):
+        ResidualCNNEncoder((1, 12, 12), 8, norm="batchnorm")

@@ -69,6 +69,7 @@ class FrozenConfig:
         head_hidden: hidden widths of the stitching heads; ``()`` is a linear head.
         head_norm: normalisation of the head's input (relative vector or embedding).
         head_epochs: maximum epochs of each head (early stopping on a 10% split).
+        head_batch_size: batch size of the heads (smaller for small training sets).
         ablation: also run the head ablation (head, norm, anchors, centring, similarity).
         ablation_seeds: encoders per architecture used by the ablation.
         dataset: image data set (``fashion-mnist``; sklearn digits when absent).
@@ -85,6 +86,7 @@ class FrozenConfig:
     head_hidden: tuple[int, ...] = ()
     head_norm: str = "layernorm"
     head_epochs: int = 20
+    head_batch_size: int = 256
     ablation: bool = False
     ablation_seeds: int = 2
     ablation_anchors: tuple[int, ...] = (10, 50, 100, 300, 1000)
@@ -248,6 +250,7 @@ def head_factory(config: FrozenConfig, **overrides: Any) -> Any:
         "hidden": config.head_hidden,
         "input_norm": config.head_norm,
         "epochs": config.head_epochs,
+        "batch_size": config.head_batch_size,
         "patience": 3,
         **overrides,
     }

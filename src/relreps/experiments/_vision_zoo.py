@@ -23,8 +23,9 @@ class Arch:
 
     Attributes:
         name: short name used in tables (``mlp64``).
-        kind: ``"mlp"``, ``"cnn"``, ``"resnet"`` (a small residual CNN) or ``"ae"`` (an MLP
-            encoder pretrained as an autoencoder, then frozen: a different training objective).
+        kind: ``"mlp"``, ``"cnn"``, ``"resnet"`` (a small residual CNN), ``"resnet-gn"`` (the
+            same with GroupNorm before pooling) or ``"ae"`` (an MLP encoder pretrained as an
+            autoencoder, then frozen: a different training objective).
         latent_dim: width of the latent space.
     """
 
@@ -64,8 +65,9 @@ def build_encoder(arch: Arch, in_shape: tuple[int, ...], seed: int) -> Any:
 
     if arch.kind == "cnn":
         return CNNEncoder(in_shape, arch.latent_dim, seed=seed)
-    if arch.kind == "resnet":
-        return ResidualCNNEncoder(in_shape, arch.latent_dim, seed=seed)
+    if arch.kind in ("resnet", "resnet-gn"):
+        norm = "groupnorm" if arch.kind == "resnet-gn" else "none"
+        return ResidualCNNEncoder(in_shape, arch.latent_dim, norm=norm, seed=seed)
     return MLPEncoder(in_shape, arch.latent_dim, hidden=(256,), seed=seed)
 
 

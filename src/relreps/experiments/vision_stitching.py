@@ -123,6 +123,20 @@ FROZEN_FULL = FrozenConfig(
 )
 """Protocol (a), full run: {MLP, CNN} x {64, 128} x 3 seeds classifier encoders plus 3
 autoencoder-trained MLP encoders, with the head ablation."""
+_RESIDUAL_ARCHS = (
+    Arch("mlp64", "mlp", 64),
+    Arch("cnn64", "cnn", 64),
+    Arch("resnet64", "resnet", 64),
+    Arch("resgn64", "resnet-gn", 64),
+)
+RESIDUAL_QUICK = FrozenConfig(
+    archs=_RESIDUAL_ARCHS, seeds=2, n_train=3000, n_test=1000, encoder_epochs=2
+)
+RESIDUAL_FULL = FrozenConfig(
+    archs=_RESIDUAL_ARCHS, seeds=3, n_train=60000, n_test=10000, encoder_epochs=5
+)
+"""The residual-CNN study (full run): plain residual CNN and GroupNorm-before-pooling residual
+CNN beside MLP and CNN, each read with plain and anchor-centred cosine."""
 
 
 def load_images(config: VisionConfig, seed: int) -> ImageData:
@@ -379,9 +393,12 @@ def _end_to_end(
 
 
 def run_config(
-    frozen: FrozenConfig, end_to_end: VisionConfig | None, context: RunContext
+    frozen: FrozenConfig,
+    end_to_end: VisionConfig | None,
+    context: RunContext,
+    residual: FrozenConfig | None = None,
 ) -> tuple[ExperimentResult, FrozenOutcome]:
-    """Run protocol (a) and, when ``end_to_end`` is given, protocol (b).
+    """Run protocol (a) and, when given, protocol (b) and the residual-CNN study.
 
     Returns the experiment result and protocol (a)'s outcome. Torch runs on one thread here:
     these models are small, and intra-op threads cost more than they give (much more on a busy
@@ -390,11 +407,14 @@ def run_config(
     from relreps.experiments._repro_torch import torch_threads
 
     with torch_threads(1):
-        return _run_config(frozen, end_to_end, context)
+        return _run_config(frozen, end_to_end, context, residual)
 
 
 def _run_config(
-    frozen: FrozenConfig, end_to_end: VisionConfig | None, context: RunContext
+    frozen: FrozenConfig,
+    end_to_end: VisionConfig | None,
+    context: RunContext,
+    residual: FrozenConfig | None,
 ) -> tuple[ExperimentResult, FrozenOutcome]:
     import torch
 
@@ -417,6 +437,17 @@ def _run_config(
         tables += e_tables
         figures += e_figures
         verdicts += e_verdicts
+    residual_rows: tuple[Any, ...] = ()
+    if residual is not None:
+        from relreps.experiments._vision_residual import run_residual_study
+
+        residual_data = data
+        if (residual.n_train, residual.n_test) != (frozen.n_train, frozen.n_test):
+            residual_data = load_image_split(
+                residual.dataset, residual.n_train, residual.n_test, context.seed
+            )
+        residual_rows, residual_table = run_residual_study(residual, residual_data, context)
+        tables.append(residual_table)
     experiment = ExperimentResult(
         name=NAME,
         title=TITLE,
@@ -426,6 +457,7 @@ def _run_config(
             "seed": context.seed,
             "frozen": frozen.to_dict(),
             "end_to_end": None if end_to_end is None else end_to_end.to_dict(),
+            "residual": None if residual is None else residual.to_dict(),
             "data": data.name,
         },
         tables=tuple(tables),
@@ -437,6 +469,7 @@ def _run_config(
             "training": outcome.training,
             "chance_f1": outcome.chance,
             "end_to_end": extra,
+            "residual": [asdict(r) for r in residual_rows],
             "note": data.note,
         },
     )
@@ -447,7 +480,8 @@ def run(context: RunContext) -> ExperimentResult:
     """The experiment entry point (``relreps reproduce vision-stitching [--quick]``)."""
     frozen = context.sized(FROZEN_QUICK, FROZEN_FULL)
     end_to_end = context.sized(QUICK, FULL)
-    experiment, _ = run_config(frozen, end_to_end, context)
+    residual = context.sized(RESIDUAL_QUICK, RESIDUAL_FULL)
+    experiment, _ = run_config(frozen, end_to_end, context, residual)
     return experiment
 
 

@@ -212,10 +212,17 @@ class ResidualCNNEncoder(CNNEncoder):
     """Small residual CNN: per stage a stride-2 convolution and a residual block, then global
     average pooling and a linear map to ``latent_dim``.
 
+    Global average pooling of ReLU features makes every embedding of an untrained encoder point
+    in nearly one direction (measured on Fashion-MNIST: mean pairwise cosine 0.994), which starves
+    a cosine-based relative head. ``norm="groupnorm"`` puts a GroupNorm (per sample, so inference
+    never depends on the batch) after each stage, before the pooling, which removes that
+    common direction.
+
     Args:
         in_shape: ``(channels, height, width)`` of one image.
         latent_dim: width of the latent space.
         channels: channels of each stage.
+        norm: ``"none"`` or ``"groupnorm"`` (after each stage, before pooling).
         seed: parameter initialisation seed.
 
     Shapes:
@@ -224,7 +231,23 @@ class ResidualCNNEncoder(CNNEncoder):
     Example:
         >>> ResidualCNNEncoder((1, 28, 28), 16)(torch.zeros(2, 1, 28, 28)).shape
         torch.Size([2, 16])
+        >>> ResidualCNNEncoder((1, 28, 28), 16, norm="groupnorm").config()["norm"]
+        'groupnorm'
     """
+
+    def __init__(
+        self,
+        in_shape: Sequence[int],
+        latent_dim: int,
+        *,
+        channels: Sequence[int] = (16, 32),
+        norm: str = "none",
+        seed: int = 0,
+    ) -> None:
+        if norm not in ("none", "groupnorm"):
+            raise fail("norm", "one of 'none', 'groupnorm'", repr(norm))
+        self.norm = norm  # read by _build_features, which the parent constructor calls
+        super().__init__(in_shape, latent_dim, channels=channels, seed=seed)
 
     def _build_features(self) -> tuple[nn.Module, int]:
         c = self.in_shape[0]
@@ -235,12 +258,17 @@ class ResidualCNNEncoder(CNNEncoder):
                 nn.ReLU(),
                 _ResidualBlock(out_c),
             ]
+            if self.norm == "groupnorm":
+                layers.append(nn.GroupNorm(math.gcd(8, out_c), out_c))
             c = out_c
         return nn.Sequential(*layers), c
 
     def forward(self, x: Tensor) -> Tensor:
         _check_input(x, self.in_shape)
         return self.project(self.features(x).mean(dim=(2, 3)))
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "norm": self.norm}
 
 
 ENCODERS: dict[str, type[nn.Module]] = {
