@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 from relreps._array import Array, as_array, is_floating, namespace, to_numpy
+
+_Choice = TypeVar("_Choice", bound=str)
 
 __all__ = [
     "check_choice",
@@ -165,14 +167,18 @@ def check_float(
     return v
 
 
-def check_choice(value: Any, name: str, options: Iterable[str]) -> str:
+def check_choice(value: object, name: str, options: Iterable[_Choice]) -> _Choice:
     """Validate a string option, listing the valid names otherwise.
+
+    Generic in the options' type: assigned to a ``Literal`` variable, the options are checked
+    against the literal and the result has its type (no cast needed).
 
     Example:
         >>> check_choice("sum", "aggregate", ["concat", "sum"])
         'sum'
     """
     valid = list(options)
-    if not isinstance(value, str) or value not in valid:
-        raise fail(name, f"one of {valid}", repr(value))
-    return value
+    for option in valid:
+        if isinstance(value, str) and value == option:
+            return option
+    raise fail(name, f"one of {valid}", repr(value))

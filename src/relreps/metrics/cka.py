@@ -104,7 +104,7 @@ def cka(
 
         return _dask.cka(a, b, kernel=kernel, debiased=debiased, sigma=sigma,
                          block_size=block_size)  # fmt: skip
-    kernel = check_choice(kernel, "kernel", ("linear", "rbf"))  # type: ignore[assignment]
+    kernel = check_choice(kernel, "kernel", ("linear", "rbf"))
     if not isinstance(debiased, bool):
         raise TypeError(f"Expected `debiased` to be a bool, but got {debiased!r}.")
     stats = _stats(a, b, kernel, debiased, sigma, block_size)
@@ -145,7 +145,7 @@ def hsic(
         >>> round(hsic(x, x), 6)  # ||x_c^T x_c||_F^2 / (n - 1)^2
         177.777778
     """
-    kernel = check_choice(kernel, "kernel", ("linear", "rbf"))  # type: ignore[assignment]
+    kernel = check_choice(kernel, "kernel", ("linear", "rbf"))
     stats = _stats(a, b, kernel, debiased, sigma, block_size)
     n = stats.r_k.shape[0]
     return _hsic(stats.s_kl, stats.r_k, stats.r_l, stats.d_k, stats.d_l, n, debiased)

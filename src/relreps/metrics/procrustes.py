@@ -52,7 +52,7 @@ def procrustes_distance(
         >>> round(procrustes_distance(x, 3.0 * x @ q + 2.0), 6)
         0.0
     """
-    kind = check_choice(kind, "kind", ("euclidean", "angular"))  # type: ignore[assignment]
+    kind = check_choice(kind, "kind", ("euclidean", "angular"))
     a = check_matrix(a, "a", min_rows=2)
     b = check_matrix(b, "b", min_rows=2)
     check_paired(a, "a", b, "b")

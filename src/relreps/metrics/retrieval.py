@@ -64,7 +64,7 @@ __all__ = [
 ]
 
 KnnMetric = Literal["cosine", "inner", "euclidean"]
-KNN_METRICS = ("cosine", "inner", "euclidean")
+KNN_METRICS: tuple[KnnMetric, ...] = ("cosine", "inner", "euclidean")
 
 _EPS = 1e-12
 
@@ -133,8 +133,8 @@ def knn(
     index = check_matrix(index, "index", shape_doc="(n_index, n_features)")
     xp = namespace(queries=queries, index=index)
     check_same_features(queries, "queries", index, "index")
-    metric = check_choice(metric, "metric", KNN_METRICS)  # type: ignore[assignment]
-    backend = check_choice(backend, "backend", ("blocked", "faiss"))  # type: ignore[assignment]
+    metric = check_choice(metric, "metric", KNN_METRICS)
+    backend = check_choice(backend, "backend", ("blocked", "faiss"))
     if not isinstance(exclude_self, bool):
         raise fail("exclude_self", "a bool", repr(exclude_self), TypeError)
     n_queries, n_index = queries.shape[0], index.shape[0]
@@ -254,7 +254,7 @@ def retrieval_scores(
         return _dask.retrieval_scores(source, target, k, metric=metric, block_size=block_size)
     xp, k = _check_pair(source, target, ("source", "target"), k)
     check_same_features(source, "source", target, "target")
-    metric = check_choice(metric, "metric", KNN_METRICS)  # type: ignore[assignment]
+    metric = check_choice(metric, "metric", KNN_METRICS)
     if block_size is not None:
         block_size = check_int(block_size, "block_size", low=1)
     own, retrieved = (
@@ -288,7 +288,7 @@ def jaccard_at_k(source: Array, target: Array, k: int, *, metric: KnnMetric = "c
         return _dask.jaccard_at_k(source, target, k, metric=metric)
     xp, k = _check_pair(source, target, ("source", "target"), k)
     check_same_features(source, "source", target, "target")
-    metric = check_choice(metric, "metric", KNN_METRICS)  # type: ignore[assignment]
+    metric = check_choice(metric, "metric", KNN_METRICS)
     own, retrieved = (
         nn.indices for nn in search([target, source], target, k, metric, False, None, xp)
     )

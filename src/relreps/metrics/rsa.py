@@ -44,7 +44,7 @@ def rdm(x: Array, *, dissimilarity: Dissimilarity = "euclidean") -> np.ndarray:
         [5.0, 1.0, 4.242640687119285]
     """
     x = check_matrix(x, "x", min_rows=2)
-    dissimilarity = check_choice(  # type: ignore[assignment]
+    dissimilarity = check_choice(
         dissimilarity, "dissimilarity", ("euclidean", "correlation", "cosine")
     )
     v = np.asarray(to_numpy(x), dtype=np.float64)
@@ -117,7 +117,7 @@ def rsa(
         >>> round(rsa(x, -2.0 * x + 1.0), 12)
         1.0
     """
-    method = check_choice(method, "method", ("spearman", "pearson"))  # type: ignore[assignment]
+    method = check_choice(method, "method", ("spearman", "pearson"))
     a = check_matrix(a, "a", min_rows=3)
     b = check_matrix(b, "b", min_rows=3)
     check_paired(a, "a", b, "b")
