@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -317,3 +318,35 @@ def test_procrustes_translate_recovers_a_planted_rotation() -> None:
         2.0 * a @ q + 1.0, 2.0 * a[:30] @ q + 1.0, a[:30], standardize="global"
     )
     np.testing.assert_allclose(back, a, atol=1e-4)
+
+
+def test_grid_factory_trains_the_same_head_as_relative_head() -> None:
+    """FrozenHeadFactory in stitching_grid == RelativeHead on the same rows: one head, one
+    trainer, whether a user calls the API, `relreps stitch` or an experiment's grid."""
+    from relreps.stitching import FrozenHeadFactory, HeadConfig, Space, stitching_grid
+
+    x, labels, _ = _toy(seed=3, n=160)
+    rng = np.random.default_rng(1)
+    q, _ = np.linalg.qr(rng.normal(size=(x.shape[1], x.shape[1])))
+    y = 2.0 * x @ q
+    train, test, anchors = np.arange(120), np.arange(120, 160), np.arange(0, 120, 6)
+    config = HeadConfig(epochs=3, min_steps=300, batch_size=32, seed=0)
+    grid = stitching_grid(
+        [
+            Space("a", x[train], x[test], x[anchors]),
+            Space("b", y[train], y[test], y[anchors]),
+        ],
+        labels[train],
+        labels[test],
+        head=FrozenHeadFactory(config),
+        methods=("relative",),
+        seeds=(5,),
+    )
+    head = RelativeHead.from_config(replace(config, seed=5)).fit(
+        x[train], labels[train], x[anchors]
+    )
+    expected = float(np.mean(head.predict(y[test], y[anchors]) == labels[test]))
+    assert grid.pair_mean("relative")[1, 0] == pytest.approx(expected)  # encoder b, head a
+    assert expected > 0.6  # a trained head, not a constant one
+    with pytest.raises(TypeError, match="`config` to be a HeadConfig"):
+        FrozenHeadFactory({"head": "linear"})  # type: ignore[arg-type]

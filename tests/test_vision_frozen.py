@@ -88,8 +88,6 @@ def tiny_run(tmp_path_factory):
         n_anchors=40,
         encoder_epochs=8,
         batch_size=32,
-        head_epochs=20,
-        head_batch_size=32,
         ablation=True,
         ablation_seeds=1,
         ablation_anchors=(10,),

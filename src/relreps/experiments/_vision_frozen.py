@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -33,6 +33,7 @@ from relreps.experiments._vision_zoo import (
 )
 from relreps.experiments.base import RunContext
 from relreps.results import Table, Verdict, judge, kept_fraction
+from relreps.stitching.frozen import DEFAULTS, FrozenHeadFactory, HeadConfig
 
 __all__ = [
     "AblationRow",
@@ -66,10 +67,9 @@ class FrozenConfig:
         n_anchors: class-stratified training images used as anchors.
         encoder_epochs: epochs of each encoder's own training.
         batch_size: batch size of the encoder training.
-        head_hidden: hidden widths of the stitching heads; ``()`` is a linear head.
-        head_norm: normalisation of the head's input (relative vector or embedding).
-        head_epochs: maximum epochs of each head (early stopping on a 10% split).
-        head_batch_size: batch size of the heads (smaller for small training sets).
+        head: the stitching heads' options and trainer, :class:`relreps.stitching.HeadConfig`
+            (its defaults are the library's: the heads of ``relreps stitch`` and
+            :class:`~relreps.stitching.RelativeHead`); its ``n_anchors`` is unused here.
         ablation: also run the head ablation (head, norm, anchors, centring, similarity).
         ablation_seeds: encoders per architecture used by the ablation.
         dataset: image data set (``fashion-mnist``; sklearn digits when absent).
@@ -83,10 +83,7 @@ class FrozenConfig:
     n_anchors: int = 300
     encoder_epochs: int = 3
     batch_size: int = 256
-    head_hidden: tuple[int, ...] = ()
-    head_norm: str = "layernorm"
-    head_epochs: int = 20
-    head_batch_size: int = 256
+    head: HeadConfig = DEFAULTS
     ablation: bool = False
     ablation_seeds: int = 2
     ablation_anchors: tuple[int, ...] = (10, 50, 100, 300, 1000)
@@ -242,19 +239,9 @@ def embed_zoo(encoders: dict[str, Any], data: ImageSplit, anchor_idx: np.ndarray
     return spaces
 
 
-def head_factory(config: FrozenConfig, **overrides: Any) -> Any:
-    """The stitching head of this run: :class:`relreps.stitching.MLPHeadFactory`."""
-    from relreps.stitching import MLPHeadFactory
-
-    options = {
-        "hidden": config.head_hidden,
-        "input_norm": config.head_norm,
-        "epochs": config.head_epochs,
-        "batch_size": config.head_batch_size,
-        "patience": 3,
-        **overrides,
-    }
-    return MLPHeadFactory(**options)
+def head_factory(config: FrozenConfig, **changes: Any) -> FrozenHeadFactory:
+    """The stitching heads of this run: ``config.head`` with ``changes`` applied (ablation)."""
+    return FrozenHeadFactory(replace(config.head, **changes))
 
 
 def _cells(matrix: np.ndarray, rows: np.ndarray, cols: np.ndarray, stitched: bool) -> np.ndarray:
@@ -460,11 +447,11 @@ def _ablation(
     ]
     # (factor, setting, change from the default head, is the default)
     settings: list[tuple[str, str, dict[str, Any], bool]] = [
-        ("head", "linear", {}, True),
-        ("head", "MLP (128 hidden)", {"hidden": (128,)}, False),
+        ("head", "linear", {"head": "linear"}, config.head.head == "linear"),
+        ("head", "MLP (128 hidden)", {"head": "mlp", "hidden": 128}, config.head.head == "mlp"),
     ]
     settings += [
-        ("norm", n, {"input_norm": n}, n == config.head_norm)
+        ("norm", n, {"norm": n}, n == config.head.norm)
         for n in ("layernorm", "l2", "batchnorm", "none")
     ]
     settings += [
@@ -472,11 +459,17 @@ def _ablation(
         for k in dict.fromkeys((*config.ablation_anchors, config.n_anchors))
     ]
     settings += [
-        ("centring", "plain cosine", {}, True),
-        ("centring", "anchor-centred cosine", {"center": "anchors"}, False),
+        ("centring", "plain cosine", {"center": None}, config.head.center is None),
+        (
+            "centring",
+            "anchor-centred cosine",
+            {"center": "anchors"},
+            config.head.center is not None,
+        ),
     ]
     settings += [
-        ("similarity", s.name, {"similarity": s.name}, s.name == "cosine") for s in similarities()
+        ("similarity", s.name, {"similarity": s.name}, s.name == config.head.similarity)
+        for s in similarities()
     ]
     rows = []
     for factor, label, change, is_default in settings:
@@ -484,8 +477,9 @@ def _ablation(
         n_anchors = change.pop("anchors", config.n_anchors)
         if n_anchors > len(data.y_train):
             continue
-        similarity = change.pop("similarity", "cosine")
-        center = change.pop("center", None)
+        # the grid applies the similarity and the centring; the head config keeps the rest
+        similarity = change.pop("similarity", config.head.similarity)
+        center = change.pop("center", config.head.center)
         idx = stratified(data.y_train, n_anchors, seed=context.seed)
         subset = [Space(s.name, s.train, s.test, np.asarray(s.train)[idx]) for s in keep]
         result = stitching_grid(
@@ -574,6 +568,8 @@ def run_frozen(
         data.y_test,
         metric="f1_weighted",
         head=head_factory(config),
+        similarity=config.head.similarity,
+        center=config.head.center,
         cache_dir=context.output_dir / "cells" / "frozen",
         progress=context.progress,
     )

@@ -120,6 +120,7 @@ def run_residual_study(
             metric="f1_weighted",
             head=head_factory(config),
             methods=("absolute", "relative"),
+            similarity=config.head.similarity,
             center=center,
             cache_dir=context.output_dir / "cells" / "residual",
             progress=context.progress,

@@ -40,6 +40,7 @@ from __future__ import annotations
 from relreps.stitching.frozen import (
     DEFAULTS,
     AbsoluteHead,
+    FrozenHeadFactory,
     HeadConfig,
     RelativeHead,
     procrustes_translate,
@@ -63,6 +64,7 @@ __all__ = [
     "METHODS",
     "METRICS",
     "AbsoluteHead",
+    "FrozenHeadFactory",
     "Head",
     "HeadConfig",
     "HeadFactory",

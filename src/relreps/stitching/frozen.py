@@ -54,6 +54,7 @@ __all__ = [
     "HEADS",
     "NORMS",
     "AbsoluteHead",
+    "FrozenHeadFactory",
     "HeadConfig",
     "RelativeHead",
     "procrustes_translate",
@@ -722,3 +723,29 @@ def procrustes_translate(
         b.astype(np.float64), a.astype(np.float64)
     )
     return np.ascontiguousarray(translator.transform(xs.astype(np.float64)), dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class FrozenHeadFactory:
+    """The :func:`relreps.stitching.stitching_grid` head factory of a :class:`HeadConfig`.
+
+    Each call builds an :class:`AbsoluteHead` with the config's head, normalisation and trainer
+    (its seed replaced by the grid's), so a grid of relative representations uses exactly the
+    head and the training of :class:`RelativeHead` and ``relreps stitch``: the grid computes the
+    relative vectors, and the head reads them as its input. The config's ``similarity`` and
+    ``center`` are the grid's to apply (pass them to ``stitching_grid`` as well).
+
+    Example:
+        >>> head = FrozenHeadFactory(HeadConfig(epochs=1, min_steps=0))(4, 2, 7)
+        >>> type(head).__name__, head.seed
+        ('AbsoluteHead', 7)
+    """
+
+    config: HeadConfig = DEFAULTS
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.config, HeadConfig):
+            raise fail("config", "a HeadConfig", type(self.config).__name__, TypeError)
+
+    def __call__(self, in_features: int, n_outputs: int, seed: int) -> AbsoluteHead:
+        return AbsoluteHead.from_config(replace(self.config, seed=seed))
