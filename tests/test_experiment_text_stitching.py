@@ -57,6 +57,38 @@ def test_quick_run_direction(quick_run):
         "not reproduced",
         "no paper number",
     }
+    _assert_numeric_verdicts(result)
+    kept = next(v for v in result.verdicts if v.quantity.startswith("kept fraction"))
+    assert kept.threshold == 0.90 and kept.partly == 0.75
+    assert kept.measured == pytest.approx(
+        summary[("relative", True)] / summary[("relative", False)]
+    )
+    # the paper's kept fraction, averaged over TREC / DBpedia / Amazon (74.49/87.24, ...)
+    assert kept.paper == pytest.approx(0.825, abs=1e-3)
+
+
+def _assert_numeric_verdicts(result: ExperimentResult) -> None:
+    """Every judged claim carries its measured figure and threshold, and its status follows."""
+    for verdict in result.verdicts:
+        if verdict.status in ("skipped", "no paper number"):  # no paper claim to judge
+            continue
+        assert verdict.threshold is not None and verdict.measured is not None, verdict
+        higher = verdict.comparison == ">="
+
+        def meets(bar: float, v=verdict, higher=higher) -> bool:
+            return v.measured >= bar if higher else v.measured <= bar
+
+        expected = (
+            "reproduced"
+            if meets(verdict.threshold)
+            else (
+                "partly"
+                if verdict.partly is not None and meets(verdict.partly)
+                else "not reproduced"
+            )
+        )
+        assert verdict.status == expected, verdict
+        assert verdict.rule and verdict.rule in verdict.detail
 
 
 def test_quick_run_report(quick_run):
@@ -148,6 +180,50 @@ def test_twin_rotation_is_invisible_to_relative(toy_result):
     assert np.isnan(absolute[c, a])
     assert ExperimentResult.from_dict(toy_result.to_dict()) == toy_result
     assert set(toy_result.data["stitching"]["scores"]) == set(ts.QUICK.methods)
+    _assert_numeric_verdicts(toy_result)
+    quantities = {v.quantity for v in toy_result.verdicts}
+    assert {
+        "kept fraction (relative stitched / relative not stitched)",
+        "absolute stitched F1 points above the majority class",
+        "relative not stitched / absolute not stitched",
+    } <= quantities
+
+
+def test_verdict_rules_on_planted_numbers():
+    """The rules as numbers: 0.90 / 0.75 kept, 10 / 30 points above chance, 0.97 / 0.90 cost."""
+
+    class Row:
+        def __init__(self, method, stitched, mean):
+            self.method, self.stitched, self.mean = method, stitched, mean
+
+    class Fake:
+        def __init__(self, rel_own, rel_st, abs_own, abs_st):
+            self.rows = [
+                Row("relative", False, rel_own),
+                Row("relative", True, rel_st),
+                Row("absolute", False, abs_own),
+                Row("absolute", True, abs_st),
+            ]
+            self.methods, self.names = ("absolute", "relative"), ("a", "b")
+
+        def summary(self):
+            return self.rows
+
+    def statuses(*scores, dataset=""):
+        return [v.status for v in ts._verdicts(Fake(*scores), 5.0, dataset)]
+
+    # 90 % kept, 15 points above chance, 0.976 of absolute
+    assert statuses(80.0, 72.0, 82.0, 20.0) == ["reproduced", "partly", "reproduced"]
+    # a 10-point gap at 80 is 87.5 % kept: no longer "reproduced"
+    assert statuses(80.0, 70.0, 80.0, 14.0)[0] == "partly"
+    assert statuses(80.0, 59.0, 95.0, 40.0) == [
+        "not reproduced",
+        "not reproduced",
+        "not reproduced",
+    ]
+    trec = ts._verdicts(Fake(80.0, 72.0, 82.0, 20.0), 5.0, "TREC")
+    assert trec[0].paper == pytest.approx(74.49 / 87.24)
+    assert trec[2].paper == pytest.approx(87.24 / 91.36)
 
 
 def test_online_loader_path_with_a_fixture_table():
