@@ -48,6 +48,60 @@ def test_direction_relative_stitching_stays_close_absolute_does_not(quick_run):
             assert abs_["stitched"]["psnr"] < abs_["not_stitched"]["psnr"]
     assert {v.status for v in result.verdicts} <= {"reproduced", "partly", "not reproduced"}
     assert len(result.verdicts) == 2
+    _assert_numeric_verdicts(result)
+    relative, absolute = result.verdicts
+    worst = min(
+        entry["models"][f]["summary"]["relative"]["not_stitched"]["mse_x1e3"]
+        / entry["models"][f]["summary"]["relative"]["stitched"]["mse_x1e3"]
+        for entry in result.data["datasets"].values()
+        for f in ("AE", "VAE")
+    )
+    assert relative.measured == pytest.approx(worst)
+    assert (relative.threshold, relative.partly) == (0.90, 0.75)
+    assert (absolute.comparison, absolute.threshold, absolute.partly) == ("<=", 0.2, 0.5)
+
+
+def _assert_numeric_verdicts(result: ExperimentResult) -> None:
+    """Every judged claim carries its measured figure and threshold, and its status follows."""
+    for verdict in result.verdicts:
+        if verdict.status in ("skipped", "no paper number"):
+            continue
+        assert verdict.threshold is not None and verdict.measured is not None, verdict
+        higher = verdict.comparison == ">="
+
+        def meets(bar: float, v=verdict, higher=higher) -> bool:
+            return v.measured >= bar if higher else v.measured <= bar
+
+        expected = (
+            "reproduced"
+            if meets(verdict.threshold)
+            else (
+                "partly"
+                if verdict.partly is not None and meets(verdict.partly)
+                else "not reproduced"
+            )
+        )
+        assert verdict.status == expected, verdict
+
+
+def test_verdict_rules_on_planted_mse():
+    """MSE is an error: kept = not stitched / stitched; x1.11 is kept 0.90, x10 is 0.1."""
+
+    def summary(ns: float, st: float) -> dict:
+        return {"not_stitched": {"mse_x1e3": ns}, "stitched": {"mse_x1e3": st}}
+
+    def rows(rel_st: float, abs_st: float) -> list:
+        cell = {"relative": summary(20.0, rel_st), "absolute": summary(10.0, abs_st)}
+        return [("digits", "AE", cell)]
+
+    relative, absolute = ae_stitching._ratio_verdict(rows(21.0, 100.0))
+    assert relative.status == "reproduced" and relative.measured == pytest.approx(20 / 21)
+    assert absolute.status == "reproduced" and absolute.measured == pytest.approx(0.1)
+    # a x2 ratio, "reproduced" under the old rule, keeps only half
+    relative, absolute = ae_stitching._ratio_verdict(rows(40.0, 30.0))
+    assert relative.status == "not reproduced" and absolute.status == "partly"
+    relative, _ = ae_stitching._ratio_verdict(rows(25.0, 30.0))
+    assert relative.status == "partly"  # 20 / 25 = 0.8
 
 
 def test_report_and_figure_written(quick_run):

@@ -38,9 +38,10 @@ from relreps.experiments.base import (
     ExperimentSpec,
     Figure,
     RunContext,
-    Status,
     Table,
     Verdict,
+    judge,
+    kept_fraction,
 )
 
 NAME = "ae-stitching"
@@ -244,47 +245,67 @@ def summarize(grid: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
+#: Relative stitching keeps the not-stitched reconstruction: kept fraction = not stitched MSE /
+#: stitched MSE (an error: lower is better), for the worst (data set, family).
+KEPT = 0.90
+KEPT_PARTLY = 0.75
+#: Absolute stitching is "about an order of magnitude worse": the absolute kept fraction (not
+#: stitched / stitched MSE) of the best-stitching (data set, family) is at most 0.2 (stitched MSE
+#: at least 5x not stitched), "partly" at most 0.5 (2x).
+ABSOLUTE_KEPT = 0.2
+ABSOLUTE_KEPT_PARTLY = 0.5
+
+
 def _ratio_verdict(rows: list[tuple[str, str, dict[str, Any]]]) -> tuple[Verdict, Verdict]:
-    """Thresholds: relative 'close' = stitched/not-stitched MSE ratio <= 2 (partly <= 4);
-    absolute 'an order of magnitude worse' = ratio >= 5 (partly >= 2), and worse than relative."""
-    rel = [(d, f, s["relative"]["ratio"]) for d, f, s in rows]
-    abs_ = [
-        (
-            d,
-            f,
-            s["absolute"]["ratio"],
-            s["absolute"]["stitched"]["mse_x1e3"],
-            s["relative"]["stitched"]["mse_x1e3"],
+    """The two claims as numbers, over every (data set, family):
+
+    - relative: the worst kept fraction (not stitched / stitched MSE) >= 0.90, partly >= 0.75;
+    - absolute: the largest absolute kept fraction <= 0.2 (stitched MSE >= 5x not stitched),
+      partly <= 0.5 (>= 2x).
+    """
+
+    def kept(summary: dict[str, Any]) -> float:
+        return kept_fraction(
+            summary["stitched"]["mse_x1e3"],
+            summary["not_stitched"]["mse_x1e3"],
+            higher_is_better=False,
         )
-        for d, f, s in rows
-    ]
-    worst_rel = max(r for *_, r in rel)
-    rel_status: Status = (
-        "reproduced" if worst_rel <= 2 else ("partly" if worst_rel <= 4 else "not reproduced")
-    )
+
+    rel = [(f"{d} {f}", kept(s["relative"]), s["relative"]) for d, f, s in rows]
+    abs_ = [(f"{d} {f}", kept(s["absolute"]), s) for d, f, s in rows]
     rel_detail = "; ".join(
-        f"{d} {f}: relative stitched/not stitched MSE x{r:.2f}" for d, f, r in rel
-    )
-    least_abs = min(r for _, _, r, _, _ in abs_)
-    abs_worse = all(a > r for *_, a, r in abs_)
-    abs_status: Status = (
-        "reproduced"
-        if least_abs >= 5 and abs_worse
-        else ("partly" if least_abs >= 2 and abs_worse else "not reproduced")
+        f"{name}: MSE x10^3 {s['not_stitched']['mse_x1e3']:.1f} not stitched vs "
+        f"{s['stitched']['mse_x1e3']:.1f} stitched, kept {k:.3f}"
+        for name, k, s in rel
     )
     abs_detail = "; ".join(
-        f"{d} {f}: absolute stitched/not stitched MSE x{r:.1f} ({a:.1f} vs relative stitched "
-        f"{rs:.1f}, x10^3)"
-        for d, f, r, a, rs in abs_
+        f"{name}: absolute MSE x10^3 {s['absolute']['not_stitched']['mse_x1e3']:.1f} not "
+        f"stitched vs {s['absolute']['stitched']['mse_x1e3']:.1f} stitched, kept {k:.3f} "
+        f"(relative stitched {s['relative']['stitched']['mse_x1e3']:.1f})"
+        for name, k, s in abs_
     )
+    rel_values = [k for _, k, _ in rel]
+    abs_values = [k for _, k, _ in abs_]
+    worst_rel = math.nan if any(math.isnan(k) for k in rel_values) else min(rel_values)
+    best_abs = math.nan if any(math.isnan(k) for k in abs_values) else max(abs_values)
     return (
-        Verdict(
-            "Relative stitched MSE stays close to not stitched (ratio <= 2)", rel_status, rel_detail
+        judge(
+            "Relative stitched MSE stays close to not stitched (every data set and family)",
+            "worst kept fraction (relative not stitched MSE / stitched MSE)",
+            worst_rel,
+            KEPT,
+            partly=KEPT_PARTLY,
+            detail=rel_detail,
         ),
-        Verdict(
-            "Absolute stitched MSE is about an order of magnitude worse (ratio >= 5)",
-            abs_status,
-            abs_detail,
+        judge(
+            "Absolute stitched MSE is about an order of magnitude worse than not stitched "
+            "(every data set and family)",
+            "largest kept fraction (absolute not stitched MSE / stitched MSE)",
+            best_abs,
+            ABSOLUTE_KEPT,
+            comparison="<=",
+            partly=ABSOLUTE_KEPT_PARTLY,
+            detail=abs_detail,
         ),
     )
 
