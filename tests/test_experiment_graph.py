@@ -181,6 +181,61 @@ def test_toy_graph_direction_and_schema(toy_result):
     assert loaded.to_dict() == result.to_dict()
     assert {v.status for v in result.verdicts if "Cora" in v.claim} == {"skipped"}
     assert (context.output_dir / result.figures[0].path).stat().st_size > 1000
+    _assert_numeric_verdicts(result)
+    toy = [v for v in result.verdicts if v.claim.startswith("toy:")]
+    assert [v.quantity for v in toy] == [
+        "relative not stitched / absolute not stitched",
+        "kept fraction (relative stitched / relative not stitched)",
+        "absolute stitched accuracy points above the majority class",
+    ]
+    assert toy[1].measured == pytest.approx(r["stitched_mean"] / r["own_mean"])
+    assert (toy[1].threshold, toy[1].partly) == (0.90, 0.75)
+    assert toy[2].measured == pytest.approx(a["stitched_mean"] - chance)
+
+
+def _assert_numeric_verdicts(result: ExperimentResult) -> None:
+    """Every judged claim carries its measured figure and threshold, and its status follows."""
+    for verdict in result.verdicts:
+        if verdict.status in ("skipped", "no paper number"):
+            continue
+        assert verdict.threshold is not None and verdict.measured is not None, verdict
+        higher = verdict.comparison == ">="
+
+        def meets(bar: float, v=verdict, higher=higher) -> bool:
+            return v.measured >= bar if higher else v.measured <= bar
+
+        expected = (
+            "reproduced"
+            if meets(verdict.threshold)
+            else (
+                "partly"
+                if verdict.partly is not None and meets(verdict.partly)
+                else "not reproduced"
+            )
+        )
+        assert verdict.status == expected, verdict
+
+
+def test_verdict_rules_on_planted_accuracies():
+    from relreps.experiments.graph import _verdicts
+
+    def cell(abs_own, abs_st, rel_own, rel_st, chance=15.0):
+        def part(own, st):
+            return {"own_mean": own, "own_std": 0.0, "stitched_mean": st, "stitched_std": 0.0}
+
+        return {
+            "summary": {"absolute": part(abs_own, abs_st), "relative": part(rel_own, rel_st)},
+            "majority_accuracy": chance,
+        }
+
+    def statuses(*args):
+        return [v.status for v in _verdicts({"g": cell(*args)}, {})]
+
+    # the recorded full run: 92.88 / 94.29 = 0.985, 77.54 / 92.88 = 0.835, 4.31 - 13.90 < 10
+    assert statuses(94.29, 4.31, 92.88, 77.54, 13.90) == ["reproduced", "partly", "reproduced"]
+    # a 5-point gap at 90 keeps 0.944: reproduced; 60 of 90 keeps 0.667: not reproduced
+    assert statuses(90.0, 30.0, 90.0, 85.0)[1:] == ["reproduced", "partly"]
+    assert statuses(100.0, 50.0, 85.0, 60.0) == ["not reproduced"] * 3
 
 
 def test_toy_graph_resumes_from_saved_models(toy_result):
