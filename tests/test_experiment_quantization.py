@@ -47,6 +47,61 @@ def test_direction_fine_bins_keep_performance(quick_run):
         assert matrix.shape == (2, 2)
         assert set(entry["similarity_range"]) == set(trained)
     assert result.verdicts[0].status in {"reproduced", "partly", "not reproduced"}
+    _assert_numeric_verdicts(result)
+    robust, stitched = result.verdicts
+    worst = min(
+        e["trained"][b]["stitched"] / e["trained"][b]["own"]
+        for e in result.data["datasets"].values()
+        for b in e["trained"]
+        if b != "none"
+    )
+    assert stitched.measured == pytest.approx(worst)
+    assert (stitched.threshold, stitched.partly) == (0.90, 0.75)
+    assert (robust.threshold, robust.partly) == (0.97, 0.90)
+
+
+def _assert_numeric_verdicts(result: ExperimentResult) -> None:
+    """Every judged claim carries its measured figure and threshold, and its status follows."""
+    for verdict in result.verdicts:
+        if verdict.status in ("skipped", "no paper number"):
+            continue
+        assert verdict.threshold is not None and verdict.measured is not None, verdict
+        higher = verdict.comparison == ">="
+
+        def meets(bar: float, v=verdict, higher=higher) -> bool:
+            return v.measured >= bar if higher else v.measured <= bar
+
+        expected = (
+            "reproduced"
+            if meets(verdict.threshold)
+            else (
+                "partly"
+                if verdict.partly is not None and meets(verdict.partly)
+                else "not reproduced"
+            )
+        )
+        assert verdict.status == expected, verdict
+
+
+def test_verdict_rules_on_planted_scores():
+    def split(own, stitched):
+        return {"own": own, "own_std": 0.0, "stitched": stitched, "stitched_std": 0.0}
+
+    def verdicts(**bins):
+        trained = {
+            "none": split(90.0, 85.0),
+            **{k[1:].replace("_", "."): v for k, v in bins.items()},
+        }
+        return q._verdicts({"toy": {"trained": trained}})
+
+    robust, stitched = verdicts(b0_1=split(88.0, 80.0), b0_4=split(85.0, 70.0))
+    assert robust.measured == pytest.approx(85.0 / 90.0) and robust.status == "partly"
+    assert stitched.measured == pytest.approx(70.0 / 85.0) and stitched.status == "partly"
+    robust, stitched = verdicts(b0_1=split(89.0, 81.0))
+    assert (robust.status, stitched.status) == ("reproduced", "reproduced")
+    nan = float("nan")
+    robust, stitched = verdicts(b0_1=split(89.0, nan))  # one seed: nothing stitched
+    assert robust.status == "reproduced" and stitched.status == "skipped"
 
 
 def test_report_and_line_figure(quick_run):
@@ -115,5 +170,5 @@ def test_unavailable_dataset_is_skipped(tmp_path, monkeypatch):
     monkeypatch.setattr(datasets, "load_cifar10", offline)
     config = q.QuantConfig(datasets=("cifar10",), seeds=1)
     result = q.run_config(config, RunContext(tmp_path, quick=True, log=lambda m: None))
-    assert result.verdicts[0].status == "skipped"
+    assert [v.status for v in result.verdicts] == ["skipped"]
     assert "CIFAR-10 unavailable: no route to host" in result.data["skipped"]["cifar10"]

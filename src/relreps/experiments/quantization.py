@@ -33,9 +33,10 @@ from relreps.experiments.base import (
     ExperimentSpec,
     Figure,
     RunContext,
-    Status,
     Table,
     Verdict,
+    judge,
+    kept_fraction,
 )
 
 NAME = "quantization"
@@ -56,7 +57,6 @@ class QuantConfig:
         n_train, n_test, n_anchors: stratified subset sizes and anchors.
         latent_dim, hidden: MLP encoder widths; the head has ``head_hidden`` units.
         epochs, batch_size, lr: training (early stopping on 10% of the training subset).
-        tolerance: F1 points a quantised model may lose and still count as 'robust'.
     """
 
     datasets: tuple[str, ...] = ("fashion-mnist", "digits")
@@ -71,7 +71,6 @@ class QuantConfig:
     epochs: int = 12
     batch_size: int = 128
     lr: float = 1e-3
-    tolerance: float = 3.0
 
     def __post_init__(self) -> None:
         for i, name in enumerate(self.datasets):
@@ -219,40 +218,77 @@ def _split(matrix: np.ndarray) -> dict[str, float]:
     return {"own": own, "own_std": own_std, "stitched": stitched, "stitched_std": stitched_std}
 
 
-def _verdict(per_dataset: dict[str, Any], config: QuantConfig) -> Verdict:
-    """Robust = every bin within ``tolerance`` F1 points of unquantised (own and stitched);
-    partly = the bins <= 0.2 are."""
-    drops: list[tuple[str, float, float, float]] = []
+#: Quantisation costs (almost) no accuracy: the worst quantised / unquantised own F1 bars.
+ROBUST = 0.97
+ROBUST_PARTLY = 0.90
+#: Quantised models still stitch: the worst kept fraction (stitched / own F1 of one bin) bars.
+KEPT = 0.90
+KEPT_PARTLY = 0.75
+
+
+def _verdicts(per_dataset: dict[str, Any]) -> tuple[Verdict, ...]:
+    """Two claims as numbers, over every data set and bin (quantisation-aware training):
+
+    - robust: the worst quantised / unquantised own F1 >= 0.97 (partly >= 0.90);
+    - still stitches: the worst kept fraction, stitched / own F1 of the same bin, >= 0.90
+      (partly >= 0.75), the stitching rule of every experiment.
+    """
+    robust: list[tuple[str, float, float]] = []
+    stitched: list[tuple[str, float, float]] = []
     for name, entry in per_dataset.items():
         base = entry["trained"]["none"]
         for label, stats in entry["trained"].items():
             if label == "none":
                 continue
-            drop_own = base["own"] - stats["own"]
-            drop_st = base["stitched"] - stats["stitched"]
-            drops.append((name, float(label), drop_own, drop_st))
-    if not drops:
-        return Verdict(CLAIM, "skipped", "no quantised model ran")
+            robust.append((name, float(label), kept_fraction(stats["own"], base["own"])))
+            if not math.isnan(stats["stitched"]):
+                kept = kept_fraction(stats["stitched"], stats["own"])
+                stitched.append((name, float(label), kept))
+    if not robust:
+        return (Verdict(CLAIM, "skipped", "no quantised model ran"),)
 
-    def worst(rows: list[tuple[str, float, float, float]]) -> float:
-        values = [v for r in rows for v in r[2:] if not math.isnan(v)]
-        return max(values) if values else math.nan
+    def worst(rows: list[tuple[str, float, float]]) -> float:
+        values = [k for *_, k in rows]
+        return math.nan if any(math.isnan(k) for k in values) else min(values)
 
-    all_worst = worst(drops)
-    small_worst = worst([d for d in drops if d[1] <= 0.2])
-    tol = config.tolerance
-    status: Status = (
-        "reproduced" if all_worst <= tol else ("partly" if small_worst <= tol else "not reproduced")
+    def listed(rows: list[tuple[str, float, float]]) -> str:
+        return "; ".join(f"{name} bin {b:g}: {k:.3f}" for name, b, k in rows)
+
+    unquantised = {name: e["trained"]["none"] for name, e in per_dataset.items()}
+    base_kept = "; ".join(
+        f"{name} unquantised: {kept_fraction(b['stitched'], b['own']):.3f}"
+        for name, b in unquantised.items()
     )
-    detail = "; ".join(
-        f"{name} bin {b:g}: own {-own:+.1f}" + ("" if math.isnan(st) else f", stitched {-st:+.1f}")
-        for name, b, own, st in drops
-    )
-    return Verdict(
-        f"{CLAIM} (every bin within {tol:g} F1 points of unquantised; partly: bins <= 0.2)",
-        status,
-        "change in F1 points vs unquantised: " + detail,
-    )
+    verdicts = [
+        judge(
+            f"{CLAIM}: quantised models keep the unquantised accuracy (every bin)",
+            "worst quantised / unquantised own F1",
+            worst(robust),
+            ROBUST,
+            partly=ROBUST_PARTLY,
+            detail="quantised / unquantised own F1: " + listed(robust),
+        )
+    ]
+    if stitched:
+        verdicts.append(
+            judge(
+                f"{CLAIM}: quantised models still stitch across seeds (every bin)",
+                "worst kept fraction (stitched / own F1, same bin)",
+                worst(stitched),
+                KEPT,
+                partly=KEPT_PARTLY,
+                detail="stitched / own F1: " + listed(stitched) + f"; {base_kept}",
+            )
+        )
+    else:
+        verdicts.append(
+            Verdict(
+                f"{CLAIM}: quantised models still stitch across seeds (every bin)",
+                "skipped",
+                "one seed: no pair of seeds to stitch",
+            )
+        )
+    return tuple(verdicts)
 
 
 def _figure(name: str, tag: str, entry: dict[str, Any], context: RunContext) -> Figure:
@@ -376,7 +412,7 @@ def run_config(config: QuantConfig, context: RunContext) -> ExperimentResult:
         config={"quick": context.quick, "seed": context.seed, **config.to_dict()},
         tables=(table,) if rows else (),
         figures=tuple(figures),
-        verdicts=(_verdict(per_dataset, config),),
+        verdicts=_verdicts(per_dataset),
         data={"datasets": per_dataset, "skipped": skipped, "notes": notes},
     )
 
