@@ -41,6 +41,35 @@ def test_quick_run_direction(quick_run):
     statuses = {v.claim.split(" (")[0]: v.status for v in result.verdicts}
     assert any(s == "skipped" for c, s in statuses.items() if c.startswith("Amazon"))
     assert result.config["quick"] is True and len(words["per_seed"]) == 2
+    _assert_numeric_verdicts(result)
+    by_quantity = {v.quantity: v for v in result.verdicts if v.quantity}
+    w = by_quantity["relative top-1 / chance top-1 (words, EN -> FR)"]
+    assert w.measured == pytest.approx(rel["top1"] / words["chance"]["top1"])
+    a = by_quantity["absolute top-1 / chance top-1 (phrases, EN -> FR)"]
+    assert a.comparison == "<=" and a.threshold == 5.0
+
+
+def _assert_numeric_verdicts(result: ExperimentResult) -> None:
+    """Every judged claim carries its measured figure and threshold, and its status follows."""
+    for verdict in result.verdicts:
+        if verdict.status in ("skipped", "no paper number"):  # no paper claim to judge
+            continue
+        assert verdict.threshold is not None and verdict.measured is not None, verdict
+        higher = verdict.comparison == ">="
+
+        def meets(bar: float, v=verdict, higher=higher) -> bool:
+            return v.measured >= bar if higher else v.measured <= bar
+
+        expected = (
+            "reproduced"
+            if meets(verdict.threshold)
+            else (
+                "partly"
+                if verdict.partly is not None and meets(verdict.partly)
+                else "not reproduced"
+            )
+        )
+        assert verdict.status == expected, verdict
 
 
 def test_quick_run_report(quick_run):
@@ -90,6 +119,15 @@ def test_twin_run_config(tmp_path):
         result.to_dict()
     )
     assert result.verdicts[0].status == "reproduced"
+    _assert_numeric_verdicts(result)
+    judged = [v for v in result.verdicts if v.threshold is not None]
+    assert [v.quantity.split(" (")[0] for v in judged] == [
+        "relative top-1 / chance top-1",
+        "best relative",
+        "absolute top-1 / chance top-1",
+    ]
+    # the rotated phrase twin: relative retrieves every item, absolute does not
+    assert judged[1].status == "reproduced"
     assert (tmp_path / result.figures[0].path).stat().st_size > 1000
     reference_rows = [r for r in result.tables[1].rows if r[1].startswith("reference")]
     assert len(reference_rows) == 2
