@@ -15,11 +15,11 @@ dask = pytest.importorskip("dask")
 pytest.importorskip("distributed")
 
 import relreps  # noqa: E402
-from relreps import _dask  # noqa: E402
 from relreps import distributed as rd  # noqa: E402
 from relreps.encoders import CallableEncoder, cached_encode  # noqa: E402
 from relreps.knn_index import FaissIndex, KnnResult, faiss_knn, recall_at_k  # noqa: E402
 from relreps.metrics import cka, jaccard_at_k, knn, mrr_at_k, retrieval_scores  # noqa: E402
+from relreps.metrics import dask_ops as _dask  # noqa: E402
 
 
 @pytest.fixture(scope="module")

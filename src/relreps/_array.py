@@ -18,6 +18,7 @@ __all__ = [
     "as_array",
     "default_float",
     "device_of",
+    "is_dask",
     "is_floating",
     "is_numpy",
     "library_name",
@@ -74,6 +75,11 @@ def namespace(**arrays: Array) -> Any:
             f"Expected {', '.join(f'`{k}`' for k in present)} to come from the same array "
             f"library, but {described}. Convert them to one library first."
         ) from err
+
+
+def is_dask(x: object) -> bool:
+    """True for a ``dask.array.Array`` (recognised without importing dask)."""
+    return type(x).__module__.startswith("dask.") and hasattr(x, "__dask_graph__")
 
 
 def is_numpy(x: Array) -> bool:

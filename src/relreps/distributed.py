@@ -3,7 +3,8 @@
 Give the address of a running scheduler (``address="tcp://host:8786"``), or an open ``client``;
 with neither, each job starts a :class:`distributed.LocalCluster` (2 workers by default) and stops
 it when done. Dask schedules the work, moves the data and re-runs the tasks of a worker that dies;
-relreps only builds the graph (:mod:`relreps._dask`) and makes the results safe to trust:
+relreps only builds the graph (the lazy projection and :mod:`relreps.metrics.dask_ops`) and makes
+the results safe to trust:
 
 - outputs are written under a temporary name in the destination folder and renamed
   (``os.replace``) only once every block is written, so a failed or killed job never leaves a
@@ -33,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from relreps._array import Array
+from relreps._array import Array, is_dask
 from relreps._validation import check_choice, check_int, fail
 
 try:
@@ -45,7 +46,16 @@ except ImportError as err:  # pragma: no cover - dask is installed in the dev en
         "relreps.distributed needs dask and distributed: pip install 'relreps[dask]'."
     ) from err
 
-from relreps._dask import cka, is_dask, jaccard_at_k, knn, mrr_at_k, retrieval_scores
+from relreps.metrics.dask_ops import (
+    check_retrieval_pair,
+    cka,
+    jaccard_at_k,
+    jaccard_from_neighbors,
+    knn,
+    mrr_at_k,
+    mrr_from_neighbors,
+    retrieval_scores,
+)
 
 __all__ = [
     "Comparison",
@@ -537,14 +547,13 @@ def compare(
     if "cka" in wanted:
         lazy["cka"] = cka(a_d, b_d, debiased=debiased)
     if wanted & {"jaccard", "mrr"}:
-        from relreps._dask import _check_retrieval_pair, _jaccard_lazy, _mrr_lazy
-
-        src, tgt, k = _check_retrieval_pair(a_d, b_d, k)
+        src, tgt, k = check_retrieval_pair(a_d, b_d, k)
         retrieved = knn(src, tgt, k, metric=metric).indices
         if "jaccard" in wanted:
-            lazy["jaccard"] = _jaccard_lazy(knn(tgt, tgt, k, metric=metric).indices, retrieved, k)
+            own = knn(tgt, tgt, k, metric=metric).indices
+            lazy["jaccard"] = jaccard_from_neighbors(own, retrieved, k)
         if "mrr" in wanted:
-            lazy["mrr"] = _mrr_lazy(retrieved)
+            lazy["mrr"] = mrr_from_neighbors(retrieved)
     start = time.perf_counter()
     with _session(client, address, n_workers) as active:
         try:

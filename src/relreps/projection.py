@@ -16,6 +16,7 @@ from relreps._array import (
     Array,
     default_float,
     device_of,
+    is_dask,
     is_floating,
     is_numpy,
     namespace,
@@ -105,12 +106,12 @@ def relative_projection(
         >>> bool(np.allclose(rel, relative_projection(2.5 * x @ q, 2.5 * anchors @ q)))
         True
     """
-    if _is_dask(x) or _is_dask(anchors):  # lazy, blockwise: relreps._dask (imports dask)
-        from relreps import _dask
+    if is_dask(x) or is_dask(anchors):  # lazy, blockwise: relreps._dask (imports dask)
+        from relreps._dask import dask_projection
 
-        return _dask.relative_projection(
-            x, anchors, similarity=similarity, center=center, chunk_size=chunk_size, out=out,
-            aggregate=aggregate, topk=topk, power=power,
+        return dask_projection(
+            relative_projection, x, anchors, similarity=similarity, center=center,
+            chunk_size=chunk_size, out=out, aggregate=aggregate, topk=topk, power=power,
         )  # fmt: skip
     x = check_matrix(x, "x", finite=False)
     anchors = check_matrix(anchors, "anchors", shape_doc="(n_anchors, n_features)", finite=False)
@@ -238,11 +239,6 @@ def _anchor_stats(sim: Similarity, state: Any, anchors: Array, xp: Any) -> tuple
     floor = _STD_FLOOR * xp.where(scale > 1, scale, xp.ones_like(scale))
     std = xp.where(std < floor, floor, std)
     return mean, std, -1.0 if sim.kind == "distance" else 1.0
-
-
-def _is_dask(x: object) -> bool:
-    """A dask array, recognised without importing dask."""
-    return type(x).__module__.startswith("dask.") and hasattr(x, "__dask_graph__")
 
 
 def _check_same_device(x: Array, x_name: str, y: Array, y_name: str) -> None:
@@ -415,14 +411,9 @@ def _matmul_into(a: Array, b: Array, dest: Array) -> None:
     dest[...] = a @ b
 
 
-def _lookup_into() -> tuple[Any, ...]:
-    from relreps import similarity as _similarity
-
-    return (_similarity._cosine, _similarity._inner)
-
-
-_INTO = _lookup_into()
-_INTO_COSINE = _INTO[0]
+# The built-in cosine and inner kernels (registered when relreps.similarity is imported).
+_INTO_COSINE = get_similarity("cosine").compute
+_INTO = (_INTO_COSINE, get_similarity("inner").compute)
 
 
 class RelativeProjector:
@@ -515,7 +506,7 @@ class RelativeProjector:
     def transform(self, x: Array, *, out: Array | None = None) -> Array:
         """Project ``x`` (n_samples, n_features) -> (n_samples, n_columns)."""
         self._check_fitted()
-        if _is_dask(x):
+        if is_dask(x):
             return relative_projection(
                 x,
                 self.anchors_,

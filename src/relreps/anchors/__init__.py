@@ -11,7 +11,7 @@ Selection functions return int64 indices into the candidates, seeded and determi
 Several spaces over the same samples: :func:`take` applies indices to every space and
 :func:`joint_space` lets a selection see all spaces at once. :func:`diagnose` inspects an anchor
 set; :class:`ParallelAnchors` carries anchor identities across domains (vocabularies,
-languages), serialisable to JSON.
+languages), serialisable to JSON, and :func:`anchor_keys` turns identities into plain keys.
 
 Example:
     >>> import numpy as np
@@ -27,7 +27,7 @@ Example:
 from relreps.anchors.clustering import kmeans
 from relreps.anchors.diagnostics import AnchorDiagnostics, Coverage, diagnose
 from relreps.anchors.farthest import farthest_point
-from relreps.anchors.parallel import AnchorRows, ParallelAnchors
+from relreps.anchors.parallel import AnchorRows, ParallelAnchors, anchor_keys
 from relreps.anchors.selection import class_counts, random, stratified, top_ranked
 from relreps.anchors.spaces import joint_space, take
 
@@ -36,6 +36,7 @@ __all__ = [
     "AnchorRows",
     "Coverage",
     "ParallelAnchors",
+    "anchor_keys",
     "class_counts",
     "diagnose",
     "farthest_point",

@@ -100,9 +100,9 @@ def cka(
         1.0
     """
     if is_dask_array(a) or is_dask_array(b):  # lazy blockwise version (linear kernel)
-        from relreps import _dask
+        from relreps.metrics import dask_ops
 
-        return _dask.cka(a, b, kernel=kernel, debiased=debiased, sigma=sigma,
+        return dask_ops.cka(a, b, kernel=kernel, debiased=debiased, sigma=sigma,
                          block_size=block_size)  # fmt: skip
     kernel = check_choice(kernel, "kernel", ("linear", "rbf"))
     if not isinstance(debiased, bool):

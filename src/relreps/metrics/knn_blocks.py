@@ -1,6 +1,6 @@
 """Exact blocked k-nearest-neighbour search: the kernel behind :func:`relreps.metrics.knn`.
 
-Package-internal API, documented here for :mod:`relreps.metrics`, :mod:`relreps._dask` and
+Package-internal API, documented here for :mod:`relreps.metrics` (its dask versions included) and
 :mod:`relreps.distributed` (no promise of stability outside relreps):
 
 - :func:`search`: exact top-``k`` of several query sets against one index, blocked in memory;

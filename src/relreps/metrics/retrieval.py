@@ -125,9 +125,9 @@ def knn(
         [1, 0, 1]
     """
     if is_dask_array(queries) or is_dask_array(index):  # lazy blockwise version
-        from relreps import _dask
+        from relreps.metrics import dask_ops
 
-        return _dask.knn(queries, index, k, metric=metric, exclude_self=exclude_self,
+        return dask_ops.knn(queries, index, k, metric=metric, exclude_self=exclude_self,
                          block_size=block_size, backend=backend)  # fmt: skip
     queries = check_matrix(queries, "queries", shape_doc="(n_queries, n_features)")
     index = check_matrix(index, "index", shape_doc="(n_index, n_features)")
@@ -249,9 +249,9 @@ def retrieval_scores(
         (1.0, 1.0)
     """
     if is_dask_array(source) or is_dask_array(target):  # lazy blockwise version
-        from relreps import _dask
+        from relreps.metrics import dask_ops
 
-        return _dask.retrieval_scores(source, target, k, metric=metric, block_size=block_size)
+        return dask_ops.retrieval_scores(source, target, k, metric=metric, block_size=block_size)
     xp, k = _check_pair(source, target, ("source", "target"), k)
     check_same_features(source, "source", target, "target")
     metric = check_choice(metric, "metric", KNN_METRICS)
@@ -283,9 +283,9 @@ def jaccard_at_k(source: Array, target: Array, k: int, *, metric: KnnMetric = "c
         1.0
     """
     if is_dask_array(source) or is_dask_array(target):  # lazy blockwise version
-        from relreps import _dask
+        from relreps.metrics import dask_ops
 
-        return _dask.jaccard_at_k(source, target, k, metric=metric)
+        return dask_ops.jaccard_at_k(source, target, k, metric=metric)
     xp, k = _check_pair(source, target, ("source", "target"), k)
     check_same_features(source, "source", target, "target")
     metric = check_choice(metric, "metric", KNN_METRICS)
@@ -314,9 +314,9 @@ def mrr_at_k(source: Array, target: Array, k: int, *, metric: KnnMetric = "cosin
         1.0
     """
     if is_dask_array(source) or is_dask_array(target):  # lazy blockwise version
-        from relreps import _dask
+        from relreps.metrics import dask_ops
 
-        return _dask.mrr_at_k(source, target, k, metric=metric)
+        return dask_ops.mrr_at_k(source, target, k, metric=metric)
     xp, k = _check_pair(source, target, ("source", "target"), k)
     check_same_features(source, "source", target, "target")
     return _mrr(knn(source, target, k, metric=metric).indices, xp)

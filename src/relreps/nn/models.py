@@ -31,6 +31,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from relreps._validation import check_choice, check_float, check_int, fail
+from relreps.anchors import anchor_keys
 from relreps.nn.networks import (
     ENCODERS,
     CNNEncoder,
@@ -41,7 +42,6 @@ from relreps.nn.networks import (
     seeded,
 )
 from relreps.nn.projection import OUTPUT_NORMS, OutputNorm, RelativeProjection
-from relreps.stitching import anchor_keys
 
 __all__ = [
     "ENCODERS",
@@ -203,7 +203,7 @@ class _Model(nn.Module):
 def _predict(model: nn.Module, x: Tensor, *, batch_size: int, classify: bool) -> Tensor:
     batch_size = check_int(batch_size, "batch_size", low=1)
     was_training = model.training
-    device = _device_of(model)
+    device = model_device(model)
     model.eval()
     try:
         outs = [
@@ -215,7 +215,7 @@ def _predict(model: nn.Module, x: Tensor, *, batch_size: int, classify: bool) ->
     return out.argmax(dim=1) if classify else out
 
 
-def _device_of(model: nn.Module) -> torch.device:
+def model_device(model: nn.Module) -> torch.device:
     """Where the model's parameters (or buffers) live; CPU for a module with neither."""
     for tensor in [*model.parameters(), *model.buffers()]:
         return tensor.device

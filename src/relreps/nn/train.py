@@ -22,7 +22,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from relreps._validation import check_float, check_int, fail
-from relreps.nn.models import AbsoluteClassifier, RelativeClassifier, _device_of
+from relreps.nn.models import AbsoluteClassifier, RelativeClassifier, model_device
 
 __all__ = [
     "ClassifierTriple",
@@ -206,7 +206,7 @@ def fit(
             repr(config.val_fraction),
         )
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    device = _device_of(model)  # batches are sliced on the host and moved to the model's device
+    device = model_device(model)  # batches are sliced on the host and moved to the model's device
 
     start = time.perf_counter()
     train_losses: list[float] = []
@@ -284,7 +284,7 @@ def _evaluate(
     total = 0.0
     for s in range(0, idx.numel(), config.batch_size):
         part = idx[s : s + config.batch_size]
-        device = _device_of(model)
+        device = model_device(model)
         yb = None if yt is None else yt[part].to(device)
         loss = loss_fn(model, xt[part].to(device), yb, gen)
         total += float(loss) * part.numel()

@@ -161,9 +161,9 @@ class _ModelLatents:
     def _embed(self, model: Any, inputs: Any) -> Any:
         import torch
 
-        from relreps.nn.models import _device_of
+        from relreps.nn.models import model_device
 
-        device = _device_of(model)
+        device = model_device(model)
         model.eval()
         with torch.no_grad():
             chunks = range(0, inputs.shape[0], self.batch_size)
@@ -185,9 +185,9 @@ class _ModelLatents:
     def decode(self, model: Any, rep: Any) -> np.ndarray:
         import torch
 
-        from relreps.nn.models import _device_of
+        from relreps.nn.models import model_device
 
-        device = _device_of(model)
+        device = model_device(model)
         model.eval()
         with torch.no_grad():
             chunks = range(0, rep.shape[0], self.batch_size)

@@ -16,6 +16,7 @@ import numpy as np
 
 from relreps._array import Array, to_numpy
 from relreps._validation import check_matrix, fail
+from relreps.anchors import anchor_keys
 
 
 @dataclass(frozen=True)
@@ -71,59 +72,6 @@ class _Prepared:
     anchors: np.ndarray
     anchor_ids: list[Any] | None
     fingerprint: str
-
-
-def anchor_keys(anchor_ids: Any, *, name: str = "anchor_ids") -> list[str | int] | None:
-    """Anchor identities as a JSON-able list of distinct str/int keys (None stays None).
-
-    Accepts a sequence (or numpy array) of keys, or an object with ``to_dict()``:
-    a ``relreps.anchors.ParallelAnchors`` gives the keys of its FIRST domain (the pivot: anchor j
-    is the same item in every domain, so the pivot keys name it), and a dict holding a flat list
-    under ``"keys"``, ``"ids"``, ``"anchor_ids"`` or ``"identities"`` gives that list.
-
-    Example:
-        >>> anchor_keys(["cat", "dog", 3])
-        ['cat', 'dog', 3]
-        >>> from relreps.anchors import ParallelAnchors
-        >>> pairs = ParallelAnchors.from_pairs({"cat": "chat", "dog": "chien"})  # domains a, b
-        >>> anchor_keys(pairs)
-        ['cat', 'dog']
-    """
-    if anchor_ids is None:
-        return None
-    if hasattr(anchor_ids, "to_dict"):
-        data = anchor_ids.to_dict()
-        if isinstance(data, Mapping):
-            domains = data.get("domains")
-            per_domain = data.get("keys")
-            if isinstance(per_domain, Mapping) and isinstance(domains, list) and domains:
-                return anchor_keys(list(per_domain[domains[0]]), name=name)
-            for field in ("keys", "ids", "anchor_ids", "identities"):
-                if field in data:
-                    return anchor_keys(list(data[field]), name=name)
-        raise fail(
-            name,
-            "an object whose to_dict() holds 'keys' (a list, or one list per domain)",
-            f"{type(anchor_ids).__name__} with {data!r}"[:200],
-            TypeError,
-        )
-    if isinstance(anchor_ids, str | bytes) or not (
-        isinstance(anchor_ids, Sequence) or hasattr(anchor_ids, "tolist")
-    ):
-        raise fail(
-            name, "a sequence of str/int keys or a ParallelAnchors", repr(anchor_ids), TypeError
-        )
-    keys: list[str | int] = []
-    items = anchor_ids.tolist() if hasattr(anchor_ids, "tolist") else anchor_ids
-    for i, key in enumerate(items):
-        if hasattr(key, "item") and not isinstance(key, str):
-            key = key.item()
-        if isinstance(key, bool) or not isinstance(key, str | int):
-            raise fail(f"{name}[{i}]", "a str or int key", repr(key), TypeError)
-        keys.append(key)
-    if len(set(keys)) != len(keys):
-        raise fail(name, "distinct keys", f"{len(keys) - len(set(keys))} duplicate(s)")
-    return keys
 
 
 def _digest(*parts: Any) -> str:
