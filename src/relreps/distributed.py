@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from relreps._array import Array, is_dask
+from relreps._io import replace_file
 from relreps._validation import check_choice, check_int, fail
 
 try:
@@ -344,14 +345,11 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def _fsync(path: Path) -> None:
-    if path.is_file():
-        with open(path, "rb+") as handle:
-            os.fsync(handle.fileno())
-
-
 def _replace(temp: Path, path: Path) -> None:
-    if temp.is_dir() and path.exists():  # directories cannot be replaced in one step
+    """Move the complete output ``temp`` (a file or a .zarr folder) onto ``path``."""
+    if temp.is_file():
+        replace_file(temp, path)
+    elif path.exists():  # directories cannot be replaced in one step
         old = _temp_name(path)
         os.replace(path, old)
         os.replace(temp, path)
@@ -371,7 +369,6 @@ def _store(result: Any, path: Path, client: distributed.Client, job: str) -> Non
         else:
             stored = result.to_zarr(str(temp), compute=False)
         client.compute(stored).result()
-        _fsync(temp)
         _replace(temp, path)
     except BaseException as err:
         _remove(temp)
@@ -729,8 +726,7 @@ def encode(
         cache.save(full_key, merged)
         del merged
         if path is not None:
-            _fsync(temp)
-            os.replace(temp, path)
+            replace_file(temp, path)
     finally:
         _remove(temp)
     return EncodingJob(

@@ -16,7 +16,6 @@ import json
 import numbers
 import os
 import string
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from relreps._io import atomic_write_text
 from relreps._validation import fail
 from relreps.anchors._inputs import check_indices
 
@@ -358,14 +358,7 @@ class ParallelAnchors:
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the JSON form atomically (temporary file in the same folder, then rename)."""
         target = Path(path)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(self.to_json(indent=1))
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(target, self.to_json(indent=1))
         return target
 
     @classmethod

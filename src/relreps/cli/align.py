@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
 import time
@@ -261,8 +260,8 @@ def _report(
 
 
 def run_align(args: argparse.Namespace) -> int:
+    from relreps._io import atomic_write_bytes, atomic_write_text
     from relreps.align import translator_state
-    from relreps.experiments.base import atomic_write_bytes, atomic_write_text
     from relreps.experiments.runner import (
         RunFolderError,
         build_manifest,
@@ -387,16 +386,9 @@ def run_translate(args: argparse.Namespace) -> int:
             return np.asarray(translator.transform(rows), dtype=np.float32)
 
         if output.suffix.lower() == ".npy":
-            out, tmp = open_output(output, (n, width), np.float32)
-            try:
+            with open_output(output, (n, width), np.float32) as out:
                 for start in progress(range(0, n, chunk), desc="translate", unit="chunk"):
                     out[start : start + chunk] = block(start)
-                out.flush()
-                del out
-                os.replace(tmp, output)
-            finally:
-                if tmp.exists():
-                    tmp.unlink()
         else:
             parts = [block(s) for s in progress(range(0, n, chunk), desc="translate", unit="chunk")]
             save_array(output, np.concatenate(parts, axis=0), key="translated")

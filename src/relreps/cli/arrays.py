@@ -7,12 +7,14 @@ interrupted run never leaves a file that looks finished.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from relreps._io import atomic_path
 
 __all__ = ["SUFFIXES", "ArrayFileError", "load_array", "open_output", "save_array"]
 
@@ -117,24 +119,12 @@ def _load_parquet(path: Path, key: str | None) -> np.ndarray:
         raise ArrayFileError(f"{str(path)!r}: columns are not all numeric: {err}") from err
 
 
-def _temporary(path: Path, suffix: str) -> str:
-    """A temporary file beside ``path`` with the usual permissions (mkstemp makes it 0600)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    return tmp
-
-
 def save_array(path: Path | str, array: Any, *, key: str = "relative") -> None:
     """Write an array atomically (temporary file + rename) in the format of the suffix."""
     path = Path(path)
     suffix = _suffix(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary(path, suffix)
-    try:
-        array = np.ascontiguousarray(array)
+    array = np.ascontiguousarray(array)
+    with atomic_path(path, suffix=suffix) as tmp:
         if suffix == ".npy":
             np.save(tmp, array, allow_pickle=False)
         elif suffix == ".npz":
@@ -143,21 +133,20 @@ def save_array(path: Path | str, array: Any, *, key: str = "relative") -> None:
         elif suffix == ".safetensors":
             from safetensors.numpy import save_file
 
-            save_file({key: array}, tmp)
+            save_file({key: array}, str(tmp))
         else:
             import pyarrow as pa
             import pyarrow.parquet as pq
 
             columns = {f"{key}_{j}": array[:, j] for j in range(array.shape[1])}
-            pq.write_table(pa.table(columns), tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+            pq.write_table(pa.table(columns), str(tmp))
 
 
-def open_output(path: Path, shape: tuple[int, int], dtype: Any) -> tuple[np.memmap, Path]:
-    """A writable .npy memmap under a temporary name beside ``path``; rename it when complete."""
-    tmp = _temporary(path, ".npy")
-    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
-    return out, Path(tmp)
+@contextlib.contextmanager
+def open_output(path: Path, shape: tuple[int, int], dtype: Any) -> Iterator[np.memmap]:
+    """A writable .npy memmap under a temporary name beside ``path``; it becomes ``path`` when
+    the block ends (and is removed when the block raises)."""
+    with atomic_path(path, suffix=".npy") as tmp:
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
+        yield out
+        out.flush()

@@ -22,8 +22,9 @@ DESCRIPTION = __doc__
 
 
 def run(args: argparse.Namespace) -> int:
+    from relreps._io import atomic_write_text
     from relreps.cli.main import CommandError
-    from relreps.experiments.base import RunContext, atomic_write_text
+    from relreps.experiments.base import RunContext
     from relreps.experiments.runner import (
         RunFolderError,
         build_manifest,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -93,17 +92,10 @@ def run(args: argparse.Namespace) -> int:
         output.parent.mkdir(parents=True, exist_ok=True)
         chunk = relreps._validation.check_int(args.chunk_size, "--chunk-size", low=1)
         if output.suffix.lower() == ".npy":
-            out, tmp = open_output(output, (n, columns), dtype)
-            try:
+            with open_output(output, (n, columns), dtype) as out:
                 for start in progress(range(0, n, chunk), desc="project", unit="chunk"):
                     stop = min(n, start + chunk)
                     projector.transform(np.asarray(embeddings[start:stop]), out=out[start:stop])
-                out.flush()
-                del out
-                os.replace(tmp, output)
-            finally:
-                if tmp.exists():
-                    tmp.unlink()
         else:
             parts = [
                 projector.transform(np.asarray(embeddings[s : s + chunk]))

@@ -449,7 +449,7 @@ def _write_folder(
     indices: dict[str, np.ndarray],
     seconds: float,
 ) -> Path:
-    from relreps.experiments.base import atomic_write_text
+    from relreps._io import atomic_write_text
     from relreps.experiments.runner import (
         RunFolderError,
         build_manifest,

@@ -18,7 +18,6 @@ import contextlib
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from relreps._io import replace_file, temporary_path
 from relreps._validation import check_float, fail
 
 __all__ = [
@@ -315,11 +315,10 @@ def download(remote: Remote, dest: str | os.PathLike[str], *, timeout: float = 6
     timeout = check_float(timeout, "timeout", low=0.0, low_inclusive=False)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
+    tmp = temporary_path(dest, ".part")
     try:
         digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(remote.url, timeout=timeout) as rsp:
+        with open(tmp, "wb") as out, urllib.request.urlopen(remote.url, timeout=timeout) as rsp:
             announced = rsp.headers.get("Content-Length")
             received = 0
             try:
@@ -340,7 +339,7 @@ def download(remote: Remote, dest: str | os.PathLike[str], *, timeout: float = 6
                 f"Expected {remote.url} to have SHA-256 {remote.sha256}, but got {got}; the "
                 f"download was moved aside to {aside} and not used."
             )
-        os.replace(tmp, dest)
+        replace_file(tmp, dest)
         return dest
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from relreps._io import atomic_path
 from relreps._validation import check_int, fail
 from relreps.encoders.base import BaseEncoder, check_items, encoder_identity
 
@@ -341,17 +341,8 @@ def _file_sha256(path: Path) -> str:
 
 
 def _atomic_write(path: Path, write: Callable[[IO[bytes]], Any]) -> str:
-    """Write through a temp file in ``path``'s folder, fsync, ``os.replace``; return its sha256."""
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
+    """Write ``path`` atomically (:func:`relreps._io.atomic_path`); return its sha256."""
+    with atomic_path(path) as tmp:
+        with tmp.open("wb") as handle:
             write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        digest = _file_sha256(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return digest
+        return _file_sha256(tmp)

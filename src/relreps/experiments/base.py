@@ -9,15 +9,13 @@ written into the run folder, and one-line verdicts per claim. Results are JSON r
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
+from relreps._io import CellCache, atomic_write_bytes, atomic_write_text
 from relreps.results import (
     ExperimentResult,
     Figure,
@@ -27,7 +25,6 @@ from relreps.results import (
     judge,
     kept_fraction,
 )
-from relreps.results import jsonable as _jsonable
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -49,32 +46,6 @@ __all__ = [
 ]
 
 _Config = TypeVar("_Config", bound="DataclassInstance")  # an experiment's configuration
-
-
-def atomic_write_bytes(path: Path | str, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``, so
-    an interrupted write never leaves a partial file under the final name."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; results and reports are meant to be shared
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
-
-
-def atomic_write_text(path: Path | str, text: str) -> None:
-    """UTF-8 text version of :func:`atomic_write_bytes`."""
-    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -118,54 +89,6 @@ REQUIRES_IMAGE_TRAINING = (REQUIRES_TORCH, REQUIRES_MATPLOTLIB, REQUIRES_SKLEARN
 #: and missing-file errors (``DataNotFoundError`` and ``ModelUnavailableError`` are OSErrors) and
 #: optional libraries that are not installed. Such a part is skipped with the error as its reason.
 UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (OSError, ImportError)
-
-
-class CellCache:
-    """Resumable results: one small JSON file per finished cell, written atomically.
-
-    A cell is any unit of work worth not redoing (one trained model's scores, one pair's metric).
-    Keys are hashed into file names, so any string works as a key.
-
-    Example:
-        >>> import tempfile
-        >>> cache = CellCache(tempfile.mkdtemp())
-        >>> cache.get("seed=0/mlp") is None
-        True
-        >>> cache.put("seed=0/mlp", {"f1": 91.5})
-        >>> cache.get("seed=0/mlp")
-        {'f1': 91.5}
-    """
-
-    def __init__(self, folder: Path | str) -> None:
-        self.folder = Path(folder)
-
-    def _path(self, key: str) -> Path:
-        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
-        return self.folder / f"{digest}.json"
-
-    def get(self, key: str) -> Any | None:
-        """The stored value, or None when absent or unreadable (a corrupt cell is recomputed)."""
-        path = self._path(key)
-        try:
-            payload = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError):
-            return None
-        if not isinstance(payload, dict) or payload.get("key") != key:
-            return None
-        return payload.get("value")
-
-    def put(self, key: str, value: Any) -> None:
-        """Store a JSON-able value under ``key`` atomically."""
-        atomic_write_text(self._path(key), json.dumps({"key": key, "value": _jsonable(value)}))
-
-    def get_or_compute(self, key: str, compute: Callable[[], Any]) -> Any:
-        """Cached value for ``key``, computing and storing it when missing."""
-        value = self.get(key)
-        if value is None:
-            value = compute()
-            self.put(key, value)
-            value = self.get(key)
-        return value
 
 
 @dataclass

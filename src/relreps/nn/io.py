@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from relreps._io import atomic_write_bytes
 from relreps._validation import fail
 from relreps.nn.models import ENCODERS, MODELS
 
@@ -30,19 +30,6 @@ __all__ = ["FORMAT", "load_model", "save_model"]
 FORMAT = "relreps.nn.model/1"
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_model(model: nn.Module, folder: str | os.PathLike[str]) -> Path:
@@ -89,8 +76,8 @@ def save_model(model: nn.Module, folder: str | os.PathLike[str]) -> Path:
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     path = Path(folder)
     path.mkdir(parents=True, exist_ok=True)
-    _atomic_write(path / WEIGHTS, save(state, metadata={"format": FORMAT}))
-    _atomic_write(path / CONFIG, json.dumps(config, indent=2, sort_keys=True).encode())
+    atomic_write_bytes(path / WEIGHTS, save(state, metadata={"format": FORMAT}))
+    atomic_write_bytes(path / CONFIG, json.dumps(config, indent=2, sort_keys=True).encode())
     return path
 
 

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from relreps._array import to_numpy
+from relreps._io import atomic_write_bytes
 from relreps._validation import check_int, check_matrix, fail
-from relreps.experiments.base import atomic_write_bytes
 from relreps.results import Figure
 
 __all__ = [

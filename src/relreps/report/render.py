@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from relreps._io import atomic_write_text
 from relreps._validation import fail
-from relreps.experiments.base import atomic_write_text
 from relreps.results import ExperimentResult, Figure, Table
 
 __all__ = [

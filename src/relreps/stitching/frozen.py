@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from relreps._array import as_array, to_numpy
+from relreps._io import atomic_write_bytes
 from relreps._validation import (
     check_choice,
     check_float,
@@ -267,23 +267,6 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Temporary file in the same folder, then ``os.replace``: never a partial file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 class _FrozenHead:
     """Shared shell: options, fitted state, predict_proba/predict/score, save/load."""
 
@@ -350,8 +333,8 @@ class _FrozenHead:
             "n_features_in": self.n_features_in_,
             **self._state(),
         }
-        _atomic_write(path / WEIGHTS, save(tensors))
-        _atomic_write(path / CONFIG, json.dumps(meta, indent=2).encode("utf-8"))
+        atomic_write_bytes(path / WEIGHTS, save(tensors))
+        atomic_write_bytes(path / CONFIG, json.dumps(meta, indent=2).encode("utf-8"))
         return path
 
     @classmethod

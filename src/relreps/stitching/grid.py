@@ -11,7 +11,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from relreps._array import Array, to_numpy
+from relreps._io import atomic_write_text
 from relreps._validation import check_choice, check_int, fail
 from relreps.stitching.heads import HeadFactory, MLPHeadFactory
 from relreps.stitching.result import StitchingResult, UndefinedCell, _json_float
@@ -72,14 +72,7 @@ class _Cache:
             return
         path = self._path(key, label)
         payload = {"key": key, "score": _json_float(value), "reason": reason, **meta}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as handle:
-                json.dump(payload, handle)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_text(path, json.dumps(payload))
 
 
 # --- the engine -----------------------------------------------------------------------------------
