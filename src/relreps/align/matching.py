@@ -11,7 +11,9 @@ Two matchers, both returning :class:`Matches` (pairs with confidences):
   ``r_a(b_j)`` the same the other way). The correction penalises *hubs* (rows that are near
   everything), the main failure of plain nearest neighbours in high dimension. ``(i, j)`` is
   kept when ``j`` is ``i``'s best CSLS match and ``i`` is ``j``'s. The search is exact and
-  blocked (:func:`relreps.metrics.knn` on augmented vectors), never an ``n_a x n_b`` matrix.
+  blocked, never an ``n_a x n_b`` matrix: two passes over row blocks of the cosines, the first
+  for both hubness terms, the second for both directions' best matches (half the matrix
+  products of four separate nearest-neighbour searches).
 - :func:`ot_matches`: the entropic optimal-transport plan between the two sets (POT's
   Sinkhorn, uniform weights, cost ``1 - cos``); ``(i, j)`` is kept when the plan's largest
   entry of row ``i`` is in column ``j`` and vice versa. The plan is dense, so this matcher is
@@ -101,6 +103,74 @@ def _sorted(matches: Matches) -> Matches:
     return matches.take(order)
 
 
+#: Score entries per block of :func:`_mutual_csls` (float32: 64 MB per buffer).
+_BLOCK_ENTRIES = 1 << 24
+
+
+def _top_mean(values: np.ndarray, k: int, axis: int) -> np.ndarray:
+    """Mean of the ``k`` largest entries along ``axis`` (float32, as the scores)."""
+    n = values.shape[axis]
+    top = values if k == n else np.partition(values, n - k, axis=axis)
+    top = top[:, n - k :] if axis == 1 else top[n - k :]
+    return np.mean(top, axis=axis)
+
+
+def _mutual_csls(
+    ua: np.ndarray, ub: np.ndarray, k: int, block_size: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Mutual CSLS matches of unit rows: two passes over row blocks of ``ua @ ub.T``.
+
+    Pass 1 gathers ``r_b(a_i)`` (mean of row ``i``'s ``k`` best cosines) and ``r_a(b_j)`` (the
+    same per column, kept as a running top-``k`` of each column); pass 2 recomputes each block
+    once and takes every row's two best ``2 cos - r_a(b_j)`` (its CSLS ranking: ``r_b(a_i)``
+    is a constant of the row) and every column's best ``2 cos - r_b(a_i)``. Ties go to the
+    lower index, as in :func:`relreps.metrics.knn`. Memory: two blocks of
+    ``block_size x n_b`` scores; the full ``n_a x n_b`` matrix is never held.
+    """
+    n_a, n_b = ua.shape[0], ub.shape[0]
+    block = block_size or max(1, _BLOCK_ENTRIES // max(1, n_b))
+    ub_t = np.ascontiguousarray(ub.T)
+    scores = np.empty((min(block, n_a), n_b), dtype=np.float32)
+    r_b_of_a = np.empty(n_a, dtype=np.float32)
+    col_top = np.full((0, n_b), -np.inf, dtype=np.float32)
+    for start in range(0, n_a, block):
+        s = np.matmul(ua[start : start + block], ub_t, out=scores[: min(block, n_a - start)])
+        r_b_of_a[start : start + s.shape[0]] = _top_mean(s, k, axis=1)
+        part = s if s.shape[0] <= k else np.partition(s, s.shape[0] - k, axis=0)[-k:]
+        col_top = np.concatenate([col_top, part])
+        if col_top.shape[0] > k:
+            col_top = np.partition(col_top, col_top.shape[0] - k, axis=0)[-k:]
+    r_a_of_b = np.mean(col_top, axis=0)
+    best = np.empty(n_a, dtype=np.int64)
+    first = np.empty(n_a, dtype=np.float32)
+    second = np.full(n_a, -np.inf, dtype=np.float32)
+    col_best = np.zeros(n_b, dtype=np.int64)
+    col_value = np.full(n_b, -np.inf, dtype=np.float32)
+    other = np.empty_like(scores)
+    for start in range(0, n_a, block):
+        rows = slice(start, start + min(block, n_a - start))
+        s = np.matmul(ua[rows], ub_t, out=scores[: rows.stop - start])
+        s *= 2.0
+        back = np.subtract(s, r_b_of_a[rows, None], out=other[: s.shape[0]])
+        top_i = np.argmax(back, axis=0)
+        top_v = back[top_i, np.arange(n_b)]
+        better = top_v > col_value  # strict: an earlier (lower) row keeps a tie
+        col_best[better], col_value[better] = top_i[better] + start, top_v[better]
+        s -= r_a_of_b
+        j = np.argmax(s, axis=1)
+        here = np.arange(s.shape[0])
+        best[rows], first[rows] = j, s[here, j]
+        if n_b > 1:
+            s[here, j] = -np.inf
+            second[rows] = np.max(s, axis=1)
+    x_rows = np.flatnonzero(col_best[best] == np.arange(n_a))
+    y_rows = best[x_rows]
+    top = first[x_rows].astype(np.float64)
+    scores_out = top - r_b_of_a[x_rows].astype(np.float64)
+    margins = top - second[x_rows].astype(np.float64) if n_b > 1 else np.zeros(x_rows.size)
+    return x_rows, y_rows, scores_out, margins
+
+
 def mutual_matches(a: Any, b: Any, *, k: int = 10, block_size: int | None = None) -> Matches:
     """Mutual nearest neighbours of ``a`` and ``b`` under CSLS (module docstring).
 
@@ -122,39 +192,11 @@ def mutual_matches(a: Any, b: Any, *, k: int = 10, block_size: int | None = None
         >>> len(m), bool(np.all(m.y_rows == 49 - m.x_rows))
         (50, True)
     """
-    from relreps.metrics import knn
-
     a_np, b_np = _inputs(a, b)
     k = min(check_int(k, "k", low=1), a_np.shape[0], b_np.shape[0])
-    ua, ub = _unit(a_np), _unit(b_np)
-    r_b_of_a = np.mean(to_numpy(knn(ua, ub, k, metric="inner", block_size=block_size).scores), 1)
-    r_a_of_b = np.mean(to_numpy(knn(ub, ua, k, metric="inner", block_size=block_size).scores), 1)
-    ones_a = np.ones((ua.shape[0], 1), dtype=ua.dtype)
-    ones_b = np.ones((ub.shape[0], 1), dtype=ub.dtype)
-    # <[2u_a, -1], [u_b, r_a(b)]> = 2 cos - r_a(b_j): the CSLS ranking of row i (r_b(a_i) is a
-    # constant of the row).
-    n_fwd = min(2, ub.shape[0])
-    fwd = knn(
-        np.hstack([2.0 * ua, -ones_a]),
-        np.hstack([ub, r_a_of_b[:, None].astype(ub.dtype)]),
-        n_fwd,
-        metric="inner",
-        block_size=block_size,
-    )
-    bwd = knn(
-        np.hstack([2.0 * ub, -ones_b]),
-        np.hstack([ua, r_b_of_a[:, None].astype(ua.dtype)]),
-        1,
-        metric="inner",
-        block_size=block_size,
-    )
-    f_idx, f_val = to_numpy(fwd.indices), to_numpy(fwd.scores).astype(np.float64)
-    b_idx = to_numpy(bwd.indices)[:, 0]
-    best = f_idx[:, 0]
-    x_rows = np.flatnonzero(b_idx[best] == np.arange(a_np.shape[0]))
-    y_rows = best[x_rows]
-    scores = f_val[x_rows, 0] - r_b_of_a[x_rows]
-    margins = (f_val[x_rows, 0] - f_val[x_rows, 1]) if n_fwd == 2 else np.zeros(x_rows.size)
+    if block_size is not None:
+        check_int(block_size, "block_size", low=1)
+    x_rows, y_rows, scores, margins = _mutual_csls(_unit(a_np), _unit(b_np), k, block_size)
     return _sorted(
         Matches(
             x_rows.astype(np.int64),
