@@ -18,8 +18,14 @@ import relreps  # noqa: E402
 from relreps import distributed as rd  # noqa: E402
 from relreps.encoders import CallableEncoder, cached_encode  # noqa: E402
 from relreps.knn_index import FaissIndex, KnnResult, faiss_knn, recall_at_k  # noqa: E402
-from relreps.metrics import cka, jaccard_at_k, knn, mrr_at_k, retrieval_scores  # noqa: E402
-from relreps.metrics import dask_ops as _dask  # noqa: E402
+from relreps.metrics import (  # noqa: E402
+    cka,
+    dask_ops,
+    jaccard_at_k,
+    knn,
+    mrr_at_k,
+    retrieval_scores,
+)
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +133,7 @@ def test_knn_ties_lower_index_first_and_tree_depth(client):
     x = np.tile(base, (20, 1))
     expected = knn(x, x, 9)
     for split_every in (2, 3):
-        got = _dask.knn(chunked(x, 13), chunked(x, 5), 9, split_every=split_every)
+        got = dask_ops.knn(chunked(x, 13), chunked(x, 5), 9, split_every=split_every)
         np.testing.assert_array_equal(got.indices.compute(), expected.indices)
 
 
@@ -141,25 +147,25 @@ def test_knn_errors(client, spaces):
     x, _ = spaces
     xd = chunked(x)
     with pytest.raises(ValueError, match="`k`"):
-        _dask.knn(xd, xd, 0)
+        dask_ops.knn(xd, xd, 0)
     with pytest.raises(ValueError, match="`k`"):
-        _dask.knn(xd, xd, 600, exclude_self=True)
+        dask_ops.knn(xd, xd, 600, exclude_self=True)
     with pytest.raises(ValueError, match="`metric`"):
-        _dask.knn(xd, xd, 3, metric="manhattan")
+        dask_ops.knn(xd, xd, 3, metric="manhattan")
     with pytest.raises(ValueError, match="same number of rows"):
-        _dask.knn(xd[:10], xd, 3, exclude_self=True)
+        dask_ops.knn(xd[:10], xd, 3, exclude_self=True)
     with pytest.raises(TypeError, match="`exclude_self`"):
-        _dask.knn(xd, xd, 3, exclude_self=1)
+        dask_ops.knn(xd, xd, 3, exclude_self=1)
     with pytest.raises(ValueError, match="`backend`"):
-        _dask.knn(xd, xd, 3, backend="faiss")
+        dask_ops.knn(xd, xd, 3, backend="faiss")
     with pytest.raises(ValueError, match="`split_every`"):
-        _dask.knn(xd, xd, 3, split_every=1)
+        dask_ops.knn(xd, xd, 3, split_every=1)
     with pytest.raises(ValueError, match="features"):
-        _dask.knn(xd, xd[:, :4], 3)
+        dask_ops.knn(xd, xd[:, :4], 3)
     bad = x.copy()
     bad[10, 0] = np.inf
     with pytest.raises(ValueError, match="`index` to contain only finite values, but row 10"):
-        _dask.knn(xd, chunked(bad), 3).indices.compute()
+        dask_ops.knn(xd, chunked(bad), 3).indices.compute()
 
 
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
@@ -183,11 +189,11 @@ def test_jaccard_mrr_equal_numpy(client, spaces, metric):
 def test_retrieval_errors(client, spaces):
     x, y = spaces
     with pytest.raises(ValueError, match="rows"):
-        _dask.jaccard_at_k(chunked(x), chunked(x[:100]), 5)
+        dask_ops.jaccard_at_k(chunked(x), chunked(x[:100]), 5)
     with pytest.raises(ValueError, match="`k`"):
-        _dask.mrr_at_k(chunked(x), chunked(y), 600)
+        dask_ops.mrr_at_k(chunked(x), chunked(y), 600)
     with pytest.raises(ValueError, match="features"):
-        _dask.jaccard_at_k(chunked(x), chunked(y[:, :5]), 5)
+        dask_ops.jaccard_at_k(chunked(x), chunked(y[:, :5]), 5)
 
 
 # ----------------------------------------------------------------------------- CKA
@@ -199,7 +205,7 @@ def test_cka_equals_numpy(client, spaces, debiased):
     got = cka(chunked(x, 50), chunked(y[:, :7], 128), debiased=debiased)
     assert isinstance(got, da.Array)
     assert float(got) == pytest.approx(cka(x, y[:, :7], debiased=debiased), rel=1e-10)
-    tree = _dask.cka(chunked(x, 50), y[:, :7], debiased=debiased, split_every=2)
+    tree = dask_ops.cka(chunked(x, 50), y[:, :7], debiased=debiased, split_every=2)
     assert float(tree) == pytest.approx(float(got), rel=1e-12)
 
 
@@ -207,11 +213,11 @@ def test_cka_off_centre_float32_and_invariance(client, spaces):
     x, y = spaces
     far = (x * 3.0 + 1e4).astype(np.float32)  # large offset: naive raw sums would cancel
     reference = cka(x, y)
-    assert float(_dask.cka(chunked(far), chunked(y.astype(np.float32)))) == pytest.approx(
+    assert float(dask_ops.cka(chunked(far), chunked(y.astype(np.float32)))) == pytest.approx(
         reference, rel=1e-5
     )
     q, _ = np.linalg.qr(np.random.default_rng(2).normal(size=(12, 12)))
-    assert float(_dask.cka(chunked(x), chunked(2.0 * x @ q - 7.0))) == pytest.approx(1.0)
+    assert float(dask_ops.cka(chunked(x), chunked(2.0 * x @ q - 7.0))) == pytest.approx(1.0)
 
 
 def test_cka_errors(client, spaces):
@@ -219,15 +225,15 @@ def test_cka_errors(client, spaces):
     with pytest.raises(ValueError, match="`kernel`"):
         cka(chunked(x), chunked(x), kernel="rbf")  # through relreps.metrics
     with pytest.raises(ValueError, match="`sigma`"):
-        _dask.cka(chunked(x), chunked(x), sigma=1.0)
+        dask_ops.cka(chunked(x), chunked(x), sigma=1.0)
     with pytest.raises(TypeError, match="`debiased`"):
-        _dask.cka(chunked(x), chunked(x), debiased="yes")
+        dask_ops.cka(chunked(x), chunked(x), debiased="yes")
     with pytest.raises(ValueError, match="at least 4 rows"):
-        _dask.cka(chunked(x[:3]), chunked(x[:3]), debiased=True)
+        dask_ops.cka(chunked(x[:3]), chunked(x[:3]), debiased=True)
     with pytest.raises(ValueError, match="rows"):
-        _dask.cka(chunked(x), chunked(x[:10]))
+        dask_ops.cka(chunked(x), chunked(x[:10]))
     with pytest.raises(ValueError, match="`b` to vary across samples"):
-        float(_dask.cka(chunked(x), chunked(np.ones_like(x))))
+        float(dask_ops.cka(chunked(x), chunked(np.ones_like(x))))
 
 
 # ----------------------------------------------------------------------------- out of core
@@ -445,7 +451,7 @@ def test_cluster_errors():
 def test_faiss_exact_equals_blockwise(client, metric):
     x = np.random.default_rng(3).normal(size=(1500, 24)).astype(np.float32)
     exact = faiss_knn(x[:200], x, 10, metric=metric)
-    blockwise = _dask.knn(chunked(x[:200], 64), chunked(x, 400), 10, metric=metric)
+    blockwise = dask_ops.knn(chunked(x[:200], 64), chunked(x, 400), 10, metric=metric)
     assert exact.approximate is False and exact.method == "flat"
     np.testing.assert_array_equal(exact.indices, blockwise.indices.compute())
     # squared: a distance near 0 (the query itself) is sqrt of float32 rounding noise
