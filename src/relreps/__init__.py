@@ -22,6 +22,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from relreps.projection import RelativeProjector, relative_projection
+from relreps.projection_spec import ProjectionSpec
 from relreps.similarity import (
     INVARIANCES,
     Similarity,
@@ -49,6 +50,7 @@ _LAZY_NAMES = {"ParallelAnchors": "anchors"}
 __all__ = [
     "INVARIANCES",
     "ParallelAnchors",
+    "ProjectionSpec",
     "RelativeProjector",
     "Similarity",
     "__version__",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from relreps._array import (
@@ -25,18 +25,23 @@ from relreps._array import (
 from relreps._validation import (
     check_choice,
     check_finite,
-    check_float,
     check_int,
     check_matrix,
     check_same_features,
     fail,
     nonfinite_rows,
 )
+from relreps.projection_spec import (
+    AGGREGATES,
+    UNSET,
+    ProjectionSpec,
+    Unset,
+    resolve_similarities,
+)
 from relreps.similarity import Similarity, get_similarity
 
-__all__ = ["RelativeProjector", "relative_projection"]
+__all__ = ["AGGREGATES", "ProjectionSpec", "RelativeProjector", "relative_projection"]
 
-AGGREGATES = ("concat", "sum", "mean")
 SimilaritySpec = str | Similarity | Sequence[str | Similarity]
 CenterSpec = str | Array | None
 
@@ -51,20 +56,26 @@ def relative_projection(
     x: Array,
     anchors: Array,
     *,
-    similarity: SimilaritySpec = "cosine",
-    center: CenterSpec = None,
-    chunk_size: int | None = None,
+    spec: ProjectionSpec | None = None,
+    similarity: SimilaritySpec | Unset = UNSET,
+    center: CenterSpec | Unset = UNSET,
+    chunk_size: int | Unset | None = UNSET,
     out: Array | None = None,
-    aggregate: str = "concat",
-    topk: int | None = None,
-    power: float | None = None,
+    aggregate: str | Unset = UNSET,
+    topk: int | Unset | None = UNSET,
+    power: float | Unset | None = UNSET,
 ) -> Array:
     """Relative representation of ``x`` with respect to ``anchors``.
+
+    The options are those of a :class:`relreps.ProjectionSpec` (where their defaults live):
+    give a ``spec``, keywords, or both as long as every keyword agrees with the spec.
 
     Args:
         x: samples, shape (n_samples, n_features); numpy, torch (CPU/GPU) or any array-API array.
             Integer input is promoted to the library's default float.
         anchors: anchor samples embedded by the SAME encoder, shape (n_anchors, n_features).
+        spec: the projection options as one :class:`relreps.ProjectionSpec`; the keywords below
+            are a convenience for the same options (default: ``ProjectionSpec()``'s).
         similarity: a registry name (see :func:`relreps.similarities`), a
             :class:`relreps.Similarity`, or a list of them for a product of invariances.
         center: ``None`` (the paper), ``"anchors"`` (subtract the anchor mean from ``x`` and the
@@ -91,8 +102,10 @@ def relative_projection(
 
     Raises:
         ValueError: non-2-D inputs, different feature counts, no anchors, NaN/Inf (naming the
-            array and its first bad row), bad option values, an ``out`` of the wrong shape.
-        TypeError: arrays from different libraries, non-numeric input, ``out`` of the wrong dtype.
+            array and its first bad row), bad option values, a keyword that contradicts ``spec``,
+            an ``out`` of the wrong shape.
+        TypeError: arrays from different libraries, non-numeric input, ``out`` of the wrong dtype,
+            a ``spec`` that is not a ProjectionSpec.
 
     Example:
         >>> import numpy as np
@@ -106,21 +119,34 @@ def relative_projection(
         >>> bool(np.allclose(rel, relative_projection(2.5 * x @ q, 2.5 * anchors @ q)))
         True
     """
+    vector: CenterSpec = None  # an explicit centre vector is a keyword only, never in a spec
+    if center is not UNSET and center is not None and not isinstance(center, str):
+        vector, center = center, UNSET
+    spec = ProjectionSpec.resolve(
+        spec, similarity=similarity, center=center, aggregate=aggregate, topk=topk, power=power,
+        chunk_size=chunk_size,
+    )  # fmt: skip
+    if vector is not None and spec.center is not None:
+        raise ValueError(
+            f"Expected `center` to be left out or to agree with `spec` "
+            f"(spec.center={spec.center!r}), but got a centre vector: give each projection "
+            "option once, in the spec or as a keyword."
+        )
     if is_dask(x) or is_dask(anchors):  # lazy, blockwise: relreps._dask (imports dask)
         from relreps._dask import dask_projection
 
-        return dask_projection(
-            relative_projection, x, anchors, similarity=similarity, center=center,
-            chunk_size=chunk_size, out=out, aggregate=aggregate, topk=topk, power=power,
-        )  # fmt: skip
+        options = spec.options()
+        if vector is not None:
+            options["center"] = vector
+        return dask_projection(relative_projection, x, anchors, out=out, **options)
     x = check_matrix(x, "x", finite=False)
     anchors = check_matrix(anchors, "anchors", shape_doc="(n_anchors, n_features)", finite=False)
     xp = namespace(x=x, anchors=anchors, out=out)
     check_same_features(x, "x", anchors, "anchors")
     _check_same_device(x, "x", anchors, "anchors")
     dtype = x.dtype if is_floating(xp, x.dtype) else default_float(xp, device_of(x))
-    plan = _plan(anchors, similarity, center, aggregate, topk, power, xp, dtype)
-    return _apply(x, plan, chunk_size, out, xp, dtype, grad=_needs_grad(x, anchors))
+    plan = _plan(anchors, spec, spec.center if vector is None else vector, xp, dtype)
+    return _apply(x, plan, spec.chunk_size, out, xp, dtype, grad=_needs_grad(x, anchors))
 
 
 @dataclass(frozen=True)
@@ -152,22 +178,6 @@ class _Plan:
         )
 
 
-def _resolve_similarities(similarity: SimilaritySpec) -> list[Similarity]:
-    if isinstance(similarity, str | Similarity):
-        return [get_similarity(similarity)]
-    if isinstance(similarity, Sequence) and len(similarity) > 0:
-        resolved = [get_similarity(s) for s in similarity]
-        names = [s.name for s in resolved]
-        if len(set(names)) != len(names):
-            raise fail("similarity", "a list of distinct similarities", repr(names))
-        return resolved
-    raise fail(
-        "similarity",
-        "a similarity name, a relreps.Similarity or a non-empty list",
-        repr(similarity),
-    )
-
-
 def _resolve_center(center: CenterSpec, anchors: Array, xp: Any, dtype: Any) -> Array | None:
     if center is None:
         return None
@@ -190,18 +200,10 @@ def _resolve_center(center: CenterSpec, anchors: Array, xp: Any, dtype: Any) -> 
     return vector
 
 
-def _plan(
-    anchors: Array,
-    similarity: SimilaritySpec,
-    center: CenterSpec,
-    aggregate: str,
-    topk: int | None,
-    power: float | None,
-    xp: Any,
-    dtype: Any,
-) -> _Plan:
-    sims = _resolve_similarities(similarity)
-    check_choice(aggregate, "aggregate", AGGREGATES)
+def _plan(anchors: Array, spec: ProjectionSpec, center: CenterSpec, xp: Any, dtype: Any) -> _Plan:
+    """Prepare the anchors of a validated spec; ``center`` is ``spec.center`` or a vector."""
+    sims = resolve_similarities(spec.similarity)
+    aggregate, topk, power = spec.aggregate, spec.topk, spec.power
     check_finite(anchors, "anchors")
     if anchors.dtype != dtype:
         anchors = xp.astype(anchors, dtype)
@@ -209,8 +211,6 @@ def _plan(
     n_columns = n_anchors * len(sims) if len(sims) > 1 and aggregate == "concat" else n_anchors
     if topk is not None:
         check_int(topk, "topk", low=1, high=n_columns, hint="the number of output columns")
-    if power is not None:
-        check_float(power, "power", low=0.0, low_inclusive=False)
     center_vec = _resolve_center(center, anchors, xp, dtype)
     if center_vec is not None:
         anchors = anchors - center_vec
@@ -280,10 +280,7 @@ def _apply(
     n, d = x.shape
     n_columns = plan.n_columns
     itemsize = 8 if dtype == xp.float64 else 4
-    if chunk_size is None:
-        rows = _default_chunk_rows(d, n_columns, itemsize)
-    else:
-        rows = check_int(chunk_size, "chunk_size", low=1)
+    rows = _default_chunk_rows(d, n_columns, itemsize) if chunk_size is None else chunk_size
     if out is not None:
         _check_out(out, n, n_columns, dtype)
         _check_same_device(x, "x", out, "out")
@@ -411,6 +408,14 @@ def _matmul_into(a: Array, b: Array, dest: Array) -> None:
     dest[...] = a @ b
 
 
+def _is_default(value: Any, default: Any) -> bool:
+    if default is None:
+        return value is None
+    return isinstance(value, str) and value == default
+
+
+_DEFAULT = ProjectionSpec()
+
 # The built-in cosine and inner kernels (registered when relreps.similarity is imported).
 _INTO_COSINE = get_similarity("cosine").compute
 _INTO = (_INTO_COSINE, get_similarity("inner").compute)
@@ -429,8 +434,14 @@ class RelativeProjector:
         topk: as in :func:`relative_projection`.
         power: as in :func:`relative_projection`.
         chunk_size: as in :func:`relative_projection`.
+        spec: all of the above as one :class:`relreps.ProjectionSpec`. The other parameters then
+            keep their defaults (scikit-learn parameters hold values, so a parameter at its
+            default counts as not given) or agree with the spec; ``fit`` raises otherwise.
+
+    The defaults are :class:`relreps.ProjectionSpec`'s.
 
     Attributes:
+        spec_: the :class:`relreps.ProjectionSpec` fitted (``spec`` and the parameters merged).
         anchors_: the fitted anchors, shape (n_anchors, n_features).
         center_: the centre vector subtracted from every input, or None.
         n_features_in_: n_features seen at fit.
@@ -438,22 +449,25 @@ class RelativeProjector:
 
     Example:
         >>> import numpy as np
-        >>> from relreps import RelativeProjector
+        >>> from relreps import ProjectionSpec, RelativeProjector
         >>> rng = np.random.default_rng(0)
         >>> projector = RelativeProjector(similarity="cosine", center="anchors")
         >>> projector.fit(rng.normal(size=(4, 6))).transform(rng.normal(size=(3, 6))).shape
         (3, 4)
+        >>> RelativeProjector(spec=ProjectionSpec(center="anchors")).fit(np.eye(3)).spec_
+        ProjectionSpec(similarity='cosine', center='anchors')
     """
 
     def __init__(
         self,
-        similarity: SimilaritySpec = "cosine",
+        similarity: SimilaritySpec = _DEFAULT.similarity,
         *,
-        center: CenterSpec = None,
-        aggregate: str = "concat",
-        topk: int | None = None,
-        power: float | None = None,
-        chunk_size: int | None = None,
+        center: CenterSpec = _DEFAULT.center,
+        aggregate: str = _DEFAULT.aggregate,
+        topk: int | None = _DEFAULT.topk,
+        power: float | None = _DEFAULT.power,
+        chunk_size: int | None = _DEFAULT.chunk_size,
+        spec: ProjectionSpec | None = None,
     ) -> None:
         self.similarity = similarity
         self.center = center
@@ -461,11 +475,36 @@ class RelativeProjector:
         self.topk = topk
         self.power = power
         self.chunk_size = chunk_size
+        self.spec = spec
 
     @classmethod
     def _param_names(cls) -> list[str]:
         signature = inspect.signature(cls.__init__)
         return [p for p in signature.parameters if p != "self"]
+
+    def _resolve_spec(self) -> tuple[ProjectionSpec, CenterSpec]:
+        """The spec of the parameters, and the centre to resolve (spec.center or a vector)."""
+        options: dict[str, Any] = {
+            "similarity": self.similarity,
+            "center": self.center,
+            "aggregate": self.aggregate,
+            "topk": self.topk,
+            "power": self.power,
+            "chunk_size": self.chunk_size,
+        }
+        vector = None
+        if self.center is not None and not isinstance(self.center, str):
+            vector = options.pop("center")
+        if self.spec is not None:  # a parameter at its default was not given
+            defaults = _DEFAULT.options()
+            options = {k: v for k, v in options.items() if not _is_default(v, defaults[k])}
+        spec = ProjectionSpec.resolve(self.spec, **options)
+        if vector is not None and spec.center is not None:
+            raise ValueError(
+                f"Expected `center` to be left out or to agree with `spec` "
+                f"(spec.center={spec.center!r}), but got a centre vector."
+            )
+        return spec, spec.center if vector is None else vector
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The constructor parameters, as scikit-learn's ``get_params``."""
@@ -485,11 +524,9 @@ class RelativeProjector:
         anchors = check_matrix(anchors, "anchors", shape_doc="(n_anchors, n_features)")
         xp = namespace(anchors=anchors)
         dtype = anchors.dtype if is_floating(xp, anchors.dtype) else default_float(xp)
-        plan = _plan(
-            anchors, self.similarity, self.center, self.aggregate, self.topk, self.power, xp, dtype
-        )
-        if self.chunk_size is not None:
-            check_int(self.chunk_size, "chunk_size", low=1)
+        spec, center = self._resolve_spec()
+        plan = _plan(anchors, spec, center, xp, dtype)
+        self.spec_ = spec
         self.anchors_ = anchors
         self.center_ = plan.center
         self.n_features_in_ = int(anchors.shape[1])
@@ -506,17 +543,11 @@ class RelativeProjector:
     def transform(self, x: Array, *, out: Array | None = None) -> Array:
         """Project ``x`` (n_samples, n_features) -> (n_samples, n_columns)."""
         self._check_fitted()
+        spec = self.spec_
         if is_dask(x):
-            return relative_projection(
-                x,
-                self.anchors_,
-                similarity=self.similarity,
-                center=self.center_,
-                chunk_size=self.chunk_size,
-                aggregate=self.aggregate,
-                topk=self.topk,
-                power=self.power,
-            )
+            # the centre is resolved at fit: pass it as a vector, outside the spec
+            plain = replace(spec, center=None)
+            return relative_projection(x, self.anchors_, spec=plain, center=self.center_)
         x = check_matrix(x, "x", finite=False)
         xp = namespace(x=x, anchors=self.anchors_, out=out)
         if x.shape[1] != self.n_features_in_:
@@ -528,24 +559,18 @@ class RelativeProjector:
         dtype = x.dtype if is_floating(xp, x.dtype) else default_float(xp, device_of(x))
         plan = self._fitted_plan
         if self.anchors_.dtype != dtype:  # prepared in another precision: prepare again
-            plan = _plan(
-                self.anchors_,
-                self.similarity,
-                self.center_,
-                self.aggregate,
-                self.topk,
-                self.power,
-                xp,
-                dtype,
-            )
-        return _apply(x, plan, self.chunk_size, out, xp, dtype, grad=_needs_grad(x, self.anchors_))
+            plan = _plan(self.anchors_, spec, self.center_, xp, dtype)
+        return _apply(x, plan, spec.chunk_size, out, xp, dtype, grad=_needs_grad(x, self.anchors_))
 
     def fit_transform(self, anchors: Array, y: Any = None) -> Array:
         """Fit on the anchors and return their own relative representation (K, n_columns)."""
         return self.fit(anchors).transform(anchors)
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        params = self.get_params()
+        if params["spec"] is None:
+            params.pop("spec")
+        args = ", ".join(f"{k}={v!r}" for k, v in params.items())
         return f"RelativeProjector({args})"
 
     def __getstate__(self) -> dict[str, Any]:
