@@ -219,3 +219,31 @@ def test_relative_projector_with_a_spec_clones_and_pickles(rng):
     np.testing.assert_array_equal(restored.transform(x), projector.transform(x))
     rebuilt = RelativeProjector().set_params(spec=ProjectionSpec(similarity="euclidean", power=2.0))
     np.testing.assert_array_equal(rebuilt.fit(a).transform(x), projector.transform(x))
+
+
+def test_nn_relative_projection_takes_a_spec():
+    torch = pytest.importorskip("torch")
+    from relreps.nn import RelativeProjection
+    from relreps.nn.models import MLPEncoder, RelativeClassifier
+
+    g = torch.Generator().manual_seed(0)
+    x, a = torch.randn(6, 4, generator=g), torch.randn(5, 4, generator=g)
+    spec = ProjectionSpec(similarity=["cosine", "euclidean"], aggregate="sum", topk=3)
+    layer = RelativeProjection(5, spec=spec, output_norm="l2")
+    same = RelativeProjection(
+        5, similarity=["cosine", "euclidean"], aggregate="sum", topk=3, output_norm="l2"
+    )
+    assert layer.spec == same.spec == spec
+    assert layer.config() == same.config()
+    assert layer.similarity == ("cosine", "euclidean") and layer.topk == 3
+    torch.testing.assert_close(layer(x, a), same(x, a), rtol=0, atol=0)
+    expected = relative_projection(x, a, spec=spec)
+    torch.testing.assert_close(layer.relative(x, a), expected, rtol=0, atol=0)
+    with pytest.raises(ValueError, match=r"`topk` to be left out or to agree with `spec`"):
+        RelativeProjection(5, spec=spec, topk=2)
+    with pytest.raises(ValueError, match=r"`topk` to be an int in \[1, 10\]"):
+        RelativeProjection(5, topk=11, similarity=["cosine", "l1"])  # checked on the width
+    model = RelativeClassifier(MLPEncoder((4,), 8), a, 3, spec=spec)
+    assert model.projection.spec == spec and model.config()["topk"] == 3
+    rebuilt = RelativeClassifier(MLPEncoder((4,), 8), a, **model.config())
+    assert rebuilt.projection.spec == spec

@@ -41,7 +41,8 @@ from relreps.nn.networks import (
     ResidualCNNEncoder,
     seeded,
 )
-from relreps.nn.projection import OUTPUT_NORMS, OutputNorm, RelativeProjection
+from relreps.nn.projection import MODEL_OUTPUT_NORM, OUTPUT_NORMS, OutputNorm, RelativeProjection
+from relreps.projection_spec import UNSET, ProjectionSpec, Unset
 
 __all__ = [
     "ENCODERS",
@@ -261,19 +262,19 @@ class _Absolute(_Model):
 
 
 def _projection_options(
+    spec: ProjectionSpec | None,
     similarity: Any,
-    center: str | None,
-    aggregate: str,
-    topk: int | None,
-    power: float | None,
+    center: str | Unset | None,
+    aggregate: str | Unset,
+    topk: int | Unset | None,
+    power: float | Unset | None,
     output_norm: str,
     quantize: float | None,
     anchor_grad: bool,
     eps: float,
 ) -> dict[str, Any]:
-    if center is not None:
-        check_choice(center, "center", ["anchors"])
     return {
+        "spec": spec,
         "similarity": similarity,
         "center": center,
         "aggregate": aggregate,
@@ -316,7 +317,7 @@ class AbsoluteClassifier(_Absolute):
         n_classes: int,
         *,
         hidden: Sequence[int] = (128,),
-        latent_norm: str = "layernorm",
+        latent_norm: str = MODEL_OUTPUT_NORM,
         anchor_inputs: Tensor | None = None,
         anchor_ids: Any = None,
         seed: int = 0,
@@ -351,8 +352,10 @@ class RelativeClassifier(_Relative):
         n_classes: number of classes.
         anchor_ids: anchor identities (keys or a ParallelAnchors), compared when stitching.
         hidden: head hidden widths.
-        similarity, center, aggregate, topk, power, output_norm, quantize, anchor_grad, eps:
-            options of :class:`relreps.nn.RelativeProjection`.
+        spec, similarity, center, aggregate, topk, power, output_norm, quantize, anchor_grad, eps:
+            options of :class:`relreps.nn.RelativeProjection` (``spec``: a
+            :class:`relreps.ProjectionSpec`; ``output_norm`` defaults to ``"layernorm"`` here,
+            :data:`relreps.nn.projection.MODEL_OUTPUT_NORM`).
         seed: head initialisation seed.
 
     Example:
@@ -372,12 +375,13 @@ class RelativeClassifier(_Relative):
         *,
         anchor_ids: Any = None,
         hidden: Sequence[int] = (128,),
-        similarity: Any = "cosine",
-        center: str | None = None,
-        aggregate: str = "concat",
-        topk: int | None = None,
-        power: float | None = None,
-        output_norm: str = "layernorm",
+        spec: ProjectionSpec | None = None,
+        similarity: Any = UNSET,
+        center: str | Unset | None = UNSET,
+        aggregate: str | Unset = UNSET,
+        topk: int | Unset | None = UNSET,
+        power: float | Unset | None = UNSET,
+        output_norm: str = MODEL_OUTPUT_NORM,
         quantize: float | None = None,
         anchor_grad: bool = False,
         eps: float = 1e-5,
@@ -388,7 +392,16 @@ class RelativeClassifier(_Relative):
         self.seed = check_int(seed, "seed", low=0)
         self._build_projection(
             _projection_options(
-                similarity, center, aggregate, topk, power, output_norm, quantize, anchor_grad, eps
+                spec,
+                similarity,
+                center,
+                aggregate,
+                topk,
+                power,
+                output_norm,
+                quantize,
+                anchor_grad,
+                eps,
             )
         )
         self.head = MLPHead(self.rep_dim, n_classes, hidden=hidden, seed=seed)
@@ -457,7 +470,7 @@ class AbsoluteAE(_Autoencoder, _Absolute):
         encoder: nn.Module,
         *,
         hidden: Sequence[int] = (256,),
-        latent_norm: str = "layernorm",
+        latent_norm: str = MODEL_OUTPUT_NORM,
         anchor_inputs: Tensor | None = None,
         anchor_ids: Any = None,
         seed: int = 0,
@@ -495,12 +508,13 @@ class RelativeAE(_Autoencoder, _Relative):
         *,
         anchor_ids: Any = None,
         hidden: Sequence[int] = (256,),
-        similarity: Any = "cosine",
-        center: str | None = None,
-        aggregate: str = "concat",
-        topk: int | None = None,
-        power: float | None = None,
-        output_norm: str = "layernorm",
+        spec: ProjectionSpec | None = None,
+        similarity: Any = UNSET,
+        center: str | Unset | None = UNSET,
+        aggregate: str | Unset = UNSET,
+        topk: int | Unset | None = UNSET,
+        power: float | Unset | None = UNSET,
+        output_norm: str = MODEL_OUTPUT_NORM,
         quantize: float | None = None,
         anchor_grad: bool = False,
         eps: float = 1e-5,
@@ -509,7 +523,16 @@ class RelativeAE(_Autoencoder, _Relative):
         super().__init__(encoder, anchor_inputs, anchor_ids, seed=seed)
         self._build_projection(
             _projection_options(
-                similarity, center, aggregate, topk, power, output_norm, quantize, anchor_grad, eps
+                spec,
+                similarity,
+                center,
+                aggregate,
+                topk,
+                power,
+                output_norm,
+                quantize,
+                anchor_grad,
+                eps,
             )
         )
         self._build_decoder(hidden)
@@ -605,7 +628,7 @@ class AbsoluteVAE(_VAEMixin, _Absolute):
         *,
         latent_dim: int,
         hidden: Sequence[int] = (256,),
-        latent_norm: str = "layernorm",
+        latent_norm: str = MODEL_OUTPUT_NORM,
         beta: float = 1.0,
         anchor_inputs: Tensor | None = None,
         anchor_ids: Any = None,
@@ -653,12 +676,13 @@ class RelativeVAE(_VAEMixin, _Relative):
         anchor_ids: Any = None,
         hidden: Sequence[int] = (256,),
         beta: float = 1.0,
-        similarity: Any = "cosine",
-        center: str | None = None,
-        aggregate: str = "concat",
-        topk: int | None = None,
-        power: float | None = None,
-        output_norm: str = "layernorm",
+        spec: ProjectionSpec | None = None,
+        similarity: Any = UNSET,
+        center: str | Unset | None = UNSET,
+        aggregate: str | Unset = UNSET,
+        topk: int | Unset | None = UNSET,
+        power: float | Unset | None = UNSET,
+        output_norm: str = MODEL_OUTPUT_NORM,
         quantize: float | None = None,
         anchor_grad: bool = False,
         eps: float = 1e-5,
@@ -668,7 +692,16 @@ class RelativeVAE(_VAEMixin, _Relative):
         self._build_gaussian(latent_dim, beta)
         self._build_projection(
             _projection_options(
-                similarity, center, aggregate, topk, power, output_norm, quantize, anchor_grad, eps
+                spec,
+                similarity,
+                center,
+                aggregate,
+                topk,
+                power,
+                output_norm,
+                quantize,
+                anchor_grad,
+                eps,
             )
         )
         self._build_decoder(hidden)

@@ -11,6 +11,12 @@ The layer is split in two on purpose, so stitching is one call:
 - :meth:`RelativeProjection.normalize` applies ``output_norm`` (none, l2, layernorm, batchnorm).
 
 ``forward(x, anchors) == normalize(relative(x, anchors))``.
+
+The projection options are one :class:`relreps.ProjectionSpec` (``spec=``, or the keywords);
+``output_norm`` is not one of them: it is the receiving side's. This layer's default is
+``"none"`` (the layer alone returns the raw relative vector, like
+:func:`relreps.relative_projection`); the models of :mod:`relreps.nn.models` apply
+:data:`MODEL_OUTPUT_NORM` (``"layernorm"``) before their heads and decoders.
 """
 
 from __future__ import annotations
@@ -23,10 +29,21 @@ import torch
 from torch import Tensor, nn
 
 from relreps._validation import check_choice, check_float, check_int, fail
+from relreps.projection_spec import UNSET, ProjectionSpec, Unset
 
-__all__ = ["OUTPUT_NORMS", "OutputNorm", "RelativeProjection"]
+__all__ = [
+    "LAYER_OUTPUT_NORM",
+    "MODEL_OUTPUT_NORM",
+    "OUTPUT_NORMS",
+    "OutputNorm",
+    "RelativeProjection",
+]
 
 OUTPUT_NORMS = ("none", "l2", "layernorm", "batchnorm")
+LAYER_OUTPUT_NORM = "none"
+"""Default ``output_norm`` of the bare :class:`RelativeProjection` layer: raw similarities."""
+MODEL_OUTPUT_NORM = "layernorm"
+"""Default normalisation the models (:mod:`relreps.nn.models`) apply to their representation."""
 
 
 class OutputNorm(nn.Module):
@@ -78,6 +95,10 @@ class RelativeProjection(nn.Module):
 
     Args:
         n_anchors: number of anchors K the layer expects (fixes the output width).
+        spec: the projection options as one :class:`relreps.ProjectionSpec`; the keywords
+            ``similarity``, ``center``, ``aggregate``, ``topk`` and ``power`` are a convenience
+            for the same options (each must agree with ``spec`` when both are given). Its
+            ``chunk_size`` is a memory knob and is not part of :meth:`config`.
         similarity: a registry name (``relreps.similarities()``), a ``relreps.Similarity``, or a
             list of them for a product of invariances.
         center: ``None`` (the paper) or ``"anchors"``: subtract the anchor mean from both inputs
@@ -85,8 +106,8 @@ class RelativeProjection(nn.Module):
         aggregate: how a list of similarities is combined (core option, e.g. ``"concat"``).
         topk: keep the k largest similarities per row (core option).
         power: raise kept similarities to this power (core option).
-        output_norm: ``"none"``, ``"l2"``, ``"layernorm"`` or ``"batchnorm"``, applied by the
-            receiving side.
+        output_norm: ``"none"`` (:data:`LAYER_OUTPUT_NORM`), ``"l2"``, ``"layernorm"`` or
+            ``"batchnorm"``, applied by the receiving side (not a projection option).
         quantize: bin size; when set, similarities are rounded to multiples of it (forward) with a
             straight-through (identity) gradient.
         anchor_grad: let gradients flow into the anchors' embeddings (the paper's graph models);
@@ -108,27 +129,23 @@ class RelativeProjection(nn.Module):
         self,
         n_anchors: int,
         *,
-        similarity: str | Any | Sequence[str | Any] = "cosine",
-        center: str | None = None,
-        aggregate: str = "concat",
-        topk: int | None = None,
-        power: float | None = None,
-        output_norm: str = "none",
+        spec: ProjectionSpec | None = None,
+        similarity: str | Any | Sequence[str | Any] | Unset = UNSET,
+        center: str | Unset | None = UNSET,
+        aggregate: str | Unset = UNSET,
+        topk: int | Unset | None = UNSET,
+        power: float | Unset | None = UNSET,
+        output_norm: str = LAYER_OUTPUT_NORM,
         quantize: float | None = None,
         anchor_grad: bool = False,
         eps: float = 1e-5,
     ) -> None:
         super().__init__()
         self.n_anchors = check_int(n_anchors, "n_anchors", low=1)
-        if isinstance(similarity, list):
-            similarity = tuple(similarity)
-        self.similarity = similarity
-        if center is not None:  # a fixed vector would not survive the JSON config: not offered
-            check_choice(center, "center", ["anchors"])
-        self.center = center
-        self.aggregate = aggregate
-        self.topk = topk
-        self.power = power
+        # a fixed centre vector would not survive the JSON config: the spec does not take one
+        self.spec = ProjectionSpec.resolve(
+            spec, similarity=similarity, center=center, aggregate=aggregate, topk=topk, power=power
+        )
         self.quantize = (
             None
             if quantize is None
@@ -140,17 +157,26 @@ class RelativeProjection(nn.Module):
         self.out_features = self._probe_width()
         self.output_norm = OutputNorm(output_norm, self.out_features, eps=eps)
 
-    def _core_options(self) -> dict[str, Any]:
-        similarity = (
-            list(self.similarity) if isinstance(self.similarity, tuple) else self.similarity
-        )
-        return {
-            "similarity": similarity,
-            "center": self.center,
-            "aggregate": self.aggregate,
-            "topk": self.topk,
-            "power": self.power,
-        }
+    @property
+    def similarity(self) -> Any:
+        """The similarity option of :attr:`spec` (a tuple for a list of them)."""
+        return self.spec.similarity
+
+    @property
+    def center(self) -> str | None:
+        return self.spec.center
+
+    @property
+    def aggregate(self) -> str:
+        return self.spec.aggregate
+
+    @property
+    def topk(self) -> int | None:
+        return self.spec.topk
+
+    @property
+    def power(self) -> float | None:
+        return self.spec.power
 
     def _probe_width(self) -> int:
         """Run the core once on a tiny input: validates every option with the core's own
@@ -161,7 +187,7 @@ class RelativeProjection(nn.Module):
         probe = torch.stack([grid[:1], grid[-1:]], dim=1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            out = _core()(probe, anchors, **self._core_options())
+            out = _core()(probe, anchors, spec=self.spec)
         return int(out.shape[1])
 
     def relative(self, x: Tensor, anchors: Tensor) -> Tensor:
@@ -177,7 +203,7 @@ class RelativeProjection(nn.Module):
         self._check(x, anchors)
         if not self.anchor_grad:
             anchors = anchors.detach()
-        rel = _core()(x, anchors, **self._core_options())
+        rel = _core()(x, anchors, spec=self.spec)
         if self.quantize is not None:
             rel = _straight_through_round(rel, self.quantize)
         return rel
