@@ -56,6 +56,7 @@ import numpy as np
 from relreps._array import Array, default_float, device_of, is_floating, is_numpy, row_norms
 
 __all__ = [
+    "AUTO_BACKEND",
     "Neighbors",
     "exact_distances",
     "float_dtype",
@@ -64,6 +65,12 @@ __all__ = [
     "top_k_rows",
     "unit_rows",
 ]
+
+# What ``knn(..., backend="auto")`` runs. Measured with benchmarks/bench_metrics.py on the 2-core
+# development machine (all cores for both; FAISS 1.15 with its OpenMP threads): this kernel is
+# faster than FAISS IndexFlatIP for the retrieval pair and for the self-search (it computes only
+# the blocks on and above the diagonal), and level with it for one search of n queries.
+AUTO_BACKEND = "blocked"
 
 # numpy kernel: rows per block side for float32 (2048 x 2048 scores = 16 MiB); float64 keeps
 # the same bytes. Measured on the 2-core machine (benchmarks/bench_metrics.py --blocks).

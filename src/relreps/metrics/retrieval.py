@@ -41,6 +41,7 @@ from relreps._validation import (
     fail,
 )
 from relreps.metrics.knn_blocks import (
+    AUTO_BACKEND,
     Neighbors,
     float_dtype,
     overlap_counts,
@@ -92,7 +93,7 @@ def knn(
     metric: KnnMetric = "cosine",
     exclude_self: bool = False,
     block_size: int | None = None,
-    backend: Literal["blocked", "faiss"] = "blocked",
+    backend: Literal["auto", "blocked", "faiss"] = "auto",
 ) -> Neighbors:
     """Exact k nearest neighbours of each query among the rows of ``index``.
 
@@ -104,11 +105,15 @@ def knn(
             (dot product) or ``"euclidean"`` (distance).
         exclude_self: the queries ARE the index rows (row i of one is row i of the other): never
             return ``i`` as a neighbour of query ``i``.
-        block_size: query rows per block; default keeps one block of scores near 64 MiB.
-        backend: ``"blocked"`` (this module, any array library) or ``"faiss"`` (``IndexFlatIP`` /
-            ``IndexFlatL2`` exact search; numpy float32 computation). Both are exact; they can
-            differ only where two scores tie exactly at the k-th place (``"blocked"`` keeps the
-            lower index) or differ by float rounding.
+        block_size: rows per block: numpy blocks both the queries and the index (default
+            2048 rows for float32); other libraries block the queries (default: one block of
+            scores near 64 MiB).
+        backend: ``"auto"`` (default: the faster one, see
+            :data:`relreps.metrics.knn_blocks.AUTO_BACKEND`), ``"blocked"`` (this module, any
+            array library) or ``"faiss"`` (``IndexFlatIP`` / ``IndexFlatL2`` exact search;
+            numpy float32 computation). Both are exact; they can differ only where two scores
+            tie exactly at the k-th place (``"blocked"`` keeps the lower index) or differ by
+            float rounding.
 
     Returns:
         :class:`Neighbors` ``(indices, scores)``, each (n_queries, k), best first; ties are
@@ -128,13 +133,14 @@ def knn(
         from relreps.metrics import dask_ops
 
         return dask_ops.knn(queries, index, k, metric=metric, exclude_self=exclude_self,
-                         block_size=block_size, backend=backend)  # fmt: skip
+                         block_size=block_size,
+                         backend="blocked" if backend == "auto" else backend)  # fmt: skip
     queries = check_matrix(queries, "queries", shape_doc="(n_queries, n_features)")
     index = check_matrix(index, "index", shape_doc="(n_index, n_features)")
     xp = namespace(queries=queries, index=index)
     check_same_features(queries, "queries", index, "index")
     metric = check_choice(metric, "metric", KNN_METRICS)
-    backend = check_choice(backend, "backend", ("blocked", "faiss"))
+    backend = check_choice(backend, "backend", ("auto", "blocked", "faiss"))
     if not isinstance(exclude_self, bool):
         raise fail("exclude_self", "a bool", repr(exclude_self), TypeError)
     n_queries, n_index = queries.shape[0], index.shape[0]
@@ -147,7 +153,7 @@ def knn(
     k = check_int(k, "k", low=1, high=high, hint="n_index" + (" - 1" if exclude_self else ""))
     if block_size is not None:
         block_size = check_int(block_size, "block_size", low=1)
-    if backend == "faiss":
+    if backend == "faiss" or (backend == "auto" and AUTO_BACKEND == "faiss"):
         return _knn_faiss(queries, index, k, metric, exclude_self, xp)
 
     return search([queries], index, k, metric, exclude_self, block_size, xp)[0]
