@@ -247,3 +247,107 @@ def test_nn_relative_projection_takes_a_spec():
     assert model.projection.spec == spec and model.config()["topk"] == 3
     rebuilt = RelativeClassifier(MLPEncoder((4,), 8), a, **model.config())
     assert rebuilt.projection.spec == spec
+
+
+def _grid_problem():
+    from relreps.stitching import Space
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 5))
+    y = (x[:, 0] > 0).astype(int)
+    q, _ = np.linalg.qr(rng.normal(size=(5, 5)))
+    z = 2.0 * x @ q
+    spaces = [Space("a", x[:40], x[40:], x[:10]), Space("b", z[:40], z[40:], z[:10])]
+    return spaces, y[:40], y[40:]
+
+
+def _logreg(d, k, seed):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(random_state=seed)
+
+
+def test_stitching_grid_takes_a_spec(tmp_path):
+    pytest.importorskip("sklearn")
+    from relreps.stitching import stitching_grid
+
+    spaces, y_train, y_test = _grid_problem()
+    common = {"head": _logreg, "methods": ["relative"]}
+    spec = ProjectionSpec(similarity=["cosine", "euclidean"], aggregate="mean")
+    by_spec = stitching_grid(spaces, y_train, y_test, spec=spec, **common)
+    by_keywords = stitching_grid(
+        spaces,
+        y_train,
+        y_test,
+        similarity=["cosine", "euclidean"],
+        projection_options={"aggregate": "mean"},
+        **common,
+    )
+    np.testing.assert_array_equal(by_spec.scores["relative"], by_keywords.scores["relative"])
+    with pytest.raises(ValueError, match="`similarity` to be left out or to agree with `spec`"):
+        stitching_grid(spaces, y_train, y_test, spec=spec, similarity="cosine", **common)
+
+
+def test_stitching_grid_honours_chunk_size_and_refuses_out(tmp_path):
+    pytest.importorskip("sklearn")
+    from relreps.stitching import stitching_grid
+
+    spaces, y_train, y_test = _grid_problem()
+    common = {"head": _logreg, "methods": ["relative"], "cache_dir": tmp_path}
+    first = stitching_grid(spaces, y_train, y_test, **common)
+    with pytest.raises(ValueError, match=r"`chunk_size` to be an int in \[1, inf\]"):
+        stitching_grid(spaces, y_train, y_test, projection_options={"chunk_size": 0}, **common)
+    chunked = stitching_grid(
+        spaces, y_train, y_test, spec=ProjectionSpec(chunk_size=3), **common
+    )  # a memory knob: the cells of the first run are reused, the scores are the same
+    assert chunked.n_cached == first.n_cached + 4
+    np.testing.assert_array_equal(chunked.scores["relative"], first.scores["relative"])
+    with pytest.raises(TypeError, match="`out` has no meaning in a grid"):
+        stitching_grid(
+            spaces, y_train, y_test, projection_options={"out": np.empty((20, 10))}, **common
+        )
+
+
+def test_head_config_projection_spec():
+    from relreps.stitching import DEFAULTS, HeadConfig
+
+    assert DEFAULTS.projection_spec() == ProjectionSpec()
+    assert (DEFAULTS.similarity, DEFAULTS.center) == ("cosine", None)  # ProjectionSpec's defaults
+    spec = HeadConfig(similarity="rbf", center="anchors").projection_spec()
+    assert spec == ProjectionSpec(similarity="rbf", center="anchors")
+    with pytest.raises(ValueError, match=r"`center` to be one of \['anchors'\]"):
+        HeadConfig(center="mean")
+
+
+def test_relative_head_projects_with_its_spec():
+    pytest.importorskip("torch")
+    from relreps.stitching import RelativeHead
+
+    rng = np.random.default_rng(0)
+    x, a = rng.normal(size=(8, 4)), rng.normal(size=(5, 4))
+    head = RelativeHead(similarity="euclidean", center="anchors")
+    expected = relative_projection(
+        x.astype(np.float32), a.astype(np.float32), similarity="euclidean", center="anchors"
+    )
+    np.testing.assert_array_equal(head.relative(x, a), expected)
+
+
+def test_cli_project_builds_a_spec(tmp_path, capsys):
+    from relreps.cli.main import main
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 6)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "idx.npy", np.arange(0, 50, 5))
+    argv = ["project", str(tmp_path / "x.npy"), str(tmp_path / "idx.npy")]
+    flags = ["--similarity", "cosine", "l1", "--aggregate", "sum", "--topk", "4", "--power", "2"]
+    assert main([*argv, "-o", str(tmp_path / "out.npy"), *flags, "--chunk-size", "7"]) == 0
+    spec = ProjectionSpec(
+        similarity=("cosine", "l1"), aggregate="sum", topk=4, power=2.0, chunk_size=7
+    )
+    assert f"with {spec!r}" in capsys.readouterr().err
+    np.testing.assert_allclose(
+        np.load(tmp_path / "out.npy"), relative_projection(x, x[::5], spec=spec), rtol=1e-6
+    )
+    assert main([*argv, "-o", str(tmp_path / "plain.npy")]) == 0
+    assert "ProjectionSpec(similarity='cosine', chunk_size=65536)" in capsys.readouterr().err

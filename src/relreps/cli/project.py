@@ -11,12 +11,30 @@ import numpy as np
 from relreps.cli.arrays import ArrayFileError, load_array, open_output, save_array
 from relreps.cli.main import CommandError
 from relreps.cli.progress import progress
+from relreps.projection_spec import AGGREGATES, ProjectionSpec
+
+
+def projection_spec(args: argparse.Namespace) -> ProjectionSpec:
+    """The ProjectionSpec of the command's flags (its defaults for the flags not given)."""
+    given = {
+        "similarity": None
+        if args.similarity is None
+        else (args.similarity[0] if len(args.similarity) == 1 else tuple(args.similarity)),
+        "aggregate": args.aggregate,
+        "center": args.center,
+        "topk": args.topk,
+        "power": args.power,
+        "chunk_size": args.chunk_size,
+    }
+    return ProjectionSpec.resolve(None, **{k: v for k, v in given.items() if v is not None})
+
 
 DESCRIPTION = """Project EMBEDDINGS (n_samples, n_features) onto ANCHORS and write the relative
 representation (n_samples, n_anchors) to OUT. ANCHORS is either a 2-D array of anchor embeddings
 or a 1-D integer array of row indices into EMBEDDINGS. Files: .npy (memory-mapped, streamed),
 .npz, .safetensors, .parquet; pickled files are refused. The output is written under a temporary
-name and renamed when complete."""
+name and renamed when complete. The projection flags build one relreps.ProjectionSpec (its
+defaults for the flags not given), printed with the result."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,16 +47,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("anchors", type=Path, help="anchor embeddings (2-D) or row indices (1-D ints)")
     p.add_argument("-o", "--output", type=Path, required=True, help="output file (.npy, .npz, ...)")
     names = [s.name for s in relreps.similarities()]
+    defaults = relreps.ProjectionSpec()
     p.add_argument(
         "--similarity",
-        default=["cosine"],
+        default=None,
         nargs="+",
         choices=names,
-        help="one similarity, or several for a product of invariances (default cosine)",
+        help=f"one similarity, or several for a product of invariances "
+        f"(default {defaults.similarity})",
     )
-    p.add_argument("--aggregate", default="concat", choices=["concat", "sum", "mean"])
+    p.add_argument(
+        "--aggregate",
+        default=None,
+        choices=list(AGGREGATES),
+        help=f"how several similarities combine (default {defaults.aggregate})",
+    )
     p.add_argument("--center", default=None, choices=["anchors"], help="subtract the anchor mean")
     p.add_argument("--topk", type=int, default=None, help="keep the k closest anchors per row")
+    p.add_argument(
+        "--power",
+        type=float,
+        default=None,
+        help="raise the kept values to this power, then L2-normalise each row",
+    )
     p.add_argument("--chunk-size", type=int, default=65536, help="rows per chunk (default 65536)")
     p.add_argument("--key", default=None, help="array name inside .npz/.safetensors inputs")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -81,16 +112,14 @@ def run(args: argparse.Namespace) -> int:
         anchors = _anchors(args.anchors, embeddings, args.key)
     except ArrayFileError as err:
         raise CommandError(str(err)) from err
-    similarity = args.similarity[0] if len(args.similarity) == 1 else args.similarity
     try:
+        chunk = relreps._validation.check_int(args.chunk_size, "--chunk-size", low=1)
+        spec = projection_spec(args)
         n = embeddings.shape[0]
-        projector = relreps.RelativeProjector(
-            similarity, center=args.center, aggregate=args.aggregate, topk=args.topk
-        ).fit(np.asarray(anchors))
+        projector = relreps.RelativeProjector(spec=spec).fit(np.asarray(anchors))
         first = projector.transform(np.asarray(embeddings[:1]))
         columns, dtype = first.shape[1], first.dtype
         output.parent.mkdir(parents=True, exist_ok=True)
-        chunk = relreps._validation.check_int(args.chunk_size, "--chunk-size", low=1)
         if output.suffix.lower() == ".npy":
             with open_output(output, (n, columns), dtype) as out:
                 for start in progress(range(0, n, chunk), desc="project", unit="chunk"):
@@ -104,5 +133,5 @@ def run(args: argparse.Namespace) -> int:
             save_array(output, np.concatenate(parts, axis=0))
     except (ValueError, TypeError) as err:
         raise CommandError(str(err)) from err
-    print(f"wrote {output} ({n} x {columns} {dtype})", file=sys.stderr)
+    print(f"wrote {output} ({n} x {columns} {dtype}) with {spec!r}", file=sys.stderr)
     return 0

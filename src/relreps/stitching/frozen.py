@@ -44,6 +44,7 @@ from relreps._validation import (
     fail,
     nonfinite_rows,
 )
+from relreps.projection_spec import ProjectionSpec
 from relreps.translate import NotFittedError, Standardize
 
 if TYPE_CHECKING:
@@ -67,6 +68,8 @@ FORMAT = "relreps.stitching.head/1"
 WEIGHTS = "head.safetensors"
 CONFIG = "config.json"
 _MAX_LISTED_ROWS = 10
+# The projection defaults live in ProjectionSpec; HeadConfig's similarity and center read them.
+_PROJECTION_DEFAULTS = ProjectionSpec()
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,9 @@ class HeadConfig:
         similarity: a similarity of the registry (``relreps.similarities()``).
         center: ``None`` (the paper) or ``"anchors"``: subtract the anchors' mean from the
             samples and the anchors before the similarity (anchor-centred cosine).
+            ``similarity`` and ``center`` are the head's projection: :meth:`projection_spec`
+            (their defaults are :class:`relreps.ProjectionSpec`'s); ``norm`` is not part of it,
+            it is applied by the head on the receiving side.
         n_anchors: how many anchors ``relreps stitch`` picks by default (the heads accept any
             number).
         epochs: passes of Adam over all training rows (no early stopping, no held-out split).
@@ -105,8 +111,8 @@ class HeadConfig:
     head: str = "linear"
     hidden: int = 128
     norm: str = "layernorm"
-    similarity: str = "cosine"
-    center: str | None = None
+    similarity: str = str(_PROJECTION_DEFAULTS.similarity)
+    center: str | None = _PROJECTION_DEFAULTS.center
     n_anchors: int = 300
     epochs: int = 20
     min_steps: int = 1000
@@ -122,8 +128,7 @@ class HeadConfig:
         check_int(self.hidden, "hidden", low=1)
         check_choice(self.norm, "norm", NORMS)
         check_choice(self.similarity, "similarity", [s.name for s in relreps.similarities()])
-        if self.center is not None:
-            check_choice(self.center, "center", ["anchors"])
+        self.projection_spec()  # checks center
         check_int(self.n_anchors, "n_anchors", low=1)
         check_int(self.epochs, "epochs", low=1)
         check_int(self.min_steps, "min_steps", low=0)
@@ -131,6 +136,15 @@ class HeadConfig:
         check_int(self.batch_size, "batch_size", low=1)
         check_float(self.weight_decay, "weight_decay", low=0.0)
         check_int(self.seed, "seed", low=0)
+
+    def projection_spec(self) -> ProjectionSpec:
+        """The relative projection of this head: its ``similarity`` and ``center``.
+
+        Example:
+            >>> HeadConfig(center="anchors").projection_spec()
+            ProjectionSpec(similarity='cosine', center='anchors')
+        """
+        return ProjectionSpec(similarity=self.similarity, center=self.center)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -481,7 +495,7 @@ class RelativeHead(_FrozenHead):
     def _project(x: np.ndarray, anchors: np.ndarray, config: HeadConfig) -> np.ndarray:
         from relreps.projection import relative_projection
 
-        rel = relative_projection(x, anchors, similarity=config.similarity, center=config.center)
+        rel = relative_projection(x, anchors, spec=config.projection_spec())
         return np.ascontiguousarray(rel, dtype=np.float32)
 
     def fit(self, x: object, labels: object, anchors: object) -> RelativeHead:
@@ -716,7 +730,8 @@ class FrozenHeadFactory:
     (its seed replaced by the grid's), so a grid of relative representations uses exactly the
     head and the training of :class:`RelativeHead` and ``relreps stitch``: the grid computes the
     relative vectors, and the head reads them as its input. The config's ``similarity`` and
-    ``center`` are the grid's to apply (pass them to ``stitching_grid`` as well).
+    ``center`` are the grid's to apply: pass ``spec=config.projection_spec()`` to
+    ``stitching_grid`` as well.
 
     Example:
         >>> head = FrozenHeadFactory(HeadConfig(epochs=1, min_steps=0))(4, 2, 7)

@@ -21,6 +21,7 @@ import numpy as np
 from relreps._array import Array, to_numpy
 from relreps._io import atomic_write_text
 from relreps._validation import check_choice, check_int, fail
+from relreps.projection_spec import UNSET, ProjectionSpec, Unset
 from relreps.stitching.heads import HeadFactory, MLPHeadFactory
 from relreps.stitching.result import StitchingResult, UndefinedCell, _json_float
 from relreps.stitching.scores import METRICS, _Metric
@@ -78,10 +79,41 @@ class _Cache:
 # --- the engine -----------------------------------------------------------------------------------
 
 
-def _relative(x: np.ndarray, anchors: np.ndarray, options: Mapping[str, Any]) -> np.ndarray:
+def _relative(x: np.ndarray, anchors: np.ndarray, spec: ProjectionSpec) -> np.ndarray:
     from relreps.projection import relative_projection
 
-    return np.asarray(relative_projection(x, anchors, **options))
+    return np.asarray(relative_projection(x, anchors, spec=spec))
+
+
+def _grid_spec(
+    spec: ProjectionSpec | None,
+    similarity: Any,
+    center: str | Unset | None,
+    projection_options: Mapping[str, Any] | None,
+) -> tuple[ProjectionSpec, dict[str, Any]]:
+    """The grid's ProjectionSpec, and the options its cache key is made of.
+
+    The key holds similarity and center always and the other options when they differ from
+    their defaults (so the keys of earlier runs stay valid); ``chunk_size`` never: it changes
+    how the relative vectors are computed, not what they are.
+    """
+    extra = dict(projection_options or {})
+    if "out" in extra:
+        raise fail(
+            "projection_options",
+            "options of a relreps.ProjectionSpec (`out` has no meaning in a grid: every space's "
+            "relative vectors are computed and kept by the grid)",
+            f"keys {sorted(extra)}",
+            TypeError,
+        )
+    resolved = ProjectionSpec.resolve(spec, similarity=similarity, center=center, **extra)
+    key = {"similarity": resolved.similarity, "center": resolved.center}
+    key.update(
+        (name, value)
+        for name, value in resolved.non_defaults().items()
+        if name not in ("similarity", "center", "chunk_size")
+    )
+    return resolved, key
 
 
 def _head_identity(head: Any) -> Any:
@@ -112,8 +144,9 @@ def stitching_grid(
     seeds: Sequence[int] = (0,),
     head: HeadFactory | None = None,
     methods: Sequence[str] = ("absolute", "relative", "translation"),
-    similarity: Any = "cosine",
-    center: str | None = None,
+    spec: ProjectionSpec | None = None,
+    similarity: Any = UNSET,
+    center: str | Unset | None = UNSET,
     projection_options: Mapping[str, Any] | None = None,
     items: tuple[Any, Any, Any] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
@@ -134,10 +167,14 @@ def stitching_grid(
             :class:`MLPHeadFactory` (regression variant for ``mse``). One factory serves both
             methods, so the heads have matched capacity.
         methods: any of ``"absolute"``, ``"relative"``, ``"translation"``.
+        spec: the relative representation's options, a :class:`relreps.ProjectionSpec`
+            (default ``ProjectionSpec()``: the paper's cosine); ``similarity``, ``center`` and
+            ``projection_options`` are a convenience for the same options (each must agree with
+            ``spec`` when both are given). Its ``chunk_size`` bounds the projection's memory.
         similarity: similarity of the relative representation (see ``relreps.similarities()``).
         center: ``None`` or ``"anchors"`` (anchor-mean centring, for anisotropic encoders).
-        projection_options: extra :func:`relreps.relative_projection` options (aggregate, topk,
-            power).
+        projection_options: other :class:`relreps.ProjectionSpec` options by name (aggregate,
+            topk, power, chunk_size); ``out`` is refused.
         items: ``(train_items, test_items, anchor_items)`` for callable encoders.
         cache_dir: folder for finished cells (resumable); None disables caching.
         cache_tag: mixed into every cache key; change it when a custom head factory changes.
@@ -148,8 +185,9 @@ def stitching_grid(
 
     Raises:
         ValueError: unknown metric or method, NaN embeddings, empty sets, spaces with different
-            anchor counts or anchor identities, labels that do not match the rows.
-        TypeError: spaces or labels of the wrong type.
+            anchor counts or anchor identities, labels that do not match the rows, bad
+            projection options or options that contradict ``spec``.
+        TypeError: spaces or labels of the wrong type, unknown projection options or ``out``.
 
     Example:
         >>> import numpy as np
@@ -167,17 +205,18 @@ def stitching_grid(
     """
     start = time.perf_counter()
     check_choice(metric, "metric", list(METRICS))
-    spec = METRICS[metric]
+    scorer = METRICS[metric]
     methods = _check_methods(methods)
     seeds = _check_seeds(seeds)
-    y_tr, y_te = _check_targets(y_train, "y_train", spec), _check_targets(y_test, "y_test", spec)
+    y_tr, y_te = (
+        _check_targets(y_train, "y_train", scorer),
+        _check_targets(y_test, "y_test", scorer),
+    )
     prepared = [_prepare_space(s) for s in _as_spaces(spaces, items)]
     _check_spaces(prepared, y_tr.shape[0], y_te.shape[0])
-    options = {"similarity": similarity, "center": center, **dict(projection_options or {})}
-    for forbidden in ("chunk_size", "out"):
-        options.pop(forbidden, None)
+    projection, key_options = _grid_spec(spec, similarity, center, projection_options)
 
-    if spec.needs_classes:
+    if scorer.needs_classes:
         classes = np.unique(y_tr)
         if classes.size < 2:
             raise fail("y_train", "labels of at least 2 classes", f"{classes.size} class")
@@ -189,7 +228,7 @@ def stitching_grid(
         y_fit = y_tr
     factory: Any = head
     if factory is None:
-        factory = MLPHeadFactory(classification=spec.needs_classes)
+        factory = MLPHeadFactory(classification=scorer.needs_classes)
     elif not callable(factory):
         raise fail(
             "head",
@@ -208,7 +247,7 @@ def stitching_grid(
 
     cache = _Cache(cache_dir)
     run_key = _digest(
-        _CACHE_VERSION, metric, cache_tag, _head_identity(factory), options, y_fit, y_te
+        _CACHE_VERSION, metric, cache_tag, _head_identity(factory), key_options, y_fit, y_te
     )
     rel_train: dict[str, np.ndarray] = {}
     rel_test: dict[str, np.ndarray] = {}
@@ -221,7 +260,7 @@ def stitching_grid(
     def rel_of(space: _Prepared, split: str) -> np.ndarray:
         store = rel_train if split == "train" else rel_test
         if space.name not in store:
-            store[space.name] = _relative(getattr(space, split), space.anchors, options)
+            store[space.name] = _relative(getattr(space, split), space.anchors, projection)
         return store[space.name]
 
     try:
@@ -246,7 +285,7 @@ def stitching_grid(
                                 rel_of,
                                 translator,
                                 decode_labels,
-                                spec,
+                                scorer,
                                 y_te,
                             )
                             cache.put(
@@ -277,7 +316,7 @@ def stitching_grid(
         names=tuple(p.name for p in prepared),
         seeds=seeds,
         metric=metric,
-        higher_is_better=spec.higher_is_better,
+        higher_is_better=scorer.higher_is_better,
         scores=scores,
         undefined=undefined,
         skipped_methods=skipped,
