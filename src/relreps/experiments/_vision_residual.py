@@ -29,6 +29,7 @@ from relreps.experiments._vision_frozen import (
 )
 from relreps.experiments._vision_zoo import build_encoder, family
 from relreps.experiments.base import RunContext
+from relreps.projection_spec import ProjectionSpec
 from relreps.results import Table
 
 __all__ = ["ResidualRow", "mean_pairwise_cosine", "run_residual_study"]
@@ -120,8 +121,7 @@ def run_residual_study(
             metric="f1_weighted",
             head=head_factory(config),
             methods=("absolute", "relative"),
-            similarity=config.head.similarity,
-            center=center,
+            spec=ProjectionSpec(similarity=config.head.similarity, center=center),
             cache_dir=context.output_dir / "cells" / "residual",
             progress=context.progress,
         )

@@ -51,6 +51,7 @@ from relreps.experiments.base import (
     judge,
     kept_fraction,
 )
+from relreps.projection_spec import ProjectionSpec
 
 __all__ = [
     "DATASETS_ENV",
@@ -107,11 +108,11 @@ PAPER_ENCODERS = {
     "electra-base": "google/electra-base-discriminator",
     "roberta-base": "roberta-base",
 }
-#: Relative variants: label -> (similarity, center).
-VARIANTS: dict[str, tuple[Any, str | None]] = {
-    "relative": ("cosine", None),
-    "relative-centred": ("cosine", "anchors"),
-    "relative-product": (["cosine", "euclidean", "l1", "linf"], None),
+#: Relative variants: label -> the ProjectionSpec of its grid.
+VARIANTS: dict[str, ProjectionSpec] = {
+    "relative": ProjectionSpec(),
+    "relative-centred": ProjectionSpec(center="anchors"),
+    "relative-product": ProjectionSpec(similarity=("cosine", "euclidean", "l1", "linf")),
 }
 _METHOD_ORDER = ("absolute", "relative", "relative-centred", "relative-product", "translation")
 _METHOD_LABEL = {
@@ -448,15 +449,14 @@ def _seed_grids(
         for name, (train, test) in embeddings.items()
     ]
     out: dict[str, tuple[Any, str]] = {}
-    runs: list[tuple[str | None, Any, str | None, list[str]]] = []
+    runs: list[tuple[str | None, ProjectionSpec, list[str]]] = []
     base: list[str] = [m for m in ("absolute", "relative", "translation") if m in config.methods]
     if base:
-        runs.append((None, "cosine", None, base))
+        runs.append((None, VARIANTS["relative"], base))
     for variant in ("relative-centred", "relative-product"):
         if variant in config.methods:
-            similarity, center = VARIANTS[variant]
-            runs.append((variant, similarity, center, ["relative"]))
-    for label, similarity, center, methods in runs:
+            runs.append((variant, VARIANTS[variant], ["relative"]))
+    for label, spec, methods in runs:
         result = stitching_grid(
             spaces,
             y_train,
@@ -465,8 +465,7 @@ def _seed_grids(
             seeds=(s,),
             head=head,
             methods=methods,
-            similarity=similarity,
-            center=center,
+            spec=spec,
             cache_dir=cache_dir,
             cache_tag=f"{NAME}/{config.head_hidden}/{config.head_epochs}",
             progress=False,
