@@ -482,7 +482,7 @@ def test_faiss_and_recall_errors():
         FaissIndex("lsh")
     with pytest.raises(ValueError, match="`nprobe`"):
         FaissIndex("ivf", nprobe=0)
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(relreps.NotFittedError, match="not fitted"):
         FaissIndex().search(x, 2)
     with pytest.raises(ValueError, match="`nlist`"):
         FaissIndex("ivf", nlist=80).fit(x)

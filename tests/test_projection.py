@@ -330,7 +330,7 @@ def test_projector_matches_function_and_pickles(rng):
 
 
 def test_projector_errors(rng):
-    with pytest.raises(RuntimeError, match="not fitted yet"):
+    with pytest.raises(relreps.NotFittedError, match="not fitted yet"):
         RelativeProjector().transform(np.ones((2, 2)))
     with pytest.raises(ValueError, match="Expected `params` to be names among"):
         RelativeProjector().set_params(bogus=1)

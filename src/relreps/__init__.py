@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from relreps.errors import NotFittedError
 from relreps.projection import RelativeProjector, relative_projection
 from relreps.projection_spec import ProjectionSpec
 from relreps.similarity import (
@@ -49,6 +50,7 @@ _LAZY_NAMES = {"ParallelAnchors": "anchors"}
 
 __all__ = [
     "INVARIANCES",
+    "NotFittedError",
     "ParallelAnchors",
     "ProjectionSpec",
     "RelativeProjector",

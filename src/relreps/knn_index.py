@@ -25,6 +25,7 @@ import numpy as np
 
 from relreps._array import Array, to_numpy
 from relreps._validation import check_choice, check_int, check_matrix, check_same_features, fail
+from relreps.errors import NotFittedError
 
 __all__ = ["FaissIndex", "KnnResult", "faiss_knn", "recall_at_k"]
 
@@ -187,7 +188,7 @@ class FaissIndex:
             :class:`KnnResult` with (n_queries, k) ``indices`` and ``scores``.
         """
         if not hasattr(self, "_index"):
-            raise RuntimeError("This FaissIndex is not fitted yet: call fit(index) first.")
+            raise NotFittedError("This FaissIndex is not fitted yet: call fit(index) first.")
         queries = check_matrix(queries, "queries", shape_doc="(n_queries, n_features)")
         if queries.shape[1] != self.n_features_in_:
             raise ValueError(

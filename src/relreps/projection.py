@@ -31,6 +31,7 @@ from relreps._validation import (
     fail,
     nonfinite_rows,
 )
+from relreps.errors import NotFittedError
 from relreps.projection_spec import (
     AGGREGATES,
     UNSET,
@@ -536,7 +537,7 @@ class RelativeProjector:
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "anchors_"):
-            raise RuntimeError(
+            raise NotFittedError(
                 "This RelativeProjector is not fitted yet: call fit(anchors) before transform(x)."
             )
 

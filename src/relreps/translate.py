@@ -41,6 +41,7 @@ from relreps._validation import (
     check_paired,
     fail,
 )
+from relreps.errors import NotFittedError
 
 __all__ = [
     "Affine",
@@ -53,10 +54,6 @@ __all__ = [
 Standardize = Literal["feature", "global", "none"]
 _STANDARDIZE = ("feature", "global", "none")
 _EPS = 1e-12
-
-
-class NotFittedError(ValueError, AttributeError):
-    """A translator was used before ``fit``."""
 
 
 def _float(x: Array, xp: Any) -> Array:

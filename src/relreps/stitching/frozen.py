@@ -44,8 +44,9 @@ from relreps._validation import (
     fail,
     nonfinite_rows,
 )
+from relreps.errors import NotFittedError
 from relreps.projection_spec import ProjectionSpec
-from relreps.translate import NotFittedError, Standardize
+from relreps.translate import Standardize
 
 if TYPE_CHECKING:
     from torch import nn
