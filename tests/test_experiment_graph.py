@@ -22,11 +22,11 @@ from relreps.experiments.graph import (
     _planetoid_requested,
     bag_of_words,
     bfs_subgraph,
-    normalized_adjacency,
     planetoid_graphs,
     prepare_graph,
     run_experiment,
 )
+from relreps.nn.graph import normalized_adjacency
 from relreps.report import render_markdown
 
 HAVE_WORDNET = os.path.exists(WORDNET_NOUNS)
@@ -96,7 +96,7 @@ def test_bag_of_words_errors(kwargs, error, match):
 
 def test_normalized_adjacency_matches_the_dense_formula():
     graph = toy_graph(10, 3)
-    adj = normalized_adjacency(graph).to_dense().numpy()
+    adj = normalized_adjacency(graph.edges, graph.n_nodes).to_dense().numpy()
     a = np.zeros((graph.n_nodes, graph.n_nodes))
     a[graph.edges[:, 0], graph.edges[:, 1]] = 1
     a = np.maximum(a, a.T) + np.eye(graph.n_nodes)

@@ -3,24 +3,23 @@
 The WordNet noun taxonomy is the offline graph: 82,115 synsets, an undirected edge per
 hyponym/hypernym pair, the synset's supersense (26 classes) as node label and a binary
 bag-of-words of its gloss (the most frequent gloss words, rows L1-normalised, like Planetoid's
-features) as node features. A two-layer GCN (symmetric normalised adjacency with self loops, as a
-torch sparse tensor) embeds every node; the absolute model reads the embeddings through
-LayerNorm + Linear, the relative one reads the cosine similarities of each node to 300 anchor
-nodes' *current* embeddings (``RelativeProjection(anchor_grad=True)``: the paper's graph models
-let the gradient flow through the anchors) through LayerNorm + Linear. Every seed trains both
-models from the same initialisation; then the encoder of seed i is fed to the head of seed j
-(zero-shot stitching). Cora, CiteSeer and PubMed run through the same code when requested with
-``RELREPS_GRAPH_PLANETOID`` and PyTorch Geometric can download them.
+features) as node features. A two-layer GCN (:mod:`relreps.nn.graph`: symmetric normalised
+adjacency with self loops, as a torch sparse tensor) embeds every node; the absolute model
+(:class:`~relreps.nn.graph.AbsoluteGCN`) reads the embeddings through LayerNorm + Linear, the
+relative one (:class:`~relreps.nn.graph.RelativeGCN`) reads the cosine similarities of each node
+to 300 anchor nodes' *current* embeddings (``RelativeProjection(anchor_grad=True)``: the paper's
+graph models let the gradient flow through the anchors) through LayerNorm + Linear. Every seed
+trains both models from the same initialisation (:func:`~relreps.nn.graph.fit_gcn`); then the
+encoder of seed i is fed to the head of seed j (zero-shot stitching). Cora, CiteSeer and PubMed
+run through the same code when requested with ``RELREPS_GRAPH_PLANETOID`` and PyTorch Geometric
+can download them.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 import re
-import time
-import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -137,15 +136,10 @@ def bfs_subgraph(graph: Any, max_nodes: int, *, root: int = 0) -> Any:
 
 
 def _adjacency(graph: Any) -> Any:
-    """Symmetric 0/1 scipy CSR adjacency without self loops."""
-    import scipy.sparse as sp
+    """Symmetric 0/1 scipy CSR adjacency of ``graph`` without self loops."""
+    from relreps.nn.graph import adjacency
 
-    n, e = graph.n_nodes, graph.edges
-    a = sp.coo_matrix((np.ones(len(e), dtype=np.float32), (e[:, 0], e[:, 1])), shape=(n, n))
-    a = ((a + a.T) > 0).astype(np.float32).tocsr()
-    a.setdiag(0)
-    a.eliminate_zeros()
-    return a
+    return adjacency(graph.edges, graph.n_nodes)
 
 
 def bag_of_words(texts: Any, *, vocabulary: int, skip_top: int = 0) -> tuple[Any, list[str]]:
@@ -194,146 +188,12 @@ def bag_of_words(texts: Any, *, vocabulary: int, skip_top: int = 0) -> tuple[Any
     return x.tocsr(), words
 
 
-def normalized_adjacency(graph: Any) -> Any:
-    """``D^-1/2 (A + I) D^-1/2`` as a torch sparse CSR tensor (n_nodes, n_nodes)."""
-    import scipy.sparse as sp
-
-    a = _adjacency(graph) + sp.identity(graph.n_nodes, dtype=np.float32, format="csr")
-    d = np.asarray(a.sum(axis=1)).ravel()
-    scale = sp.diags(1.0 / np.sqrt(d)).astype(np.float32)
-    return _torch_sparse((scale @ a @ scale).tocoo())
-
-
-def _torch_sparse(m: Any) -> Any:
-    """A scipy sparse matrix as a float32 torch sparse CSR tensor.
-
-    CSR because on CPU its product with a dense matrix is about 3x faster than COO's.
-    """
-    import torch
-
-    csr = m.tocsr()
-    csr.sort_indices()
-    with warnings.catch_warnings():  # "CSR support is in beta": the products used here are not
-        warnings.simplefilter("ignore", UserWarning)
-        return torch.sparse_csr_tensor(
-            torch.from_numpy(csr.indptr.astype(np.int64)),
-            torch.from_numpy(csr.indices.astype(np.int64)),
-            torch.from_numpy(csr.data.astype(np.float32)),
-            size=csr.shape,
-            check_invariants=True,
-        )
-
-
-def _sparse_matmul(a: Any, a_t: Any, dense: Any) -> Any:
-    """``a @ dense`` for a constant sparse ``a``, with ``a_t`` (its transpose) for the backward.
-
-    torch's own backward of a CSR product rebuilds the transpose on every call, which made it
-    5x slower than the forward; handing the precomputed transpose makes both directions one
-    CSR product.
-    """
-    return _sparse_matmul_function().apply(a, a_t, dense)
-
-
-@functools.cache
-def _sparse_matmul_function() -> Any:
-    import torch
-
-    class SparseMatmul(torch.autograd.Function):
-        @staticmethod
-        def forward(ctx: Any, a: Any, a_t: Any, dense: Any) -> Any:
-            ctx.a_t = a_t
-            return a @ dense
-
-        @staticmethod
-        def backward(ctx: Any, grad: Any) -> Any:
-            return None, None, ctx.a_t @ grad
-
-    return SparseMatmul
-
-
-def _dropout(h: Any, p: float, training: bool) -> Any:
-    """Inverted dropout from a uniform draw: 3x faster on CPU than ``bernoulli_``-based dropout."""
-    import torch
-
-    if not training or p == 0.0:
-        return h
-    keep = torch.rand_like(h) >= p
-    return h * keep * (1.0 / (1.0 - p))
-
-
-# --- model ----------------------------------------------------------------------------------------
-
-
-def _gcn_class() -> Any:
-    """The GCN module class (built lazily so importing this module does not import torch)."""
-    import torch
-    from torch import nn
-
-    from relreps.nn import RelativeProjection, seeded
-
-    class GCN(nn.Module):
-        """Two GCN layers (the encoder) and a LayerNorm + Linear head, absolute or relative."""
-
-        def __init__(
-            self,
-            in_features: int,
-            n_classes: int,
-            config: GraphConfig,
-            *,
-            relative: bool,
-            seed: int,
-        ) -> None:
-            super().__init__()
-            self.relative = relative
-            self.dropout = config.dropout
-            with seeded(seed):  # same seed -> same encoder for the absolute and relative model
-                self.layer1 = nn.Linear(in_features, config.hidden)
-                self.layer2 = nn.Linear(config.hidden, config.latent)
-            rep_dim = config.n_anchors if relative else config.latent
-            with seeded(seed + 1_000_003):
-                self.projection = (
-                    RelativeProjection(config.n_anchors, output_norm="layernorm", anchor_grad=True)
-                    if relative
-                    else None
-                )
-                self.norm = nn.Identity() if relative else nn.LayerNorm(config.latent)
-                self.head = nn.Linear(rep_dim, n_classes)
-
-        def embed(self, adj: Any, x: Any, x_t: Any) -> Any:
-            """Node embeddings (n_nodes, latent).
-
-            ``adj`` is the symmetric normalised adjacency (so it is its own transpose), ``x`` the
-            sparse features (n_nodes, n_features) and ``x_t`` their transpose; all sparse CSR.
-            """
-            h = _sparse_matmul(x, x_t, self.layer1.weight.t()) + self.layer1.bias
-            h = torch.relu(_sparse_matmul(adj, adj, h))
-            h = _dropout(h, self.dropout, self.training)
-            return _sparse_matmul(adj, adj, self.layer2(h))
-
-        def encode(self, z: Any, z_anchors: Any) -> Any:
-            """What travels between models: the raw similarities of the node embeddings ``z`` to
-            the anchors' embeddings ``z_anchors`` (relative), or ``z`` itself (absolute)."""
-            if self.projection is None:
-                return z
-            return self.projection.relative(z, z_anchors)
-
-        def decode(self, rep: Any) -> Any:
-            if self.projection is not None:
-                rep = self.projection.normalize(rep)
-            return self.head(self.norm(rep))
-
-    return GCN
-
-
 @dataclass
 class _Graph:
     """Tensors of one graph, ready for training."""
 
     name: str
-    adj: Any
-    x: Any
-    x_t: Any
-    y: Any
+    tensors: Any  # relreps.nn.graph.SparseGraph
     labels: np.ndarray
     train: np.ndarray
     val: np.ndarray
@@ -349,9 +209,9 @@ def prepare_graph(graph: Any, config: GraphConfig, seed: int) -> _Graph:
     adjacency, the split indices and ``config.n_anchors`` random anchor nodes from the train split.
     """
     import scipy.sparse as sp
-    import torch
 
     from relreps.anchors import random as random_anchors
+    from relreps.nn.graph import SparseGraph
 
     if config.max_nodes is not None and graph.n_nodes > config.max_nodes:
         graph = bfs_subgraph(graph, config.max_nodes)
@@ -372,14 +232,10 @@ def prepare_graph(graph: Any, config: GraphConfig, seed: int) -> _Graph:
     train = np.flatnonzero(graph.masks["train"])
     n_anchors = min(config.n_anchors, train.size)
     anchors = train[random_anchors(train.size, n_anchors, seed=seed)]
-    labels = np.asarray(graph.labels, dtype=np.int64)
     return _Graph(
         name=graph.name,
-        adj=normalized_adjacency(graph),
-        x=_torch_sparse(features),
-        x_t=_torch_sparse(features.T),
-        y=torch.from_numpy(labels),
-        labels=labels,
+        tensors=SparseGraph.build(graph.edges, features),
+        labels=np.asarray(graph.labels, dtype=np.int64),
         train=train,
         val=np.flatnonzero(graph.masks["val"]),
         test=np.flatnonzero(graph.masks["test"]),
@@ -396,57 +252,51 @@ def prepare_graph(graph: Any, config: GraphConfig, seed: int) -> _Graph:
     )
 
 
-def _accuracy(logits: Any, y: np.ndarray) -> float:
-    return float(100.0 * (logits.argmax(dim=1).numpy() == y).mean())
+def _new_model(data: _Graph, config: GraphConfig, *, relative: bool, seed: int) -> Any:
+    """An untrained absolute or relative GCN for ``data``; one seed gives both the same encoder."""
+    from relreps.nn.graph import AbsoluteGCN, RelativeGCN
+
+    c = config
+    if relative:
+        return RelativeGCN(
+            data.n_features,
+            data.n_classes,
+            n_anchors=data.anchors.size,
+            hidden=c.hidden,
+            latent=c.latent,
+            dropout=c.dropout,
+            seed=seed,
+        )
+    return AbsoluteGCN(
+        data.n_features,
+        data.n_classes,
+        hidden=c.hidden,
+        latent=c.latent,
+        dropout=c.dropout,
+        seed=seed,
+    )
 
 
 def train_gcn(data: _Graph, config: GraphConfig, *, relative: bool, seed: int) -> tuple[Any, dict]:
-    """Full-batch Adam on the train nodes; keeps the weights of the best validation accuracy."""
-    import torch
-    from torch.nn import functional as F
+    """Full-batch Adam on the train nodes; keeps the weights of the best validation accuracy
+    (:func:`relreps.nn.graph.fit_gcn`)."""
+    from relreps.nn.graph import fit_gcn
 
-    cls = _gcn_class()
-    model = cls(
-        data.n_features,
-        data.n_classes,
-        replace(config, n_anchors=data.anchors.size),
-        relative=relative,
+    model = _new_model(data, config, relative=relative, seed=seed)
+    fitted = fit_gcn(
+        model,
+        data.tensors,
+        data.labels,
+        train=data.train,
+        val=data.val,
+        anchors=data.anchors,
+        epochs=config.epochs,
+        patience=config.patience,
+        lr=config.lr,
+        weight_decay=config.weight_decay,
         seed=seed,
     )
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    train, anchors = torch.from_numpy(data.train), torch.from_numpy(data.anchors)
-    val = torch.from_numpy(data.val)
-    best, best_state, best_epoch, epoch = -1.0, None, 0, 0
-    start, cpu_start = time.perf_counter(), time.process_time()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)  # dropout masks
-        for epoch in range(1, config.epochs + 1):
-            model.train()
-            optimizer.zero_grad()
-            z = model.embed(data.adj, data.x, data.x_t)
-            logits = model.decode(model.encode(z[train], z[anchors]))  # anchors keep their grad
-            loss = F.cross_entropy(logits, data.y[train])
-            loss.backward()
-            optimizer.step()
-            model.eval()
-            with torch.no_grad():
-                z = model.embed(data.adj, data.x, data.x_t)
-                logits = model.decode(model.encode(z[val], z[anchors]))
-            score = _accuracy(logits, data.labels[data.val])
-            if score > best:
-                best, best_epoch = score, epoch
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            elif epoch - best_epoch >= config.patience:
-                break
-    model.load_state_dict(best_state or model.state_dict())
-    model.eval()
-    return model, {
-        "best_val_accuracy": best,
-        "best_epoch": best_epoch,
-        "epochs_run": epoch,
-        "seconds": time.perf_counter() - start,
-        "cpu_seconds": time.process_time() - cpu_start,
-    }
+    return model, fitted.to_dict()
 
 
 def _model_path(context: RunContext, data: _Graph, kind: str, seed: int) -> Any:
@@ -464,14 +314,7 @@ def _trained(
     key = f"graph/{data.name}/{kind}/seed{seed}/{_config_key(config)}"
     facts = context.cache.get(key)
     if facts is not None and path.exists():
-        cls = _gcn_class()
-        model = cls(
-            data.n_features,
-            data.n_classes,
-            replace(config, n_anchors=data.anchors.size),
-            relative=relative,
-            seed=seed,
-        )
+        model = _new_model(data, config, relative=relative, seed=seed)
         model.load_state_dict(load_file(str(path)))
         model.eval()
         return model, facts
@@ -501,6 +344,8 @@ def stitching_matrices(models: list[tuple[Any, Any]], data: _Graph) -> dict[str,
     """
     import torch
 
+    from relreps.nn.graph import node_accuracy
+
     anchors = torch.from_numpy(data.anchors)
     test = torch.from_numpy(data.test)
     y = data.labels[data.test]
@@ -509,10 +354,10 @@ def stitching_matrices(models: list[tuple[Any, Any]], data: _Graph) -> dict[str,
         with torch.no_grad():
             reps = []
             for pair in models:
-                z = pair[k].embed(data.adj, data.x, data.x_t)
+                z = pair[k].embed(data.tensors)
                 reps.append(pair[k].encode(z[test], z[anchors]))
             matrix = np.array(
-                [[_accuracy(pair[k].decode(rep), y) for pair in models] for rep in reps]
+                [[node_accuracy(pair[k].decode(rep), y) for pair in models] for rep in reps]
             )
         out[kind] = matrix
     return out

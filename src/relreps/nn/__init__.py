@@ -5,12 +5,24 @@
 - Models with an ``embed`` / ``encode`` / ``decode`` split: :class:`RelativeClassifier`,
   :class:`AbsoluteClassifier`, :class:`RelativeAE`, :class:`AbsoluteAE`, :class:`RelativeVAE`,
   :class:`AbsoluteVAE`; small image encoders :class:`MLPEncoder`, :class:`CNNEncoder`.
+- Graph networks on torch sparse tensors (:mod:`relreps.nn.graph`): :class:`AbsoluteGCN`,
+  :class:`RelativeGCN`, :class:`SparseGraph`, :func:`normalized_adjacency` and the full-batch
+  trainer :func:`fit_gcn`.
 - :func:`stitch`: one model's encoder, another model's head, zero-shot.
 - :func:`fit`: a small deterministic trainer; :func:`train_classifier_triple` trains one encoder
   with an absolute and a relative head at once.
 - :func:`save_model` / :func:`load_model`: safetensors + JSON, never pickle.
 """
 
+from relreps.nn.graph import (
+    GCN,
+    AbsoluteGCN,
+    GCNFit,
+    RelativeGCN,
+    SparseGraph,
+    fit_gcn,
+    normalized_adjacency,
+)
 from relreps.nn.io import load_model, save_model
 from relreps.nn.models import (
     AbsoluteAE,
@@ -45,22 +57,27 @@ from relreps.nn.train import (
 )
 
 __all__ = [
+    "GCN",
     "OUTPUT_NORMS",
     "AbsoluteAE",
     "AbsoluteClassifier",
+    "AbsoluteGCN",
     "AbsoluteVAE",
     "AnchorMismatchError",
     "CNNEncoder",
     "ClassifierTriple",
+    "GCNFit",
     "ImageDecoder",
     "MLPEncoder",
     "MLPHead",
     "OutputNorm",
     "RelativeAE",
     "RelativeClassifier",
+    "RelativeGCN",
     "RelativeProjection",
     "RelativeVAE",
     "ResidualCNNEncoder",
+    "SparseGraph",
     "StitchCheck",
     "StitchedModel",
     "StitchingUndefinedError",
@@ -69,7 +86,9 @@ __all__ = [
     "anchor_keys",
     "check_stitch",
     "fit",
+    "fit_gcn",
     "load_model",
+    "normalized_adjacency",
     "save_model",
     "seeded",
     "stitch",
