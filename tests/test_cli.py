@@ -199,3 +199,31 @@ def test_models_lists_the_offline_encoders(capsys):
     assert rows["minilm-l6"]["dim"] == 384 and rows["wordllama"]["dim"] == 256
     assert main(["models"]) == 0
     assert "minilm-l6" in capsys.readouterr().out
+
+
+def test_reproduce_data_flags_reach_the_run_and_env_vars_still_work(tmp_path, monkeypatch, capsys):
+    import relreps.experiments.runner as runner
+    from relreps.experiments.base import DataSelection
+
+    seen: list[DataSelection] = []
+
+    def fake_reproduce(names, output, *, selection, **kwargs):
+        seen.append(selection)
+        return []
+
+    monkeypatch.setattr(runner, "reproduce", fake_reproduce)
+    monkeypatch.delenv("RELREPS_GRAPH_PLANETOID", raising=False)
+    monkeypatch.setenv("RELREPS_WORD_VECTORS", f"a.vec{os.pathsep}b.vec")
+    out = str(tmp_path / "run")
+    args = ["reproduce", "graph", "-o", out, "--planetoid", "Cora, PubMed"]
+    assert main([*args, "--text-datasets", "trec", "--amazon-languages", "fr,es"]) == 0
+    assert seen[-1] == DataSelection(
+        planetoid=("Cora", "PubMed"),
+        text_datasets=("trec",),
+        amazon_languages=("fr", "es"),
+        word_vectors=("a.vec", "b.vec"),  # the deprecated variable, as no flag was given
+    )
+    assert "RELREPS_WORD_VECTORS is deprecated; pass --word-vectors" in capsys.readouterr().err
+    assert main([*args, "--word-vectors", "c.vec", "--word-vectors", "d,e.vec"]) == 0
+    assert seen[-1].word_vectors == ("c.vec", "d,e.vec")  # the flag wins over the variable
+    assert "deprecated" not in capsys.readouterr().err

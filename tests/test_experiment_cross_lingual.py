@@ -194,7 +194,7 @@ def test_bad_inputs():
         cl.translation_retrieval(_twin_spaces()[0], 119, seeds=[0])
     with pytest.raises(ValueError, match="items"):
         cl.ParallelSpaces("x", "a", "b", np.ones((3, 2)), np.ones((3, 2)), (("a", "b"),))
-    with pytest.raises(ValueError, match="RELREPS_CROSS_LINGUAL_AMAZON"):
+    with pytest.raises(ValueError, match="--amazon-languages"):
         cl._amazon_languages("fr,xx")
     with pytest.raises(ValueError, match="queries"):
         cl.retrieval_ranks(np.ones((3, 2)), np.ones((4, 2)))

@@ -12,17 +12,15 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("scipy")
 
-from relreps.datasets.graphs import GraphDataset, random_split_masks
+from relreps.datasets.graphs import GraphDataset, bag_of_words, random_split_masks
 from relreps.experiments import get
 from relreps.experiments.base import ExperimentResult, RunContext
 from relreps.experiments.graph import (
-    PLANETOID_ENV,
     QUICK,
     WORDNET_NOUNS,
-    _planetoid_requested,
-    bag_of_words,
     bfs_subgraph,
     planetoid_graphs,
+    planetoid_requested,
     prepare_graph,
     run_experiment,
 )
@@ -129,13 +127,10 @@ def test_prepare_graph_needs_features_or_texts():
     assert set(data.anchors) <= set(data.train)
 
 
-def test_planetoid_is_opt_in_and_explains_why_it_did_not_run(monkeypatch):
-    monkeypatch.delenv(PLANETOID_ENV, raising=False)
-    assert _planetoid_requested() == ()
-    monkeypatch.setenv(PLANETOID_ENV, "cora, PubMed")
-    assert _planetoid_requested() == ("Cora", "PubMed")
-    monkeypatch.setenv(PLANETOID_ENV, "all")
-    assert _planetoid_requested() == ("Cora", "CiteSeer", "PubMed")
+def test_planetoid_is_opt_in_and_explains_why_it_did_not_run():
+    assert planetoid_requested() == ()
+    assert planetoid_requested(("cora", " PubMed")) == ("Cora", "PubMed")
+    assert planetoid_requested(("all",)) == ("Cora", "CiteSeer", "PubMed")
     graphs, skipped = planetoid_graphs(("Nope",))
     assert graphs == {} and "Nope" in skipped["Nope"]
     try:

@@ -259,7 +259,7 @@ def test_bad_inputs(tmp_path):
         ts.balanced_split(np.repeat(np.arange(2), 6), 4, 100, seed=0)
     with pytest.raises(ValueError, match="n_train"):
         ts.balanced_split(np.zeros(4, dtype=int), 0, 1, seed=0)
-    with pytest.raises(ValueError, match="RELREPS_TEXT_STITCHING_DATASETS"):
+    with pytest.raises(ValueError, match="--text-datasets"):
         ts.online_datasets("trec,imdb")
     with pytest.raises(ValueError, match="methods"):
         ts.TextStitchingConfig(("a", "b"), 10, 10, methods=("magic",))

@@ -21,10 +21,9 @@ from relreps.experiments._word_spaces import (
     read_word_vectors,
     train_word_vectors,
 )
-from relreps.experiments.base import ExperimentResult, RunContext
+from relreps.experiments.base import DataSelection, ExperimentResult, RunContext
 from relreps.experiments.word_embeddings import (
     SPEC,
-    VECTORS_ENV,
     WordEmbeddingsConfig,
     retrieval_from_neighbours,
     run,
@@ -312,10 +311,10 @@ def test_run_on_files_errors(tmp_path, rng):
         run_on_files(a, a, output_dir=tmp_path / "r3", names=["x", "x"], log=_quiet)
 
 
-def test_env_var_points_the_experiment_at_files(tmp_path, rng, monkeypatch):
+def test_word_vectors_selection_points_the_experiment_at_files(tmp_path, rng):
     a, b = _rotated_files(tmp_path, rng, 16)
-    monkeypatch.setenv(VECTORS_ENV, f"{a}{os.pathsep}{b}")
-    result = run(RunContext(tmp_path / "run", quick=True, seeds=1, log=_quiet))
+    selection = DataSelection(word_vectors=(str(a), str(b)))
+    result = run(RunContext(tmp_path / "run", quick=True, seeds=1, log=_quiet, selection=selection))
     assert result.config["files"] == [str(a), str(b)]
     assert _summary(result, "space-b->space-a", "relative-plain")["jaccard@10"] > 0.99
 

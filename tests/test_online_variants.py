@@ -16,7 +16,7 @@ import pytest
 from relreps.encoders import ModelUnavailableError
 from relreps.experiments import abs_vs_rel_training, ae_stitching, cross_lingual, graph
 from relreps.experiments import text_stitching as ts
-from relreps.experiments.base import ExperimentResult, RunContext, Verdict
+from relreps.experiments.base import DataSelection, ExperimentResult, RunContext, Verdict
 
 
 def _stub_result(name: str, data: str = "") -> ExperimentResult:
@@ -41,18 +41,15 @@ def test_online_adds_mnist_and_cifar(module: Any, tmp_path: Path, monkeypatch) -
     assert seen[1] == (*seen[0], "mnist", "cifar10")
 
 
-def test_online_asks_for_every_planetoid_set_unless_the_variable_names_some(monkeypatch) -> None:
-    monkeypatch.delenv(graph.PLANETOID_ENV, raising=False)
-    assert graph._planetoid_requested(online=False) == ()
-    assert graph._planetoid_requested(online=True) == ("Cora", "CiteSeer", "PubMed")
-    monkeypatch.setenv(graph.PLANETOID_ENV, "cora")
-    assert graph._planetoid_requested(online=True) == ("Cora",)
+def test_online_asks_for_every_planetoid_set_unless_the_flag_names_some() -> None:
+    assert graph.planetoid_requested(online=False) == ()
+    assert graph.planetoid_requested(online=True) == ("Cora", "CiteSeer", "PubMed")
+    assert graph.planetoid_requested(("cora",), online=True) == ("Cora",)
 
 
 def test_text_stitching_online_keeps_the_offline_run_and_skips_what_cannot_load(
     tmp_path: Path, monkeypatch
 ) -> None:
-    monkeypatch.delenv(ts.DATASETS_ENV, raising=False)
     ran: list[str] = []
 
     def fake_run_config(config: Any, context: Any, *, data: Any = None, **kwargs: Any) -> Any:
@@ -83,9 +80,10 @@ def test_text_stitching_online_keeps_the_offline_run_and_skips_what_cannot_load(
         raise ModelUnavailableError("bert-base-cased needs the network")
 
     monkeypatch.setattr(ts, "_paper_encoders", no_encoders)
-    monkeypatch.setenv(ts.DATASETS_ENV, "trec")  # the variable narrows what --online asks for
-    ran.clear()
-    result = ts.run(RunContext(tmp_path, quick=True))
+    ran.clear()  # --text-datasets narrows what --online asks for
+    result = ts.run(
+        RunContext(tmp_path, quick=True, selection=DataSelection(text_datasets=("trec",)))
+    )
     assert ran == ["wordnet"]
     (skipped,) = [v for v in result.verdicts if v.status == "skipped"]
     assert "paper's encoders are unavailable: bert-base-cased needs the network" in skipped.detail
@@ -94,7 +92,6 @@ def test_text_stitching_online_keeps_the_offline_run_and_skips_what_cannot_load(
 def test_cross_lingual_online_reports_why_the_amazon_setting_did_not_run(
     tmp_path: Path, monkeypatch
 ) -> None:
-    monkeypatch.delenv(cross_lingual.AMAZON_ENV, raising=False)
     amazon = Verdict("Amazon reviews, one RoBERTa per language", "skipped", "online only")
     offline = replace(_stub_result(cross_lingual.NAME), verdicts=(amazon,))
     monkeypatch.setattr(cross_lingual, "run_config", lambda config, context: offline)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,34 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "skipped with the reason",
     )
     p.add_argument(
+        "--planetoid",
+        metavar="NAMES",
+        default=None,
+        help="graph: Planetoid sets to run as well, comma-separated (Cora,CiteSeer,PubMed or "
+        "all; needs PyTorch Geometric and the network)",
+    )
+    p.add_argument(
+        "--text-datasets",
+        metavar="NAMES",
+        default=None,
+        help="text-stitching: the paper's hub datasets to run as well, comma-separated (trec, "
+        "dbpedia14, amazon_reviews_multi)",
+    )
+    p.add_argument(
+        "--amazon-languages",
+        metavar="LANGS",
+        default=None,
+        help="cross-lingual: Amazon review languages to run as well, comma-separated (e.g. fr,es)",
+    )
+    p.add_argument(
+        "--word-vectors",
+        metavar="FILE",
+        action="append",
+        default=None,
+        help="word-embeddings: compare these word-vector files (.vec/.txt/.bin) instead of the "
+        "trained spaces; repeat for each file",
+    )
+    p.add_argument(
         "--jobs",
         "-j",
         type=int,
@@ -49,6 +78,37 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("report", help="rebuild the report of a finished run folder")
     p.add_argument("folder", type=Path, help="a run folder written by `relreps reproduce`")
     p.set_defaults(handler=report)
+
+
+#: Environment variables that chose the optional data before the flags did (documented then), as
+#: ``flag attribute -> (variable, separator)``. Still read when the flag is absent, with a warning.
+DEPRECATED_ENV = {
+    "planetoid": ("RELREPS_GRAPH_PLANETOID", ","),
+    "text_datasets": ("RELREPS_TEXT_STITCHING_DATASETS", ","),
+    "amazon_languages": ("RELREPS_CROSS_LINGUAL_AMAZON", ","),
+    "word_vectors": ("RELREPS_WORD_VECTORS", os.pathsep),
+}
+
+
+def _selection(args: argparse.Namespace) -> Any:
+    """The :class:`DataSelection` of the flags; an unset flag falls back to its deprecated
+    environment variable (``DEPRECATED_ENV``)."""
+    from relreps.experiments.base import DataSelection
+
+    chosen: dict[str, tuple[str, ...]] = {}
+    for attr, (variable, sep) in DEPRECATED_ENV.items():
+        value = getattr(args, attr, None)
+        if value is None and os.environ.get(variable):
+            flag = "--" + attr.replace("_", "-")
+            print(
+                f"relreps reproduce: warning: {variable} is deprecated; pass {flag} instead",
+                file=sys.stderr,
+            )
+            value = os.environ[variable].split(sep)
+        elif isinstance(value, str):
+            value = value.split(",")
+        chosen[attr] = tuple(v.strip() for v in value or () if v.strip())
+    return DataSelection(**chosen)
 
 
 def reproduce(args: argparse.Namespace) -> int:
@@ -82,6 +142,7 @@ def reproduce(args: argparse.Namespace) -> int:
             progress=sys.stderr.isatty(),
             jobs=args.jobs,
             online=args.online,
+            selection=_selection(args),
             log=lambda line: print(line, file=sys.stderr),
         )
     except RunFolderError as err:

@@ -9,6 +9,8 @@ downloads the raw files on first use.
 from __future__ import annotations
 
 import os
+import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -25,10 +27,11 @@ from relreps.datasets.wordnet import (
     read_wordnet,
 )
 
-__all__ = ["GraphDataset", "load_planetoid", "random_split_masks", "wordnet_graph"]
+__all__ = ["GraphDataset", "bag_of_words", "load_planetoid", "random_split_masks", "wordnet_graph"]
 
 PathLike = str | os.PathLike[str]
 PLANETOID_NAMES = ("Cora", "CiteSeer", "PubMed")
+_TOKEN = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,6 +197,50 @@ def wordnet_graph(
         ),
         source=synsets.source,
     )
+
+
+def bag_of_words(texts: Any, *, vocabulary: int, skip_top: int = 0) -> tuple[Any, list[str]]:
+    """Binary bag-of-words of ``texts`` over their most frequent words, rows L1-normalised.
+
+    Words are lowercase alphabetic tokens counted once per text (document frequency); the
+    ``skip_top`` most frequent ones are dropped as stop words, the next ``vocabulary`` kept.
+
+    Args:
+        texts: sequence of strings (n_texts).
+        vocabulary: number of words kept (>= 1).
+        skip_top: number of most frequent words dropped first (>= 0).
+
+    Returns:
+        ``(features, words)``: a scipy CSR float32 matrix (n_texts, n_words) and the words.
+
+    Example:
+        >>> x, words = bag_of_words(["a red fox", "a red hen", "a hen"], vocabulary=2, skip_top=1)
+        >>> words, x.toarray().tolist()
+        (['hen', 'red'], [[0.0, 1.0], [0.5, 0.5], [1.0, 0.0]])
+    """
+    import scipy.sparse as sp
+
+    vocabulary = check_int(vocabulary, "vocabulary", low=1)
+    skip_top = check_int(skip_top, "skip_top", low=0)
+    if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
+        raise fail("texts", "a sequence of strings", type(texts).__name__, TypeError)
+    tokenised = [set(_TOKEN.findall(t.lower())) for t in texts]
+    counts = Counter(w for words in tokenised for w in words)
+    ranked = sorted(counts, key=lambda w: (-counts[w], w))
+    words = sorted(ranked[skip_top : skip_top + vocabulary])
+    column = {w: j for j, w in enumerate(words)}
+    rows, cols = [], []
+    for i, toks in enumerate(tokenised):
+        for w in toks:
+            if w in column:
+                rows.append(i)
+                cols.append(column[w])
+    x = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(tokenised), len(words))
+    )
+    sums = np.asarray(x.sum(axis=1)).ravel()
+    x = sp.diags(1.0 / np.maximum(sums, 1.0)).astype(np.float32) @ x
+    return x.tocsr(), words
 
 
 def _numpy(value: Any) -> np.ndarray:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from relreps._io import CellCache, atomic_write_bytes, atomic_write_text
+from relreps._validation import fail
 from relreps.results import (
     ExperimentResult,
     Figure,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CellCache",
+    "DataSelection",
     "ExperimentResult",
     "ExperimentSpec",
     "Figure",
@@ -91,6 +93,46 @@ REQUIRES_IMAGE_TRAINING = (REQUIRES_TORCH, REQUIRES_MATPLOTLIB, REQUIRES_SKLEARN
 UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (OSError, ImportError)
 
 
+@dataclass(frozen=True)
+class DataSelection:
+    """The optional data some experiments run on, named on the command line.
+
+    Empty means the experiment's default: its offline data only, or with ``--online`` every online
+    part. Names are checked by the experiment that reads them.
+
+    Attributes:
+        planetoid: ``graph``: Planetoid sets (``Cora``, ``CiteSeer``, ``PubMed`` or ``all``), from
+            ``relreps reproduce --planetoid``.
+        text_datasets: ``text-stitching``: the paper's hub datasets (``trec``, ``dbpedia14``,
+            ``amazon_reviews_multi``), from ``--text-datasets``.
+        amazon_languages: ``cross-lingual``: Amazon review languages (``fr``, ``es``, ...), from
+            ``--amazon-languages``.
+        word_vectors: ``word-embeddings``: word-vector files compared instead of the trained
+            spaces, from ``--word-vectors`` (repeated).
+
+    Example:
+        >>> DataSelection(planetoid=("Cora",)).is_empty()
+        False
+    """
+
+    planetoid: tuple[str, ...] = ()
+    text_datasets: tuple[str, ...] = ()
+    amazon_languages: tuple[str, ...] = ()
+    word_vectors: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if isinstance(value, str) or not all(isinstance(v, str) for v in value):
+                raise fail(name, "a tuple of strings", repr(value), TypeError)
+            object.__setattr__(self, name, tuple(value))
+
+    def is_empty(self) -> bool:
+        return not any(asdict(self).values())
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {k: list(v) for k, v in asdict(self).items()}
+
+
 @dataclass
 class RunContext:
     """Where and how an experiment runs.
@@ -106,6 +148,7 @@ class RunContext:
         online: also run the paper's original data and models, which download (MNIST, CIFAR-10,
             Planetoid, the hub's text datasets and transformers). Each part that cannot be
             fetched is skipped with its reason; the offline parts always run.
+        selection: the optional data parts asked for by name (:class:`DataSelection`).
     """
 
     output_dir: Path
@@ -115,6 +158,7 @@ class RunContext:
     progress: bool = False
     online: bool = False
     log: Callable[[str], None] = print
+    selection: DataSelection = DataSelection()
     cache: CellCache = field(init=False)
 
     def __post_init__(self) -> None:

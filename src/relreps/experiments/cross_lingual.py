@@ -20,14 +20,13 @@ on the same anchors (:class:`relreps.translate.Procrustes`).
 
 Online users can also run the paper's Amazon setting (one RoBERTa per language, head trained on
 English relative vectors, applied to another language) with
-``RELREPS_CROSS_LINGUAL_AMAZON=fr,es`` (see :func:`amazon_stitching`).
+``relreps reproduce cross-lingual --amazon-languages fr,es`` (see :func:`amazon_stitching`).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -50,7 +49,6 @@ from relreps.experiments.base import (
 
 __all__ = [
     "AMAZON_ENCODERS",
-    "AMAZON_ENV",
     "AMAZON_LANGUAGES",
     "ASSETS_PROBE",
     "FULL",
@@ -70,7 +68,6 @@ __all__ = [
 NAME = "cross-lingual"
 TITLE = "English vs French spaces compared through parallel anchors (words and phrases)"
 PAPER_REF = "paper 5.2 (cross-lingual stitching), Table 5 analogue"
-AMAZON_ENV = "RELREPS_CROSS_LINGUAL_AMAZON"
 
 #: The offline probe of ASSETS.md: GloVe-EN vs fastText-FR, 300 FreeDict anchors, 2,267 candidates.
 ASSETS_PROBE = {"top1": 0.178, "top10": 0.431, "mrr": 0.264, "chance": 0.0004}
@@ -563,7 +560,7 @@ def _verdicts(words: Mapping[str, Any] | None, phrases: Mapping[str, Any] | None
             "Amazon reviews, one RoBERTa per language, translated vs out-of-domain anchors",
             "skipped",
             "online only (reviews and checkpoints are on the Hugging Face hub): run "
-            f"`relreps reproduce cross-lingual --online` (or set {AMAZON_ENV}=fr,es) with "
+            "`relreps reproduce cross-lingual --online` (or --amazon-languages fr,es) with "
             "network access",
         )
     )
@@ -771,15 +768,16 @@ def amazon_stitching(
     return out
 
 
-def _amazon_languages(value: str | None = None) -> tuple[str, ...]:
+def _amazon_languages(value: str | Sequence[str] = ()) -> tuple[str, ...]:
+    """The Amazon languages of ``--amazon-languages`` (names, or one comma-separated string)."""
     from relreps._validation import fail
 
-    raw = os.environ.get(AMAZON_ENV, "") if value is None else value
-    langs = tuple(part.strip() for part in raw.split(",") if part.strip())
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    langs = tuple(part.strip() for part in parts if part.strip())
     for lang in langs:
         if lang not in AMAZON_ENCODERS or lang == "en":
             options = [k for k in AMAZON_ENCODERS if k != "en"]
-            raise fail(AMAZON_ENV, f"a comma-separated list among {options}", repr(lang))
+            raise fail("--amazon-languages", f"languages among {options}", repr(lang))
     return langs
 
 
@@ -787,7 +785,9 @@ def run(context: RunContext) -> ExperimentResult:
     """The entry point (``relreps reproduce cross-lingual [--quick]``)."""
     config = context.sized(QUICK, FULL)
     result = run_config(config, context)
-    languages = _amazon_languages() or (AMAZON_LANGUAGES if context.online else ())
+    languages = _amazon_languages(context.selection.amazon_languages) or (
+        AMAZON_LANGUAGES if context.online else ()
+    )
     if not languages:
         return result
     try:

@@ -11,16 +11,13 @@ to 300 anchor nodes' *current* embeddings (``RelativeProjection(anchor_grad=True
 graph models let the gradient flow through the anchors) through LayerNorm + Linear. Every seed
 trains both models from the same initialisation (:func:`~relreps.nn.graph.fit_gcn`); then the
 encoder of seed i is fed to the head of seed j (zero-shot stitching). Cora, CiteSeer and PubMed
-run through the same code when requested with ``RELREPS_GRAPH_PLANETOID`` and PyTorch Geometric
-can download them.
+run through the same code when requested (``relreps reproduce graph --planetoid Cora`` or
+``--online``) and PyTorch Geometric can download them.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import re
-from collections import Counter
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -46,8 +43,6 @@ NAME = "graph"
 TITLE = "Graph node classification: absolute vs relative GCNs, stitched across seeds"
 PAPER_REF = "paper 4.3 (graphs), 5 (stitching)"
 WORDNET_NOUNS = "/usr/share/wordnet/data.noun"
-PLANETOID_ENV = "RELREPS_GRAPH_PLANETOID"
-_TOKEN = re.compile(r"[a-z]+")
 PLANETOID = ("Cora", "CiteSeer", "PubMed")
 
 
@@ -69,7 +64,8 @@ class GraphConfig:
         lr: Adam learning rate.
         weight_decay: Adam weight decay.
         dropout: dropout on the hidden layer.
-        planetoid: Planetoid data sets to run as well (need PyTorch Geometric and the network).
+        planetoid: Planetoid data sets to run as well (need PyTorch Geometric and the network);
+            ``relreps reproduce graph --planetoid`` sets it.
     """
 
     seeds: int = 10
@@ -142,52 +138,6 @@ def _adjacency(graph: Any) -> Any:
     return adjacency(graph.edges, graph.n_nodes)
 
 
-def bag_of_words(texts: Any, *, vocabulary: int, skip_top: int = 0) -> tuple[Any, list[str]]:
-    """Binary bag-of-words of ``texts`` over their most frequent words, rows L1-normalised.
-
-    Words are lowercase alphabetic tokens counted once per text (document frequency); the
-    ``skip_top`` most frequent ones are dropped as stop words, the next ``vocabulary`` kept.
-
-    Args:
-        texts: sequence of strings (n_texts).
-        vocabulary: number of words kept (>= 1).
-        skip_top: number of most frequent words dropped first (>= 0).
-
-    Returns:
-        ``(features, words)``: a scipy CSR float32 matrix (n_texts, n_words) and the words.
-
-    Example:
-        >>> x, words = bag_of_words(["a red fox", "a red hen", "a hen"], vocabulary=2, skip_top=1)
-        >>> words, x.toarray().tolist()
-        (['hen', 'red'], [[0.0, 1.0], [0.5, 0.5], [1.0, 0.0]])
-    """
-    import scipy.sparse as sp
-
-    from relreps._validation import check_int, fail
-
-    vocabulary = check_int(vocabulary, "vocabulary", low=1)
-    skip_top = check_int(skip_top, "skip_top", low=0)
-    if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
-        raise fail("texts", "a sequence of strings", type(texts).__name__, TypeError)
-    tokenised = [set(_TOKEN.findall(t.lower())) for t in texts]
-    counts = Counter(w for words in tokenised for w in words)
-    ranked = sorted(counts, key=lambda w: (-counts[w], w))
-    words = sorted(ranked[skip_top : skip_top + vocabulary])
-    column = {w: j for j, w in enumerate(words)}
-    rows, cols = [], []
-    for i, toks in enumerate(tokenised):
-        for w in toks:
-            if w in column:
-                rows.append(i)
-                cols.append(column[w])
-    x = sp.csr_matrix(
-        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(tokenised), len(words))
-    )
-    sums = np.asarray(x.sum(axis=1)).ravel()
-    x = sp.diags(1.0 / np.maximum(sums, 1.0)).astype(np.float32) @ x
-    return x.tocsr(), words
-
-
 @dataclass
 class _Graph:
     """Tensors of one graph, ready for training."""
@@ -221,6 +171,8 @@ def prepare_graph(graph: Any, config: GraphConfig, seed: int) -> _Graph:
         features = (sp.diags(1.0 / np.maximum(sums, 1e-12)).astype(np.float32) @ features).tocsr()
         feature_kind = "given features, rows L1-normalised"
     elif graph.texts is not None:
+        from relreps.datasets.graphs import bag_of_words
+
         features, words = bag_of_words(
             graph.texts, vocabulary=config.vocabulary, skip_top=config.skip_top_words
         )
@@ -514,13 +466,17 @@ def _verdicts(cells: dict[str, dict[str, Any]], skipped: dict[str, str]) -> list
     return verdicts
 
 
-def _planetoid_requested(online: bool = False) -> tuple[str, ...]:
-    """The Planetoid sets named in ``RELREPS_GRAPH_PLANETOID``; all three when it is unset and
-    ``online`` (``relreps reproduce graph --online``)."""
+def planetoid_requested(names: tuple[str, ...] = (), *, online: bool = False) -> tuple[str, ...]:
+    """The Planetoid sets to run: ``names`` (``--planetoid``, any case; ``("all",)`` for every
+    one), or all three when ``names`` is empty and ``online`` (``--online``).
+
+    Example:
+        >>> planetoid_requested(("cora", "PubMed")), planetoid_requested(online=True)
+        (('Cora', 'PubMed'), ('Cora', 'CiteSeer', 'PubMed'))
+    """
     from relreps.datasets.graphs import PLANETOID_NAMES
 
-    raw = os.environ.get(PLANETOID_ENV, "")
-    wanted = [w.strip() for w in raw.split(",") if w.strip()]
+    wanted = [w.strip() for w in names if w.strip()]
     if wanted == ["all"] or (not wanted and online):
         return PLANETOID_NAMES
     by_lower = {n.lower(): n for n in PLANETOID_NAMES}
@@ -562,8 +518,8 @@ def run_experiment(
     for name in PLANETOID:
         if name not in graphs and name not in skipped:
             skipped[name] = (
-                "not requested (needs the network and PyTorch Geometric; pass --online or set "
-                f"{PLANETOID_ENV}=Cora,CiteSeer,PubMed to run it)"
+                "not requested (needs the network and PyTorch Geometric; pass --online or "
+                "--planetoid Cora,CiteSeer,PubMed to run it)"
             )
     cells: dict[str, dict[str, Any]] = {}
     for name, graph in graphs.items():
@@ -615,7 +571,8 @@ def run_experiment(
 def run(context: RunContext) -> ExperimentResult:
     """The experiment entry point (``relreps reproduce graph [--quick]``)."""
     config = context.sized(QUICK, FULL)
-    config = replace(config, planetoid=_planetoid_requested(context.online))
+    wanted = planetoid_requested(context.selection.planetoid, online=context.online)
+    config = replace(config, planetoid=wanted)
     with torch_threads(1):
         return run_experiment(context, config)
 

@@ -20,6 +20,7 @@ from typing import Any
 from relreps._validation import check_int
 from relreps.experiments import EXPERIMENT_MODULES, get, names
 from relreps.experiments.base import (
+    DataSelection,
     ExperimentResult,
     ExperimentSpec,
     RunContext,
@@ -145,6 +146,7 @@ def reproduce(
     progress: bool = False,
     jobs: int = 1,
     online: bool = False,
+    selection: DataSelection | None = None,
     log: Callable[[str], None] = print,
 ) -> list[ExperimentResult]:
     """Run the named experiments (``["all"]`` for every one) into ``output``.
@@ -167,6 +169,9 @@ def reproduce(
             threads. Results and the report are the same as with ``jobs=1``, in the same order.
         online: also run the paper's original (downloaded) data and models; see
             :class:`~relreps.experiments.base.RunContext`.
+        selection: optional data parts asked for by name (Planetoid sets, hub text datasets,
+            Amazon languages, word-vector files); see
+            :class:`~relreps.experiments.base.DataSelection`.
         log: receives one line per event.
 
     Raises:
@@ -185,6 +190,9 @@ def reproduce(
         "seed": seed,
         "online": bool(online),
     }
+    selection = DataSelection() if selection is None else selection
+    if not selection.is_empty():  # recorded only when used: older manifests stay comparable
+        config["selection"] = selection.to_dict()
     if resume:
         _check_resumable(folder, config)
     manifest = build_manifest(config)
@@ -198,7 +206,13 @@ def reproduce(
             done[name] = finished
         else:
             to_run.append(name)
-    options = {"quick": quick, "seeds": seeds, "seed": seed, "online": bool(online)}
+    options = {
+        "quick": quick,
+        "seeds": seeds,
+        "seed": seed,
+        "online": bool(online),
+        "selection": selection,
+    }
     if jobs == 1 or len(to_run) <= 1:
         for name in to_run:
             done[name] = _run_one(get(name), folder, options, progress=progress, log=log)
@@ -210,7 +224,7 @@ def reproduce(
 
 
 # Options that change results: a resumed run must use the ones its folder was made with.
-_RESULT_OPTIONS = ("quick", "seeds", "seed", "online")
+_RESULT_OPTIONS = ("quick", "seeds", "seed", "online", "selection")
 
 
 def _check_resumable(folder: Path, config: dict[str, Any]) -> None:
@@ -220,12 +234,12 @@ def _check_resumable(folder: Path, config: dict[str, Any]) -> None:
         previous = json.loads((folder / "manifest.json").read_text("utf-8"))["config"]
     except (OSError, ValueError, KeyError, TypeError):
         return  # no readable manifest: nothing to compare against (finished results still load)
-    defaults = {"online": False}
-    changed = [
-        f"{key}={previous.get(key, defaults.get(key))!r} (now {config[key]!r})"
+    defaults: dict[str, Any] = {"online": False, "selection": DataSelection().to_dict()}
+    pairs = {
+        key: (previous.get(key, defaults.get(key)), config.get(key, defaults.get(key)))
         for key in _RESULT_OPTIONS
-        if previous.get(key, defaults.get(key)) != config[key]
-    ]
+    }
+    changed = [f"{key}={old!r} (now {new!r})" for key, (old, new) in pairs.items() if old != new]
     if changed:
         raise RunFolderError(
             f"cannot resume {str(folder)!r}: it was made with {', '.join(changed)}; pass the same "
@@ -265,6 +279,7 @@ def _run_one(
             progress=progress,
             log=log,
             online=options["online"],
+            selection=options["selection"],
         )
         start = time.perf_counter()
         result = spec.run(context)

@@ -22,14 +22,13 @@ training set and trains its own heads. Four ways to stitch are compared:
   (Latent Space Translation, NeurIPS 2023), read by the head's absolute classifier.
 
 Online users can rerun the paper's own setting (its encoders on TREC / DBpedia / Amazon) with
-``RELREPS_TEXT_STITCHING_DATASETS=trec,dbpedia14`` (see :func:`online_datasets`).
+``relreps reproduce text-stitching --text-datasets trec,dbpedia14`` (see :func:`online_datasets`).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
@@ -54,7 +53,6 @@ from relreps.experiments.base import (
 from relreps.projection_spec import ProjectionSpec
 
 __all__ = [
-    "DATASETS_ENV",
     "FULL",
     "OFFLINE_ENCODERS",
     "PAPER_ENCODERS",
@@ -75,7 +73,6 @@ __all__ = [
 NAME = "text-stitching"
 TITLE = "Text classifiers stitched zero-shot across sentence encoders (WordNet supersenses)"
 PAPER_REF = "paper 5.2 (cross-architecture stitching), Table 4"
-DATASETS_ENV = "RELREPS_TEXT_STITCHING_DATASETS"
 
 #: Weighted F1 x100 of the paper (mean over its encoders and seeds): (method, stitched) -> score.
 PAPER_F1: dict[str, dict[tuple[str, bool], float]] = {
@@ -254,25 +251,26 @@ def load_wordnet_data(n_train: int, n_test: int, *, seed: int) -> TextData:
     )
 
 
-def online_datasets(value: str | None = None) -> tuple[str, ...]:
-    """The paper's datasets asked for through ``RELREPS_TEXT_STITCHING_DATASETS`` (or ``value``).
+def online_datasets(value: str | Sequence[str] = ()) -> tuple[str, ...]:
+    """The paper's datasets asked for with ``--text-datasets`` (names, or one comma-separated
+    string).
 
-    A comma-separated list among ``trec``, ``dbpedia14``, ``amazon_reviews_multi`` (English
-    config); empty or unset means the offline WordNet run.
+    Names among ``trec``, ``dbpedia14``, ``amazon_reviews_multi`` (English config); empty means
+    the offline WordNet run (or, with ``--online``, every one of them).
 
     Example:
         >>> online_datasets("trec, dbpedia14")
         ('trec', 'dbpedia14')
-        >>> online_datasets("")
+        >>> online_datasets(())
         ()
     """
     from relreps._validation import fail
 
-    raw = os.environ.get(DATASETS_ENV, "") if value is None else value
-    names = tuple(part.strip() for part in raw.split(",") if part.strip())
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    names = tuple(part.strip() for part in parts if part.strip())
     for name in names:
         if name not in _ONLINE:
-            raise fail(DATASETS_ENV, f"a comma-separated list among {list(_ONLINE)}", repr(name))
+            raise fail("--text-datasets", f"names among {list(_ONLINE)}", repr(name))
     return names
 
 
@@ -793,11 +791,13 @@ def run(context: RunContext) -> ExperimentResult:
     """The entry point (``relreps reproduce text-stitching [--quick]``).
 
     Always: WordNet glosses with the registry's offline encoders. With ``--online`` (all of the
-    paper's datasets) or ``RELREPS_TEXT_STITCHING_DATASETS`` (those named): also the paper's
+    paper's datasets) or ``--text-datasets`` (those named): also the paper's
     encoders on the hub datasets; one that cannot be fetched is skipped with the reason.
     """
     config = context.sized(QUICK, FULL)
-    requested = online_datasets() or (tuple(_ONLINE) if context.online else ())
+    requested = online_datasets(context.selection.text_datasets) or (
+        tuple(_ONLINE) if context.online else ()
+    )
     offline = run_config(config, context)
     if not requested:
         return offline

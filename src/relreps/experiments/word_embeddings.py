@@ -5,7 +5,7 @@ files cannot be downloaded here, so the spaces are TRAINED here with gensim on a
 corpus that Debian ships (the GCIDE dictionary plus the WordNet glosses, ~5.7M tokens), beside
 three pretrained spaces that ship in Python packages (GloVe 6B 50-d, MiniLM word pieces,
 WordLlama tokens). The same protocol compares a user's own vector files
-(:func:`run_on_files`, or ``RELREPS_WORD_VECTORS=a.vec:b.txt``).
+(:func:`run_on_files`, or ``relreps reproduce word-embeddings --word-vectors a.vec ...``).
 
 Protocol (BRIEF.md experiment 1): the shared vocabulary ordered by corpus frequency, minus the 400
 most frequent words, alphabetic, at least 4 letters, at most 20,000 words; 300 anchor words chosen
@@ -58,7 +58,6 @@ __all__ = [
     "PAPER",
     "SPEC",
     "STRATEGIES",
-    "VECTORS_ENV",
     "Comparison",
     "WordEmbeddingsConfig",
     "retrieval_from_neighbours",
@@ -70,7 +69,6 @@ __all__ = [
 
 #: Environment variable holding two or more vector files (separated by ``os.pathsep``); when set,
 #: ``relreps reproduce word-embeddings`` compares those files instead of training spaces.
-VECTORS_ENV = "RELREPS_WORD_VECTORS"
 
 SPEC_REQUIREMENTS = (
     Requirement("gensim", "pip install gensim", module="gensim"),
@@ -93,8 +91,8 @@ def _preset(context: RunContext) -> WordEmbeddingsConfig:
 
 def run(context: RunContext) -> ExperimentResult:
     """``relreps reproduce word-embeddings``: the trained + pretrained spaces (or, when
-    ``$RELREPS_WORD_VECTORS`` lists vector files, those files)."""
-    files = [p for p in os.environ.get(VECTORS_ENV, "").split(os.pathsep) if p]
+    ``--word-vectors`` names vector files, those files)."""
+    files = list(context.selection.word_vectors)
     if files:
         return files_experiment(files, None, context, _preset(context))
     return run_experiment(context, _preset(context))
