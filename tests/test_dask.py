@@ -139,7 +139,7 @@ def test_knn_ties_lower_index_first_and_tree_depth(client):
 
 def test_knn_numpy_queries_dask_index(client, spaces):
     x, _ = spaces
-    got = knn(x[:50], chunked(x), 4, block_size=16)
+    got = knn(x[:50], chunked(x), 4, chunk_size=16)
     np.testing.assert_array_equal(got.indices.compute(), knn(x[:50], x, 4).indices)
 
 
@@ -178,7 +178,7 @@ def test_jaccard_mrr_equal_numpy(client, spaces, metric):
     assert isinstance(j, da.Array) and isinstance(m, da.Array)
     assert float(j) == pytest.approx(jaccard_at_k(source, x, 10, metric=metric), abs=1e-12)
     assert float(m) == pytest.approx(mrr_at_k(source, x, 10, metric=metric), abs=1e-12)
-    both = retrieval_scores(src, tgt, 10, metric=metric, block_size=100)
+    both = retrieval_scores(src, tgt, 10, metric=metric, chunk_size=100)
     reference = retrieval_scores(source, x, 10, metric=metric)
     assert both.jaccard == pytest.approx(reference.jaccard, abs=1e-12)
     assert both.mrr == pytest.approx(reference.mrr, abs=1e-12)

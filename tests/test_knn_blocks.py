@@ -66,7 +66,7 @@ def test_exclude_self_matches_argsort(rng, threaded, n, block, k):
     x = rng.normal(size=(n, 5))
     k = min(k, n - 1)
     for metric in ("cosine", "inner", "euclidean"):
-        nn = knn(x, x, k, metric=metric, exclude_self=True, block_size=block)
+        nn = knn(x, x, k, metric=metric, exclude_self=True, chunk_size=block)
         ref_idx, ref_val = argsort_reference(x, x, k, metric, exclude_self=True)
         np.testing.assert_array_equal(nn.indices, ref_idx)
         np.testing.assert_allclose(nn.scores, ref_val, rtol=1e-9, atol=1e-9)
@@ -82,7 +82,7 @@ def test_exact_ties_go_to_the_lower_index(rng, threaded, n, block):
         ref_idx, ref_val = argsort_reference(queries, x, k, "inner")
         np.testing.assert_array_equal(nn.indices, ref_idx)
         np.testing.assert_array_equal(nn.scores, ref_val.astype(np.float32))
-    nn = knn(x, x, k, metric="inner", exclude_self=True, block_size=block)
+    nn = knn(x, x, k, metric="inner", exclude_self=True, chunk_size=block)
     np.testing.assert_array_equal(nn.indices, argsort_reference(x, x, k, "inner", True)[0])
 
 
@@ -91,17 +91,17 @@ def test_retrieval_scores_blocks_do_not_change_the_scores(rng, threaded):
     source = target + 0.5 * rng.normal(size=target.shape).astype(np.float32)
     ref = retrieval_scores(source, target, 10)
     for block in (1, 3, 9, 60, 61, 4096):
-        assert retrieval_scores(source, target, 10, block_size=block) == ref
+        assert retrieval_scores(source, target, 10, chunk_size=block) == ref
 
 
 def test_n_below_k_plus_one_is_an_error(rng):
     x = rng.normal(size=(10, 4)).astype(np.float32)
     with pytest.raises(ValueError, match=r"Expected `k` to be an int in \[1, 9\]"):
-        retrieval_scores(x, x, 10, block_size=3)
+        retrieval_scores(x, x, 10, chunk_size=3)
     with pytest.raises(ValueError, match=r"Expected `k` to be an int in \[1, 9\]"):
-        knn(x, x, 10, exclude_self=True, block_size=3)
+        knn(x, x, 10, exclude_self=True, chunk_size=3)
     with pytest.raises(ValueError, match=r"Expected `k` to be an int in \[1, 10\]"):
-        knn(x, x, 11, block_size=3)
+        knn(x, x, 11, chunk_size=3)
 
 
 def test_auto_backend_is_the_blocked_kernel(rng):

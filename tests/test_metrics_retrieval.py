@@ -58,7 +58,7 @@ def rng():
 def test_knn_matches_brute_force(rng, metric, n_index, k):
     x = rng.normal(size=(n_index, 6))
     q = rng.normal(size=(40, 6))
-    idx, val = knn(q, x, k, metric=metric, block_size=16)
+    idx, val = knn(q, x, k, metric=metric, chunk_size=16)
     ref_idx, ref_val = brute_knn(q, x, k, metric)
     np.testing.assert_array_equal(idx, ref_idx)
     np.testing.assert_allclose(val, ref_val, atol=1e-9)
@@ -70,12 +70,12 @@ def test_knn_matches_brute_force(rng, metric, n_index, k):
 def test_knn_numpy_blocks_match_brute_force(rng, metric, block):
     """Queries and index both blocked (partial last blocks), self-search symmetric or not."""
     x = rng.normal(size=(1200, 6))
-    idx, val = knn(x[:100], x, 9, metric=metric, block_size=block)
+    idx, val = knn(x[:100], x, 9, metric=metric, chunk_size=block)
     ref_idx, ref_val = brute_knn(x[:100], x, 9, metric)
     np.testing.assert_array_equal(idx, ref_idx)
     np.testing.assert_allclose(val, ref_val, atol=1e-9)
     for exclude_self in (False, True):
-        idx, val = knn(x, x, 3, metric=metric, exclude_self=exclude_self, block_size=block)
+        idx, val = knn(x, x, 3, metric=metric, exclude_self=exclude_self, chunk_size=block)
         ref_idx, ref_val = brute_knn(x, x, 3, metric, exclude_self=exclude_self)
         np.testing.assert_array_equal(idx, ref_idx)
         np.testing.assert_allclose(val, ref_val, atol=1e-9)
@@ -91,12 +91,12 @@ def test_knn_worker_threads_match_brute_force(rng, metric, monkeypatch):
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)  # CI may pin it to 1
     assert knn_blocks._threads(1) == 3
     x = rng.normal(size=(1300, 6))
-    idx, val = knn(x[:400], x, 9, metric=metric, block_size=64)
+    idx, val = knn(x[:400], x, 9, metric=metric, chunk_size=64)
     ref_idx, ref_val = brute_knn(x[:400], x, 9, metric)
     np.testing.assert_array_equal(idx, ref_idx)
     np.testing.assert_allclose(val, ref_val, atol=1e-9)
     for exclude_self in (False, True):
-        idx, _ = knn(x, x, 4, metric=metric, exclude_self=exclude_self, block_size=100)
+        idx, _ = knn(x, x, 4, metric=metric, exclude_self=exclude_self, chunk_size=100)
         ref = brute_knn(x, x, 4, metric, exclude_self=exclude_self)[0]
         np.testing.assert_array_equal(idx, ref)
 
@@ -104,13 +104,13 @@ def test_knn_worker_threads_match_brute_force(rng, metric, monkeypatch):
 def test_knn_symmetric_self_search_float32_matches_float64(rng):
     """The mirrored-block scheme (queries ARE the index) against an unrelated float64 search."""
     x = rng.normal(size=(3000, 16)).astype(np.float32)
-    idx, val = knn(x, x, 10, block_size=512)
+    idx, val = knn(x, x, 10, chunk_size=512)
     ref_idx, ref_val = brute_knn(x.astype(np.float64), x.astype(np.float64), 10, "cosine")
     assert idx.dtype == np.int64 and val.dtype == np.float32
     assert np.mean(np.all(idx == ref_idx, axis=1)) > 0.99  # float32 rounding may swap near-ties
     np.testing.assert_allclose(val, ref_val, atol=1e-5)
     # ... and against the general (non-mirrored) path on a copy of the same data
-    idx_copy, val_copy = knn(x, x.copy(), 10, block_size=512)
+    idx_copy, val_copy = knn(x, x.copy(), 10, chunk_size=512)
     assert np.mean(np.all(idx == idx_copy, axis=1)) > 0.999
     np.testing.assert_allclose(val, val_copy, atol=1e-6)
 
@@ -118,7 +118,7 @@ def test_knn_symmetric_self_search_float32_matches_float64(rng):
 def test_knn_torch_generic_path_matches_numpy(rng):
     torch = pytest.importorskip("torch")
     x = rng.normal(size=(700, 5))
-    idx, val = knn(torch.from_numpy(x[:50]), torch.from_numpy(x), 6, block_size=16)
+    idx, val = knn(torch.from_numpy(x[:50]), torch.from_numpy(x), 6, chunk_size=16)
     ref_idx, ref_val = knn(x[:50], x, 6)
     np.testing.assert_array_equal(idx.numpy(), ref_idx)
     np.testing.assert_allclose(val.numpy(), ref_val, atol=1e-12)
@@ -127,7 +127,7 @@ def test_knn_torch_generic_path_matches_numpy(rng):
 @pytest.mark.parametrize("metric", ["cosine", "inner", "euclidean"])
 def test_knn_exclude_self_matches_brute_force(rng, metric):
     x = rng.normal(size=(1200, 5))  # wide enough for the grouped bound (128 groups)
-    idx, _ = knn(x, x, 4, metric=metric, exclude_self=True, block_size=500)
+    idx, _ = knn(x, x, 4, metric=metric, exclude_self=True, chunk_size=500)
     ref_idx, _ = brute_knn(x, x, 4, metric, exclude_self=True)
     np.testing.assert_array_equal(idx, ref_idx)
     assert not np.any(idx == np.arange(len(x))[:, None])
@@ -145,7 +145,7 @@ def test_knn_ties_lower_index_first(data, n, d, metric):
     seed = data.draw(st.integers(0, 10_000))
     x = np.random.default_rng(seed).integers(-2, 3, size=(n, d)).astype(np.float64)
     k = data.draw(st.integers(1, n))
-    idx, val = knn(x, x, k, metric=metric, block_size=data.draw(st.integers(1, 64)))
+    idx, val = knn(x, x, k, metric=metric, chunk_size=data.draw(st.integers(1, 64)))
     ref_idx, ref_val = brute_knn(x, x, k, metric)
     np.testing.assert_array_equal(idx, ref_idx)
     np.testing.assert_allclose(val, ref_val, atol=1e-9)
@@ -197,7 +197,7 @@ def test_knn_torch_and_array_api_strict(rng):
     t_idx, t_val = knn(torch.tensor(x[:30], dtype=torch.float32), torch.tensor(x), 6)
     assert isinstance(t_idx, torch.Tensor) and t_val.dtype == torch.float64
     np.testing.assert_array_equal(t_idx.numpy(), ref)
-    t_idx, _ = knn(torch.tensor(x), torch.tensor(x), 6, exclude_self=True, block_size=64)
+    t_idx, _ = knn(torch.tensor(x), torch.tensor(x), 6, exclude_self=True, chunk_size=64)
     np.testing.assert_array_equal(t_idx.numpy(), brute_knn(x, x, 6, exclude_self=True)[0])
     s_idx, _ = knn(strict.asarray(x[:30]), strict.asarray(x), 6, metric="euclidean")
     np.testing.assert_array_equal(np.asarray(s_idx), brute_knn(x[:30], x, 6, "euclidean")[0])
@@ -231,8 +231,8 @@ def test_knn_errors(rng):
         knn(x, x, 2, backend="annoy")
     with pytest.raises(TypeError, match="Expected `exclude_self` to be a bool"):
         knn(x, x, 2, exclude_self=1)
-    with pytest.raises(ValueError, match="Expected `block_size`"):
-        knn(x, x, 2, block_size=0)
+    with pytest.raises(ValueError, match="Expected `chunk_size`"):
+        knn(x, x, 2, chunk_size=0)
     bad = x.copy()
     bad[3, 1] = np.nan
     with pytest.raises(ValueError, match="`queries` to contain only finite values, but row 3"):
@@ -326,3 +326,17 @@ def test_retrieval_errors(rng):
     bad[0, 0] = np.inf
     with pytest.raises(ValueError, match="`b` to contain only finite values"):
         mutual_knn(a, bad, 2)
+
+
+def test_knn_block_size_is_a_deprecated_alias_of_chunk_size() -> None:
+    x = np.random.default_rng(3).normal(size=(60, 5))
+    expected = knn(x, x, 4, chunk_size=7)
+    with pytest.warns(DeprecationWarning, match=r"knn\(\): `block_size` is deprecated") as caught:
+        got = knn(x, x, 4, block_size=7)
+    assert caught[0].filename == __file__  # the warning points at the caller
+    np.testing.assert_array_equal(got.indices, expected.indices)
+    np.testing.assert_array_equal(got.scores, expected.scores)
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="`chunk_size`"):
+        knn(x, x, 4, block_size=0)  # the alias is validated as the new name
+    with pytest.raises(TypeError, match="only one of `chunk_size` and its deprecated alias"):
+        knn(x, x, 4, chunk_size=7, block_size=7)

@@ -88,7 +88,7 @@ def test_linear_cka_matches_explicit_centering(pair, debiased):
 def test_linear_cka_sample_space_path(debiased):
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(12, 40)), rng.normal(size=(12, 30))  # n < d: n x n path
-    assert cka(x, y, debiased=debiased, block_size=5) == pytest.approx(
+    assert cka(x, y, debiased=debiased, chunk_size=5) == pytest.approx(
         ref_cka(x, y, debiased), rel=1e-9
     )
 
@@ -96,7 +96,7 @@ def test_linear_cka_sample_space_path(debiased):
 @pytest.mark.parametrize("debiased", [False, True])
 def test_rbf_cka_matches_reference(pair, debiased):
     x, y = pair
-    got = cka(x, y, kernel="rbf", sigma=2.5, debiased=debiased, block_size=7)
+    got = cka(x, y, kernel="rbf", sigma=2.5, debiased=debiased, chunk_size=7)
     assert got == pytest.approx(ref_cka(x, y, debiased, sigma=2.5), rel=1e-9)
 
 
@@ -156,8 +156,8 @@ def test_cka_errors(pair):
         cka(x, y, debiased="yes")
     with pytest.raises(ValueError, match="median pairwise distance is 0"):
         cka(np.ones((5, 2)), y[:5], kernel="rbf")
-    with pytest.raises(ValueError, match="Expected `block_size`"):
-        cka(x, y, kernel="rbf", block_size=0)
+    with pytest.raises(ValueError, match="Expected `chunk_size`"):
+        cka(x, y, kernel="rbf", chunk_size=0)
     bad = x.copy()
     bad[2, 2] = np.nan
     with pytest.raises(ValueError, match="`a` to contain only finite values, but row 2"):
@@ -364,3 +364,13 @@ def test_registry_queries():
         list_metrics(kind="score")
     with pytest.raises(TypeError, match="Expected `symmetric` to be a bool"):
         list_metrics(symmetric="yes")
+
+
+def test_cka_block_size_is_a_deprecated_alias_of_chunk_size() -> None:
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(40, 6)), rng.normal(size=(40, 3))
+    expected = cka(x, y, kernel="rbf", chunk_size=9)
+    with pytest.warns(DeprecationWarning, match=r"cka\(\): `block_size` is deprecated"):
+        assert cka(x, y, kernel="rbf", block_size=9) == expected
+    with pytest.raises(TypeError, match="only one of `chunk_size` and its deprecated alias"):
+        cka(x, y, chunk_size=9, block_size=9)

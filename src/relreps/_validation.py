@@ -8,6 +8,7 @@ Checks raise ``ValueError`` (bad values) or ``TypeError`` (bad types), never ``a
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
@@ -25,6 +26,7 @@ __all__ = [
     "check_same_features",
     "fail",
     "nonfinite_rows",
+    "renamed_keyword",
 ]
 
 
@@ -182,3 +184,49 @@ def check_choice(value: object, name: str, options: Iterable[_Choice]) -> _Choic
         if isinstance(value, str) and value == option:
             return option
     raise fail(name, f"one of {valid}", repr(value))
+
+
+def renamed_keyword(
+    new_value: Any, old_value: Any, *, new: str, old: str, where: str, default: Any = None
+) -> Any:
+    """Resolve a keyword renamed from ``old`` to ``new``, keeping ``old`` as a deprecated alias.
+
+    ``old_value`` is what the caller passed under the old name (``default`` when it was not
+    passed). Passing it warns with a ``DeprecationWarning`` pointing at the caller of ``where``;
+    passing both names is an error. Only functions whose old keyword was documented keep an alias.
+
+    Args:
+        new_value: the value under the new name (``default`` when not passed).
+        old_value: the value under the old name (``default`` when not passed).
+        new: the new keyword's name, e.g. ``"chunk_size"``.
+        old: the old keyword's name, e.g. ``"block_size"``.
+        where: the public function's name, for the messages.
+        default: the value both keywords default to.
+
+    Returns:
+        The value to use.
+
+    Example:
+        >>> import warnings
+        >>> renamed_keyword(None, None, new="chunk_size", old="block_size", where="knn")
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     renamed_keyword(None, 64, new="chunk_size", old="block_size", where="knn")
+        64
+        >>> caught[0].category.__name__
+        'DeprecationWarning'
+    """
+    if old_value is default:
+        return new_value
+    if new_value is not default:
+        raise TypeError(
+            f"Expected only one of `{new}` and its deprecated alias `{old}` in {where}(), "
+            f"but got {new}={new_value!r} and {old}={old_value!r}."
+        )
+    # stacklevel 3: this helper, the public function, its caller.
+    warnings.warn(
+        f"{where}(): `{old}` is deprecated and will be removed; use `{new}` instead.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return old_value

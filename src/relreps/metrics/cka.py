@@ -14,7 +14,7 @@ Costs (never an ``n x n`` centering matrix):
   the centered features, ``O(n (d_a + d_b)^2)`` time and ``O((d_a + d_b)^2)`` memory; when ``n`` is
   smaller than the dimensions the ``n x n`` Gram matrices are used instead (cheaper there).
 - RBF kernel: ``O(n^2 (d_a + d_b))`` time, unavoidable for a non-linear kernel, computed in row
-  blocks so memory stays ``O(block_size * n)``.
+  blocks so memory stays ``O(chunk_size * n)``.
 
 The centering identities used: with column-centered features ``x``, ``H K H = x x^T`` for the linear
 kernel, and in general ``tr(K H L H) = sum(K * L) - 2/n (K 1).(L 1) + (1'K1)(1'L1)/n^2``.
@@ -38,7 +38,14 @@ from relreps._array import (
     row_norms,
     to_numpy,
 )
-from relreps._validation import check_choice, check_float, check_int, check_matrix, check_paired
+from relreps._validation import (
+    check_choice,
+    check_float,
+    check_int,
+    check_matrix,
+    check_paired,
+    renamed_keyword,
+)
 
 __all__ = ["cka", "hsic"]
 
@@ -69,6 +76,7 @@ def cka(
     kernel: Kernel = "linear",
     debiased: bool = False,
     sigma: float | None = None,
+    chunk_size: int | None = None,
     block_size: int | None = None,
 ) -> float:
     """Centered kernel alignment between two paired spaces.
@@ -80,7 +88,8 @@ def cka(
         debiased: use the unbiased HSIC estimator (needs ``n_samples >= 4``).
         sigma: RBF bandwidth used for both spaces; default: per space, the square root of the
             median squared pairwise distance (over at most 2,000 evenly spaced rows, exact below).
-        block_size: rows per block (memory knob; RBF and small-``n`` linear paths).
+        chunk_size: rows per block (memory knob; RBF and small-``n`` linear paths).
+        block_size: deprecated alias of ``chunk_size`` (``DeprecationWarning``).
 
     Returns:
         Similarity, 1 for spaces equal up to an orthogonal map, scaling and translation (linear);
@@ -99,15 +108,18 @@ def cka(
         >>> round(cka(x, x, kernel="rbf", debiased=True), 12)
         1.0
     """
+    chunk_size = renamed_keyword(
+        chunk_size, block_size, new="chunk_size", old="block_size", where="cka"
+    )
     if is_dask_array(a) or is_dask_array(b):  # lazy blockwise version (linear kernel)
         from relreps.metrics import dask_ops
 
         return dask_ops.cka(a, b, kernel=kernel, debiased=debiased, sigma=sigma,
-                         block_size=block_size)  # fmt: skip
+                         chunk_size=chunk_size)  # fmt: skip
     kernel = check_choice(kernel, "kernel", ("linear", "rbf"))
     if not isinstance(debiased, bool):
         raise TypeError(f"Expected `debiased` to be a bool, but got {debiased!r}.")
-    stats = _stats(a, b, kernel, debiased, sigma, block_size)
+    stats = _stats(a, b, kernel, debiased, sigma, chunk_size)
     n = stats.r_k.shape[0]
     num = _hsic(stats.s_kl, stats.r_k, stats.r_l, stats.d_k, stats.d_l, n, debiased)
     den_a = _hsic(stats.s_kk, stats.r_k, stats.r_k, stats.d_k, stats.d_k, n, debiased)
@@ -129,7 +141,7 @@ def hsic(
     kernel: Kernel = "linear",
     debiased: bool = False,
     sigma: float | None = None,
-    block_size: int | None = None,
+    chunk_size: int | None = None,
 ) -> float:
     """Hilbert-Schmidt independence criterion between two paired spaces.
 
@@ -146,7 +158,7 @@ def hsic(
         177.777778
     """
     kernel = check_choice(kernel, "kernel", ("linear", "rbf"))
-    stats = _stats(a, b, kernel, debiased, sigma, block_size)
+    stats = _stats(a, b, kernel, debiased, sigma, chunk_size)
     n = stats.r_k.shape[0]
     return _hsic(stats.s_kl, stats.r_k, stats.r_l, stats.d_k, stats.d_l, n, debiased)
 
@@ -178,7 +190,7 @@ def _stats(
     kernel: str,
     debiased: bool,
     sigma: float | None,
-    block_size: int | None,
+    chunk_size: int | None,
 ) -> _KernelStats:
     if not isinstance(debiased, bool):
         raise TypeError(f"Expected `debiased` to be a bool, but got {debiased!r}.")
@@ -189,20 +201,20 @@ def _stats(
     xp = namespace(a=a, b=b)
     if sigma is not None:
         sigma = check_float(sigma, "sigma", low=0.0, low_inclusive=False)
-    if block_size is not None:
-        block_size = check_int(block_size, "block_size", low=1)
+    if chunk_size is not None:
+        chunk_size = check_int(chunk_size, "chunk_size", low=1)
     dtype = _work_dtype(xp, a, b)
     n, d_a, d_b = a.shape[0], a.shape[1], b.shape[1]
     if kernel == "linear" and n * (d_a + d_b) >= d_a * d_a + d_b * d_b + d_a * d_b:
-        return _linear_feature_stats(a, b, xp, block_size)
+        return _linear_feature_stats(a, b, xp, chunk_size)
     a_c = _centered(a, xp, dtype)
     b_c = _centered(b, xp, dtype)
     if kernel == "linear":
-        return _blocked_stats(a_c, b_c, xp, _linear_rows, _linear_rows, block_size)
+        return _blocked_stats(a_c, b_c, xp, _linear_rows, _linear_rows, chunk_size)
     gamma_a = _rbf_gamma(a_c, xp, sigma, "a")
     gamma_b = _rbf_gamma(b_c, xp, sigma, "b")
     return _blocked_stats(
-        a_c, b_c, xp, _rbf_rows_fn(gamma_a, xp), _rbf_rows_fn(gamma_b, xp), block_size
+        a_c, b_c, xp, _rbf_rows_fn(gamma_a, xp), _rbf_rows_fn(gamma_b, xp), chunk_size
     )
 
 
@@ -233,7 +245,7 @@ def _to_host64(x: Array) -> np.ndarray:
 
 
 def feature_grams(
-    a: Array, b: Array, xp: Any, block_size: int | None = None
+    a: Array, b: Array, xp: Any, chunk_size: int | None = None
 ) -> tuple[Array, Array, Array, np.ndarray, np.ndarray]:
     """Gram matrices of the column-centered features, without a centered copy of the input.
 
@@ -242,7 +254,7 @@ def feature_grams(
     are accumulated in float64, one block of rows at a time.
     """
     dtype = _work_dtype(xp, a, b)
-    rows = block_size or _FEATURE_BLOCK_ROWS
+    rows = chunk_size or _FEATURE_BLOCK_ROWS
     n = a.shape[0]
     mean_a = _column_mean(a, xp, dtype)
     mean_b = _column_mean(b, xp, dtype)
@@ -267,9 +279,9 @@ def feature_grams(
     return g_aa, g_bb, g_ba, np.concatenate(d_k), np.concatenate(d_l)
 
 
-def _linear_feature_stats(a: Array, b: Array, xp: Any, block_size: int | None) -> _KernelStats:
+def _linear_feature_stats(a: Array, b: Array, xp: Any, chunk_size: int | None) -> _KernelStats:
     """Linear-kernel statistics from the d x d feature Gram matrices of centered features."""
-    g_aa, g_bb, g_ba, d_k, d_l = feature_grams(a, b, xp, block_size)
+    g_aa, g_bb, g_ba, d_k, d_l = feature_grams(a, b, xp, chunk_size)
     zeros = np.zeros(a.shape[0])  # K 1 = x (x^T 1) = 0 for centered features
     return _KernelStats(
         s_kl=float(xp.sum(g_ba * g_ba)),
@@ -296,11 +308,11 @@ def _rbf_rows_fn(gamma: float, xp: Any) -> Any:
 
 
 def _blocked_stats(
-    a_c: Array, b_c: Array, xp: Any, rows_a: Any, rows_b: Any, block_size: int | None
+    a_c: Array, b_c: Array, xp: Any, rows_a: Any, rows_b: Any, chunk_size: int | None
 ) -> _KernelStats:
-    """Statistics of n x n Gram matrices computed ``block_size`` rows at a time."""
+    """Statistics of n x n Gram matrices computed ``chunk_size`` rows at a time."""
     n = a_c.shape[0]
-    block = block_size or max(1, _KERNEL_BLOCK_BYTES // (8 * n))
+    block = chunk_size or max(1, _KERNEL_BLOCK_BYTES // (8 * n))
     sq_a = row_norms(a_c, xp) ** 2
     sq_b = row_norms(b_c, xp) ** 2
     s_kl = s_kk = s_ll = 0.0

@@ -69,7 +69,7 @@ def knn(
     *,
     metric: str = "cosine",
     exclude_self: bool = False,
-    block_size: int | None = None,
+    chunk_size: int | None = None,
     backend: str = "blocked",
     split_every: int = _SPLIT_EVERY,
 ) -> Any:
@@ -83,7 +83,7 @@ def knn(
         k: neighbours per query, in ``[1, n_index]`` (``[1, n_index - 1]`` with ``exclude_self``).
         metric: ``"cosine"``, ``"inner"`` or ``"euclidean"``.
         exclude_self: query ``i`` is index row ``i``: never return it as its own neighbour.
-        block_size: query rows per block (default: the queries' row chunks).
+        chunk_size: query rows per block (default: the queries' row chunks).
         backend: only ``"blocked"`` for dask inputs.
         split_every: candidate lists merged per reduction step (>= 2).
 
@@ -101,10 +101,10 @@ def knn(
     check_choice(backend, "backend", ("blocked",))
     if not isinstance(exclude_self, bool):
         raise fail("exclude_self", "a bool", repr(exclude_self), TypeError)
-    if block_size is not None:
-        block_size = check_int(block_size, "block_size", low=1)
+    if chunk_size is not None:
+        chunk_size = check_int(chunk_size, "chunk_size", low=1)
     split_every = check_int(split_every, "split_every", low=2)
-    q = as_dask(queries, "queries", block_size)
+    q = as_dask(queries, "queries", chunk_size)
     x = as_dask(index, "index")
     check_same_features(q, "queries", x, "index")
     n_queries, n_index = q.shape[0], x.shape[0]
@@ -282,7 +282,7 @@ def mrr_at_k(source: Array, target: Array, k: int, *, metric: str = "cosine") ->
 
 
 def retrieval_scores(
-    source: Array, target: Array, k: int, *, metric: str = "cosine", block_size: int | None = None
+    source: Array, target: Array, k: int, *, metric: str = "cosine", chunk_size: int | None = None
 ) -> Any:
     """Jaccard@k and MRR@k in one computation (the retrieved kNN is shared by both).
 
@@ -291,7 +291,7 @@ def retrieval_scores(
         target: (n_samples, n_features) searched vectors; row i of both is sample i.
         k: neighbourhood size, in ``[1, n_samples - 1]``.
         metric: kNN metric (``"cosine"``, ``"inner"``, ``"euclidean"``).
-        block_size: query rows per block (default: the arrays' row chunks).
+        chunk_size: query rows per block (default: the arrays' row chunks).
 
     Returns:
         :class:`relreps.metrics.RetrievalScores` (computed; runs on the current dask scheduler,
@@ -305,8 +305,8 @@ def retrieval_scores(
         (1.0, 1.0)
     """
     src, tgt, k = check_retrieval_pair(source, target, k)
-    own = knn(tgt, tgt, k, metric=metric, block_size=block_size).indices
-    retrieved = knn(src, tgt, k, metric=metric, block_size=block_size).indices
+    own = knn(tgt, tgt, k, metric=metric, chunk_size=chunk_size).indices
+    retrieved = knn(src, tgt, k, metric=metric, chunk_size=chunk_size).indices
     jaccard, mrr = dask.compute(
         jaccard_from_neighbors(own, retrieved, k), mrr_from_neighbors(retrieved)
     )
@@ -329,7 +329,7 @@ def cka(
     kernel: str = "linear",
     debiased: bool = False,
     sigma: float | None = None,
-    block_size: int | None = None,
+    chunk_size: int | None = None,
     split_every: int = _SPLIT_EVERY,
 ) -> Any:
     """Lazy linear CKA for dask inputs (same value as :func:`relreps.metrics.cka`).
@@ -343,7 +343,7 @@ def cka(
         kernel: only ``"linear"`` (an RBF kernel needs all n x n pairs).
         debiased: the unbiased HSIC estimator (needs ``n_samples >= 4``).
         sigma: not used by the linear kernel; must be None.
-        block_size: rows per block (default: ``a``'s row chunks).
+        chunk_size: rows per block (default: ``a``'s row chunks).
         split_every: blocks summed per reduction step (>= 2).
 
     Returns:
@@ -363,11 +363,11 @@ def cka(
         raise fail("debiased", "a bool", repr(debiased), TypeError)
     if sigma is not None:
         raise fail("sigma", "None (the linear kernel has no bandwidth)", repr(sigma))
-    if block_size is not None:
-        block_size = check_int(block_size, "block_size", low=1)
+    if chunk_size is not None:
+        chunk_size = check_int(chunk_size, "chunk_size", low=1)
     split_every = check_int(split_every, "split_every", low=2)
     min_rows = 4 if debiased else 2
-    a_d = as_dask(a, "a", block_size)
+    a_d = as_dask(a, "a", chunk_size)
     b_d = as_dask(b, "b")
     for arr, name in ((a_d, "a"), (b_d, "b")):
         check_matrix(arr, name, min_rows=min_rows, finite=False)

@@ -104,7 +104,7 @@ def search(
     k: int,
     metric: str,
     exclude_self: bool,
-    block_size: int | None,
+    chunk_size: int | None,
     xp: Any,
 ) -> list[Neighbors]:
     """Exact kNN of several (validated) query sets against one (validated) index.
@@ -116,7 +116,7 @@ def search(
         k: neighbours per query, ``1 <= k <= n_index`` (``- 1`` with ``exclude_self``).
         metric: ``"cosine"``, ``"inner"`` or ``"euclidean"``.
         exclude_self: query ``i`` is index row ``i``: never return ``i`` for it.
-        block_size: rows per block (queries and index for numpy; queries otherwise); ``None``
+        chunk_size: rows per block (queries and index for numpy; queries otherwise); ``None``
             for the default.
         xp: the array namespace of the inputs.
 
@@ -132,8 +132,8 @@ def search(
         [[0, 1], [1, 0], [2, 1]]
     """
     if is_numpy(index) and all(is_numpy(q) for q in query_sets):
-        return _search_numpy(query_sets, index, k, metric, exclude_self, block_size)
-    return _search_generic(query_sets, index, k, metric, exclude_self, block_size, xp)
+        return _search_numpy(query_sets, index, k, metric, exclude_self, chunk_size)
+    return _search_generic(query_sets, index, k, metric, exclude_self, chunk_size, xp)
 
 
 # ----------------------------------------------------------------------------- numpy kernel
@@ -228,12 +228,12 @@ def _search_numpy(
     k: int,
     metric: str,
     exclude_self: bool,
-    block_size: int | None,
+    chunk_size: int | None,
 ) -> list[Neighbors]:
     dtype = float_dtype(np, *query_sets, index)
     x = np.asarray(index, dtype=dtype)
-    if block_size is None:
-        block_size = NUMPY_BLOCK_F32 if dtype == np.float32 else NUMPY_BLOCK_F64
+    if chunk_size is None:
+        chunk_size = NUMPY_BLOCK_F32 if dtype == np.float32 else NUMPY_BLOCK_F64
     bias = None
     if metric == "cosine":
         db = unit_rows(x, np)
@@ -244,23 +244,23 @@ def _search_numpy(
     else:
         db = np.ascontiguousarray(x)
     threads = _threads(sum(len(q) for q in query_sets) * len(db))
-    scratch = _Scratch(min(block_size, max(len(q) for q in query_sets)) * block_size, dtype)
+    scratch = _Scratch(min(chunk_size, max(len(q) for q in query_sets)) * chunk_size, dtype)
     results = []
     with _blas_limited(threads) as threads:
         for queries in query_sets:
             symmetric = queries is index and metric != "euclidean"
             top = _RunningTopK(len(queries), k, dtype)
             if symmetric:
-                _fill_symmetric(top, db, block_size, exclude_self, scratch, threads)
+                _fill_symmetric(top, db, chunk_size, exclude_self, scratch, threads)
             else:
                 q = np.asarray(queries, dtype=dtype)
-                _fill(top, q, db, bias, metric, block_size, exclude_self, scratch, threads)
+                _fill(top, q, db, bias, metric, chunk_size, exclude_self, scratch, threads)
             idx, val = top.indices, top.scores
             if metric == "euclidean":
                 q = np.asarray(queries, dtype=dtype)
                 parts = [
-                    exact_distances(q[s : s + block_size], x, idx[s : s + block_size], np)
-                    for s in range(0, len(q), block_size)
+                    exact_distances(q[s : s + chunk_size], x, idx[s : s + chunk_size], np)
+                    for s in range(0, len(q), chunk_size)
                 ]
                 idx = np.concatenate([p[0] for p in parts])
                 val = np.concatenate([p[1] for p in parts])
@@ -437,7 +437,7 @@ def _search_generic(
     k: int,
     metric: str,
     exclude_self: bool,
-    block_size: int | None,
+    chunk_size: int | None,
     xp: Any,
 ) -> list[Neighbors]:
     """:func:`search` for any array library: query blocks against the whole index.
@@ -453,10 +453,10 @@ def _search_generic(
         x = unit_rows(x, xp)
     elif metric == "euclidean":
         bias = -_squared_norms(x, xp)
-    if block_size is None:
+    if chunk_size is None:
         itemsize = 8 if dtype == xp.float64 else 4
-        block_size = max(16, min(1024, _BLOCK_BYTES // max(1, itemsize * n_index)))
-    step = block_size
+        chunk_size = max(16, min(1024, _BLOCK_BYTES // max(1, itemsize * n_index)))
+    step = chunk_size
     x_t = xp.permute_dims(x, (1, 0)) if not is_numpy(x) else x.T
     results = []
     for queries in query_sets:

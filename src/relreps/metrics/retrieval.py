@@ -8,7 +8,7 @@ is a value that at least ``k`` entries reach. Every entry at or above that bound
 (usually about ``k`` of them); only the candidates are sorted, by score and then by index, so
 ties are broken deterministically (lower index first) and no true neighbour can be missed.
 
-Memory: ``O(n_queries * k + block_size * n_index)``; never ``n_queries x n_index``.
+Memory: ``O(n_queries * k + chunk_size * n_index)``; never ``n_queries x n_index``.
 
 Scores (the paper's word-embedding experiment, BRIEF.md experiment 1):
 
@@ -39,6 +39,7 @@ from relreps._validation import (
     check_paired,
     check_same_features,
     fail,
+    renamed_keyword,
 )
 from relreps.metrics.knn_blocks import (
     AUTO_BACKEND,
@@ -92,8 +93,9 @@ def knn(
     *,
     metric: KnnMetric = "cosine",
     exclude_self: bool = False,
-    block_size: int | None = None,
+    chunk_size: int | None = None,
     backend: Literal["auto", "blocked", "faiss"] = "auto",
+    block_size: int | None = None,
 ) -> Neighbors:
     """Exact k nearest neighbours of each query among the rows of ``index``.
 
@@ -105,7 +107,7 @@ def knn(
             (dot product) or ``"euclidean"`` (distance).
         exclude_self: the queries ARE the index rows (row i of one is row i of the other): never
             return ``i`` as a neighbour of query ``i``.
-        block_size: rows per block: numpy blocks both the queries and the index (default
+        chunk_size: rows per block: numpy blocks both the queries and the index (default
             2048 rows for float32); other libraries block the queries (default: one block of
             scores near 64 MiB).
         backend: ``"auto"`` (default: the faster one, see
@@ -114,6 +116,7 @@ def knn(
             numpy float32 computation). Both are exact; they can differ only where two scores
             tie exactly at the k-th place (``"blocked"`` keeps the lower index) or differ by
             float rounding.
+        block_size: deprecated alias of ``chunk_size`` (``DeprecationWarning``).
 
     Returns:
         :class:`Neighbors` ``(indices, scores)``, each (n_queries, k), best first; ties are
@@ -129,11 +132,14 @@ def knn(
         >>> knn(x, x, 1, exclude_self=True).indices.ravel().tolist()
         [1, 0, 1]
     """
+    chunk_size = renamed_keyword(
+        chunk_size, block_size, new="chunk_size", old="block_size", where="knn"
+    )
     if is_dask_array(queries) or is_dask_array(index):  # lazy blockwise version
         from relreps.metrics import dask_ops
 
         return dask_ops.knn(queries, index, k, metric=metric, exclude_self=exclude_self,
-                         block_size=block_size,
+                         chunk_size=chunk_size,
                          backend="blocked" if backend == "auto" else backend)  # fmt: skip
     queries = check_matrix(queries, "queries", shape_doc="(n_queries, n_features)")
     index = check_matrix(index, "index", shape_doc="(n_index, n_features)")
@@ -151,12 +157,12 @@ def knn(
         )
     high = n_index - 1 if exclude_self else n_index
     k = check_int(k, "k", low=1, high=high, hint="n_index" + (" - 1" if exclude_self else ""))
-    if block_size is not None:
-        block_size = check_int(block_size, "block_size", low=1)
+    if chunk_size is not None:
+        chunk_size = check_int(chunk_size, "chunk_size", low=1)
     if backend == "faiss" or (backend == "auto" and AUTO_BACKEND == "faiss"):
         return _knn_faiss(queries, index, k, metric, exclude_self, xp)
 
-    return search([queries], index, k, metric, exclude_self, block_size, xp)[0]
+    return search([queries], index, k, metric, exclude_self, chunk_size, xp)[0]
 
 
 def _knn_faiss(
@@ -230,7 +236,7 @@ def retrieval_scores(
     k: int,
     *,
     metric: KnnMetric = "cosine",
-    block_size: int | None = None,
+    chunk_size: int | None = None,
 ) -> RetrievalScores:
     """Jaccard@k and MRR@k of retrieving each sample's target vector from its source vector.
 
@@ -242,7 +248,7 @@ def retrieval_scores(
         target: (n_samples, n_features) vectors searched; row i of both is sample i.
         k: neighbourhood size, in ``[1, n_samples - 1]``.
         metric: ``"cosine"`` (default), ``"inner"`` or ``"euclidean"``, see :func:`knn`.
-        block_size: query rows per block (memory knob), see :func:`knn`.
+        chunk_size: query rows per block (memory knob), see :func:`knn`.
 
     Returns:
         :class:`RetrievalScores` with ``jaccard`` and ``mrr`` in [0, 1].
@@ -257,14 +263,14 @@ def retrieval_scores(
     if is_dask_array(source) or is_dask_array(target):  # lazy blockwise version
         from relreps.metrics import dask_ops
 
-        return dask_ops.retrieval_scores(source, target, k, metric=metric, block_size=block_size)
+        return dask_ops.retrieval_scores(source, target, k, metric=metric, chunk_size=chunk_size)
     xp, k = _check_pair(source, target, ("source", "target"), k)
     check_same_features(source, "source", target, "target")
     metric = check_choice(metric, "metric", KNN_METRICS)
-    if block_size is not None:
-        block_size = check_int(block_size, "block_size", low=1)
+    if chunk_size is not None:
+        chunk_size = check_int(chunk_size, "chunk_size", low=1)
     own, retrieved = (
-        nn.indices for nn in search([target, source], target, k, metric, False, block_size, xp)
+        nn.indices for nn in search([target, source], target, k, metric, False, chunk_size, xp)
     )
     n = source.shape[0]
     return RetrievalScores(_jaccard(own, retrieved, xp), _mrr(retrieved, xp), k, n, metric)
