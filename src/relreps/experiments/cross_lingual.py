@@ -46,6 +46,7 @@ from relreps.experiments.base import (
     Verdict,
     judge,
 )
+from relreps.metrics import mean_reciprocal_rank, partner_ranks, top_k_accuracy
 
 __all__ = [
     "AMAZON_ENCODERS",
@@ -59,7 +60,6 @@ __all__ = [
     "amazon_stitching",
     "load_phrase_spaces",
     "load_word_spaces",
-    "retrieval_ranks",
     "run",
     "run_config",
     "translation_retrieval",
@@ -260,48 +260,11 @@ def load_phrase_spaces(
     return main, ref
 
 
-def retrieval_ranks(queries: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """Rank of the true partner of each query among all candidates, by cosine (1 = best).
-
-    Row ``i`` of ``candidates`` is the partner of query ``i``; ties count against the query
-    (a candidate scoring equal to the partner ranks ahead of it).
-
-    Args:
-        queries: (n, d) query vectors.
-        candidates: (n, d) candidate vectors, same width.
-
-    Returns:
-        (n,) int64 ranks in ``[1, n]``.
-
-    Example:
-        >>> q = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-        >>> retrieval_ranks(q, np.array([[1.0, 0.1], [1.0, 0.0], [1.0, 0.9]])).tolist()
-        [2, 3, 1]
-    """
-    from relreps._validation import check_matrix, check_paired, check_same_features
-
-    queries = check_matrix(queries, "queries")
-    candidates = check_matrix(candidates, "candidates")
-    check_paired(queries, "queries", candidates, "candidates")
-    check_same_features(queries, "queries", candidates, "candidates")
-    q = np.asarray(queries, dtype=np.float64)
-    c = np.asarray(candidates, dtype=np.float64)
-    q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
-    c = c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12)
-    ranks = np.empty(q.shape[0], dtype=np.int64)
-    for start in range(0, q.shape[0], 1024):  # bounded (1024, n) blocks
-        block = q[start : start + 1024] @ c.T
-        own = block[np.arange(block.shape[0]), np.arange(start, start + block.shape[0])]
-        others = block >= own[:, None]
-        ranks[start : start + block.shape[0]] = others.sum(axis=1)  # includes the partner itself
-    return ranks
-
-
 def _scores(ranks: np.ndarray) -> dict[str, float]:
     return {
-        "top1": float(np.mean(ranks == 1)),
-        "top10": float(np.mean(ranks <= 10)),
-        "mrr": float(np.mean(1.0 / ranks)),
+        "top1": top_k_accuracy(ranks, 1),
+        "top10": top_k_accuracy(ranks, 10),
+        "mrr": mean_reciprocal_rank(ranks),
     }
 
 
@@ -360,11 +323,11 @@ def translation_retrieval(
         back = np.asarray(translator.inverse_transform(xt[held]))
         cell: dict[str, Any] = {"seed": seed, "en->fr": {}, "fr->en": {}}
         for method, (a, b) in views.items():
-            cell["en->fr"][method] = _scores(retrieval_ranks(a, b))
+            cell["en->fr"][method] = _scores(partner_ranks(a, b))
             if method == "translation":  # fr -> en: map French into English, search English
-                cell["fr->en"][method] = _scores(retrieval_ranks(back, xs[held]))
+                cell["fr->en"][method] = _scores(partner_ranks(back, xs[held]))
             else:
-                cell["fr->en"][method] = _scores(retrieval_ranks(b, a))
+                cell["fr->en"][method] = _scores(partner_ranks(b, a))
         per_seed.append(cell)
     n_held = n - n_anchors
     mean: dict[str, dict[str, dict[str, float]]] = {}

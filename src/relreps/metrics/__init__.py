@@ -1,4 +1,4 @@
-"""Compare latent spaces: retrieval scores, CKA, CCA family, Procrustes, RSA, and a report.
+"""Compare latent spaces: retrieval, partner ranks, CKA, CCA family, Procrustes, RSA, a report.
 
 All metrics take paired spaces ``a`` (n_samples, d_a) and ``b`` (n_samples, d_b), where row i of
 each is the same sample (numpy, torch or any array-API array), and return plain floats; each
@@ -17,6 +17,7 @@ from relreps.metrics.cca import canonical_correlations, cca, pwcca, svcca
 from relreps.metrics.cka import cka, hsic
 from relreps.metrics.compare import ComparisonReport, MetricScore, compare
 from relreps.metrics.procrustes import procrustes_distance
+from relreps.metrics.ranks import mean_reciprocal_rank, partner_ranks, top_k_accuracy
 from relreps.metrics.registry import INVARIANCES, MetricInfo, list_metrics, metric_info
 from relreps.metrics.retrieval import (
     Neighbors,
@@ -45,14 +46,17 @@ __all__ = [
     "jaccard_at_k",
     "knn",
     "list_metrics",
+    "mean_reciprocal_rank",
     "metric_info",
     "mrr_at_k",
     "mutual_knn",
     "paired_cosine",
+    "partner_ranks",
     "procrustes_distance",
     "pwcca",
     "rdm",
     "retrieval_scores",
     "rsa",
     "svcca",
+    "top_k_accuracy",
 ]
