@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from relreps._validation import check_choice, check_float, check_int, fail
+from relreps.align.check import AllRowsCheck
 from relreps.align.consistency import DEFAULT_THRESHOLD
 from relreps.align.fit import check_spaces, finish, score_refined
 from relreps.align.pairs import check_pairs
@@ -99,7 +100,8 @@ def bootstrap_alignment(
     make = translator_factory(translator)
     refined = refine(x, y, seeds, np.zeros((0, 2), dtype=np.int64), make_translator=make,
                      settings=settings, seed=seed)  # fmt: skip
-    check = score_refined(x, y, refined, threshold=threshold, seed=seed)
+    checker = AllRowsCheck(x, y, threshold=threshold, seed=seed)
+    check = score_refined(checker, refined)
     tried: dict[str, Any] = {
         "bootstrap": {"score": check.score, "seconds": round(time.perf_counter() - start, 3)}
     }
@@ -110,7 +112,7 @@ def bootstrap_alignment(
                 x, y, candidate, seeds, make_translator=make, n_landmarks=n_landmarks,
                 settings=settings, seed=seed,
             )  # fmt: skip
-            other_check = score_refined(x, y, other, threshold=threshold, seed=seed)
+            other_check = score_refined(checker, other)
             tried[f"bootstrap+{candidate}"] = {
                 "score": other_check.score,
                 "seconds": round(seconds, 3),

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from relreps._validation import check_matrix, check_same_features
+from relreps.align.check import AllRowsCheck
 from relreps.align.consistency import DEFAULT_THRESHOLD, Consistency, self_consistency
 from relreps.align.pairs import check_pairs
 from relreps.align.refine import Refined
@@ -111,10 +112,7 @@ def finish(
     )  # fmt: skip
 
 
-def score_refined(x: Any, y: Any, refined: Refined, *, threshold: float, seed: int) -> Consistency:
-    """Self-consistency of a refinement's last-round matches (its anchors when there are
-    fewer than 3 matches)."""
-    pairs = refined.matches.pairs if len(refined.matches) >= 3 else refined.pairs
-    return self_consistency(
-        x, y, pairs, match_rate=refined.matches.match_rate, threshold=threshold, seed=seed
-    )
+def score_refined(check: AllRowsCheck, refined: Refined) -> Consistency:
+    """Self-consistency of a refinement's fitted map, its sampled X rows searched against all
+    of Y (:mod:`relreps.align.check`)."""
+    return check(refined.translator)

@@ -303,6 +303,7 @@ def align_unpaired(
     from dataclasses import asdict
 
     from relreps.align.bootstrap import check_settings
+    from relreps.align.check import AllRowsCheck
     from relreps.align.consistency import DEFAULT_THRESHOLD
     from relreps.align.fit import check_spaces, finish, score_refined
     from relreps.align.translators import translator_factory
@@ -320,6 +321,7 @@ def align_unpaired(
     make = translator_factory(translator)
     no_pairs = np.zeros((0, 2), dtype=np.int64)
     candidates = UNPAIRED_METHODS if method == "auto" else (method,)
+    checker = AllRowsCheck(x, y, threshold=threshold, seed=seed)
     tried: dict[str, Any] = {}
     best: tuple[str, Any, Any] | None = None
     for candidate in candidates:
@@ -327,7 +329,7 @@ def align_unpaired(
             x, y, candidate, no_pairs, make_translator=make, n_landmarks=n_landmarks,
             settings=settings, seed=seed,
         )  # fmt: skip
-        check = score_refined(x, y, refined, threshold=threshold, seed=seed)
+        check = score_refined(checker, refined)
         tried[candidate] = {"score": round(check.score, 4), "seconds": round(seconds, 3),
                             "rounds": len(refined.rounds)}  # fmt: skip
         if best is None or check.score > best[2].score:
