@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from relreps._array import (
     Array,
     default_float,
@@ -22,6 +24,7 @@ from relreps._array import (
     namespace,
     row_norms,
 )
+from relreps._cosine_blocks import project_into
 from relreps._validation import (
     check_choice,
     check_finite,
@@ -296,6 +299,8 @@ def _apply(
             return _block(x, 0, plan, xp, dtype)
         out = xp.empty((n, n_columns), dtype=dtype, device=device_of(x))
     in_place = in_place and (is_numpy(out) or type(out).__module__ == "torch")
+    if in_place and _fused(x, plan, out, rows, dtype):
+        return out
     for start in range(0, n, rows):
         stop = min(n, start + rows)
         dest = out[start:stop, ...]
@@ -304,6 +309,36 @@ def _apply(
         else:
             out[start:stop, ...] = _block(x[start:stop, ...], start, plan, xp, dtype)
     return out
+
+
+def _as_numpy(a: Any) -> Any:
+    """A numpy view of a numpy array or a CPU torch tensor that numpy can share; else None."""
+    if a is None or is_numpy(a):
+        return a
+    if type(a).__module__ == "torch" and a.device.type == "cpu" and not a.requires_grad:
+        try:
+            return a.numpy()
+        except (TypeError, RuntimeError):  # e.g. bfloat16: no numpy dtype
+            return None
+    return None
+
+
+def _fused(x: Array, plan: _Plan, out: Array, rows: int, dtype: Any) -> bool:
+    """Run the fused blocked kernel (numpy and CPU torch) into ``out``; False if not applicable."""
+    sim, state = plan.blocks[0]
+    arrays = [_as_numpy(a) for a in (x, state, out)]
+    center = _as_numpy(plan.center)
+    if any(a is None for a in arrays) or (plan.center is not None and center is None):
+        return False
+    x_np, state_np, out_np = arrays
+    if not out_np.flags.writeable or out_np.dtype != state_np.dtype:
+        return False
+    project_into(
+        x_np, state_np.T, out_np, cosine=sim.compute is _INTO_COSINE, dtype=out_np.dtype,
+        center=center, check_rows=lambda block, norms, start: _check_rows(block, norms, start, np),
+        max_rows=rows,
+    )  # fmt: skip
+    return True
 
 
 def _prepared_rows(chunk: Array, plan: _Plan, xp: Any, dtype: Any) -> Array:
