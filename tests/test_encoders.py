@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import importlib.util
 import json
 import re
@@ -24,10 +23,8 @@ from relreps.encoders import (
     TorchModuleEncoder,
     TransformersEncoder,
     WordVectorEncoder,
-    WordVectors,
     encoder_identity,
     load_tokenizer,
-    load_word_vectors,
     pool_tokens,
 )
 from relreps.encoders.base import check_texts, folder_fingerprint, hub_reachable, resolve_device
@@ -625,112 +622,34 @@ def test_token_embedding_errors(tmp_path):
         )
 
 
-def _random_vectors(n: int = 20, dim: int = 5) -> WordVectors:
-    rng = np.random.default_rng(3)
-    words = (*[f"w{i}" for i in range(n - 2)], "Straße", "naïve")
-    return WordVectors(words, rng.normal(size=(n, dim)).astype(np.float32))
-
-
-def test_word_vector_files_match_gensim(tmp_path):
-    gensim = pytest.importorskip("gensim")
-    wv = _random_vectors()
-    kv = gensim.models.KeyedVectors(vector_size=wv.dim)
-    kv.add_vectors(list(wv.words), wv.vectors)
-    for binary, name in ((True, "v.bin"), (False, "v.vec")):
-        kv.save_word2vec_format(str(tmp_path / name), binary=binary)
-        ours = load_word_vectors(tmp_path / name)
-        ref = gensim.models.KeyedVectors.load_word2vec_format(str(tmp_path / name), binary=binary)
-        assert list(ours.words) == list(ref.index_to_key)
-        np.testing.assert_allclose(ours.vectors, ref.vectors, rtol=1e-6)
-    limited = load_word_vectors(tmp_path / "v.bin", limit=4)
-    assert limited.words == wv.words[:4]
-    ours_txt = tmp_path / "ours.txt"  # gensim reads a headerless GloVe file with no_header=True
-    ours_txt.write_text(
-        "".join(
-            f"{w} {' '.join(map(repr, v.tolist()))}\n" for w, v in zip(*_pairs(wv), strict=True)
-        )
-    )
-    ref = gensim.models.KeyedVectors.load_word2vec_format(str(ours_txt), no_header=True)
-    np.testing.assert_allclose(load_word_vectors(ours_txt).vectors, ref.vectors, rtol=1e-6)
-
-
-def _pairs(wv: WordVectors):
-    return list(wv.words), list(wv.vectors)
-
-
-def test_word_vector_text_variants(tmp_path):
-    glove = tmp_path / "glove.txt"
-    glove.write_text("the 0.1 0.2\ncat 1 2\nnew york 3 4\n\ncat 9 9\n")
-    wv = load_word_vectors(glove)
-    assert wv.words == ("the", "cat", "new york")  # phrase key; later duplicate ignored
-    np.testing.assert_allclose(wv.vectors[2], [3, 4])
-    fasttext = tmp_path / "cc.vec.gz"
-    with gzip.open(fasttext, "wt", encoding="utf-8") as f:
-        f.write("2 3\nchat 1 2 3 \nchien 4 5 6 \n")
-    ft = load_word_vectors(fasttext)
-    assert ft.words == ("chat", "chien") and ft.dim == 3
-    assert load_word_vectors(glove, limit=1).words == ("the",)
-    windows = tmp_path / "crlf.txt"
-    windows.write_bytes(b"cat 1 2\r\ndog 3 4 \r\n")
-    np.testing.assert_allclose(load_word_vectors(windows).vectors, [[1, 2], [3, 4]])
-
-
-@pytest.mark.parametrize(
-    ("content", "match"),
-    [
-        ("a 1 2\nb 1\n", "line 2: expected a word and 2 numbers"),
-        ("a 1 2\nb 1 x\n", "non-number"),
-        ("3 2\na 1 2\nb 1 2\n", "is truncated: the header announces 3 words, found 2"),
-        ("1 2\na 1 2\nb 1 2\n", "holds more lines than its header says"),
-        ("word\n", "line 1 holds no vector"),
-        ("", "line 1 holds no vector"),
-    ],
-)
-def test_word_vector_text_errors(tmp_path, content, match):
-    path = tmp_path / "bad.txt"
-    path.write_text(content)
-    with pytest.raises(ValueError, match=match):
-        load_word_vectors(path)
-
-
-def test_word_vector_binary_and_argument_errors(tmp_path):
-    truncated = tmp_path / "t.bin"
-    truncated.write_bytes(b"2 2\na " + np.ones(2, "<f4").tobytes() + b"\nb " + b"\x00\x01")
-    with pytest.raises(ValueError, match="truncated: its header announces 2 words"):
-        load_word_vectors(truncated)
-    headless = tmp_path / "h.bin"
-    headless.write_bytes(b"a \x00\x00")
-    with pytest.raises(ValueError, match="starts with 'n_words dim'"):
-        load_word_vectors(headless)
-    with pytest.raises(FileNotFoundError, match="existing word-vector file"):
-        load_word_vectors(tmp_path / "missing.txt")
-    with pytest.raises(ValueError, match="Expected `format` to be one of"):
-        load_word_vectors(truncated, format="fasttext")
-    with pytest.raises(ValueError, match="Expected `limit`"):
-        load_word_vectors(truncated, limit=0)
-    with pytest.raises(ValueError, match="same length"):
-        WordVectors(("a",), np.ones((2, 2)))
-    with pytest.raises(ValueError, match="distinct words"):
-        WordVectors(("a", "a"), np.ones((2, 2)))
-
-
 def test_word_vector_encoder(tmp_path):
-    wv = WordVectors(("cat", "dog", "big"), np.array([[1.0, 0], [0, 1.0], [2.0, 2.0]]))
-    enc = WordVectorEncoder(wv, name="toy", lowercase=True)
+    from relreps.datasets import WordVectors, read_word_vectors
+
+    pair = (("cat", "dog", "big"), np.array([[1.0, 0], [0, 1.0], [2.0, 2.0]]))
+    enc = WordVectorEncoder(pair, name="toy", lowercase=True)
     out = enc.encode(["Cat", "big dog", "eel", "cat eel"])
     np.testing.assert_allclose(out, [[1, 0], [1, 1.5], [0, 0], [1, 0]])
-    strict = WordVectorEncoder(wv, name="strict", oov="error")
+    strict = WordVectorEncoder(pair, name="strict", oov="error")
     with pytest.raises(ValueError, match="no vector for 'eel'"):
         strict.encode(["cat eel"])
     with pytest.raises(ValueError, match="Expected `oov` to be one of"):
-        WordVectorEncoder(wv, oov="zero")
-    with pytest.raises(TypeError, match="Expected `vectors` to be WordVectors"):
-        WordVectorEncoder(3)  # type: ignore[arg-type]
+        WordVectorEncoder(pair, oov="zero")
+    with pytest.raises(TypeError, match="Expected `vectors` to be a word space"):
+        WordVectorEncoder(3)
     path = tmp_path / "toy.txt"
     path.write_text("cat 1 0\ndog 0 1\n")
-    from_file = WordVectorEncoder(path)
+    with pytest.raises(TypeError, match=r"relreps\.datasets\.read_word_vectors"):
+        WordVectorEncoder(path)
+    from_file = WordVectorEncoder(read_word_vectors(path))
     assert from_file.name == "toy.txt" and from_file.dim == 2
     np.testing.assert_allclose(from_file.encode(["dog"]), [[0, 1]])
+    # A space and the same (words, vectors) pair are the same encoder (same cache version).
+    space = WordVectors("s", pair[0], pair[1], "memory")
+    assert WordVectorEncoder(space).version == WordVectorEncoder(pair).version
+    with pytest.raises(ValueError, match="same length"):
+        WordVectorEncoder((("a",), np.ones((2, 2))))
+    with pytest.raises(ValueError, match="distinct words"):
+        WordVectorEncoder((("a", "a"), np.ones((2, 2))))
 
 
 def test_spacy_vectors_on_blank_pipeline():

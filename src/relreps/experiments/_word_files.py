@@ -27,7 +27,7 @@ def files_experiment(
     max_words: int | None = None,
 ) -> ExperimentResult:
     """Read the vector files and compare every ordered pair (see ``run_on_files``)."""
-    from relreps.experiments._word_spaces import read_word_vectors
+    from relreps.datasets import read_word_vectors
 
     if len(paths) < 2:
         raise fail("paths", "two or more word-vector files", f"{len(paths)}")

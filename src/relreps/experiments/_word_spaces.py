@@ -1,11 +1,10 @@
-"""Word spaces for the word-embedding experiment: trained here or read from vector files.
+"""Word spaces for the word-embedding experiment, trained here (files: relreps.datasets).
 
 - :class:`CorpusSpec` names the training text (GCIDE dictionary + WordNet glosses from Debian).
 - :class:`TrainingConfig` + :func:`train_word_vectors` train one gensim Word2Vec / FastText model;
   :func:`cached_word_vectors` keeps each trained model's vectors on disk (``.npy`` + word list),
   keyed by the corpus files, the hyper-parameters and the gensim version.
-- :func:`read_word_vectors` reads a user's own vectors in the word2vec / fastText ``.vec`` text
-  format (``n dim`` header) or the GloVe text format (no header), optionally gzip-compressed.
+- A user's own vector files are read by :func:`relreps.datasets.read_word_vectors`.
 
 Determinism: gensim seeds its initial vectors and its sampling from ``seed``; with ``workers=1``
 two runs give identical vectors. With more worker threads the order in which threads update the
@@ -15,7 +14,6 @@ experiment uses ``workers=2`` for speed and records it.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
@@ -27,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 
 from relreps._validation import check_choice, check_float, check_int, fail
-from relreps.datasets.base import DataFormatError, how_to_get, locate
+from relreps.datasets.base import how_to_get, locate
 from relreps.datasets.words import WordVectors
 from relreps.experiments.base import atomic_write_bytes, atomic_write_text
 
@@ -37,7 +35,6 @@ __all__ = [
     "TrainingConfig",
     "cached_word_vectors",
     "load_cached_word_vectors",
-    "read_word_vectors",
     "train_word_vectors",
     "with_seed",
     "word_vector_cache_dir",
@@ -412,126 +409,6 @@ def _save(folder: Path, space: WordVectors, meta: dict[str, Any]) -> None:
     atomic_write_bytes(folder / "vectors.npy", buffer.getvalue())
     atomic_write_text(folder / "words.json", json.dumps(list(space.words)))
     atomic_write_text(folder / "meta.json", json.dumps(meta))
-
-
-def _open_text(path: Path) -> Any:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8")
-
-
-def _header(parts: list[str]) -> tuple[int, int] | None:
-    if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
-        return int(parts[0]), int(parts[1])
-    return None
-
-
-def read_word_vectors(
-    path: PathLike, *, name: str | None = None, max_words: int | None = None
-) -> WordVectors:
-    """Read word vectors from a text file: word2vec / fastText ``.vec`` or GloVe format.
-
-    One word per line followed by its numbers, separated by spaces. A first line of two integers
-    (``n_words dim``) is the word2vec / fastText header; without it (GloVe) the dimension is
-    taken from the first line. ``.gz`` files are decompressed on the fly. Such files are
-    usually sorted by corpus frequency, so the result is marked ``frequency_ranked`` and the
-    experiment uses the file order as the frequency order. A word seen again is ignored (the
-    first vector wins).
-
-    Args:
-        path: the file.
-        name: the space's name (default: the file name).
-        max_words: read at most this many words (the first ones).
-
-    Returns:
-        A :class:`~relreps.datasets.words.WordVectors` (float32).
-
-    Raises:
-        FileNotFoundError: the file does not exist.
-        DataFormatError: a binary or empty file, a row with the wrong number of values, a value
-            that is not a finite number, or fewer rows than the header announces; the message
-            names the line.
-
-    Example:
-        >>> import tempfile
-        >>> file = Path(tempfile.mkdtemp()) / "tiny.vec"
-        >>> _ = file.write_text("2 3\\ncat 1 0 0\\ndog 0 1 0.5\\n")
-        >>> wv = read_word_vectors(file)
-        >>> wv.words, wv.vectors[1].tolist()
-        (('cat', 'dog'), [0.0, 1.0, 0.5])
-    """
-    path = Path(path)
-    if max_words is not None:
-        max_words = check_int(max_words, "max_words", low=1)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"Expected `path` to be a word-vector file, but {str(path)!r} does not exist."
-        )
-    words: list[str] = []
-    rows: list[np.ndarray] = []
-    seen: set[str] = set()
-    declared: int | None = None
-    dim: int | None = None
-    n_read = 0  # vector rows read, repeats included
-    try:
-        with _open_text(path) as fh:
-            for number, line in enumerate(fh, 1):
-                parts = line.rstrip("\n").rstrip(" ").split(" ")
-                if number == 1 and (header := _header(parts)) is not None:
-                    declared, dim = header
-                    continue
-                if parts == [""]:
-                    continue
-                if dim is None:
-                    dim = len(parts) - 1
-                    if dim < 1:
-                        raise DataFormatError(
-                            f"Expected line {number} of {path} to hold a word and its numbers, "
-                            f"but got {line[:60]!r}."
-                        )
-                if len(parts) < dim + 1:
-                    raise DataFormatError(
-                        f"Expected line {number} of {path} to hold a word and {dim} numbers, but "
-                        f"got {len(parts) - 1} values."
-                    )
-                word = " ".join(parts[: len(parts) - dim])  # a few GloVe words contain spaces
-                try:
-                    row = np.array(parts[len(parts) - dim :], dtype=np.float32)
-                except ValueError as err:
-                    raise DataFormatError(
-                        f"Expected line {number} of {path} to hold {dim} numbers after the word, "
-                        f"but {err}."
-                    ) from err
-                if not np.isfinite(row).all():
-                    raise DataFormatError(
-                        f"Expected finite numbers on line {number} of {path}, but got NaN or Inf."
-                    )
-                n_read += 1
-                if word in seen:
-                    continue
-                seen.add(word)
-                words.append(word)
-                rows.append(row)
-                if max_words is not None and len(words) >= max_words:
-                    break
-    except UnicodeDecodeError as err:
-        raise DataFormatError(
-            f"Expected {path} to be a UTF-8 text file (word2vec/fastText .vec or GloVe .txt), "
-            "but it looks binary. Convert a binary word2vec file to text first, e.g. with "
-            "gensim's KeyedVectors.load_word2vec_format(binary=True).save_word2vec_format()."
-        ) from err
-    except (EOFError, gzip.BadGzipFile) as err:
-        raise DataFormatError(f"Expected {path} to be a complete gzip file, but {err}.") from err
-    if not words:
-        raise DataFormatError(f"Expected {path} to hold word vectors, but it holds none.")
-    if declared is not None and max_words is None and n_read < declared:
-        raise DataFormatError(
-            f"Expected {declared} words in {path} (its header says so), but read {n_read}: "
-            "the file is truncated."
-        )
-    return WordVectors(
-        name or path.name, tuple(words), np.stack(rows), str(path), frequency_ranked=True
-    )
 
 
 def with_seed(config: TrainingConfig, seed: int) -> TrainingConfig:
