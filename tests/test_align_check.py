@@ -92,3 +92,41 @@ def test_translated_matches_rejects_too_few_rows():
     fitted = Procrustes().fit(x, x)
     with pytest.raises(ValueError, match="n_rows"):
         translated_matches(x, x, fitted, n_rows=1)
+
+
+def test_polish_refits_on_partners_found_among_all_rows():
+    from relreps.align.fit import polish_refined
+    from relreps.align.matching import Matches
+    from relreps.align.refine import Refined
+    from relreps.metrics import knn
+
+    x = _space(20000, 32, 10)
+    y = x @ _rotation(32, 11) + 0.3 * np.random.default_rng(12).normal(size=x.shape)
+    rng = np.random.default_rng(13)
+    # Half the anchors wrong: the map is poor (top-1 0.27) but points the right way.
+    right = rng.choice(20000, size=100, replace=False)
+    wrong = rng.choice(20000, size=(100, 2), replace=False)
+    pairs = np.concatenate([np.stack([right, right], axis=1), wrong]).astype(np.int64)
+    fitted = Procrustes().fit(x[pairs[:, 0]], y[pairs[:, 1]])
+    empty = Matches(*(np.zeros(0, dtype=np.int64),) * 2, *(np.zeros(0),) * 2, 0, 0, "csls")
+    fixed = np.arange(pairs.shape[0]) < 3  # the first three right pairs play the given seeds
+    refined = Refined(pairs, np.zeros(pairs.shape[0]), fixed, (), fitted, empty)
+    check = AllRowsCheck(x, y, threshold=0.5, n_rows=400)
+    polished = polish_refined(check, refined, Procrustes, n_rows=2000, seed=0)
+
+    def top1(t):
+        held = np.arange(19000, 20000)
+        return float(np.mean(np.asarray(knn(t.transform(x[held]), y, 1).indices)[:, 0] == held))
+
+    assert top1(fitted) < 0.5 and top1(polished.translator) > 0.95
+    assert np.array_equal(polished.pairs[:3], pairs[:3]) and polished.fixed[:3].all()
+    assert not polished.fixed[3:].any() and polished.pairs.shape[0] > 1000
+    assert polish_refined(check, refined, Procrustes, n_rows=0, seed=0) is refined
+
+
+def test_polish_rows_must_be_zero_or_at_least_three():
+    from relreps.align import RefineSettings, bootstrap_alignment
+
+    x = _space(50, 4, 0)
+    with pytest.raises(ValueError, match="polish_rows"):
+        bootstrap_alignment(x, x, [[0, 0], [1, 1], [2, 2]], settings=RefineSettings(polish_rows=2))

@@ -39,6 +39,9 @@ def check_settings(settings: RefineSettings | None) -> RefineSettings:
         check_int(getattr(settings, name), f"settings.{name}", low=1)
     check_int(settings.max_anchors, "settings.max_anchors", low=3)
     check_int(settings.relative_until, "settings.relative_until", low=0)
+    check_int(settings.polish_rows, "settings.polish_rows", low=0)
+    if 0 < settings.polish_rows < 3:
+        raise fail("settings.polish_rows", "0 (off) or at least 3", repr(settings.polish_rows))
     check_float(settings.growth, "settings.growth", low=1.0, low_inclusive=False)
     check_float(settings.min_score, "settings.min_score")
     check_float(settings.tol, "settings.tol", low=0.0, high=1.0)
@@ -101,7 +104,8 @@ def bootstrap_alignment(
     refined = refine(x, y, seeds, np.zeros((0, 2), dtype=np.int64), make_translator=make,
                      settings=settings, seed=seed)  # fmt: skip
     checker = AllRowsCheck(x, y, threshold=threshold, seed=seed)
-    check = score_refined(checker, refined)
+    refined, check = score_refined(checker, refined, make_translator=make,
+                                   polish_rows=settings.polish_rows, seed=seed)  # fmt: skip
     tried: dict[str, Any] = {
         "bootstrap": {"score": check.score, "seconds": round(time.perf_counter() - start, 3)}
     }
@@ -112,7 +116,9 @@ def bootstrap_alignment(
                 x, y, candidate, seeds, make_translator=make, n_landmarks=n_landmarks,
                 settings=settings, seed=seed,
             )  # fmt: skip
-            other_check = score_refined(checker, other)
+            other, other_check = score_refined(
+                checker, other, make_translator=make, polish_rows=settings.polish_rows, seed=seed
+            )
             tried[f"bootstrap+{candidate}"] = {
                 "score": other_check.score,
                 "seconds": round(seconds, 3),

@@ -208,9 +208,18 @@ class AllRowsCheck:
                                           y_columns=self._prepared())  # fmt: skip
         return self._null
 
-    def matches(self, translator: Any) -> Matches:
-        """The mutual matches of the sampled X rows, translated, against all of Y."""
-        rows = _sample_rows(int(self.x.shape[0]), self.n_rows, self.seed)
+    def matches(
+        self, translator: Any, *, n_rows: int | None = None, seed: int | None = None
+    ) -> Matches:
+        """The mutual matches of the sampled X rows, translated, against all of Y.
+
+        ``n_rows`` and ``seed`` default to the check's own (another sample for the polish).
+        """
+        rows = _sample_rows(
+            int(self.x.shape[0]),
+            self.n_rows if n_rows is None else check_int(n_rows, "n_rows", low=3),
+            self.seed if seed is None else check_int(seed, "seed", low=0),
+        )
         mapped = np.asarray(translator.transform(np.asarray(self.x[rows], dtype=np.float64)))
         return _match_all(np.asarray(mapped, dtype=np.float64) - _mean(self.y),
                           self._prepared(), rows, 10)  # fmt: skip

@@ -23,7 +23,8 @@ only guesses), then repeat, for at most ``n_rounds`` rounds:
    kept matches are new since the previous round, or after ``n_rounds`` rounds.
 
 The samples (``sample_size`` X rows, ``max_candidates`` Y rows) are drawn once from ``seed``, so
-a run is deterministic; no step builds an exact matrix over all rows of X and Y.
+a run is deterministic; no step builds an exact matrix over all rows of X and Y. The final check
+and polish (:mod:`relreps.align.check`) search samples of X against all rows of Y, in blocks.
 """
 
 from __future__ import annotations
@@ -91,6 +92,9 @@ class RefineSettings:
             from it on.
         matcher: ``"csls"`` (mutual CSLS nearest neighbours) or ``"ot"`` (optimal transport).
         ot_reg: entropic regularisation of the ``"ot"`` matcher.
+        polish_rows: after the rounds, a map that passes its check is refitted on the mutual
+            matches of this many X rows searched against ALL rows of Y
+            (:func:`relreps.align.fit.polish_refined`); 0 turns it off.
     """
 
     n_rounds: int = 10
@@ -104,6 +108,7 @@ class RefineSettings:
     relative_until: int = 100
     matcher: str = "csls"
     ot_reg: float = 0.02
+    polish_rows: int = 5000
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict view (JSON-ready)."""

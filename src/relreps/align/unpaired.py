@@ -329,7 +329,8 @@ def align_unpaired(
             x, y, candidate, no_pairs, make_translator=make, n_landmarks=n_landmarks,
             settings=settings, seed=seed,
         )  # fmt: skip
-        check = score_refined(checker, refined)
+        refined, check = score_refined(checker, refined, make_translator=make,
+                                       polish_rows=settings.polish_rows, seed=seed)  # fmt: skip
         tried[candidate] = {"score": round(check.score, 4), "seconds": round(seconds, 3),
                             "rounds": len(refined.rounds)}  # fmt: skip
         if best is None or check.score > best[2].score:
