@@ -287,6 +287,26 @@ def test_project_to_file_npy_and_zarr(client, tmp_path, spaces):
     ]
 
 
+def test_project_to_file_takes_a_projection_spec(client, tmp_path, spaces):
+    x, _ = spaces
+    spec = relreps.ProjectionSpec(similarity=["cosine", "euclidean"], aggregate="mean", topk=5)
+    job = rd.project_to_file(x, x[:16], tmp_path / "spec.npy", spec=spec, rows=128, client=client)
+    expected = relreps.relative_projection(x, x[:16], spec=spec)
+    assert job.shape == (600, 16) and job.n_blocks == 5
+    np.testing.assert_allclose(np.load(tmp_path / "spec.npy"), expected, atol=1e-10)
+    # keywords that agree with the spec are accepted; the spec's chunk_size re-blocks the job
+    again = rd.project_to_file(
+        x, x[:16], tmp_path / "agree.npy", spec=relreps.ProjectionSpec(chunk_size=200),
+        similarity="cosine", client=client,
+    )  # fmt: skip
+    assert again.n_blocks == 3
+    with pytest.raises(ValueError, match=r"`topk` to be left out or to agree with `spec`"):
+        rd.project_to_file(x, x[:16], tmp_path / "no.npy", spec=spec, topk=3, client=client)
+    with pytest.raises(TypeError, match=r"Expected `spec` to be a relreps\.ProjectionSpec"):
+        rd.project_to_file(x, x[:16], tmp_path / "no.npy", spec={"topk": 3}, client=client)
+    assert not (tmp_path / "no.npy").exists()
+
+
 def test_project_to_file_errors(client, tmp_path, spaces):
     x, _ = spaces
     (tmp_path / "taken.npy").write_bytes(b"")

@@ -37,6 +37,7 @@ import numpy as np
 from relreps._array import Array, is_dask
 from relreps._io import replace_file
 from relreps._validation import check_choice, check_int, fail
+from relreps.projection_spec import UNSET, ProjectionSpec, Unset
 
 try:
     import dask
@@ -403,11 +404,12 @@ def project_to_file(
     anchors: Array,
     output: str | os.PathLike[str],
     *,
-    similarity: Any = "cosine",
-    center: Any = None,
-    aggregate: str = "concat",
-    topk: int | None = None,
-    power: float | None = None,
+    spec: ProjectionSpec | None = None,
+    similarity: Any = UNSET,
+    center: Any = UNSET,
+    aggregate: str | Unset = UNSET,
+    topk: int | Unset | None = UNSET,
+    power: float | Unset | None = UNSET,
     rows: int | None = None,
     overwrite: bool = False,
     client: distributed.Client | None = None,
@@ -422,13 +424,18 @@ def project_to_file(
         anchors: (n_anchors, n_features) anchors (small: sent once to every worker).
         output: ``.npy`` or ``.zarr`` path; written under a temporary name and renamed when
             complete.
-        similarity: as in :func:`relreps.relative_projection` (also ``center``, ``aggregate``,
-            ``topk``, ``power``).
+        spec: the projection options as one :class:`relreps.ProjectionSpec`, as in
+            :func:`relreps.relative_projection` (default: ``ProjectionSpec()``'s options).
+        similarity: a convenience for the same option of ``spec``; each of these keywords
+            (also ``center``, ``aggregate``, ``topk``, ``power``) must be left out or agree with
+            ``spec`` (a contradicting keyword is a ValueError). ``center`` may also be an
+            explicit vector, as in :func:`relreps.relative_projection`.
         center: see ``similarity``.
         aggregate: see ``similarity``.
         topk: see ``similarity``.
         power: see ``similarity``.
-        rows: rows per block (the memory of one task).
+        rows: rows per block when reading ``x`` (the memory of one task); ``spec.chunk_size``,
+            when set, re-blocks the projection to that many rows.
         overwrite: replace an existing ``output``.
         client: an open ``distributed.Client`` to use.
         address: scheduler address when no ``client`` is given; neither starts a LocalCluster.
@@ -439,6 +446,7 @@ def project_to_file(
 
     Raises:
         FileExistsError: ``output`` exists and ``overwrite`` is False.
+        ValueError: a projection keyword that contradicts ``spec``, or a bad option value.
         JobFailedError: the job failed (e.g. a worker kept dying); no ``output`` is left.
 
     Example:
@@ -456,8 +464,8 @@ def project_to_file(
     path = _check_output(output, overwrite)
     array = open_array(x, "x", rows=rows)
     result = relative_projection(
-        array, anchors, similarity=similarity, center=center, aggregate=aggregate, topk=topk,
-        power=power,
+        array, anchors, spec=spec, similarity=similarity, center=center, aggregate=aggregate,
+        topk=topk, power=power,
     )  # fmt: skip
     start = time.perf_counter()
     with _session(client, address, n_workers) as active:
