@@ -46,8 +46,13 @@ reproduce-quick:
 	test -s $(QUICK_RUN)/report.md && test -s $(QUICK_RUN)/report.html
 	! grep -E "^[a-z-]+: skipped" $(QUICK_RUN).txt
 
+# Every benchmark script; each prints its figures beside their floor and peer, with the load.
+# BENCH_ARGS go to every script (e.g. BENCH_ARGS=--quick where the scripts take it).
 bench:
-	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+	@for b in benchmarks/bench_*.py; do \
+		echo "== $$b (load $$(cut -d' ' -f1-3 /proc/loadavg))"; \
+		$(BIN)/python $$b $(BENCH_ARGS) || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

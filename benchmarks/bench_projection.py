@@ -4,13 +4,16 @@ Each variant runs in its own subprocess (clean memory accounting) and reports th
 several runs and the peak growth of anonymous memory (RssAnon) while it runs:
 
   floor           bare matrix product of already-normalised inputs (the unavoidable work)
+  floor-torch     the same product in torch (the torch path's floor)
   paper-torch     torch: normalize(x) @ normalize(anchors).T (the published code's way)
   relreps-numpy   relreps.relative_projection on numpy arrays
   relreps-torch   relreps.relative_projection on torch tensors
   relreps-memmap  relreps.relative_projection(out=<memmap on disk>, chunk_size=8192)
 
-Targets (issue 2): relreps <= 1.05x the floor's time, peak growth <= 1.10x the output size; with a
-memmap output the growth is bounded by the chunk, not by n.
+Each row is printed beside its floor (numpy's for numpy and memmap, torch's for torch) and, for
+torch, beside the peer (the paper's two-liner). Targets (issue 17): relreps <= 1.05x the floor's
+time, peak growth <= 1.05x the output size; with a memmap output the growth is bounded by the
+chunk, not by n.
 
 Usage: python benchmarks/bench_projection.py [--n 200000] [--repeats 3]
 """
@@ -26,7 +29,14 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VARIANTS = ["floor", "paper-torch", "relreps-numpy", "relreps-torch", "relreps-memmap"]
+VARIANTS = [
+    "floor",
+    "floor-torch",
+    "paper-torch",
+    "relreps-numpy",
+    "relreps-torch",
+    "relreps-memmap",
+]
 
 
 def _make_data(n: int, d: int, k: int):
@@ -57,6 +67,16 @@ def _child(variant: str, n: int, d: int, k: int, repeats: int) -> dict:
 
         def work():
             return x_unit @ a_unit.T
+
+    elif variant == "floor-torch":
+        import torch
+
+        xt = torch.from_numpy(x / np.linalg.norm(x, axis=1, keepdims=True))
+        at = torch.from_numpy(anchors / np.linalg.norm(anchors, axis=1, keepdims=True))
+        x = None
+
+        def work():
+            return xt @ at.T
 
     elif variant == "paper-torch":
         import torch
@@ -126,14 +146,23 @@ def main() -> None:
         cmd += ["--k", str(args.k), "--repeats", str(args.repeats)]
         done = subprocess.run(cmd, capture_output=True, text=True, check=True)
         rows[variant] = json.loads(done.stdout.strip().splitlines()[-1])
-    floor = rows["floor"]["median_s"]
-    print(f"{'variant':<16} {'median s':>9} {'x floor':>8} {'peak +MB':>9} {'x output':>9}")
+    floors = {"numpy": rows["floor"]["median_s"], "torch": rows["floor-torch"]["median_s"]}
+    peer = rows["paper-torch"]["median_s"]
+    print(f"{'variant':<16} {'median s':>9} {'x floor':>8} {'x peer':>7} {'peak +MB':>9} "
+          f"{'x output':>9}")  # fmt: skip
     for variant, row in rows.items():
+        torch_side = "torch" in variant
+        floor = floors["torch" if torch_side else "numpy"]
+        vs_peer = f"{row['median_s'] / peer:>7.2f}" if torch_side else f"{'':>7}"
         print(
-            f"{variant:<16} {row['median_s']:>9.3f} {row['median_s'] / floor:>8.2f} "
+            f"{variant:<16} {row['median_s']:>9.3f} {row['median_s'] / floor:>8.2f} {vs_peer} "
             f"{row['peak_mb']:>9.0f} {row['peak_mb'] / output_mb:>9.2f}"
         )
-    print("targets: relreps <= 1.05x floor time; peak <= 1.10x output (memmap: bounded by chunk)")
+    print("floor: numpy's for numpy/memmap rows, torch's for torch rows; peer: the paper's "
+          "two-liner (torch)")  # fmt: skip
+    print("targets: relreps <= 1.05x floor time; peak <= 1.05x output (memmap: bounded by chunk)")
+    with open("/proc/loadavg") as f:
+        print("load " + " ".join(f.read().split()[:3]))
 
 
 if __name__ == "__main__":
