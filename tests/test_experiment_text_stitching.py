@@ -8,6 +8,8 @@ import os
 import numpy as np
 import pytest
 
+from relreps.experiments import _text_data as text_data
+from relreps.experiments import _text_report as text_report
 from relreps.experiments import text_stitching as ts
 from relreps.experiments.base import ExperimentResult, RunContext
 
@@ -210,7 +212,7 @@ def test_verdict_rules_on_planted_numbers():
             return self.rows
 
     def statuses(*scores, dataset=""):
-        return [v.status for v in ts._verdicts(Fake(*scores), 5.0, dataset)]
+        return [v.status for v in text_report.verdicts(Fake(*scores), 5.0, dataset)]
 
     # 90 % kept, 15 points above chance, 0.976 of absolute
     assert statuses(80.0, 72.0, 82.0, 20.0) == ["reproduced", "partly", "reproduced"]
@@ -221,7 +223,7 @@ def test_verdict_rules_on_planted_numbers():
         "not reproduced",
         "not reproduced",
     ]
-    trec = ts._verdicts(Fake(80.0, 72.0, 82.0, 20.0), 5.0, "TREC")
+    trec = text_report.verdicts(Fake(80.0, 72.0, 82.0, 20.0), 5.0, "TREC")
     assert trec[0].paper == pytest.approx(74.49 / 87.24)
     assert trec[2].paper == pytest.approx(87.24 / 91.36)
 
@@ -238,27 +240,11 @@ def test_online_loader_path_with_a_fixture_table():
         def __getitem__(self, column):
             return self.data[column]
 
-    data = ts._load_online_data("trec", 0, loader=lambda hub, config, split: Table(30))
+    data = text_data.load_online_data("trec", 0, loader=lambda hub, config, split: Table(30))
     assert data.name == "TREC" and len(data.train) == 30 and data.train.class_names[0] == "ABBR"
 
 
-def test_balanced_split_properties():
-    labels = np.repeat(np.arange(5), [50, 3, 20, 20, 7])
-    train, test = ts.balanced_split(labels, 30, 10, seed=3)
-    assert np.intersect1d(train, test).size == 0
-    assert set(labels[test]) == set(range(5))  # every class, even the 3-item one, is tested
-    counts = np.bincount(labels[train], minlength=5)
-    assert counts[1] == 2 and counts[4] == 5  # small classes used up, the others balanced
-    assert counts[[0, 2, 3]].max() - counts[[0, 2, 3]].min() <= 1
-    again = ts.balanced_split(labels, 30, 10, seed=3)
-    assert all(np.array_equal(x, y) for x, y in zip((train, test), again, strict=True))
-
-
 def test_bad_inputs(tmp_path):
-    with pytest.raises(ValueError, match="`n_test` to be at most"):
-        ts.balanced_split(np.repeat(np.arange(2), 6), 4, 100, seed=0)
-    with pytest.raises(ValueError, match="n_train"):
-        ts.balanced_split(np.zeros(4, dtype=int), 0, 1, seed=0)
     with pytest.raises(ValueError, match="--text-datasets"):
         ts.online_datasets("trec,imdb")
     with pytest.raises(ValueError, match="methods"):

@@ -52,6 +52,7 @@ from relreps.datasets.parallel import (
     freedict_entries,
     freedict_pairs,
 )
+from relreps.datasets.splits import balanced_split
 from relreps.datasets.word_files import WORD_VECTOR_FORMATS, read_word_vectors
 from relreps.datasets.wordnet import LEXNAMES, WordNetSynsets, load_wordnet_glosses, read_wordnet
 from relreps.datasets.words import (
@@ -81,6 +82,7 @@ __all__ = [
     "WordVectors",
     "align_word_pairs",
     "babel_names",
+    "balanced_split",
     "data_dir",
     "download",
     "emoji_names",

@@ -28,14 +28,31 @@ Online users can rerun the paper's own setting (its encoders on TREC / DBpedia /
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from relreps.datasets import balanced_split
+from relreps.experiments._repro_torch import torch_threads
+from relreps.experiments._text_data import (
+    ONLINE,
+    TextData,
+    load_online_data,
+    load_wordnet_data,
+    online_datasets,
+)
+from relreps.experiments._text_report import (
+    METHOD_LABEL,
+    METHOD_ORDER,
+    PAPER_F1,
+    chance_f1,
+    matrix_table,
+    paper_table,
+    per_encoder_table,
+    verdicts,
+)
 from relreps.experiments.base import (
     REQUIRES_MATPLOTLIB,
     REQUIRES_TORCH,
@@ -45,10 +62,7 @@ from relreps.experiments.base import (
     Figure,
     Requirement,
     RunContext,
-    Table,
     Verdict,
-    judge,
-    kept_fraction,
 )
 from relreps.projection_spec import ProjectionSpec
 
@@ -74,28 +88,6 @@ NAME = "text-stitching"
 TITLE = "Text classifiers stitched zero-shot across sentence encoders (WordNet supersenses)"
 PAPER_REF = "paper 5.2 (cross-architecture stitching), Table 4"
 
-#: Weighted F1 x100 of the paper (mean over its encoders and seeds): (method, stitched) -> score.
-PAPER_F1: dict[str, dict[tuple[str, bool], float]] = {
-    "TREC": {
-        ("absolute", False): 91.36,
-        ("absolute", True): 21.51,
-        ("relative", False): 87.24,
-        ("relative", True): 74.49,
-    },
-    "DBpedia": {
-        ("absolute", False): 98.59,
-        ("absolute", True): 7.02,
-        ("relative", False): 97.49,
-        ("relative", True): 80.79,
-    },
-    "Amazon (5-class)": {
-        ("absolute", False): 59.18,
-        ("absolute", True): 19.37,
-        ("relative", False): 55.86,
-        ("relative", True): 44.28,
-    },
-}
-
 #: The registry's offline sentence encoders (relreps.encoders), in table order.
 OFFLINE_ENCODERS = ("minilm-l6", "minilm-l3-onnx", "wordllama", "e5-small")
 #: The paper's encoders (Hugging Face hub ids), used by the online variant with CLS pooling.
@@ -110,20 +102,6 @@ VARIANTS: dict[str, ProjectionSpec] = {
     "relative": ProjectionSpec(),
     "relative-centred": ProjectionSpec(center="anchors"),
     "relative-product": ProjectionSpec(similarity=("cosine", "euclidean", "l1", "linf")),
-}
-_METHOD_ORDER = ("absolute", "relative", "relative-centred", "relative-product", "translation")
-_METHOD_LABEL = {
-    "absolute": "absolute",
-    "relative": "relative (cosine, the paper)",
-    "relative-centred": "relative (anchor-centred cosine)",
-    "relative-product": "relative (product: cosine+euclidean+l1+linf)",
-    "translation": "Procrustes translation (absolute head)",
-}
-# The paper's online datasets: HF_DATASETS name -> (label in PAPER_F1, train size, test size).
-_ONLINE = {
-    "trec": ("TREC", 5452, 500),
-    "dbpedia14": ("DBpedia", 10000, 5000),
-    "amazon_reviews_multi": ("Amazon (5-class)", 10000, 5000),
 }
 
 
@@ -149,7 +127,7 @@ class TextStitchingConfig:
     seeds: int = 5
     head_epochs: int = 40
     head_hidden: tuple[int, ...] = (256,)
-    methods: tuple[str, ...] = _METHOD_ORDER
+    methods: tuple[str, ...] = METHOD_ORDER
 
     def __post_init__(self) -> None:
         from relreps._validation import check_choice, check_int, fail
@@ -159,9 +137,9 @@ class TextStitchingConfig:
         for name in ("n_train", "n_test", "n_anchors", "seeds", "head_epochs"):
             check_int(getattr(self, name), name, low=1)
         if not self.methods:
-            raise fail("methods", f"a non-empty tuple among {list(_METHOD_ORDER)}", "()")
+            raise fail("methods", f"a non-empty tuple among {list(METHOD_ORDER)}", "()")
         for method in self.methods:
-            check_choice(method, "methods", _METHOD_ORDER)
+            check_choice(method, "methods", METHOD_ORDER)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-native fields (tuples become lists, as after a JSON round trip)."""
@@ -173,119 +151,6 @@ FULL = TextStitchingConfig(OFFLINE_ENCODERS, n_train=5200, n_test=2600, n_anchor
 QUICK = TextStitchingConfig(
     OFFLINE_ENCODERS, n_train=390, n_test=182, n_anchors=130, seeds=2, head_epochs=30
 )
-
-
-@dataclass(frozen=True)
-class TextData:
-    """A labelled text classification task: a training and a test :class:`Dataset`."""
-
-    name: str
-    train: Any
-    test: Any
-    note: str = ""
-
-    @property
-    def class_names(self) -> tuple[str, ...]:
-        names: tuple[str, ...] = self.train.class_names
-        return names
-
-
-def balanced_split(
-    labels: np.ndarray, n_train: int, n_test: int, *, seed: int, test_share: float = 1 / 3
-) -> tuple[np.ndarray, np.ndarray]:
-    """Class-balanced train and test indices drawn from disjoint parts of every class.
-
-    Every class is shuffled and cut: its first ``test_share`` goes to the test pool, the rest to
-    the training pool (so small classes appear in both); each pool is then drawn class-stratified
-    (round robin, :func:`relreps.anchors.stratified`).
-
-    Args:
-        labels: (n_items,) int class labels.
-        n_train: training items wanted (at most the training pool).
-        n_test: test items wanted (at most the test pool).
-        seed: seed of the shuffle and the draws.
-        test_share: share of each class reserved for the test pool, in (0, 1).
-
-    Returns:
-        ``(train_idx, test_idx)``, sorted int64 arrays with no common index.
-
-    Example:
-        >>> labels = np.array([0] * 30 + [1] * 6)
-        >>> tr, te = balanced_split(labels, 10, 4, seed=0)
-        >>> np.bincount(labels[tr]).tolist(), np.bincount(labels[te]).tolist()
-        ([6, 4], [2, 2])
-        >>> bool(np.intersect1d(tr, te).size == 0)
-        True
-    """
-    from relreps._validation import check_float, check_int
-    from relreps.anchors import stratified
-
-    labels = np.asarray(labels)
-    check_int(n_train, "n_train", low=1)
-    check_int(n_test, "n_test", low=1)
-    check_float(test_share, "test_share", low=0.0, high=1.0, low_inclusive=False)
-    rng = np.random.default_rng(seed)
-    in_test = np.zeros(labels.shape[0], dtype=bool)
-    for c in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == c))
-        in_test[members[: max(1, round(test_share * members.size))]] = True
-    pools = np.flatnonzero(~in_test), np.flatnonzero(in_test)
-    out = []
-    for pool, n, name in ((pools[0], n_train, "n_train"), (pools[1], n_test, "n_test")):
-        if n > pool.size:
-            raise ValueError(
-                f"Expected `{name}` to be at most {pool.size} (the items of its pool), but got {n}."
-            )
-        out.append(np.sort(pool[stratified(labels[pool], n, seed=seed)]))
-    return out[0], out[1]
-
-
-def load_wordnet_data(n_train: int, n_test: int, *, seed: int) -> TextData:
-    """WordNet noun glosses (26 supersense classes) split by :func:`balanced_split`."""
-    from relreps.datasets import load_wordnet_glosses
-
-    glosses = load_wordnet_glosses()
-    train_idx, test_idx = balanced_split(glosses.labels, n_train, n_test, seed=seed)
-    return TextData(
-        "WordNet noun glosses (26 supersenses)", glosses.subset(train_idx), glosses.subset(test_idx)
-    )
-
-
-def online_datasets(value: str | Sequence[str] = ()) -> tuple[str, ...]:
-    """The paper's datasets asked for with ``--text-datasets`` (names, or one comma-separated
-    string).
-
-    Names among ``trec``, ``dbpedia14``, ``amazon_reviews_multi`` (English config); empty means
-    the offline WordNet run (or, with ``--online``, every one of them).
-
-    Example:
-        >>> online_datasets("trec, dbpedia14")
-        ('trec', 'dbpedia14')
-        >>> online_datasets(())
-        ()
-    """
-    from relreps._validation import fail
-
-    parts = value.split(",") if isinstance(value, str) else list(value)
-    names = tuple(part.strip() for part in parts if part.strip())
-    for name in names:
-        if name not in _ONLINE:
-            raise fail("--text-datasets", f"names among {list(_ONLINE)}", repr(name))
-    return names
-
-
-def _load_online_data(name: str, seed: int, loader: Any = None) -> TextData:
-    """One of the paper's datasets from the Hugging Face hub (needs the network)."""
-    from relreps.datasets import load_hf
-
-    label, n_train, n_test = _ONLINE[name]
-    language = "en" if name == "amazon_reviews_multi" else None
-    train = load_hf(name, "train", language=language, loader=loader)
-    test = load_hf(name, "test", language=language, loader=loader)
-    rng = np.random.default_rng(seed)
-    train = train.subset(np.sort(rng.permutation(len(train))[: min(n_train, len(train))]))
-    test = test.subset(np.sort(rng.permutation(len(test))[: min(n_test, len(test))]))
-    return TextData(label, train, test)
 
 
 def _offline_encoders(names: Sequence[str]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -387,7 +252,7 @@ def stitch_text(
     names: tuple[str, ...] = ()
     n_cached = 0
     seconds = 0.0
-    with _torch_threads(1):
+    with torch_threads(1):
         for s in seeds:
             grids = _seed_grids(embeddings, y_train, y_test, config, s, head, cache_dir)
             for label, (result, method) in grids.items():
@@ -412,19 +277,6 @@ def stitch_text(
         n_cached=n_cached,
         seconds=seconds,
     )
-
-
-@contextmanager
-def _torch_threads(n: int) -> Iterator[None]:
-    """Small heads train far faster on one thread (and do not stall on a busy machine)."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _seed_grids(
@@ -471,211 +323,6 @@ def _seed_grids(
         for method in result.methods:
             out[label or method] = (result, method)
     return out
-
-
-def _chance_f1(labels: np.ndarray) -> float:
-    """Weighted F1 x100 of always predicting the majority class."""
-    counts = np.bincount(labels)
-    share = counts.max() / counts.sum()
-    return float(100.0 * share * (2 * share / (share + 1.0)))
-
-
-def _round(value: float) -> float | None:
-    return None if math.isnan(value) else round(float(value), 2)
-
-
-def _summary(result: Any) -> dict[tuple[str, bool], Any]:
-    return {(r.method, r.stitched): r for r in result.summary()}
-
-
-def _paper_table(result: Any, data: TextData, chance: float) -> Table:
-    summary = _summary(result)
-    rows = []
-    for method in result.methods:
-        for stitched in (False, True):
-            row = summary[(method, stitched)]
-            paper = [
-                PAPER_F1[d].get((method, stitched)) if method in ("absolute", "relative") else None
-                for d in PAPER_F1
-            ]
-            ours = None if math.isnan(row.mean) else f"{row.mean:.2f} ± {row.std:.2f}"
-            setting = "stitched" if stitched else "not stitched"
-            rows.append((_METHOD_LABEL[method], setting, ours, *paper))
-    return Table(
-        title="Weighted F1 x100 in the paper's layout: ours on WordNet glosses beside the paper's "
-        "numbers on other datasets",
-        columns=(
-            "method",
-            "setting",
-            f"ours: {data.name}",
-            *(f"paper: {d} (different dataset)" for d in PAPER_F1),
-        ),
-        rows=tuple(rows),
-        note=f"Ours: mean ± std over (encoder, head) cells and {len(result.seeds)} seeds, "
-        f"{len(result.names)} encoders ({', '.join(result.names)}). The paper's columns are "
-        "TREC / DBpedia / Amazon with BERT, ELECTRA, RoBERTa (a different task and different "
-        f"encoders): compare the pattern, not the values. Majority-class F1 here: {chance:.2f}; "
-        f"{len(data.class_names)} balanced classes. Absolute stitching is undefined between "
-        "encoders of different widths (WordLlama is 256-d, the others 384-d); those cells are "
-        "left out.",
-    )
-
-
-def _matrix_table(result: Any, method: str) -> Table:
-    mean, std = result.pair_mean(method), result.pair_std(method)
-    rows = tuple(
-        (
-            enc,
-            *(
-                None if math.isnan(mean[i, j]) else f"{mean[i, j]:.1f} ± {std[i, j]:.1f}"
-                for j in range(len(result.names))
-            ),
-        )
-        for i, enc in enumerate(result.names)
-    )
-    return Table(
-        title=f"{_METHOD_LABEL[method]}: F1 x100 per (encoder row, head column)",
-        columns=("encoder \\ head", *result.names),
-        rows=rows,
-        note="Mean ± std over seeds; the diagonal is not stitched.",
-    )
-
-
-def _involving(result: Any, method: str, name: str) -> float:
-    """Mean stitched score of the cells where ``name`` is the encoder or the head."""
-    mean = result.pair_mean(method)
-    i = result.names.index(name)
-    off = [mean[i, j] for j in range(len(result.names)) if j != i]
-    off += [mean[j, i] for j in range(len(result.names)) if j != i]
-    values = [v for v in off if not math.isnan(v)]
-    return float(np.mean(values)) if values else math.nan
-
-
-def _per_encoder_table(result: Any) -> Table:
-    methods = [m for m in result.methods if m != "absolute"]
-    rows = tuple(
-        (name, *(_round(_involving(result, m, name)) for m in methods)) for name in result.names
-    )
-    return Table(
-        title="Stitched F1 x100 per encoder (mean over the cells where it is the encoder or the "
-        "head)",
-        columns=("encoder", *(_METHOD_LABEL[m] for m in methods)),
-        rows=rows,
-        note="Shows which encoder stitches badly under which similarity (e5 is anisotropic).",
-    )
-
-
-#: Stitching keeps the not-stitched score: kept fraction (stitched / not stitched) bars.
-KEPT = 0.90
-KEPT_PARTLY = 0.75
-#: Absolute stitching fails: absolute stitched F1 at most this many points above the majority
-#: class ("partly" at three times as many), the rule of vision-stitching.
-NEAR_CHANCE = 10.0
-#: A relative head costs little: relative / absolute not-stitched F1 bars.
-COST = 0.97
-COST_PARTLY = 0.90
-
-
-def _paper_ratio(dataset: str, top: tuple[str, bool], bottom: tuple[str, bool]) -> float:
-    """The paper's ``top / bottom`` F1 on ``dataset``; for a dataset of ours (not in the paper),
-    the mean of the ratio over the paper's three datasets."""
-    tables = [PAPER_F1[dataset]] if dataset in PAPER_F1 else list(PAPER_F1.values())
-    return float(np.mean([t[top] / t[bottom] for t in tables]))
-
-
-def _verdicts(result: Any, chance: float, dataset: str = "") -> tuple[Verdict, ...]:
-    """The paper's three claims judged as numbers (``paper=``: the paper's figure of the same
-    quantity on ``dataset``, or its mean over TREC / DBpedia / Amazon for our WordNet task):
-
-    - relative stitching keeps the not-stitched score: kept fraction >= 0.90 (partly >= 0.75);
-    - absolute stitching fails: absolute stitched F1 <= 10 points above the majority class
-      (partly <= 30);
-    - a relative head costs little: relative / absolute not stitched >= 0.97 (partly >= 0.90).
-    """
-    summary = _summary(result)
-    verdicts = []
-
-    def mean(method: str, stitched: bool) -> float:
-        row = summary.get((method, stitched))
-        return math.nan if row is None else row.mean
-
-    rel_own, rel_st = mean("relative", False), mean("relative", True)
-    abs_own, abs_st = mean("absolute", False), mean("absolute", True)
-    which = dataset if dataset in PAPER_F1 else "mean of TREC / DBpedia / Amazon"
-    if not math.isnan(rel_st):
-        verdicts.append(
-            judge(
-                "Relative heads accept other architectures' encoders zero-shot (stitched keeps "
-                "the not-stitched score)",
-                "kept fraction (relative stitched / relative not stitched)",
-                kept_fraction(rel_st, rel_own),
-                KEPT,
-                partly=KEPT_PARTLY,
-                paper=_paper_ratio(dataset, ("relative", True), ("relative", False)),
-                detail=f"relative stitched {rel_st:.1f} vs not stitched {rel_own:.1f} "
-                f"(weighted F1 x100); paper figure: {which}",
-            )
-        )
-    claim = "Absolute stitching across architectures fails (near the majority class)"
-    if math.isnan(abs_st):
-        verdicts.append(
-            Verdict(
-                claim,
-                "skipped",
-                "absolute stitching undefined (no two encoders of equal width) or not run",
-            )
-        )
-    else:
-        verdicts.append(
-            judge(
-                claim,
-                "absolute stitched F1 points above the majority class",
-                abs_st - chance,
-                NEAR_CHANCE,
-                comparison="<=",
-                partly=3 * NEAR_CHANCE,
-                detail=f"absolute stitched {abs_st:.1f} (defined pairs only), majority class "
-                f"{chance:.1f}; relative stitched {rel_st:.1f}",
-            )
-        )
-    if not (math.isnan(abs_own) or math.isnan(rel_own)):
-        paper = _paper_ratio(dataset, ("relative", False), ("absolute", False))
-        verdicts.append(
-            judge(
-                "A relative head costs little against an absolute one (not stitched)",
-                "relative not stitched / absolute not stitched",
-                kept_fraction(rel_own, abs_own),
-                COST,
-                partly=COST_PARTLY,
-                paper=paper,
-                detail=f"not stitched: relative {rel_own:.1f} vs absolute {abs_own:.1f}; "
-                f"paper figure: {which}",
-            )
-        )
-    if "relative-centred" in result.methods and "e5-small" in result.names:
-        plain = _involving(result, "relative", "e5-small")
-        centred = _involving(result, "relative-centred", "e5-small")
-        verdicts.append(
-            Verdict(
-                "Anisotropic e5 stitches badly with plain cosine; anchor centring fixes it "
-                "(ASSETS probe, not in the paper)",
-                "no paper number",
-                f"stitched cells with e5-small: plain cosine {plain:.1f}, anchor-centred "
-                f"{centred:.1f}; all cells: plain {rel_st:.1f}, centred "
-                f"{mean('relative-centred', True):.1f}",
-            )
-        )
-    extra = [m for m in ("relative-product", "translation") if m in result.methods]
-    if extra:
-        parts = [f"{_METHOD_LABEL[m]} {mean(m, True):.1f}" for m in extra]
-        verdicts.append(
-            Verdict(
-                "Follow-ups: product of invariances and Procrustes translation (not in this paper)",
-                "no paper number",
-                f"stitched: plain relative {rel_st:.1f}, " + ", ".join(parts),
-            )
-        )
-    return tuple(verdicts)
 
 
 def run_config(
@@ -728,10 +375,10 @@ def run_config(
         cache_dir=context.output_dir / "cells" / NAME,
         log=context.log,
     )
-    chance = _chance_f1(y_test)
+    chance = chance_f1(y_test)
     slug = tag or "wordnet"
     figure: Figure = stitching_heatmaps(
-        {_METHOD_LABEL[m]: result.pair_mean(m) for m in result.methods},
+        {METHOD_LABEL[m]: result.pair_mean(m) for m in result.methods},
         list(result.names),
         list(result.names),
         context.figures_dir / f"text_stitching_{slug}.png",
@@ -740,8 +387,8 @@ def run_config(
         caption=f"{data.name}: every encoder (rows) with every head (columns), mean over "
         f"{len(result.seeds)} seeds. Hatched: absolute stitching between different widths.",
     )
-    tables = [_paper_table(result, data, chance), _per_encoder_table(result)]
-    tables += [_matrix_table(result, m) for m in result.methods]
+    tables = [paper_table(result, data, chance), per_encoder_table(result)]
+    tables += [matrix_table(result, m) for m in result.methods]
     if tag:
         tables = [replace(t, title=f"[{data.name}] {t.title}") for t in tables]
     return ExperimentResult(
@@ -758,7 +405,7 @@ def run_config(
         },
         tables=tuple(tables),
         figures=(figure,),
-        verdicts=_verdicts(result, chance, data.name),
+        verdicts=verdicts(result, chance, data.name),
         data={
             "stitching": result.to_dict(),
             "chance_f1": chance,
@@ -796,7 +443,7 @@ def run(context: RunContext) -> ExperimentResult:
     """
     config = context.sized(QUICK, FULL)
     requested = online_datasets(context.selection.text_datasets) or (
-        tuple(_ONLINE) if context.online else ()
+        tuple(ONLINE) if context.online else ()
     )
     offline = run_config(config, context)
     if not requested:
@@ -810,7 +457,7 @@ def run(context: RunContext) -> ExperimentResult:
     else:
         for name in requested:
             try:
-                data = _load_online_data(name, context.seed)
+                data = load_online_data(name, context.seed)
             except UNAVAILABLE_ERRORS as err:
                 skipped[name] = f"{type(err).__name__}: {err}"
                 continue

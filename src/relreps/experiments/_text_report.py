@@ -1,0 +1,262 @@
+"""text-stitching's report: the paper's figures, the tables and the claims judged as numbers."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from relreps.experiments._text_data import TextData
+from relreps.experiments.base import Table, Verdict, judge, kept_fraction
+
+__all__ = [
+    "COST",
+    "COST_PARTLY",
+    "KEPT",
+    "KEPT_PARTLY",
+    "METHOD_LABEL",
+    "METHOD_ORDER",
+    "NEAR_CHANCE",
+    "PAPER_F1",
+    "chance_f1",
+    "matrix_table",
+    "paper_table",
+    "per_encoder_table",
+    "verdicts",
+]
+
+#: Weighted F1 x100 of the paper (mean over its encoders and seeds): (method, stitched) -> score.
+PAPER_F1: dict[str, dict[tuple[str, bool], float]] = {
+    "TREC": {
+        ("absolute", False): 91.36,
+        ("absolute", True): 21.51,
+        ("relative", False): 87.24,
+        ("relative", True): 74.49,
+    },
+    "DBpedia": {
+        ("absolute", False): 98.59,
+        ("absolute", True): 7.02,
+        ("relative", False): 97.49,
+        ("relative", True): 80.79,
+    },
+    "Amazon (5-class)": {
+        ("absolute", False): 59.18,
+        ("absolute", True): 19.37,
+        ("relative", False): 55.86,
+        ("relative", True): 44.28,
+    },
+}
+METHOD_ORDER = ("absolute", "relative", "relative-centred", "relative-product", "translation")
+METHOD_LABEL = {
+    "absolute": "absolute",
+    "relative": "relative (cosine, the paper)",
+    "relative-centred": "relative (anchor-centred cosine)",
+    "relative-product": "relative (product: cosine+euclidean+l1+linf)",
+    "translation": "Procrustes translation (absolute head)",
+}
+
+
+def chance_f1(labels: np.ndarray) -> float:
+    """Weighted F1 x100 of always predicting the majority class."""
+    counts = np.bincount(labels)
+    share = counts.max() / counts.sum()
+    return float(100.0 * share * (2 * share / (share + 1.0)))
+
+
+def _round(value: float) -> float | None:
+    return None if math.isnan(value) else round(float(value), 2)
+
+
+def _summary(result: Any) -> dict[tuple[str, bool], Any]:
+    return {(r.method, r.stitched): r for r in result.summary()}
+
+
+def paper_table(result: Any, data: TextData, chance: float) -> Table:
+    summary = _summary(result)
+    rows = []
+    for method in result.methods:
+        for stitched in (False, True):
+            row = summary[(method, stitched)]
+            paper = [
+                PAPER_F1[d].get((method, stitched)) if method in ("absolute", "relative") else None
+                for d in PAPER_F1
+            ]
+            ours = None if math.isnan(row.mean) else f"{row.mean:.2f} ± {row.std:.2f}"
+            setting = "stitched" if stitched else "not stitched"
+            rows.append((METHOD_LABEL[method], setting, ours, *paper))
+    return Table(
+        title="Weighted F1 x100 in the paper's layout: ours on WordNet glosses beside the paper's "
+        "numbers on other datasets",
+        columns=(
+            "method",
+            "setting",
+            f"ours: {data.name}",
+            *(f"paper: {d} (different dataset)" for d in PAPER_F1),
+        ),
+        rows=tuple(rows),
+        note=f"Ours: mean ± std over (encoder, head) cells and {len(result.seeds)} seeds, "
+        f"{len(result.names)} encoders ({', '.join(result.names)}). The paper's columns are "
+        "TREC / DBpedia / Amazon with BERT, ELECTRA, RoBERTa (a different task and different "
+        f"encoders): compare the pattern, not the values. Majority-class F1 here: {chance:.2f}; "
+        f"{len(data.class_names)} balanced classes. Absolute stitching is undefined between "
+        "encoders of different widths (WordLlama is 256-d, the others 384-d); those cells are "
+        "left out.",
+    )
+
+
+def matrix_table(result: Any, method: str) -> Table:
+    mean, std = result.pair_mean(method), result.pair_std(method)
+    rows = tuple(
+        (
+            enc,
+            *(
+                None if math.isnan(mean[i, j]) else f"{mean[i, j]:.1f} ± {std[i, j]:.1f}"
+                for j in range(len(result.names))
+            ),
+        )
+        for i, enc in enumerate(result.names)
+    )
+    return Table(
+        title=f"{METHOD_LABEL[method]}: F1 x100 per (encoder row, head column)",
+        columns=("encoder \\ head", *result.names),
+        rows=rows,
+        note="Mean ± std over seeds; the diagonal is not stitched.",
+    )
+
+
+def involving(result: Any, method: str, name: str) -> float:
+    """Mean stitched score of the cells where ``name`` is the encoder or the head."""
+    mean = result.pair_mean(method)
+    i = result.names.index(name)
+    off = [mean[i, j] for j in range(len(result.names)) if j != i]
+    off += [mean[j, i] for j in range(len(result.names)) if j != i]
+    values = [v for v in off if not math.isnan(v)]
+    return float(np.mean(values)) if values else math.nan
+
+
+def per_encoder_table(result: Any) -> Table:
+    methods = [m for m in result.methods if m != "absolute"]
+    rows = tuple(
+        (name, *(_round(involving(result, m, name)) for m in methods)) for name in result.names
+    )
+    return Table(
+        title="Stitched F1 x100 per encoder (mean over the cells where it is the encoder or the "
+        "head)",
+        columns=("encoder", *(METHOD_LABEL[m] for m in methods)),
+        rows=rows,
+        note="Shows which encoder stitches badly under which similarity (e5 is anisotropic).",
+    )
+
+
+#: Stitching keeps the not-stitched score: kept fraction (stitched / not stitched) bars.
+KEPT = 0.90
+KEPT_PARTLY = 0.75
+#: Absolute stitching fails: absolute stitched F1 at most this many points above the majority
+#: class ("partly" at three times as many), the rule of vision-stitching.
+NEAR_CHANCE = 10.0
+#: A relative head costs little: relative / absolute not-stitched F1 bars.
+COST = 0.97
+COST_PARTLY = 0.90
+
+
+def _paper_ratio(dataset: str, top: tuple[str, bool], bottom: tuple[str, bool]) -> float:
+    """The paper's ``top / bottom`` F1 on ``dataset``; for a dataset of ours (not in the paper),
+    the mean of the ratio over the paper's three datasets."""
+    tables = [PAPER_F1[dataset]] if dataset in PAPER_F1 else list(PAPER_F1.values())
+    return float(np.mean([t[top] / t[bottom] for t in tables]))
+
+
+def verdicts(result: Any, chance: float, dataset: str = "") -> tuple[Verdict, ...]:
+    """The paper's three claims judged as numbers (``paper=``: the paper's figure of the same
+    quantity on ``dataset``, or its mean over TREC / DBpedia / Amazon for our WordNet task):
+
+    - relative stitching keeps the not-stitched score: kept fraction >= 0.90 (partly >= 0.75);
+    - absolute stitching fails: absolute stitched F1 <= 10 points above the majority class
+      (partly <= 30);
+    - a relative head costs little: relative / absolute not stitched >= 0.97 (partly >= 0.90).
+    """
+    summary = _summary(result)
+    out: list[Verdict] = []
+
+    def mean(method: str, stitched: bool) -> float:
+        row = summary.get((method, stitched))
+        return math.nan if row is None else row.mean
+
+    rel_own, rel_st = mean("relative", False), mean("relative", True)
+    abs_own, abs_st = mean("absolute", False), mean("absolute", True)
+    which = dataset if dataset in PAPER_F1 else "mean of TREC / DBpedia / Amazon"
+    if not math.isnan(rel_st):
+        out.append(
+            judge(
+                "Relative heads accept other architectures' encoders zero-shot (stitched keeps "
+                "the not-stitched score)",
+                "kept fraction (relative stitched / relative not stitched)",
+                kept_fraction(rel_st, rel_own),
+                KEPT,
+                partly=KEPT_PARTLY,
+                paper=_paper_ratio(dataset, ("relative", True), ("relative", False)),
+                detail=f"relative stitched {rel_st:.1f} vs not stitched {rel_own:.1f} "
+                f"(weighted F1 x100); paper figure: {which}",
+            )
+        )
+    claim = "Absolute stitching across architectures fails (near the majority class)"
+    if math.isnan(abs_st):
+        out.append(
+            Verdict(
+                claim,
+                "skipped",
+                "absolute stitching undefined (no two encoders of equal width) or not run",
+            )
+        )
+    else:
+        out.append(
+            judge(
+                claim,
+                "absolute stitched F1 points above the majority class",
+                abs_st - chance,
+                NEAR_CHANCE,
+                comparison="<=",
+                partly=3 * NEAR_CHANCE,
+                detail=f"absolute stitched {abs_st:.1f} (defined pairs only), majority class "
+                f"{chance:.1f}; relative stitched {rel_st:.1f}",
+            )
+        )
+    if not (math.isnan(abs_own) or math.isnan(rel_own)):
+        paper = _paper_ratio(dataset, ("relative", False), ("absolute", False))
+        out.append(
+            judge(
+                "A relative head costs little against an absolute one (not stitched)",
+                "relative not stitched / absolute not stitched",
+                kept_fraction(rel_own, abs_own),
+                COST,
+                partly=COST_PARTLY,
+                paper=paper,
+                detail=f"not stitched: relative {rel_own:.1f} vs absolute {abs_own:.1f}; "
+                f"paper figure: {which}",
+            )
+        )
+    if "relative-centred" in result.methods and "e5-small" in result.names:
+        plain = involving(result, "relative", "e5-small")
+        centred = involving(result, "relative-centred", "e5-small")
+        out.append(
+            Verdict(
+                "Anisotropic e5 stitches badly with plain cosine; anchor centring fixes it "
+                "(ASSETS probe, not in the paper)",
+                "no paper number",
+                f"stitched cells with e5-small: plain cosine {plain:.1f}, anchor-centred "
+                f"{centred:.1f}; all cells: plain {rel_st:.1f}, centred "
+                f"{mean('relative-centred', True):.1f}",
+            )
+        )
+    extra = [m for m in ("relative-product", "translation") if m in result.methods]
+    if extra:
+        parts = [f"{METHOD_LABEL[m]} {mean(m, True):.1f}" for m in extra]
+        out.append(
+            Verdict(
+                "Follow-ups: product of invariances and Procrustes translation (not in this paper)",
+                "no paper number",
+                f"stitched: plain relative {rel_st:.1f}, " + ", ".join(parts),
+            )
+        )
+    return tuple(out)
