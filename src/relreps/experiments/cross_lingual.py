@@ -26,25 +26,36 @@ English relative vectors, applied to another language) with
 from __future__ import annotations
 
 import json
-import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from relreps.experiments._cross_lingual_data import (
+    ParallelSpaces,
+    load_phrase_spaces,
+    load_word_spaces,
+    phrase_pairs,
+)
+from relreps.experiments._cross_lingual_report import (
+    ASSETS_PROBE,
+    METHOD_LABEL,
+    examples_table,
+    figure,
+    fmt,
+    level_table,
+    verdicts,
+)
 from relreps.experiments.base import (
     REQUIRES_MATPLOTLIB,
     UNAVAILABLE_ERRORS,
     ExperimentResult,
     ExperimentSpec,
-    Figure,
     Requirement,
     RunContext,
     Table,
-    Verdict,
-    judge,
 )
 from relreps.metrics import mean_reciprocal_rank, partner_ranks, top_k_accuracy
 
@@ -69,8 +80,6 @@ NAME = "cross-lingual"
 TITLE = "English vs French spaces compared through parallel anchors (words and phrases)"
 PAPER_REF = "paper 5.2 (cross-lingual stitching), Table 5 analogue"
 
-#: The offline probe of ASSETS.md: GloVe-EN vs fastText-FR, 300 FreeDict anchors, 2,267 candidates.
-ASSETS_PROBE = {"top1": 0.178, "top10": 0.431, "mrr": 0.264, "chance": 0.0004}
 #: One RoBERTa-family encoder per language for the online Amazon setting (Hugging Face hub ids).
 AMAZON_ENCODERS = {
     "en": "roberta-base",
@@ -81,14 +90,6 @@ AMAZON_ENCODERS = {
 }
 #: The paper's target languages (``--online`` runs them all).
 AMAZON_LANGUAGES = ("es", "fr", "ja")
-_METHODS = ("absolute", "relative", "relative-centred", "translation")
-_METHOD_LABEL = {
-    "absolute": "absolute (raw cosine)",
-    "relative": "relative (cosine, the paper)",
-    "relative-centred": "relative (anchor-centred cosine)",
-    "translation": "Procrustes translation (fitted on the anchors)",
-    "reference": "reference: e5 on both languages, absolute",
-}
 
 
 @dataclass(frozen=True)
@@ -135,129 +136,6 @@ class CrossLingualConfig:
 
 FULL = CrossLingualConfig()
 QUICK = CrossLingualConfig(seeds=2, n_phrases=450, phrase_anchors=150, reference=False)
-
-
-@dataclass(frozen=True)
-class ParallelSpaces:
-    """Two spaces whose row ``i`` is the same item in two languages.
-
-    Attributes:
-        name: what is compared ("GloVe EN vs fastText FR").
-        source_name, target_name: the two spaces (source = English side).
-        source: (n_items, d_s) source vectors.
-        target: (n_items, d_t) target vectors.
-        items: ``(source item, target item)`` per row (for examples in the report).
-    """
-
-    name: str
-    source_name: str
-    target_name: str
-    source: np.ndarray
-    target: np.ndarray
-    items: tuple[tuple[str, str], ...]
-
-    def __post_init__(self) -> None:
-        from relreps._validation import check_matrix, check_paired
-
-        check_matrix(self.source, "source")
-        check_matrix(self.target, "target")
-        check_paired(self.source, "source", self.target, "target")
-        if len(self.items) != self.source.shape[0]:
-            raise ValueError(
-                f"Expected `items` to name the {self.source.shape[0]} rows, but got "
-                f"{len(self.items)}."
-            )
-
-
-def load_word_spaces() -> ParallelSpaces:
-    """GloVe 6B 50d (English) and fastText French rows of the one-to-one FreeDict pairs."""
-    from relreps.datasets import align_word_pairs, freedict_pairs, load_fasttext_fr, load_glove
-
-    kept, x_en, x_fr = align_word_pairs(freedict_pairs(), load_glove(), load_fasttext_fr())
-    return ParallelSpaces(
-        "words: GloVe EN vs fastText FR (FreeDict pairs)",
-        "glove-6b-50d (en)",
-        "fasttext-fr (fr)",
-        np.asarray(x_en, dtype=np.float32),
-        np.asarray(x_fr, dtype=np.float32),
-        tuple(kept),
-    )
-
-
-def _phrase_pairs(n: int, seed: int) -> list[tuple[str, str]]:
-    """``n`` distinct English-French phrase pairs from CLDR emoji, country and language names."""
-    from relreps.datasets import babel_names, emoji_names
-
-    pairs: list[tuple[str, str]] = []
-    seen_en: set[str] = set()
-    seen_fr: set[str] = set()
-    sets = (
-        emoji_names(("en", "fr")),
-        babel_names("territories", ("en", "fr")),
-        babel_names("languages", ("en", "fr")),
-    )
-    for phrase_set in sets:
-        for en, fr in phrase_set.pairs("en", "fr"):
-            key_en, key_fr = en.strip().lower(), fr.strip().lower()
-            if key_en in seen_en or key_fr in seen_fr or key_en == key_fr:
-                continue  # one-to-one, and no identical strings (a free match for any model)
-            seen_en.add(key_en)
-            seen_fr.add(key_fr)
-            pairs.append((en.strip(), fr.strip()))
-    if n > len(pairs):
-        raise ValueError(f"Expected `n_phrases` to be at most {len(pairs)}, but got {n}.")
-    order = np.sort(np.random.default_rng(seed).permutation(len(pairs))[:n])
-    return [pairs[i] for i in order]
-
-
-def load_phrase_spaces(
-    n_phrases: int, *, seed: int, reference: bool, log: Callable[[str], None] = print
-) -> tuple[ParallelSpaces, ParallelSpaces | None]:
-    """MiniLM-L6 on English phrases vs e5-small on their French names (and, with ``reference``,
-    e5-small on both sides), through the embedding cache."""
-    from relreps.encoders import cached_encode, load_encoder
-
-    pairs = _phrase_pairs(n_phrases, seed)
-    english = [en for en, _ in pairs]
-    french = [fr for _, fr in pairs]
-    ids_en = [f"en:{p}" for p in english]
-    ids_fr = [f"fr:{p}" for p in french]
-
-    def embed(model: str, texts: list[str], ids: list[str], lang: str) -> np.ndarray:
-        start = time.perf_counter()
-        out = cached_encode(
-            load_encoder(model, offline=True),
-            texts,
-            ids,
-            dataset="cldr-phrases",
-            split=lang,
-            batch_size=64,
-        )
-        log(f"  {model} on {len(texts)} {lang} phrases ({time.perf_counter() - start:.1f} s)")
-        return out
-
-    x_en = embed("minilm-l6", english, ids_en, "en")
-    x_fr = embed("e5-small", french, ids_fr, "fr")
-    main = ParallelSpaces(
-        "phrases: MiniLM-L6 EN vs e5-small FR (CLDR names)",
-        "minilm-l6 (en)",
-        "e5-small (fr)",
-        x_en,
-        x_fr,
-        tuple(pairs),
-    )
-    if not reference:
-        return main, None
-    e5_en = embed("e5-small", english, ids_en, "en")
-    ref = ParallelSpaces(
-        "phrases: e5-small EN vs e5-small FR (one multilingual model)",
-        "e5-small (en)",
-        "e5-small (fr)",
-        e5_en,
-        x_fr,
-        tuple(pairs),
-    )
-    return main, ref
 
 
 def _scores(ranks: np.ndarray) -> dict[str, float]:
@@ -355,205 +233,51 @@ def translation_retrieval(
     }
 
 
-def _fmt(mean: float, std: float) -> str:
-    return f"{mean:.3f} ± {std:.3f}"
+def _word_level(
+    config: CrossLingualConfig,
+    context: RunContext,
+    seeds: list[int],
+    word_spaces: ParallelSpaces | None,
+) -> dict[str, Any]:
+    """The word level's scores and examples, from the run's cells when there."""
+    key = f"{NAME}/words/{config.n_anchors}/{seeds}/{word_spaces.name if word_spaces else ''}"
+    cached = None if word_spaces is not None else context.cache.get(key)
+    if cached is None:
+        start = time.perf_counter()
+        word_spaces = word_spaces or load_word_spaces()
+        seconds = time.perf_counter() - start
+        n_pairs = len(word_spaces.items)
+        context.log(f"  word spaces: {n_pairs} aligned FreeDict pairs ({seconds:.1f} s)")
+        cached = {
+            "words": translation_retrieval(word_spaces, config.n_anchors, seeds),
+            "examples": examples_table(word_spaces, config.n_anchors, seeds[0]).to_dict(),
+        }
+        context.cache.put(key, cached)
+    return cached
 
 
-def _level_table(block: Mapping[str, Any], title: str, extra_rows: Sequence[Any] = ()) -> Table:
-    rows: list[tuple[Any, ...]] = []
-    for direction in ("en->fr", "fr->en"):
-        for method in _METHODS:
-            if method in block["undefined"]:
-                rows.append((direction, _METHOD_LABEL[method], None, None, None))
-                continue
-            m, s = block["mean"][direction][method], block["std"][direction][method]
-            rows.append(
-                (
-                    direction,
-                    _METHOD_LABEL[method],
-                    *(_fmt(m[k], s[k]) for k in ("top1", "top10", "mrr")),
-                )
-            )
-    chance = block["chance"]
-    rows.append(
-        (
-            "both",
-            "chance",
-            f"{chance['top1']:.4f}",
-            f"{chance['top10']:.4f}",
-            f"{chance['mrr']:.4f}",
+def _phrase_level(
+    config: CrossLingualConfig,
+    context: RunContext,
+    seeds: list[int],
+    phrase_spaces: tuple[ParallelSpaces, ParallelSpaces | None] | None,
+) -> dict[str, Any]:
+    """The phrase level's scores (and the e5 reference's), from the run's cells when there."""
+    key = f"{NAME}/phrases/{config.phrase_anchors}/{config.n_phrases}/{seeds}"
+    cached = None if phrase_spaces is not None else context.cache.get(key)
+    if cached is None:
+        main, ref = phrase_spaces or load_phrase_spaces(
+            config.n_phrases, seed=context.seed, reference=config.reference, log=context.log
         )
-    )
-    rows.extend(extra_rows)
-    seeds = len(block["per_seed"])
-    note = (
-        f"{block['source']} vs {block['target']}: {block['n_items']} parallel items, "
-        f"{block['n_anchors']} random anchors per seed, each query ranks the other "
-        f"{block['n_candidates']} held-out items; mean ± std over {seeds} anchor draws."
-    )
-    for method, reason in block["undefined"].items():
-        note += f" {method}: undefined ({reason})."
-    return Table(title, ("direction", "method", "top-1", "top-10", "MRR"), tuple(rows), note)
-
-
-def _examples_table(spaces: ParallelSpaces, n_anchors: int, seed: int) -> Table:
-    """A few English queries with the French word retrieved by relative vectors."""
-    from relreps.projection import relative_projection
-
-    order = np.random.default_rng(seed).permutation(spaces.source.shape[0])
-    anchors, held = order[:n_anchors], order[n_anchors:]
-    a = relative_projection(spaces.source[held], spaces.source[anchors])
-    b = relative_projection(spaces.target[held], spaces.target[anchors])
-    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
-    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
-    picks = held[:12]
-    best = np.argsort(-(a[:12] @ b.T), axis=1)[:, :3]
-    rows = tuple(
-        (
-            spaces.items[i][0],
-            spaces.items[i][1],
-            ", ".join(spaces.items[held[j]][1] for j in best[r]),
-        )
-        for r, i in enumerate(picks)
-    )
-    return Table(
-        f"Examples ({spaces.source_name} -> {spaces.target_name}, relative, seed {seed})",
-        ("query", "true translation", "top-3 retrieved"),
-        rows,
-    )
-
-
-#: Words: relative top-1 at least this many times chance (absolute is undefined there).
-WORDS_VS_CHANCE = 50.0
-WORDS_VS_CHANCE_PARTLY = 5.0
-#: Phrases: the better relative variant's top-1 at least this many times max(absolute, chance).
-PHRASES_VS_ABSOLUTE = 5.0
-PHRASES_VS_ABSOLUTE_PARTLY = 2.0
-#: Phrases: absolute top-1 "about chance" = at most this many times chance.
-ABSOLUTE_VS_CHANCE = 5.0
-ABSOLUTE_VS_CHANCE_PARTLY = 20.0
-
-
-def _verdicts(words: Mapping[str, Any] | None, phrases: Mapping[str, Any] | None) -> list[Verdict]:
-    """Retrieval claims as numbers (EN -> FR top-1; the paper gives no figure we carry):
-
-    - words: relative top-1 / chance >= 50 (partly >= 5); absolute is undefined (50 vs 300 d);
-    - phrases: the better relative variant's top-1 / max(absolute top-1, chance) >= 5
-      (partly >= 2), and absolute top-1 / chance <= 5 (partly <= 20).
-    """
-    out = []
-    if words is not None:
-        rel = words["mean"]["en->fr"]["relative"]
-        chance = words["chance"]["top1"]
-        out.append(
-            judge(
-                "Relative vectors make spaces of two languages comparable where absolute ones are "
-                "not (words; paper: relative >> absolute ~ chance)",
-                "relative top-1 / chance top-1 (words, EN -> FR)",
-                rel["top1"] / chance,
-                WORDS_VS_CHANCE,
-                partly=WORDS_VS_CHANCE_PARTLY,
-                detail=f"GloVe EN -> fastText FR, relative: top-1 {rel['top1']:.3f}, top-10 "
-                f"{rel['top10']:.3f}, MRR {rel['mrr']:.3f} among {words['n_candidates']} "
-                f"candidates (chance top-1 {chance:.4f}); absolute undefined "
-                f"(50 vs 300 dimensions). ASSETS probe: top-1 {ASSETS_PROBE['top1']}, top-10 "
-                f"{ASSETS_PROBE['top10']}, MRR {ASSETS_PROBE['mrr']}",
-            )
-        )
-        tr = words["mean"]["en->fr"]["translation"]
-        out.append(
-            Verdict(
-                "Procrustes translation from the same anchors (follow-up, not in this paper)",
-                "no paper number",
-                f"words EN -> FR: translation top-1 {tr['top1']:.3f} / MRR {tr['mrr']:.3f} vs "
-                f"relative {rel['top1']:.3f} / {rel['mrr']:.3f}",
-            )
-        )
-    if phrases is not None:
-        m = phrases["mean"]["en->fr"]
-        best = max(("relative", "relative-centred"), key=lambda k: m[k]["top1"])
-        chance = phrases["chance"]["top1"]
-        defined = "absolute" not in phrases["undefined"]
-        absolute = m["absolute"]["top1"] if defined else math.nan
-        rel = m[best]["top1"]
-        figures = (
-            f"MiniLM EN -> e5 FR phrases, top-1: absolute "
-            f"{'undefined' if not defined else f'{absolute:.3f}'} (chance {chance:.4f}), "
-            f"relative {m['relative']['top1']:.3f}, anchor-centred "
-            f"{m['relative-centred']['top1']:.3f}"
-        )
-        out.append(
-            judge(
-                "Across an English-only and a multilingual encoder, relative retrieval works "
-                "(phrases; paper's cross-lingual claim)",
-                f"best relative ({best}) top-1 / max(absolute top-1, chance) (phrases, EN -> FR)",
-                rel / (max(absolute, chance) if defined else chance),
-                PHRASES_VS_ABSOLUTE,
-                partly=PHRASES_VS_ABSOLUTE_PARTLY,
-                detail=figures,
-            )
-        )
-        claim = "Across an English-only and a multilingual encoder, absolute is about chance"
-        if defined:
-            out.append(
-                judge(
-                    f"{claim} (phrases; paper's cross-lingual claim)",
-                    "absolute top-1 / chance top-1 (phrases, EN -> FR)",
-                    absolute / chance,
-                    ABSOLUTE_VS_CHANCE,
-                    comparison="<=",
-                    partly=ABSOLUTE_VS_CHANCE_PARTLY,
-                    detail=figures,
-                )
-            )
-        else:
-            out.append(Verdict(claim, "skipped", phrases["undefined"]["absolute"]))
-        out.append(
-            Verdict(
-                "Anchor centring helps the anisotropic e5 (ASSETS note, not in the paper)",
-                "no paper number",
-                f"phrases EN -> FR MRR: plain {m['relative']['mrr']:.3f}, centred "
-                f"{m['relative-centred']['mrr']:.3f}; FR -> EN: plain "
-                f"{phrases['mean']['fr->en']['relative']['mrr']:.3f}, centred "
-                f"{phrases['mean']['fr->en']['relative-centred']['mrr']:.3f}",
-            )
-        )
-    out.append(
-        Verdict(
-            "Amazon reviews, one RoBERTa per language, translated vs out-of-domain anchors",
-            "skipped",
-            "online only (reviews and checkpoints are on the Hugging Face hub): run "
-            "`relreps reproduce cross-lingual --online` (or --amazon-languages fr,es) with "
-            "network access",
-        )
-    )
-    return out
-
-
-def _figure(blocks: Mapping[str, Mapping[str, Any]], context: RunContext) -> Figure | None:
-    """Top-1 per method and level (en->fr), with the chance level."""
-    from relreps.report.figures import bar_chart
-
-    if not blocks:
-        return None
-
-    def top1(block: Mapping[str, Any], stat: str, undefined: float) -> list[float]:
-        return [
-            undefined if m in block["undefined"] else block[stat]["en->fr"][m]["top1"]
-            for m in _METHODS
-        ]
-
-    return bar_chart(
-        ["absolute", "relative", "rel. centred", "Procrustes"],
-        {label: top1(block, "mean", math.nan) for label, block in blocks.items()},
-        context.figures_dir / "cross_lingual_top1.png",
-        errors={label: top1(block, "std", 0.0) for label, block in blocks.items()},
-        reference={label: block["chance"]["top1"] for label, block in blocks.items()},
-        ylabel="top-1 translation retrieval (EN -> FR)",
-        root=context.output_dir,
-        caption="Top-1 retrieval of the French translation of each held-out English item; "
-        "dotted lines: chance. n/a: absolute vectors of different widths cannot be compared.",
-    )
+        cached = {
+            "phrases": translation_retrieval(main, config.phrase_anchors, seeds),
+            "reference": None,
+            "examples": examples_table(main, config.phrase_anchors, seeds[0]).to_dict(),
+        }
+        if ref is not None:
+            cached["reference"] = translation_retrieval(ref, config.phrase_anchors, seeds)
+        context.cache.put(key, cached)
+    return cached
 
 
 def run_config(
@@ -572,18 +296,7 @@ def run_config(
     tables: list[Table] = []
     words = phrases = reference = None
     if config.word_level:
-        key = f"{NAME}/words/{config.n_anchors}/{seeds}/{word_spaces.name if word_spaces else ''}"
-        cached = None if word_spaces is not None else context.cache.get(key)
-        if cached is None:
-            start = time.perf_counter()
-            word_spaces = word_spaces or load_word_spaces()
-            context.log(f"  word spaces: {len(word_spaces.items)} aligned FreeDict pairs "
-                        f"({time.perf_counter() - start:.1f} s)")  # fmt: skip
-            cached = {
-                "words": translation_retrieval(word_spaces, config.n_anchors, seeds),
-                "examples": _examples_table(word_spaces, config.n_anchors, seeds[0]).to_dict(),
-            }
-            context.cache.put(key, cached)
+        cached = _word_level(config, context, seeds, word_spaces)
         words = cached["words"]
         tables.append(Table.from_dict(cached["examples"]))
         probe = (
@@ -594,24 +307,11 @@ def run_config(
             f"{ASSETS_PROBE['mrr']:.3f}",
         )
         tables.insert(
-            0, _level_table(words, "Word translation retrieval (GloVe EN vs fastText FR)", [probe])
+            0, level_table(words, "Word translation retrieval (GloVe EN vs fastText FR)", [probe])
         )
         blocks["words (GloVe vs fastText)"] = words
     if config.phrase_level:
-        key = f"{NAME}/phrases/{config.phrase_anchors}/{config.n_phrases}/{seeds}"
-        cached = None if phrase_spaces is not None else context.cache.get(key)
-        if cached is None:
-            main, ref = phrase_spaces or load_phrase_spaces(
-                config.n_phrases, seed=context.seed, reference=config.reference, log=context.log
-            )
-            cached = {
-                "phrases": translation_retrieval(main, config.phrase_anchors, seeds),
-                "reference": None,
-                "examples": _examples_table(main, config.phrase_anchors, seeds[0]).to_dict(),
-            }
-            if ref is not None:
-                cached["reference"] = translation_retrieval(ref, config.phrase_anchors, seeds)
-            context.cache.put(key, cached)
+        cached = _phrase_level(config, context, seeds, phrase_spaces)
         phrases, reference = cached["phrases"], cached["reference"]
         tables.append(Table.from_dict(cached["examples"]))
         extra = []
@@ -621,28 +321,28 @@ def run_config(
                 extra.append(
                     (
                         direction,
-                        _METHOD_LABEL["reference"],
-                        *(_fmt(m[k], s[k]) for k in ("top1", "top10", "mrr")),
+                        METHOD_LABEL["reference"],
+                        *(fmt(m[k], s[k]) for k in ("top1", "top10", "mrr")),
                     )
                 )
         tables.insert(
             1 if words is not None else 0,
-            _level_table(
+            level_table(
                 phrases,
                 "Phrase translation retrieval (English-only MiniLM-L6 vs multilingual e5-small)",
                 extra,
             ),
         )
         blocks["phrases (MiniLM vs e5)"] = phrases
-    figure = _figure(blocks, context)
+    chart = figure(blocks, context)
     return ExperimentResult(
         name=NAME,
         title=TITLE,
         paper_ref=PAPER_REF,
         config={"quick": context.quick, "seed": context.seed, **config.to_dict()},
         tables=tuple(tables),
-        figures=(figure,) if figure is not None else (),
-        verdicts=tuple(_verdicts(words, phrases)),
+        figures=(chart,) if chart is not None else (),
+        verdicts=tuple(verdicts(words, phrases)),
         data={
             "words": words,
             "phrases": phrases,
@@ -705,7 +405,7 @@ def amazon_stitching(
     for lang in languages:
         pairs = anchors.get(lang) if isinstance(anchors, Mapping) else anchors
         if pairs is None:
-            pairs = _phrase_pairs(min(n_anchors, 4000), 0) if lang == "fr" else None
+            pairs = phrase_pairs(min(n_anchors, 4000), 0) if lang == "fr" else None
         if not pairs:
             raise ValueError(f"Expected parallel anchors for {lang!r} (pass anchors=), got none.")
         pairs = list(pairs)
