@@ -11,11 +11,11 @@ pytest.importorskip("torch")
 pytest.importorskip("scipy")
 
 from relreps.cli import main
+from relreps.experiments._similarity_report import status
 from relreps.experiments.base import ExperimentResult
 from relreps.experiments.similarity_vs_performance import (
     FULL,
     QUICK,
-    _status,
     paired_cosine,
     pearson,
     sample_models,
@@ -68,11 +68,11 @@ def test_grid_is_large_enough_and_sampling_is_seeded():
 
 
 def test_status_thresholds():
-    assert _status(0.8, 0.7) == "reproduced"
-    assert _status(0.8, -0.2) == "partly"
-    assert _status(0.3, 0.3) == "partly"
-    assert _status(0.1, None) == "not reproduced"
-    assert _status(None, None) == "not reproduced"
+    assert status(0.8, 0.7) == "reproduced"
+    assert status(0.8, -0.2) == "partly"
+    assert status(0.3, 0.3) == "partly"
+    assert status(0.1, None) == "not reproduced"
+    assert status(None, None) == "not reproduced"
 
 
 @pytest.fixture(scope="module")

@@ -236,6 +236,14 @@ def verdicts(result: Any, chance: float, dataset: str = "") -> tuple[Verdict, ..
                 f"paper figure: {which}",
             )
         )
+    out += _notes(result, mean)
+    return tuple(out)
+
+
+def _notes(result: Any, mean: Any) -> list[Verdict]:
+    """The figures without a paper number: e5 with and without centring, the follow-ups."""
+    out: list[Verdict] = []
+    rel_st = mean("relative", True)
     if "relative-centred" in result.methods and "e5-small" in result.names:
         plain = involving(result, "relative", "e5-small")
         centred = involving(result, "relative-centred", "e5-small")
@@ -259,4 +267,4 @@ def verdicts(result: Any, chance: float, dataset: str = "") -> tuple[Verdict, ..
                 f"stitched: plain relative {rel_st:.1f}, " + ", ".join(parts),
             )
         )
-    return tuple(out)
+    return out
