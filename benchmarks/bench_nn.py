@@ -1,6 +1,6 @@
 """Time per training step: relative vs absolute classifier of the same size (CPU).
 
-Usage: ``.venv/bin/python benchmarks/bench_nn.py [--rounds 30] [--threads 2]``
+Usage: ``.venv/bin/python benchmarks/bench_nn.py [--rounds 30] [--threads 1]``
 
 Timings interleave the variants step by step in one process (load changes hit all alike); peak
 memory comes from a fresh subprocess per variant (ru_maxrss). Per step: forward,
@@ -139,7 +139,9 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
-    parser.add_argument("--threads", type=int, default=2)
+    # One torch thread by default: on a shared machine two OpenMP threads per step spin-wait on
+    # each other (steps measured 20x slower under load 6, every variant alike; bench_floor too).
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--anchors", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()

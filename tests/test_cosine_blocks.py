@@ -123,3 +123,23 @@ def test_block_rows_and_threads(monkeypatch):
     assert block_rows(10**6, 10**6, 8) == 16  # never below 16 rows
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     assert worker_threads() == 1
+
+
+def test_write_behind_advises_the_rows_file_range(tmp_path, monkeypatch):
+    import os
+
+    from relreps._cosine_blocks import _write_behind
+
+    out = np.lib.format.open_memmap(tmp_path / "r.npy", mode="w+", dtype=np.float32, shape=(50, 4))
+    calls = []
+    monkeypatch.setattr(
+        os, "posix_fadvise", lambda fd, offset, length, advice: calls.append((offset, length))
+    )
+    flush, close = _write_behind(out[10:])
+    flush(2, 5)  # rows 12..14 of the file's array
+    close()
+    assert calls == [(out.offset + 12 * 16, 3 * 16)]
+    flush, close = _write_behind(np.empty((3, 4)))  # not a memmap: nothing to advise
+    flush(0, 3)
+    close()
+    assert len(calls) == 1

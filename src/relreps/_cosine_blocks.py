@@ -15,6 +15,9 @@ blocks. While a projection runs, other threads of the process also see one BLAS 
 
 Out of core: a ``numpy.memmap`` input is read in order; the pages of the next blocks are asked
 for ahead (``madvise(MADV_WILLNEED)``) so the kernel reads them while the current block computes.
+A ``numpy.memmap`` result is handed to the disk a stretch behind the blocks being computed
+(``posix_fadvise(DONTNEED)`` starts the write-back), so writing overlaps computing instead of
+stalling the writer once the dirty pages pile up.
 """
 
 from __future__ import annotations
@@ -115,6 +118,39 @@ def _read_ahead(x: np.ndarray) -> Callable[[int, int], None]:
     return advise
 
 
+def _write_behind(out: np.ndarray) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """``(flush(start, stop), close())`` starting the disk write of result rows of a memmap.
+
+    The kernel otherwise lets dirty pages pile up and then stalls the writer for the disk
+    (dirty-page throttling), so computing and writing add up; ``posix_fadvise(DONTNEED)`` on a
+    finished stretch starts its write-back at once (and drops it from the page cache once
+    written), so the disk writes while the next blocks compute. For other arrays: no-ops.
+    """
+    base = getattr(out, "_mmap", None) if isinstance(out, np.memmap) else None
+    filename = getattr(out, "filename", None)
+    advise = getattr(os, "posix_fadvise", None)
+    if base is None or filename is None or advise is None or not out.flags.c_contiguous:
+        return (lambda start, stop: None), (lambda: None)
+    try:
+        fd = os.open(filename, os.O_RDONLY)
+    except OSError:
+        return (lambda start, stop: None), (lambda: None)
+    origin = np.frombuffer(base, dtype=np.uint8).ctypes.data
+    # np.memmap maps the file from its offset rounded down to the allocation granularity
+    file_start = out.offset - out.offset % mmap.ALLOCATIONGRANULARITY
+    position = file_start + out.ctypes.data - origin
+    row_bytes = out.strides[0]
+
+    def flush(start: int, stop: int) -> None:
+        try:
+            advise(fd, position + start * row_bytes, (stop - start) * row_bytes,
+                   os.POSIX_FADV_DONTNEED)  # fmt: skip
+        except OSError:  # advice only
+            pass
+
+    return flush, lambda: os.close(fd)
+
+
 def project_into(
     x: np.ndarray,
     anchors_t: np.ndarray,
@@ -190,10 +226,20 @@ def project_into(
                 dest *= scale
 
         advise(0, ahead)
-        if workers == 1:
-            for start in starts:
-                one_block(start)
-            return
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for done in pool.map(one_block, starts):  # re-raises a worker's error
-                del done
+        flush, close = _write_behind(out)
+        # results are handed to the disk a stretch behind the blocks being computed
+        behind = ahead
+        try:
+            if workers == 1:
+                for start in starts:
+                    one_block(start)
+                    if start % behind == 0 and start >= behind:
+                        flush(start - behind, start)
+            else:
+                with ThreadPoolExecutor(max_workers=workers) as pool:
+                    for start, done in zip(starts, pool.map(one_block, starts), strict=True):
+                        del done  # pool.map re-raises a worker's error
+                        if start % behind == 0 and start >= behind:
+                            flush(start - behind, start)
+        finally:
+            close()
