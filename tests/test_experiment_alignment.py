@@ -60,3 +60,32 @@ def test_a_failed_unpaired_alignment_scores_zero_and_says_failed():
     assert row["status"] == "failed" and row["top1"] == 0.0
     table = alignment._tables([row], config)[0]
     assert table.rows[0][1] == "failed"
+
+
+def test_zoo_members_are_parsed_and_bad_ones_named():
+    from relreps.experiments._alignment_zoo import parse_member
+
+    assert parse_member("mlp64/s1")[1] == 1 and parse_member("cnn64/s0")[0].kind == "cnn"
+    for bad in ("mlp64", "resnet64/s0", "mlp64/x1", "mlp64/s-1"):
+        with pytest.raises(ValueError, match="member"):
+            parse_member(bad)
+    assert alignment.QUICK.zoo is not None and alignment.FULL.zoo is not None
+    assert alignment.QUICK.zoo.n_train < alignment.FULL.zoo.n_train
+
+
+def test_zoo_pairs_embed_the_same_images_and_reload_the_encoders(tmp_path):
+    pytest.importorskip("torch")
+    from relreps.experiments._alignment_zoo import ZooConfig, zoo_pairs
+    from relreps.experiments.base import RunContext
+
+    config = ZooConfig(pairs=(("mlp64/s0", "mlp64/s1"),), n_train=300, n_test=120, epochs=1,
+                       dataset="digits")  # fmt: skip
+    context = RunContext(tmp_path, quick=True, log=lambda _: None)
+    (pair,), facts = zoo_pairs(config, context)
+    assert pair.x.shape == pair.y.shape == (120, 64) and pair.same_data
+    assert pair.labels is not None and pair.labels.shape == (120,)
+    assert not np.allclose(pair.x, pair.y)  # two seeds: two different encoders
+    assert set(facts["encoders"]) == {"mlp64/s0", "mlp64/s1"}
+    (again,), _ = zoo_pairs(config, context)  # saved in the run folder: reloaded, not retrained
+    np.testing.assert_allclose(again.x, pair.x, rtol=1e-6)
+    np.testing.assert_allclose(again.y, pair.y, rtol=1e-6)

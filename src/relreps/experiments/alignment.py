@@ -20,7 +20,9 @@ logistic-regression head trained on Y's fitting pool applied to translated held-
 
 Pairs: two Word2Vec seeds trained here (the word-embeddings models and cache), MiniLM-L6 vs
 MiniLM-L3 / WordLlama / e5-small on the same WordNet glosses (the embedding cache), GloVe-EN vs
-fastText-FR on FreeDict pairs (different data: cross-lingual).
+fastText-FR on FreeDict pairs (different data: cross-lingual), and frozen Fashion-MNIST encoders
+of the vision zoo embedding the same test images (:mod:`relreps.experiments._alignment_zoo`:
+two MLP seeds, and an MLP vs a CNN; labels give the stitched accuracy).
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
+from relreps.experiments._alignment_zoo import ZooConfig
 from relreps.experiments.base import (
     ExperimentResult,
     ExperimentSpec,
@@ -65,6 +68,7 @@ class AlignmentConfig:
         sample_size: X rows matched per refinement round.
         n_rounds: most refinement rounds.
         null_rows: rows of each unrelated random space of the failure check.
+        zoo: the frozen Fashion-MNIST encoder pairs (:class:`ZooConfig`), or None.
     """
 
     ms: tuple[int, ...] = (0, 3, 10, 25, 100, 300, ALL)
@@ -81,6 +85,7 @@ class AlignmentConfig:
     sample_size: int = 5000
     n_rounds: int = 10
     null_rows: int = 3000
+    zoo: ZooConfig | None = field(default_factory=ZooConfig)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-native fields."""
@@ -100,6 +105,7 @@ QUICK = AlignmentConfig(
     sample_size=2000,
     n_rounds=4,
     null_rows=1000,
+    zoo=ZooConfig(pairs=(("mlp64/s0", "cnn64/s1"),), n_train=3000, n_test=1000, epochs=2),
 )
 
 
@@ -445,6 +451,19 @@ def run(context: RunContext) -> ExperimentResult:
                 "GloVe-EN vs fastText-FR (FreeDict pairs)", words.source, words.target, None, False
             )
         )
+    zoo_facts: dict[str, Any] = {}
+    if config.zoo is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("torch") is None:
+            zoo_facts = {"skipped": "torch is not installed (pip install 'relreps[torch]')"}
+            log(f"[{NAME}] image zoo skipped: {zoo_facts['skipped']}")
+        else:
+            from relreps.experiments._alignment_zoo import zoo_pairs
+
+            log(f"[{NAME}] training / loading the frozen image encoders ...")
+            found, zoo_facts = zoo_pairs(config.zoo, context)
+            pairs.extend(found)
     rows: list[dict[str, Any]] = []
     for pair in pairs:
         log(f"[{NAME}] {pair.name}: {pair.x.shape} vs {pair.y.shape}")
@@ -466,7 +485,7 @@ def run(context: RunContext) -> ExperimentResult:
         config=config.to_dict(),
         tables=_tables(rows, config),
         verdicts=verdicts,
-        data={"rows": rows, "unrelated": null},
+        data={"rows": rows, "unrelated": null, "zoo": zoo_facts},
         wall_time_s=time.perf_counter() - start,
     )
 
