@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from relreps.experiments._text_data import TextData
-from relreps.experiments.base import Table, Verdict, judge, kept_fraction
+from relreps.experiments.base import Figure, RunContext, Table, Verdict, judge, kept_fraction
 
 __all__ = [
     "COST",
@@ -20,6 +20,7 @@ __all__ = [
     "NEAR_CHANCE",
     "PAPER_F1",
     "chance_f1",
+    "heatmap_figure",
     "matrix_table",
     "paper_table",
     "per_encoder_table",
@@ -268,3 +269,20 @@ def _notes(result: Any, mean: Any) -> list[Verdict]:
             )
         )
     return out
+
+
+def heatmap_figure(result: Any, data: TextData, context: RunContext, tag: str = "") -> Figure:
+    """Every (encoder, head) cell's mean F1 per method, one heatmap each."""
+    from relreps.report import stitching_heatmaps
+
+    slug = tag or "wordnet"
+    return stitching_heatmaps(
+        {METHOD_LABEL[m]: result.pair_mean(m) for m in result.methods},
+        list(result.names),
+        list(result.names),
+        context.figures_dir / f"text_stitching_{slug}.png",
+        "weighted F1 x100",
+        root=context.output_dir,
+        caption=f"{data.name}: every encoder (rows) with every head (columns), mean over "
+        f"{len(result.seeds)} seeds. Hatched: absolute stitching between different widths.",
+    )

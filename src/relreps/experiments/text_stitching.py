@@ -44,10 +44,10 @@ from relreps.experiments._text_data import (
     online_datasets,
 )
 from relreps.experiments._text_report import (
-    METHOD_LABEL,
     METHOD_ORDER,
     PAPER_F1,
     chance_f1,
+    heatmap_figure,
     matrix_table,
     paper_table,
     per_encoder_table,
@@ -59,7 +59,6 @@ from relreps.experiments.base import (
     UNAVAILABLE_ERRORS,
     ExperimentResult,
     ExperimentSpec,
-    Figure,
     Requirement,
     RunContext,
     Verdict,
@@ -325,6 +324,23 @@ def _seed_grids(
     return out
 
 
+def _encoders_or_offline(
+    config: TextStitchingConfig, encoders: Mapping[str, Any] | None, context: RunContext
+) -> tuple[Mapping[str, Any], dict[str, str]]:
+    """The given encoders, or the config's built offline (the missing ones logged); two or more."""
+    missing: dict[str, str] = {}
+    if encoders is None:
+        encoders, missing = _offline_encoders(config.encoders)
+        for name, why in missing.items():
+            context.log(f"  {name} left out: {why}")
+    if len(encoders) < 2:
+        raise ValueError(
+            f"Expected at least two encoders to stitch, but only {list(encoders)} could be "
+            f"built ({missing})."
+        )
+    return encoders, missing
+
+
 def run_config(
     config: TextStitchingConfig,
     context: RunContext,
@@ -346,20 +362,9 @@ def run_config(
     Returns:
         The experiment result (tables, heatmap figure, verdicts, raw scores in ``data``).
     """
-    from relreps.report import stitching_heatmaps
-
     if data is None:
         data = load_wordnet_data(config.n_train, config.n_test, seed=context.seed)
-    missing: dict[str, str] = {}
-    if encoders is None:
-        encoders, missing = _offline_encoders(config.encoders)
-        for name, why in missing.items():
-            context.log(f"  {name} left out: {why}")
-    if len(encoders) < 2:
-        raise ValueError(
-            f"Expected at least two encoders to stitch, but only {list(encoders)} could be "
-            f"built ({missing})."
-        )
+    encoders, missing = _encoders_or_offline(config, encoders, context)
     context.log(
         f"  {data.name}: {len(data.train)} train / {len(data.test)} test items, "
         f"{len(data.class_names)} classes, encoders {list(encoders)}"
@@ -376,17 +381,7 @@ def run_config(
         log=context.log,
     )
     chance = chance_f1(y_test)
-    slug = tag or "wordnet"
-    figure: Figure = stitching_heatmaps(
-        {METHOD_LABEL[m]: result.pair_mean(m) for m in result.methods},
-        list(result.names),
-        list(result.names),
-        context.figures_dir / f"text_stitching_{slug}.png",
-        "weighted F1 x100",
-        root=context.output_dir,
-        caption=f"{data.name}: every encoder (rows) with every head (columns), mean over "
-        f"{len(result.seeds)} seeds. Hatched: absolute stitching between different widths.",
-    )
+    figure = heatmap_figure(result, data, context, tag)
     tables = [paper_table(result, data, chance), per_encoder_table(result)]
     tables += [matrix_table(result, m) for m in result.methods]
     if tag:
