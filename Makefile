@@ -47,7 +47,7 @@ reproduce-quick:
 	! grep -E "^[a-z-]+: skipped" $(QUICK_RUN).txt
 
 # Every benchmark script; each prints its figures beside their floor and peer, with the load.
-# BENCH_ARGS go to every script (e.g. BENCH_ARGS=--quick where the scripts take it).
+# BENCH_ARGS go to every script (so only options all of them take).
 bench:
 	@for b in benchmarks/bench_*.py; do \
 		echo "== $$b (load $$(cut -d' ' -f1-3 /proc/loadavg))"; \

@@ -1,7 +1,8 @@
 """Benchmark: cosine relative projection, float32, n=200,000, d=768, 768 anchors.
 
-Each variant runs in its own subprocess (clean memory accounting) and reports the median time of
-several runs and the peak growth of anonymous memory (RssAnon) while it runs:
+Each variant runs in its own subprocess (clean memory accounting), one run per child after a
+warm-up, in ``--repeats`` interleaved rounds (so load changes on a shared machine hit all alike);
+it reports the median time over the rounds and the peak growth of anonymous memory (RssAnon):
 
   floor           bare matrix product of already-normalised inputs (the unavoidable work)
   floor-torch     the same product in torch (the torch path's floor)
@@ -140,12 +141,22 @@ def main() -> None:
         f"cosine projection n={args.n} d={args.d} anchors={args.k} float32; "
         f"output {output_mb:.0f} MB"
     )
-    rows = {}
-    for variant in VARIANTS:
-        cmd = [sys.executable, __file__, "--child", variant, "--n", str(args.n), "--d", str(args.d)]
-        cmd += ["--k", str(args.k), "--repeats", str(args.repeats)]
-        done = subprocess.run(cmd, capture_output=True, text=True, check=True)
-        rows[variant] = json.loads(done.stdout.strip().splitlines()[-1])
+    # Rounds of one child per variant, interleaved: on a shared machine the load changes over
+    # minutes, and back-to-back variants would each meet a different load.
+    runs: dict[str, list[dict]] = {variant: [] for variant in VARIANTS}
+    for _ in range(args.repeats):
+        for variant in VARIANTS:
+            cmd = [sys.executable, __file__, "--child", variant, "--n", str(args.n)]
+            cmd += ["--d", str(args.d), "--k", str(args.k), "--repeats", "1"]
+            done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+            runs[variant].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    rows = {
+        variant: {
+            "median_s": statistics.median(r["median_s"] for r in results),
+            "peak_mb": max(r["peak_mb"] for r in results),
+        }
+        for variant, results in runs.items()
+    }
     floors = {"numpy": rows["floor"]["median_s"], "torch": rows["floor-torch"]["median_s"]}
     peer = rows["paper-torch"]["median_s"]
     print(f"{'variant':<16} {'median s':>9} {'x floor':>8} {'x peer':>7} {'peak +MB':>9} "
