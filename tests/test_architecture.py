@@ -19,7 +19,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "relreps"
 # Core modules every layer may import although their names start with an underscore.
-CORE_INTERNALS = frozenset({"_array", "_validation", "_io", "_dask"})
+CORE_INTERNALS = frozenset({"_array", "_validation", "_io", "_dask", "_cosine_blocks"})
 # What the root package exports lazily (relreps/__init__.py): name -> component.
 ROOT_LAZY_NAMES = {"ParallelAnchors": "anchors"}
 
