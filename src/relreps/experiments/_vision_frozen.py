@@ -24,11 +24,13 @@ from typing import Any
 import numpy as np
 
 from relreps.experiments._aeq_common import ImageSplit, load_image_split
+from relreps.experiments._vision_ablation import AblationRow, ablation_table, run_ablation
 from relreps.experiments._vision_zoo import (
     Arch,
     build_encoder,
     family,
     head_seed,
+    is_classifier,
     pretrained_ae_encoder,
 )
 from relreps.experiments.base import RunContext
@@ -115,21 +117,6 @@ class PairGroup:
     def kept_vs_absolute(self) -> float:
         """Relative stitched / absolute not stitched."""
         return kept_fraction(self.relative_stitched, self.absolute_own)
-
-
-@dataclass(frozen=True)
-class AblationRow:
-    """One head setting of the ablation: relative F1 not stitched and stitched."""
-
-    factor: str
-    setting: str
-    own: float
-    stitched: float
-    default: bool = False
-
-    @property
-    def kept(self) -> float:
-        return kept_fraction(self.stitched, self.own)
 
 
 @dataclass(frozen=True)
@@ -323,10 +310,6 @@ def _subset_group(result: Any, keep: Callable[[str], bool], cross_only: bool) ->
     )
 
 
-def _classifier(name: str) -> bool:
-    return family(name) in ("mlp", "cnn", "resnet")
-
-
 def _round(value: float, digits: int = 1) -> float | None:
     return None if math.isnan(value) else round(value, digits)
 
@@ -428,112 +411,6 @@ def _verdicts(overall: PairGroup, cross: PairGroup, chance: float) -> tuple[Verd
     return tuple(verdicts)
 
 
-def _ablation(
-    config: FrozenConfig,
-    spaces: Sequence[Any],
-    data: ImageSplit,
-    context: RunContext,
-    translation: float,
-) -> tuple[AblationRow, ...]:
-    """Relative own / stitched F1 of each head setting, one factor changed at a time."""
-    from relreps import similarities
-    from relreps.anchors import stratified
-    from relreps.stitching import Space, stitching_grid
-
-    keep = [
-        s
-        for s in spaces
-        if _classifier(s.name) and int(s.name.split("/s")[1]) - context.seed < config.ablation_seeds
-    ]
-    # (factor, setting, change from the default head, is the default)
-    settings: list[tuple[str, str, dict[str, Any], bool]] = [
-        ("head", "linear", {"head": "linear"}, config.head.head == "linear"),
-        ("head", "MLP (128 hidden)", {"head": "mlp", "hidden": 128}, config.head.head == "mlp"),
-    ]
-    settings += [
-        ("norm", n, {"norm": n}, n == config.head.norm)
-        for n in ("layernorm", "l2", "batchnorm", "none")
-    ]
-    settings += [
-        ("anchors", str(k), {"anchors": k}, k == config.n_anchors)
-        for k in dict.fromkeys((*config.ablation_anchors, config.n_anchors))
-    ]
-    settings += [
-        ("centring", "plain cosine", {"center": None}, config.head.center is None),
-        (
-            "centring",
-            "anchor-centred cosine",
-            {"center": "anchors"},
-            config.head.center is not None,
-        ),
-    ]
-    settings += [
-        ("similarity", s.name, {"similarity": s.name}, s.name == config.head.similarity)
-        for s in similarities()
-    ]
-    rows = []
-    for factor, label, change, is_default in settings:
-        change = dict(change)
-        n_anchors = change.pop("anchors", config.n_anchors)
-        if n_anchors > len(data.y_train):
-            continue
-        # the grid applies the similarity and the centring; the head config keeps the rest
-        similarity = change.pop("similarity", config.head.similarity)
-        center = change.pop("center", config.head.center)
-        idx = stratified(data.y_train, n_anchors, seed=context.seed)
-        subset = [Space(s.name, s.train, s.test, np.asarray(s.train)[idx]) for s in keep]
-        result = stitching_grid(
-            subset,
-            data.y_train,
-            data.y_test,
-            metric="f1_weighted",
-            head=head_factory(config, **change),
-            methods=("relative",),
-            similarity=similarity,
-            center=center,
-            cache_dir=context.output_dir / "cells" / "ablation",
-            progress=context.progress,
-        )
-        matrix = result.pair_mean("relative")
-        off = ~np.eye(len(subset), dtype=bool)
-        rows.append(
-            AblationRow(
-                factor,
-                label,
-                float(np.nanmean(np.diag(matrix))),
-                float(np.nanmean(matrix[off])),
-                default=is_default,
-            )
-        )
-        context.log(f"  ablation {factor}={label}: kept {rows[-1].kept:.3f}")
-    rows.append(
-        AblationRow("baseline", "Procrustes translation + absolute head", math.nan, translation)
-    )
-    return tuple(rows)
-
-
-def _ablation_table(rows: Sequence[AblationRow], n_encoders: int) -> Table:
-    return Table(
-        title="Head ablation (one factor at a time): relative weighted F1 x100",
-        columns=("factor", "setting", "not stitched", "stitched", "kept", "default"),
-        rows=tuple(
-            (
-                r.factor,
-                r.setting,
-                _round(r.own),
-                _round(r.stitched),
-                _round(r.kept, 3),
-                "yes" if r.default else "",
-            )
-            for r in rows
-        ),
-        note=f"{n_encoders} frozen classifier encoders (MLP and CNN, two widths); each row "
-        "changes one factor of the default head (linear layer on LayerNorm of the plain cosine "
-        "to class-stratified anchors). The baseline row is the Procrustes translation fitted on "
-        "the anchors, read by an absolute head, over all pairs of the main grid.",
-    )
-
-
 def chance_f1(labels: np.ndarray) -> float:
     """Weighted F1 x100 of always predicting the majority class."""
     counts = np.bincount(labels)
@@ -574,8 +451,8 @@ def run_frozen(
         progress=context.progress,
     )
     chance = chance_f1(data.y_test)
-    overall = _subset_group(result, _classifier, cross_only=False)
-    cross = _subset_group(result, _classifier, cross_only=True)
+    overall = _subset_group(result, is_classifier, cross_only=False)
+    cross = _subset_group(result, is_classifier, cross_only=True)
     groups = pair_groups(result)
     tables = [
         _groups_table(
@@ -593,10 +470,12 @@ def run_frozen(
     ]
     ablation: tuple[AblationRow, ...] = ()
     if config.ablation:
-        ablation = _ablation(config, spaces, data, context, overall.translation_stitched)
-        n_ablation = sum(1 for s in spaces if _classifier(s.name)) // config.seeds
+        ablation = run_ablation(config, spaces, data, context, overall.translation_stitched)
+        n_ablation = sum(1 for s in spaces if is_classifier(s.name)) // config.seeds
         tables.append(
-            _ablation_table(ablation, n_ablation * min(config.ablation_seeds, config.seeds))
+            ablation_table(
+                ablation, n_ablation * min(config.ablation_seeds, config.seeds), config.head
+            )
         )
     return FrozenOutcome(
         result=result,

@@ -14,7 +14,7 @@ from typing import Any
 
 from relreps.experiments._aeq_common import ImageSplit
 
-__all__ = ["Arch", "build_encoder", "family", "head_seed", "pretrained_ae_encoder"]
+__all__ = ["Arch", "build_encoder", "family", "head_seed", "is_classifier", "pretrained_ae_encoder"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,16 @@ def family(name: str) -> str:
     """
     stem = name.split("/")[0]
     return stem.split("-")[0].rstrip("0123456789")
+
+
+def is_classifier(name: str) -> bool:
+    """Whether a zoo model was trained as a classifier (not as an autoencoder).
+
+    Example:
+        >>> is_classifier("cnn64/s0"), is_classifier("ae-mlp64/s0")
+        (True, False)
+    """
+    return family(name) in ("mlp", "cnn", "resnet")
 
 
 def head_seed(arch: Arch, seed: int) -> int:
