@@ -383,7 +383,7 @@ def part_outofcore(n: int, d: int, k: int, repeats: int, floor_per_row: float | 
              f"{in_mb / r['read'][0]:.0f} MB/s for {in_mb:.0f} MB")  # fmt: skip
         print(f"   disk alone: sequential write {write_mb_s:.0f} MB/s (fdatasync), cold read "
               f"{read_mb_s:.0f} MB/s; writing the {out_mb:.0f} MB output back would take "
-              f"{out_mb / write_mb_s:.2f} s (the kernel writes back after the call)")  # fmt: skip
+              f"{out_mb / write_mb_s:.2f} s (write-back starts during the call)")  # fmt: skip
         if floor_per_row:
             print(f"   (projection part's floor: {floor_per_row * 1e6:.2f} us/row)")
         got = np.load(out_path, mmap_mode="r")[:2000]
