@@ -137,7 +137,8 @@ def _write_behind(out: np.ndarray) -> tuple[Callable[[int, int], None], Callable
         return (lambda start, stop: None), (lambda: None)
     origin = np.frombuffer(base, dtype=np.uint8).ctypes.data
     # np.memmap maps the file from its offset rounded down to the allocation granularity
-    file_start = out.offset - out.offset % mmap.ALLOCATIONGRANULARITY
+    offset = int(getattr(out, "offset", 0))
+    file_start = offset - offset % mmap.ALLOCATIONGRANULARITY
     position = file_start + out.ctypes.data - origin
     row_bytes = out.strides[0]
 
