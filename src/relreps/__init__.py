@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from relreps.errors import NotFittedError
+from relreps.errors import NotFittedError, RelrepsError
 from relreps.projection import RelativeProjector, relative_projection
 from relreps.projection_spec import ProjectionSpec
 from relreps.similarity import (
@@ -51,6 +51,7 @@ _LAZY_NAMES = {"ParallelAnchors": "anchors"}
 __all__ = [
     "INVARIANCES",
     "NotFittedError",
+    "RelrepsError",
     "ParallelAnchors",
     "ProjectionSpec",
     "RelativeProjector",

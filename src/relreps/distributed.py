@@ -48,6 +48,7 @@ except ImportError as err:  # pragma: no cover - dask is installed in the dev en
         "relreps.distributed needs dask and distributed: pip install 'relreps[dask]'."
     ) from err
 
+from relreps.errors import RelrepsError
 from relreps.metrics.dask_ops import (
     check_retrieval_pair,
     cka,
@@ -80,7 +81,7 @@ COMPARISONS = ("cka", "jaccard", "mrr")
 _DEFAULT_ROWS = 65536
 
 
-class JobFailedError(RuntimeError):
+class JobFailedError(RelrepsError, RuntimeError):
     """A distributed job failed; no output file was left behind (see the chained cause)."""
 
 

@@ -9,11 +9,12 @@ import numpy as np
 
 from relreps.align.consistency import Consistency
 from relreps.align.refine import Round
+from relreps.errors import RelrepsError
 
 __all__ = ["Alignment", "AlignmentFailedError"]
 
 
-class AlignmentFailedError(ValueError):
+class AlignmentFailedError(RelrepsError, ValueError):
     """An alignment that failed its self-consistency check was asked to translate."""
 
 

@@ -15,13 +15,14 @@ from typing import Any
 import numpy as np
 
 from relreps._io import atomic_path
+from relreps.errors import RelrepsError
 
 __all__ = ["SUFFIXES", "ArrayFileError", "load_array", "open_output", "save_array"]
 
 SUFFIXES = (".npy", ".npz", ".safetensors", ".parquet")
 
 
-class ArrayFileError(ValueError):
+class ArrayFileError(RelrepsError, ValueError):
     """A file that cannot be read as the expected array (missing, corrupt, pickled, wrong shape)."""
 
 

@@ -8,9 +8,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from relreps import __version__
+from relreps.errors import RelrepsError
 
 
-class CommandError(Exception):
+class CommandError(RelrepsError):
     """A failure to report on one line with exit code 1 (bad files, missing data)."""
 
 

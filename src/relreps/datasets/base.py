@@ -28,6 +28,7 @@ import numpy as np
 
 from relreps._io import replace_file, temporary_path
 from relreps._validation import check_float, fail
+from relreps.errors import RelrepsError
 
 __all__ = [
     "ChecksumError",
@@ -46,15 +47,15 @@ DATA_DIR_ENV = "RELREPS_DATA_DIR"
 _CHUNK = 1 << 20
 
 
-class DataNotFoundError(FileNotFoundError):
+class DataNotFoundError(RelrepsError, FileNotFoundError):
     """A data file is in none of the places searched; the message says how to get it."""
 
 
-class ChecksumError(ValueError):
+class ChecksumError(RelrepsError, ValueError):
     """A downloaded file does not match its published SHA-256 checksum."""
 
 
-class DataFormatError(ValueError):
+class DataFormatError(RelrepsError, ValueError):
     """A data file is truncated, corrupt or not in the format its loader reads."""
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from relreps._array import library_name, to_numpy
 from relreps._validation import check_int, fail
+from relreps.errors import RelrepsError
 
 __all__ = [
     "PROGRESS_MIN_ITEMS",
@@ -46,7 +47,7 @@ __all__ = [
 PROGRESS_MIN_ITEMS = 1000
 
 
-class ModelUnavailableError(OSError):
+class ModelUnavailableError(RelrepsError, OSError):
     """A model could not be loaded: no offline package, or it needs the network while offline."""
 
 

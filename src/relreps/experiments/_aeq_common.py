@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from relreps.errors import RelrepsError
+
 IMAGE_DATASETS = ("fashion-mnist", "digits", "mnist", "cifar10")
 ONLINE_DATASETS = ("mnist", "cifar10")  # downloaded on first use: not available offline here
 
@@ -48,7 +50,7 @@ def with_online_datasets(datasets: tuple[str, ...], online: bool) -> tuple[str, 
     return tuple(dict.fromkeys(datasets + ONLINE_DATASETS)) if online else datasets
 
 
-class DatasetUnavailable(RuntimeError):
+class DatasetUnavailable(RelrepsError, RuntimeError):
     """A data set could not be read here (the message says why and how to get it)."""
 
 

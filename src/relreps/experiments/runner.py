@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from relreps._validation import check_int
+from relreps.errors import RelrepsError
 from relreps.experiments import EXPERIMENT_MODULES, get, names
 from relreps.experiments.base import (
     DataSelection,
@@ -47,7 +48,7 @@ _PACKAGES = (
 )
 
 
-class RunFolderError(ValueError):
+class RunFolderError(RelrepsError, ValueError):
     """The output folder cannot be used as asked (exists, or is not a relreps run folder)."""
 
 

@@ -19,6 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from relreps._validation import fail
+from relreps.errors import RelrepsError
 
 __all__ = [
     "AnchorMismatchError",
@@ -30,11 +31,11 @@ __all__ = [
 ]
 
 
-class StitchingUndefinedError(ValueError):
+class StitchingUndefinedError(RelrepsError, ValueError):
     """Raised when a stitch is not defined (e.g. absolute latents of different widths)."""
 
 
-class AnchorMismatchError(ValueError):
+class AnchorMismatchError(RelrepsError, ValueError):
     """Raised when two relative models were built on different anchors."""
 
 

@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from relreps._io import atomic_write_text
 from relreps._validation import fail
+from relreps.errors import RelrepsError
 from relreps.results import ExperimentResult, Figure, Table
 
 __all__ = [
@@ -48,7 +49,7 @@ _BADGE_COLOURS = {
 _MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
 
 
-class ReportError(ValueError):
+class ReportError(RelrepsError, ValueError):
     """A run folder cannot be reported on (no manifest, unreadable results)."""
 
 
