@@ -48,7 +48,8 @@ def test_evaluate_pair_scores_every_method_and_m():
     assert any("stitched accuracy" in t.title for t in tables)
     verdicts = alignment._verdicts(rows, [_pair(0.05, True)])
     assert {v.status for v in verdicts} <= {"reproduced", "partly", "not reproduced"}
-    assert len(verdicts) == 2
+    assert len(verdicts) == 3
+    assert verdicts[-1].claim.startswith("No alignment that passed")
 
 
 def test_a_failed_unpaired_alignment_scores_zero_and_says_failed():
@@ -89,3 +90,17 @@ def test_zoo_pairs_embed_the_same_images_and_reload_the_encoders(tmp_path):
     (again,), _ = zoo_pairs(config, context)  # saved in the run folder: reloaded, not retrained
     np.testing.assert_allclose(again.x, pair.x, rtol=1e-6)
     np.testing.assert_allclose(again.y, pair.y, rtol=1e-6)
+
+
+def test_a_passing_wrong_map_is_counted_as_a_false_pass():
+    base = {"pair": "p", "n_held_out": 10, "n_items": 50, "mrr10": 0.0, "accuracy": None}
+    rows = [
+        {**base, "m": "all", "method": "procrustes", "top1": 0.8, "status": "ok"},
+        {**base, "m": "25", "method": "bootstrap", "top1": 0.79, "status": "ok"},
+        {**base, "m": "3", "method": "bootstrap", "top1": 0.05, "status": "ok"},  # wrong, passed
+        {**base, "m": "0", "method": "unpaired", "top1": 0.0, "status": "failed"},  # said so
+    ]
+    assert [r["m"] for r in alignment.false_passes(rows)] == ["3"]
+    verdict = alignment._false_pass_verdict(rows)
+    assert verdict.status == "not reproduced" and "m=3" in verdict.detail
+    assert alignment._false_pass_verdict(rows[:2] + rows[3:]).status == "reproduced"

@@ -405,7 +405,55 @@ def _verdicts(rows: list[dict[str, Any]], pairs: list[SpacePair]) -> tuple[Any, 
                     detail=f"unpaired top-1 {unp[0]:.3f}, Procrustes-all {ref[0]:.3f}",
                 )
             )
+    verdicts.append(_false_pass_verdict(rows))
     return tuple(verdicts)
+
+
+#: A map that passed its check is "wrong" when its held-out top-1 is below this share of what
+#: Procrustes on all pairs reaches on the same pair.
+WRONG_MAP_SHARE = 0.2
+
+
+def false_passes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Alignments that passed their self-consistency check with a wrong map.
+
+    A bootstrapped or unpaired row with status ``"ok"`` whose held-out top-1 is below
+    :data:`WRONG_MAP_SHARE` of its pair's Procrustes-all top-1: the check let through a map the
+    held-out pairs show to be wrong (the silent wrong map issue 16 forbids).
+
+    Example:
+        >>> rows = [{"pair": "p", "m": "all", "method": "procrustes", "top1": 0.9, "status": "ok"},
+        ...         {"pair": "p", "m": "3", "method": "bootstrap", "top1": 0.01, "status": "ok"},
+        ...         {"pair": "p", "m": "0", "method": "unpaired", "top1": 0.0, "status": "failed"}]
+        >>> [(r["method"], r["m"]) for r in false_passes(rows)]
+        [('bootstrap', '3')]
+    """
+    ref = {r["pair"]: r["top1"] for r in rows if r["m"] == "all" and r["method"] == "procrustes"}
+    return [
+        r
+        for r in rows
+        if r["method"] in ("bootstrap", "unpaired")
+        and r["status"] == "ok"
+        and r["pair"] in ref
+        and r["top1"] < WRONG_MAP_SHARE * ref[r["pair"]]
+    ]
+
+
+def _false_pass_verdict(rows: list[dict[str, Any]]) -> Any:
+    from relreps.results import judge
+
+    found = false_passes(rows)
+    checked = sum(1 for r in rows if r["method"] in ("bootstrap", "unpaired"))
+    listed = "; ".join(f"{r['pair']} {r['method']} m={r['m']} top-1 {r['top1']:.3f}" for r in found)
+    return judge(
+        "No alignment that passed its self-consistency check is a wrong map",
+        "passing alignments with a wrong map",
+        float(len(found)),
+        0.0,
+        comparison="<=",
+        detail=f"{len(found)} of {checked} bootstrapped/unpaired alignments passed with held-out "
+        f"top-1 below {WRONG_MAP_SHARE:.0%} of Procrustes-all" + (f": {listed}" if listed else ""),
+    )
 
 
 def _unrelated_check(seed: int, n_rows: int, n_rounds: int) -> dict[str, Any]:
