@@ -124,7 +124,10 @@ def run(args: argparse.Namespace) -> int:
             with open_output(output, (n, columns), dtype) as out:
                 for start in progress(range(0, n, chunk), desc="project", unit="chunk"):
                     stop = min(n, start + chunk)
-                    projector.transform(np.asarray(embeddings[start:stop]), out=out[start:stop])
+                    rows = embeddings[start:stop]
+                    # a memmap slice stays one, so the kernel can read ahead in the file
+                    rows = rows if isinstance(rows, np.ndarray) else np.asarray(rows)
+                    projector.transform(rows, out=out[start:stop])
         else:
             parts = [
                 projector.transform(np.asarray(embeddings[s : s + chunk]))
