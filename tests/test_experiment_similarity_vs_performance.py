@@ -120,3 +120,30 @@ def test_quick_run_resumes_from_cells(quick_run, capsys):
         == 0
     )
     assert "already finished" in capsys.readouterr().err
+
+
+def test_centred_similarity_is_stable_under_projection_rounding(rng):
+    # relative rows of a collapsed model (cosines 1 - 1e-6 to every anchor) and ordinary ones
+    flat = 1.0 - 1e-6 * rng.random(size=(50, 40))
+    spread = rng.uniform(0.2, 0.9, size=(50, 40))
+    reference = rng.uniform(0.0, 1.0, size=(100, 40))
+    rows = np.vstack([flat, spread])
+    base = paired_cosine(rows, reference, center_rows=True)
+    for _ in range(5):
+        noisy = rows * (1.0 + 1e-7 * rng.standard_normal(rows.shape))
+        assert abs(paired_cosine(noisy, reference, center_rows=True) - base) < 1e-5
+    # the flat rows count as zero rows: the score is the ordinary rows' mean, halved
+    ordinary = paired_cosine(spread, reference[50:], center_rows=True)
+    assert base == pytest.approx(ordinary / 2, abs=1e-12)
+
+
+def test_centred_similarity_keeps_rows_just_above_the_flat_tolerance(rng):
+    from relreps.experiments.similarity_vs_performance import FLAT_ROW_TOL
+
+    direction = rng.normal(size=(3, 20))
+    direction -= direction.mean(axis=1, keepdims=True)
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    rows = 1.0 + 0.5 * direction  # spread well above the tolerance
+    assert paired_cosine(rows, direction, center_rows=True) == pytest.approx(1.0)
+    barely = 1.0 + 2 * FLAT_ROW_TOL * np.sqrt(20) * direction
+    assert paired_cosine(barely, direction, center_rows=True) == pytest.approx(1.0)

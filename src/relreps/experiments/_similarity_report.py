@@ -35,7 +35,8 @@ def summary_table(stats: dict[str, Any]) -> Table:
         rows=rows,
         note="Similarity: mean over probe images of the cosine between the model's and the "
         "reference's relative representations (cosine to the same anchors); row-centred: the same "
-        "after subtracting each relative vector's mean (a Pearson correlation per probe image). "
+        "after subtracting each relative vector's mean (a Pearson correlation per probe image; a "
+        "near-constant vector, spread below 1e-3 of its norm, counts as 0). "
         "Per-model r uses the model's epochs (initialisation included); models whose similarity "
         "or accuracy never changed have no r "
         f"({stats['per_model_defined']} of {stats['n_models']} defined).",

@@ -143,7 +143,11 @@ def paired_cosine(a: np.ndarray, b: np.ndarray, *, center_rows: bool = False) ->
 
     With ``center_rows`` each row's mean is subtracted first, so the score is the mean Pearson
     correlation of paired rows: a relative vector's common offset (all similarities of a
-    non-negative latent space are >= 0) no longer counts as agreement.
+    non-negative latent space are >= 0) no longer counts as agreement. A near-constant row (its
+    centred norm below ``FLAT_ROW_TOL`` times its norm, e.g. a deep sigmoid net at initialisation
+    whose cosines to every anchor are 1 - 1e-6) has no direction left above rounding noise: it
+    counts as a zero row (cosine 0), so float32 rounding of the projection cannot decide its score.
+    Computed in float64.
 
     Example:
         >>> a, b = np.array([[1.0, 0.0], [0.0, 2.0]]), np.array([[2.0, 0.0], [1.0, 1.0]])
@@ -155,13 +159,27 @@ def paired_cosine(a: np.ndarray, b: np.ndarray, *, center_rows: bool = False) ->
     a, b = np.asarray(check_matrix(a, "a")), np.asarray(check_matrix(b, "b"))
     if a.shape != b.shape:
         raise fail("b", f"the shape of `a` {a.shape}", f"shape {b.shape}")
+    a, b = a.astype(np.float64), b.astype(np.float64)
     if center_rows:
-        a = a - a.mean(axis=1, keepdims=True)
-        b = b - b.mean(axis=1, keepdims=True)
+        a, b = _centred(a), _centred(b)
     na = np.linalg.norm(a, axis=1)
     nb = np.linalg.norm(b, axis=1)
     cos = (a * b).sum(axis=1) / np.maximum(na * nb, 1e-12)
     return float(cos.mean())
+
+
+# Rows whose spread around their mean is below this share of their norm count as flat. Measured
+# on the quick grid: collapsed sigmoid models have 1e-6..1.3e-4, trained ones 3e-3..1; a 1e-7
+# relative perturbation moves a row above it by at most ~1e-4 (1e-7 / tol).
+FLAT_ROW_TOL = 1e-3
+
+
+def _centred(rows: np.ndarray) -> np.ndarray:
+    """Rows minus their mean (float64), flat rows (see ``FLAT_ROW_TOL``) set to zero."""
+    centred = rows - rows.mean(axis=1, keepdims=True)
+    flat = np.linalg.norm(centred, axis=1) <= FLAT_ROW_TOL * np.linalg.norm(rows, axis=1)
+    centred[flat] = 0.0
+    return centred
 
 
 def pearson(x: Any, y: Any) -> float | None:
@@ -232,7 +250,8 @@ def _relative(encoder: Any, data: _Data) -> np.ndarray:
     with torch.no_grad():
         z = encoder(torch.cat([data.x_probe, data.x_anchors]))
     n = data.x_probe.shape[0]
-    return relative_projection(z[:n], z[n:]).numpy()
+    # float64: near-constant relative rows keep their spread above the projection's rounding
+    return relative_projection(z[:n].double(), z[n:].double()).numpy()
 
 
 def train_and_log(
