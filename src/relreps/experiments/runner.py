@@ -184,29 +184,15 @@ def reproduce(
     for name in chosen:
         get(name)  # unknown names fail before any folder is touched
     folder = prepare_output(output, overwrite=overwrite, resume=resume)
-    config = {
-        "experiments": chosen,
-        "quick": quick,
-        "seeds": seeds,
-        "seed": seed,
-        "online": bool(online),
-    }
     selection = DataSelection() if selection is None else selection
-    if not selection.is_empty():  # recorded only when used: older manifests stay comparable
-        config["selection"] = selection.to_dict()
+    config = _run_config(chosen, quick=quick, seeds=seeds, seed=seed, online=online,
+                         selection=selection)  # fmt: skip
     if resume:
         _check_resumable(folder, config)
     manifest = build_manifest(config)
     atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=2))
-    done: dict[str, ExperimentResult] = {}
-    to_run = []
-    for name in chosen:
-        finished = _load_finished(folder, name, quick) if resume else None
-        if finished is not None:
-            log(f"[{name}] already finished; loaded {_result_path(folder, name)}")
-            done[name] = finished
-        else:
-            to_run.append(name)
+    done = _finished_results(folder, chosen, quick, log) if resume else {}
+    to_run = [name for name in chosen if name not in done]
     options = {
         "quick": quick,
         "seeds": seeds,
@@ -222,6 +208,41 @@ def reproduce(
     results = [done[name] for name in chosen]
     write_report(folder, results, manifest)
     return results
+
+
+def _run_config(
+    chosen: list[str],
+    *,
+    quick: bool,
+    seeds: int | None,
+    seed: int,
+    online: bool,
+    selection: DataSelection,
+) -> dict[str, Any]:
+    """The manifest's ``config``: what a run was asked for."""
+    config: dict[str, Any] = {
+        "experiments": chosen,
+        "quick": quick,
+        "seeds": seeds,
+        "seed": seed,
+        "online": bool(online),
+    }
+    if not selection.is_empty():  # recorded only when used: older manifests stay comparable
+        config["selection"] = selection.to_dict()
+    return config
+
+
+def _finished_results(
+    folder: Path, chosen: Sequence[str], quick: bool, log: Callable[[str], None]
+) -> dict[str, ExperimentResult]:
+    """The finished results of a resumed run folder, by name (unfinished ones left out)."""
+    done: dict[str, ExperimentResult] = {}
+    for name in chosen:
+        finished = _load_finished(folder, name, quick)
+        if finished is not None:
+            log(f"[{name}] already finished; loaded {_result_path(folder, name)}")
+            done[name] = finished
+    return done
 
 
 # Options that change results: a resumed run must use the ones its folder was made with.
