@@ -353,41 +353,70 @@ def run_config(config: QuantConfig, context: RunContext) -> ExperimentResult:
             f"{len(anchor_idx)} anchors, {len(config.bins) + 1} bin settings x {config.seeds} seeds"
         )
         models = train_models(config, data, tag, anchor_idx, context)
-        x = torch.from_numpy(data.x_test)
-        entry: dict[str, Any] = {
-            "chance_f1": chance_f1(data.y_test),
-            "trained": {},
-            "post_hoc": {},
-            "matrices": {},
-        }
-        for label, group in models.items():
-            entry.setdefault("similarity_range", {})[label] = similarity_range(group[0], x)
-            matrix = stitch_matrix(group, x, data.y_test)
-            entry["matrices"][label] = matrix.tolist()
-            entry["trained"][label] = _split(matrix)
-            bin_size = None if label == "none" else float(label)
-            entry["post_hoc"][label] = _split(
-                stitch_matrix(models["none"], x, data.y_test, quantize=bin_size)
-            )
+        entry = _dataset_entry(models, data)
         per_dataset[data.name] = entry
         figures.append(_figure(data.name, tag, entry, context))
-        for label in models:
-            t, p = entry["trained"][label], entry["post_hoc"][label]
-            span = entry["similarity_range"][label]
-            rows.append(
-                (
-                    data.name,
-                    label,
-                    None if label == "none" else levels(float(label)),
-                    fmt(t["own"], t["own_std"]),
-                    fmt(t["stitched"], t["stitched_std"]),
-                    fmt(p["own"], p["own_std"]),
-                    fmt(p["stitched"], p["stitched_std"]),
-                    f"[{span['min']:.2f}, {span['max']:.2f}]",
-                )
+        rows.extend(_table_rows(data.name, list(models), entry))
+    return ExperimentResult(
+        name=NAME,
+        title=TITLE,
+        paper_ref=PAPER_REF,
+        config={"quick": context.quick, "seed": context.seed, **config.to_dict()},
+        tables=(_table(rows, skipped),) if rows else (),
+        figures=tuple(figures),
+        verdicts=_verdicts(per_dataset),
+        data={"datasets": per_dataset, "skipped": skipped, "notes": notes},
+    )
+
+
+def _dataset_entry(models: dict[str, Any], data: Any) -> dict[str, Any]:
+    """One dataset's result: stitch matrices of the quantised-training models per bin label, and
+    of the unquantised models rounded at test time only, with their mean/std splits."""
+    import torch
+
+    x = torch.from_numpy(data.x_test)
+    entry: dict[str, Any] = {
+        "chance_f1": chance_f1(data.y_test),
+        "trained": {},
+        "post_hoc": {},
+        "matrices": {},
+    }
+    for label, group in models.items():
+        entry.setdefault("similarity_range", {})[label] = similarity_range(group[0], x)
+        matrix = stitch_matrix(group, x, data.y_test)
+        entry["matrices"][label] = matrix.tolist()
+        entry["trained"][label] = _split(matrix)
+        bin_size = None if label == "none" else float(label)
+        entry["post_hoc"][label] = _split(
+            stitch_matrix(models["none"], x, data.y_test, quantize=bin_size)
+        )
+    return entry
+
+
+def _table_rows(name: str, labels: list[str], entry: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The table's rows of one dataset, one per bin label."""
+    rows = []
+    for label in labels:
+        t, p = entry["trained"][label], entry["post_hoc"][label]
+        span = entry["similarity_range"][label]
+        rows.append(
+            (
+                name,
+                label,
+                None if label == "none" else levels(float(label)),
+                fmt(t["own"], t["own_std"]),
+                fmt(t["stitched"], t["stitched_std"]),
+                fmt(p["own"], p["own_std"]),
+                fmt(p["stitched"], p["stitched_std"]),
+                f"[{span['min']:.2f}, {span['max']:.2f}]",
             )
+        )
+    return rows
+
+
+def _table(rows: list[tuple[Any, ...]], skipped: dict[str, str]) -> Table:
     skip_note = "".join(f" Skipped {d}: {why}" for d, why in skipped.items())
-    table = Table(
+    return Table(
         title="Weighted F1 x100 vs quantisation bin (mean ± std over seeds / ordered seed pairs)",
         columns=(
             "dataset",
@@ -404,16 +433,6 @@ def run_config(config: QuantConfig, context: RunContext) -> ExperimentResult:
         "range: the unrounded similarities of the test images to the anchors (a narrow range "
         "leaves rounding nothing to keep). Paper's "
         f"claim: {CLAIM.lower()}; it gives no numbers we carry here." + skip_note,
-    )
-    return ExperimentResult(
-        name=NAME,
-        title=TITLE,
-        paper_ref=PAPER_REF,
-        config={"quick": context.quick, "seed": context.seed, **config.to_dict()},
-        tables=(table,) if rows else (),
-        figures=tuple(figures),
-        verdicts=_verdicts(per_dataset),
-        data={"datasets": per_dataset, "skipped": skipped, "notes": notes},
     )
 
 
