@@ -63,7 +63,7 @@ def test_text_stitching_online_keeps_the_offline_run_and_skips_what_cannot_load(
         return name
 
     monkeypatch.setattr(ts, "run_config", fake_run_config)
-    monkeypatch.setattr(ts, "_load_online_data", fake_load)
+    monkeypatch.setattr(ts, "load_online_data", fake_load)
     monkeypatch.setattr(ts, "_paper_encoders", lambda names: {n: object() for n in names})
     offline = ts.run(RunContext(tmp_path, quick=True))
     assert ran == ["wordnet"] and offline.config["data"] == "wordnet"
