@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -87,7 +89,7 @@ def test_knn_worker_threads_match_brute_force(rng, metric, monkeypatch):
     from relreps.metrics import knn_blocks
 
     monkeypatch.setattr(knn_blocks, "_THREADED_MIN_SCORES", 0)
-    monkeypatch.setattr(knn_blocks.os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)  # read by worker_threads()
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)  # CI may pin it to 1
     assert knn_blocks._threads(1) == 3
     x = rng.normal(size=(1300, 6))

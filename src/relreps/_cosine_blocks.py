@@ -30,7 +30,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["BLOCK_BYTES", "block_rows", "project_into", "worker_threads"]
+__all__ = ["BLOCK_BYTES", "block_rows", "project_into", "single_threaded_blas", "worker_threads"]
 
 # x block + result block per worker (2048 rows at d = k = 512, float32), held in L3. Measured on
 # the 2-core dev machine (n=100k, d=k=512, float32, idle): a bare blocked product of 2048-row
@@ -74,8 +74,12 @@ def worker_threads() -> int:
 
 
 @contextmanager
-def _single_threaded_blas(threads: int) -> Iterator[int]:
-    """Yield the worker count to use: ``threads`` with BLAS held to one thread, else 1."""
+def single_threaded_blas(threads: int) -> Iterator[int]:
+    """Yield the worker count to use: ``threads`` with BLAS held to one thread, else 1.
+
+    Without threadpoolctl, or for one worker, BLAS keeps its own threads and one worker runs.
+    Shared by the blocked kernels (this projection and ``relreps.metrics.knn_blocks``).
+    """
     if threads <= 1:
         yield 1
         return
@@ -193,7 +197,7 @@ def project_into(
     n, d = x.shape
     itemsize = np.dtype(dtype).itemsize
     wanted = worker_threads() if threads is None else threads
-    with _single_threaded_blas(wanted) as workers:
+    with single_threaded_blas(wanted) as workers:
         budget = BLOCK_BYTES if workers > 1 else SERIAL_BLOCK_BYTES
         size = block_rows(d, out.shape[1], itemsize, budget)
         size = size if max_rows is None else max(1, min(size, max_rows))

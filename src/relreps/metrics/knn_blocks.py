@@ -44,16 +44,15 @@ full index width.
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from relreps._array import Array, default_float, device_of, is_floating, is_numpy, row_norms
+from relreps._cosine_blocks import single_threaded_blas, worker_threads
 
 __all__ = [
     "AUTO_BACKEND",
@@ -246,7 +245,7 @@ def _search_numpy(
     threads = _threads(sum(len(q) for q in query_sets) * len(db))
     scratch = _Scratch(min(chunk_size, max(len(q) for q in query_sets)) * chunk_size, dtype)
     results = []
-    with _blas_limited(threads) as threads:
+    with single_threaded_blas(threads) as threads:
         for queries in query_sets:
             symmetric = queries is index and metric != "euclidean"
             top = _RunningTopK(len(queries), k, dtype)
@@ -271,29 +270,7 @@ def _search_numpy(
 def _threads(n_scores: int) -> int:
     """Worker threads: up to 8, at most the CPU count and ``OMP_NUM_THREADS`` when set; one
     below ``_THREADED_MIN_SCORES`` scores (the pool and the BLAS switch cost more)."""
-    if n_scores < _THREADED_MIN_SCORES:
-        return 1
-    limit = min(8, os.cpu_count() or 1)
-    env = os.environ.get("OMP_NUM_THREADS", "")
-    if env.isdigit() and int(env) > 0:
-        limit = min(limit, int(env))
-    return limit
-
-
-@contextmanager
-def _blas_limited(threads: int) -> Iterator[int]:
-    """One BLAS thread per worker while ``threads`` workers run (threadpoolctl); without
-    threadpoolctl, or for one worker, BLAS keeps its own threads and one worker runs."""
-    if threads == 1:
-        yield 1
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        yield 1
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield threads
+    return 1 if n_scores < _THREADED_MIN_SCORES else worker_threads()
 
 
 class _Scratch(threading.local):
