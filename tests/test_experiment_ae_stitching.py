@@ -177,10 +177,15 @@ def test_colour_images_become_channels_first():
     assert out.shape == (2, 3, 32, 32) and out[:, 0].max() == 1.0 and out[:, 1].max() == 0.0
 
 
-def test_torch_threads_restores_count():
+def test_torch_threads_restores_count_also_after_an_error():
     import torch
 
+    from relreps.experiments._repro_torch import torch_threads
+
     before = torch.get_num_threads()
-    with _aeq_common.torch_threads(1):
+    with torch_threads(1):
         assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), torch_threads(1):
+        raise RuntimeError("boom")
     assert torch.get_num_threads() == before

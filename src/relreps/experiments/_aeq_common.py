@@ -7,9 +7,7 @@ statistics helpers. Imports only numpy at module level; torch is imported where 
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -184,21 +182,3 @@ def classify(model: Any, x: Any, batch_size: int = 2048) -> np.ndarray:
     with torch.no_grad():
         out = [model(x[s : s + batch_size]).argmax(dim=1) for s in range(0, x.shape[0], batch_size)]
     return torch.cat(out).numpy()
-
-
-@contextlib.contextmanager
-def torch_threads(n: int = 1) -> Iterator[None]:
-    """Run a block with ``n`` torch intra-op threads, restoring the previous count after.
-
-    These models are small MLPs: one thread is as fast on a quiet machine and several times
-    faster on a busy one (measured: 5-10x less CPU time for the same training on 2 loaded cores),
-    because extra threads mostly spin waiting for each other.
-    """
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)

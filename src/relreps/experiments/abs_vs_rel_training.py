@@ -29,9 +29,9 @@ from relreps.experiments._aeq_common import (
     frozen_features,
     load_image_split,
     mean_std,
-    torch_threads,
     with_online_datasets,
 )
+from relreps.experiments._repro_torch import torch_threads
 from relreps.experiments.base import (
     REQUIRES_SKLEARN,
     REQUIRES_TORCH,

@@ -25,8 +25,8 @@ from relreps.experiments._aeq_common import (
     fmt,
     load_image_split,
     mean_std,
-    torch_threads,
 )
+from relreps.experiments._repro_torch import torch_threads
 from relreps.experiments.base import (
     REQUIRES_IMAGE_TRAINING,
     ExperimentResult,
