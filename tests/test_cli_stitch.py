@@ -70,6 +70,8 @@ def test_widths_differ_table_and_text_labels(files, capsys) -> None:
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "A " in text and "(6-d) -> B" in text and "(9-d)" in text
+    # 120 training rows are one batch: --min-steps 400 means 400 passes, not --epochs 6
+    assert "400 passes over the training rows" in text
     assert "absolute             -        -  n/a: widths differ (6 vs 9)" in text
     lines = {line.split()[0]: line for line in text.splitlines() if line.strip()}
     for name in ROWS:

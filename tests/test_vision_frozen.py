@@ -117,7 +117,7 @@ def test_tiny_run_stitches_and_stays_in_its_folder(tiny_run):
 def test_tiny_run_ablation_rows(tiny_run):
     _, outcome = tiny_run
     factors = {row.factor for row in outcome.ablation}
-    assert factors == {"head", "norm", "anchors", "centring", "similarity", "baseline"}
+    assert factors == {"head", "norm", "anchors", "centring", "similarity", "training", "baseline"}
     defaults = [row for row in outcome.ablation if row.default]
     # the default head appears once per factor, with the same figures each time (cached cells)
     assert len({(round(r.own, 6), round(r.stitched, 6)) for r in defaults}) == 1

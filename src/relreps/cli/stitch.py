@@ -401,12 +401,15 @@ def _describe(summary: dict[str, Any], args: argparse.Namespace) -> str:
     head = summary["head"]
     inner = f"{head['similarity']}{', anchor-centred' if head['center'] else ''}"
     kind = "linear" if head["head"] == "linear" else f"MLP ({head['hidden']} hidden)"
+    from relreps.stitching.frozen import HeadConfig, training_passes
+
+    passes = training_passes(HeadConfig.from_dict(head), summary["n_train"])
     return (
         f"A {str(args.a)!r} ({summary['widths'][0]}-d) -> B {str(args.b)!r} "
         f"({summary['widths'][1]}-d): {summary['n_train']} training / {summary['n_test']} test "
         f"rows, {summary['n_classes']} classes, {summary['n_anchors']} anchors\n"
-        f"head: {kind} on {head['norm']}({inner} to the anchors), {head['epochs']} epochs, "
-        f"seed {head['seed']}"
+        f"head: {kind} on {head['norm']}({inner} to the anchors), {passes} passes over the "
+        f"training rows, seed {head['seed']}"
     )
 
 

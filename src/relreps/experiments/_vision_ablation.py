@@ -1,8 +1,9 @@
 """The head ablation of protocol (a): one factor of the default stitching head changed at a time.
 
 Factors: the head (linear, MLP), the norm of the relative vector, the number of anchors, plain
-vs anchor-centred cosine, and every similarity of the registry; the Procrustes-translation
-baseline is the last row. ``HeadConfig``'s defaults rest on this table (docs/stitching.md).
+vs anchor-centred cosine, every similarity of the registry, and the training budget (epochs);
+the Procrustes-translation baseline is the last row. ``HeadConfig``'s defaults rest on this
+table (docs/stitching.md).
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ if TYPE_CHECKING:
     from relreps.experiments.base import RunContext
 
 __all__ = ["AblationRow", "ablation_settings", "ablation_table", "run_ablation"]
+
+TRAINING_EPOCHS = (5, 20)
+"""Head training budgets of the ablation (passes over all training rows; at least
+``min_steps`` steps either way)."""
 
 # One setting: (factor, label, change from the default head, whether it is the default).
 Setting = tuple[str, str, dict[str, Any], bool]
@@ -72,6 +77,10 @@ def ablation_settings(
     settings += [
         ("similarity", s.name, {"similarity": s.name}, s.name == head.similarity)
         for s in similarities()
+    ]
+    settings += [
+        ("training", f"{e} epochs", {"epochs": e}, e == head.epochs)
+        for e in dict.fromkeys((*TRAINING_EPOCHS, head.epochs))
     ]
     return settings
 

@@ -60,6 +60,7 @@ __all__ = [
     "HeadConfig",
     "RelativeHead",
     "procrustes_translate",
+    "training_passes",
 ]
 
 HEADS = ("linear", "mlp")
@@ -93,6 +94,9 @@ class HeadConfig:
         n_anchors: how many anchors ``relreps stitch`` picks by default (the heads accept any
             number).
         epochs: passes of Adam over all training rows (no early stopping, no held-out split).
+            Few passes are the default because they stitch better: on the Fashion-MNIST zoo
+            5 passes keep more of the head's own score than 20 (a longer-trained head fits its
+            own encoder's fine structure, which other encoders do not share; docs/stitching.md).
         min_steps: at least this many Adam steps: a small training set gets more passes
             (``max(epochs, ceil(min_steps / batches per pass))``), so it is not undertrained.
         lr: Adam learning rate.
@@ -115,7 +119,7 @@ class HeadConfig:
     similarity: str = str(_PROJECTION_DEFAULTS.similarity)
     center: str | None = _PROJECTION_DEFAULTS.center
     n_anchors: int = 300
-    epochs: int = 20
+    epochs: int = 5
     min_steps: int = 1000
     lr: float = 1e-3
     batch_size: int = 256
@@ -241,6 +245,18 @@ def _build(config: HeadConfig, in_features: int, n_classes: int) -> nn.Module:
     return MLPHead(in_features, n_classes, hidden=hidden, input_norm=config.norm, seed=config.seed)
 
 
+def training_passes(config: HeadConfig, n_rows: int) -> int:
+    """Passes over ``n_rows`` training rows a head makes: ``config.epochs``, or more when that
+    is under ``config.min_steps`` Adam steps.
+
+    Example:
+        >>> training_passes(HeadConfig(), 60000), training_passes(HeadConfig(), 4000)
+        (5, 63)
+    """
+    batches = math.ceil(n_rows / config.batch_size)
+    return max(config.epochs, math.ceil(config.min_steps / batches))
+
+
 def _train(module: nn.Module, features: np.ndarray, targets: np.ndarray, config: HeadConfig) -> Any:
     import torch
     from torch.nn import functional as F
@@ -250,9 +266,7 @@ def _train(module: nn.Module, features: np.ndarray, targets: np.ndarray, config:
     def loss(m: Any, xb: Any, yb: Any, g: Any) -> Any:
         return F.cross_entropy(m(xb), yb)
 
-    passes = max(
-        config.epochs, math.ceil(config.min_steps / math.ceil(len(features) / config.batch_size))
-    )
+    passes = training_passes(config, len(features))
     train = TrainConfig(
         epochs=passes,
         batch_size=config.batch_size,
