@@ -10,7 +10,8 @@ embedded in both spaces. This package finds them when only a few are known, or n
 - :func:`align_unpaired`: no pairs; Gromov-Wasserstein matching of landmarks (or signed
   principal axes) as the first guess, then the same refinement; a self-consistency score with a
   threshold says when it failed, and a failed alignment holds no map
-  (:mod:`relreps.align.consistency`).
+  (:mod:`relreps.align.consistency`); a found map that passes is run again on another
+  subsample and must agree with itself (:mod:`relreps.align.stability`).
 - :func:`generalized_procrustes`: ``N >= 3`` spaces into one shared frame.
 
 Every result is an :class:`Alignment`: the pairs with their confidences, the fitted translator,

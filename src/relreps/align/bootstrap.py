@@ -19,10 +19,11 @@ import numpy as np
 from relreps._validation import check_choice, check_float, check_int, fail
 from relreps.align.check import AllRowsCheck
 from relreps.align.consistency import DEFAULT_THRESHOLD
-from relreps.align.fit import check_spaces, finish, score_refined
+from relreps.align.fit import check_spaces, check_stability, finish, score_refined
 from relreps.align.pairs import check_pairs
 from relreps.align.refine import MATCHERS, RefineSettings, refine
 from relreps.align.result import Alignment
+from relreps.align.stability import DEFAULT_AGREEMENT
 from relreps.align.translators import translator_factory
 from relreps.align.unpaired import UNPAIRED_METHODS, run_candidate
 
@@ -60,6 +61,8 @@ def bootstrap_alignment(
     threshold: float = DEFAULT_THRESHOLD,
     fallback: bool = True,
     n_landmarks: int = 500,
+    stability: bool = True,
+    stability_threshold: float = DEFAULT_AGREEMENT,
     seed: int = 0,
 ) -> Alignment:
     """Align X to Y from a few known pairs (``m >= 3``) by growing them (module docstring).
@@ -74,6 +77,10 @@ def bootstrap_alignment(
         fallback: when the seeded growth fails its check, also try the unpaired candidates
             with the seeds fixed and keep the best.
         n_landmarks: landmarks of the Gromov-Wasserstein candidates of the fallback.
+        stability: a result that passes its structural check is run again on an independent
+            subsample and passes only when the two maps agree
+            (:mod:`relreps.align.stability`; about one more run of the winning method).
+        stability_threshold: pass mark of that agreement, in [0, 1].
         seed: seed of every random choice (samples of rows).
 
     Returns:
@@ -100,6 +107,10 @@ def bootstrap_alignment(
     seed = check_int(seed, "seed", low=0)
     if not isinstance(fallback, bool):
         raise fail("fallback", "a bool", repr(fallback), TypeError)
+    if not isinstance(stability, bool):
+        raise fail("stability", "a bool", repr(stability), TypeError)
+    stability_threshold = check_float(stability_threshold, "stability_threshold", low=0.0,
+                                      high=1.0)  # fmt: skip
     make = translator_factory(translator)
     refined = refine(x, y, seeds, np.zeros((0, 2), dtype=np.int64), make_translator=make,
                      settings=settings, seed=seed)  # fmt: skip
@@ -127,12 +138,29 @@ def bootstrap_alignment(
                 method, best = f"bootstrap+{candidate}", (other, other_check)
             if other_check.passed:
                 break
+    if stability and best[1].passed:
+        winner = method
+
+        def rerun(xs: Any, ys: Any, fixed: np.ndarray, restart_seed: int) -> Any:
+            if winner == "bootstrap":
+                none = np.zeros((0, 2), dtype=np.int64)
+                return refine(xs, ys, fixed, none, make_translator=make, settings=settings,
+                              seed=restart_seed)  # fmt: skip
+            return run_candidate(xs, ys, winner.split("+", 1)[1], fixed, make_translator=make,
+                                 n_landmarks=n_landmarks, settings=settings,
+                                 seed=restart_seed)[0]  # fmt: skip
+
+        best = (best[0], check_stability(checker, best[0], best[1], rerun, method=winner,
+                                         make_translator=make, polish_rows=settings.polish_rows,
+                                         threshold=stability_threshold, seed=seed))  # fmt: skip
     diagnostics = {
         "candidates": tried,
         "n_seed_pairs": int(seeds.shape[0]),
         "seconds": round(time.perf_counter() - start, 3),
     }
     options = {"translator": translator, "threshold": threshold, "fallback": fallback,
-               "n_landmarks": n_landmarks, "seed": seed, "refine": asdict(settings)}  # fmt: skip
+               "n_landmarks": n_landmarks, "stability": stability,
+               "stability_threshold": stability_threshold, "seed": seed,
+               "refine": asdict(settings)}  # fmt: skip
     return finish(x, y, best[0], method, consistency=best[1], diagnostics=diagnostics,
                   settings=options)  # fmt: skip

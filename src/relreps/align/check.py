@@ -187,6 +187,7 @@ class AllRowsCheck:
     n_rows: int = DEFAULT_CHECK_ROWS
     seed: int = 0
     _columns: np.ndarray | None = field(default=None, init=False, repr=False)
+    _y_mean: np.ndarray | None = field(default=None, init=False, repr=False)
     _null: float | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -197,8 +198,24 @@ class AllRowsCheck:
 
     def _prepared(self) -> np.ndarray:
         if self._columns is None:
-            self._columns = _unit_columns_of(self.y, _mean(self.y))
+            self._columns = _unit_columns_of(self.y, self.y_mean)
         return self._columns
+
+    @property
+    def y_mean(self) -> np.ndarray:
+        """The mean row of Y (computed once)."""
+        if self._y_mean is None:
+            self._y_mean = _mean(self.y)
+        return self._y_mean
+
+    def agreement(
+        self, first: Any, second: Any, *, exclude: Any = (), n_rows: int, seed: int
+    ) -> tuple[float, float, int, bool]:
+        """:func:`relreps.align.stability.map_agreement` of two maps, on this check's Y copy."""
+        from relreps.align.stability import map_agreement
+
+        return map_agreement(self.x, first, second, self._prepared(), self.y_mean,
+                             exclude=exclude, n_rows=n_rows, seed=seed)  # fmt: skip
 
     @property
     def null(self) -> float:
@@ -221,7 +238,7 @@ class AllRowsCheck:
             self.seed if seed is None else check_int(seed, "seed", low=0),
         )
         mapped = np.asarray(translator.transform(np.asarray(self.x[rows], dtype=np.float64)))
-        return _match_all(np.asarray(mapped, dtype=np.float64) - _mean(self.y),
+        return _match_all(np.asarray(mapped, dtype=np.float64) - self.y_mean,
                           self._prepared(), rows, 10)  # fmt: skip
 
     def __call__(self, translator: Any) -> Consistency:

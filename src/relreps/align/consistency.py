@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from relreps._validation import check_float, check_int
+from relreps.align.stability import Stability
 
 __all__ = [
     "DEFAULT_MARGIN",
@@ -57,6 +58,9 @@ class Consistency:
         passed: ``score >= threshold`` and ``score - null_score >= margin``.
         n_pairs: matched pairs the score was computed on.
         match_rate: share of sampled X rows that found a mutual match.
+        stability: the restart-stability check (:mod:`relreps.align.stability`) of a found
+            alignment that passed the structural test, else None; ``passed`` then also requires
+            ``stability.passed``.
     """
 
     score: float
@@ -66,6 +70,7 @@ class Consistency:
     passed: bool
     n_pairs: int
     match_rate: float
+    stability: Stability | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict view (JSON-ready)."""

@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -158,3 +160,68 @@ def polish_refined(
         pairs, np.concatenate([np.full(fixed.shape[0], np.nan), found.scores]),
         np.arange(pairs.shape[0]) < fixed.shape[0], refined.rounds, translator, found,
     )  # fmt: skip
+
+
+def check_stability(
+    check: AllRowsCheck,
+    refined: Refined,
+    consistency: Consistency,
+    rerun: Callable[[Any, Any, np.ndarray, int], Refined],
+    *,
+    method: str,
+    make_translator: Any,
+    polish_rows: int,
+    threshold: float,
+    seed: int,
+) -> Consistency:
+    """Run an alignment that passed its structural check again, and compare the two maps.
+
+    ``rerun(x_sub, y_sub, fixed_sub, seed)`` repeats the winning procedure on the restart's
+    subsample (:func:`relreps.align.stability.restart_rows`, its own seed; ``fixed_sub`` are the
+    given pairs in subsample rows) and returns its :class:`~relreps.align.refine.Refined` in
+    subsample rows. The restart's map is polished like the first one (``polish_rows``), then
+    both are compared by :meth:`AllRowsCheck.agreement` on X rows that are anchors of neither;
+    the restart's map is scored by the same structural check (inconclusive when it fails).
+
+    Returns:
+        ``consistency`` with ``stability`` set and ``passed`` also requiring it; unchanged
+        (stability None) when the structural check already failed.
+    """
+    from relreps.align.stability import (
+        RESTART_FRACTION,
+        STABILITY_ROWS,
+        judge_stability,
+        restart_rows,
+        restart_seed,
+    )
+
+    if not consistency.passed:
+        return consistency
+    start = time.perf_counter()
+    x, y = check.x, check.y
+    fixed = refined.pairs[refined.fixed]
+    second_seed = restart_seed(seed)
+    rx, ry = restart_rows(int(x.shape[0]), int(y.shape[0]), fixed, fraction=RESTART_FRACTION,
+                          seed=second_seed)  # fmt: skip
+    where_x = np.full(int(x.shape[0]), -1, dtype=np.int64)
+    where_y = np.full(int(y.shape[0]), -1, dtype=np.int64)
+    where_x[rx], where_y[ry] = np.arange(rx.size), np.arange(ry.size)
+    fixed_sub = np.stack([where_x[fixed[:, 0]], where_y[fixed[:, 1]]], axis=1)
+    other = rerun(np.asarray(x[rx]), np.asarray(y[ry]), fixed_sub, second_seed)
+    pairs = np.stack([rx[other.pairs[:, 0]], ry[other.pairs[:, 1]]], axis=1)
+    restarted = Refined(pairs, other.scores, other.fixed, other.rounds, other.translator,
+                        other.matches)  # fmt: skip
+    restarted = polish_refined(check, restarted, make_translator, n_rows=polish_rows,
+                               seed=second_seed)  # fmt: skip
+    exclude = np.union1d(refined.pairs[:, 0], restarted.pairs[:, 0])
+    agreement, null, n_rows, held_out = check.agreement(
+        refined.translator, restarted.translator, exclude=exclude, n_rows=STABILITY_ROWS,
+        seed=second_seed,
+    )  # fmt: skip
+    own = check(restarted.translator)
+    seconds = time.perf_counter() - start
+    stability = judge_stability(agreement, null, threshold=threshold, n_rows=n_rows,
+                                held_out=held_out, fraction=RESTART_FRACTION,
+                                restart_method=method, seconds=seconds,
+                                restart_score=own.score, conclusive=own.passed)  # fmt: skip
+    return replace(consistency, passed=stability.passed, stability=stability)

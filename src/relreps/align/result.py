@@ -71,21 +71,30 @@ class Alignment:
             AlignmentFailedError: the alignment failed (there is no map to apply).
         """
         if not self.ok:
-            score = self.consistency.score if self.consistency is not None else float("nan")
+            check = self.consistency
+            stable = None if check is None else check.stability
+            if stable is not None and not stable.passed:
+                why = (f"restart agreement {stable.agreement:.3f}, null "
+                       f"{stable.null_agreement:.3f}; pass mark {stable.threshold}: a rerun on "
+                       "another subsample gave another map")  # fmt: skip
+            else:
+                score = check.score if check is not None else float("nan")
+                why = f"score {score:.3f} below {check.threshold if check else '?'}"
             raise AlignmentFailedError(
-                f"This alignment ({self.method}) failed its self-consistency check (score "
-                f"{score:.3f} below {self.consistency.threshold if self.consistency else '?'}): "
-                "it holds no map. Give seed pairs, or check that the spaces embed the same kind "
-                "of items."
+                f"This alignment ({self.method}) failed its self-consistency check ({why}): it "
+                "holds no map. Give (more) seed pairs, or check that the spaces embed the same "
+                "kind of items."
             )
         return self.translator.transform(x)
 
     def summary(self) -> str:
         """One line: method, status, pairs, score."""
         score = "-" if self.consistency is None else f"{self.consistency.score:.3f}"
+        stable = None if self.consistency is None else self.consistency.stability
+        restart = "" if stable is None else f", restart agreement {stable.agreement:.3f}"
         return (
             f"{self.method}: {self.status}, {self.pairs.shape[0]} pairs "
-            f"({int(self.given.sum())} given), self-consistency {score}"
+            f"({int(self.given.sum())} given), self-consistency {score}{restart}"
         )
 
     def to_dict(self) -> dict[str, Any]:

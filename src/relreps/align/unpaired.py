@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from relreps._validation import check_choice, check_float, check_int
+from relreps._validation import check_choice, check_float, check_int, fail
 from relreps.align.matching import Matches, mutual_matches
 from relreps.align.refine import RefineSettings, refine
 
@@ -266,6 +266,8 @@ def align_unpaired(
     threshold: float | None = None,
     accept: float = 0.8,
     n_landmarks: int = 500,
+    stability: bool = True,
+    stability_threshold: float | None = None,
     seed: int = 0,
 ) -> Any:
     """Align X to Y with no known pairs (module docstring).
@@ -280,6 +282,11 @@ def align_unpaired(
             :data:`relreps.align.consistency.DEFAULT_THRESHOLD`).
         accept: ``"auto"`` stops trying candidates once one scores at least this.
         n_landmarks: landmarks of the Gromov-Wasserstein candidates.
+        stability: a winner that passes its structural check is run again (the same
+            candidate) on an independent subsample and passes only when the two maps agree
+            (:mod:`relreps.align.stability`; about one more run of that candidate).
+        stability_threshold: pass mark of that agreement, in [0, 1] (default
+            :data:`relreps.align.stability.DEFAULT_AGREEMENT`).
         seed: seed of every random choice.
 
     Returns:
@@ -305,7 +312,8 @@ def align_unpaired(
     from relreps.align.bootstrap import check_settings
     from relreps.align.check import AllRowsCheck
     from relreps.align.consistency import DEFAULT_THRESHOLD
-    from relreps.align.fit import check_spaces, finish, score_refined
+    from relreps.align.fit import check_spaces, check_stability, finish, score_refined
+    from relreps.align.stability import DEFAULT_AGREEMENT
     from relreps.align.translators import translator_factory
 
     start = time.perf_counter()
@@ -317,6 +325,12 @@ def align_unpaired(
     )
     accept = check_float(accept, "accept", low=-1.0, high=1.0)
     n_landmarks = check_int(n_landmarks, "n_landmarks", low=3)
+    if not isinstance(stability, bool):
+        raise fail("stability", "a bool", repr(stability), TypeError)
+    stability_threshold = check_float(
+        DEFAULT_AGREEMENT if stability_threshold is None else stability_threshold,
+        "stability_threshold", low=0.0, high=1.0,
+    )  # fmt: skip
     seed = check_int(seed, "seed", low=0)
     make = translator_factory(translator)
     no_pairs = np.zeros((0, 2), dtype=np.int64)
@@ -339,9 +353,22 @@ def align_unpaired(
             break
     if best is None:  # pragma: no cover - candidates is never empty
         raise RuntimeError("no unpaired candidate ran")
+    if stability and best[2].passed:
+        winner = best[0]
+
+        def rerun(xs: Any, ys: Any, fixed: np.ndarray, restart_seed: int) -> Any:
+            return run_candidate(xs, ys, winner, fixed, make_translator=make,
+                                 n_landmarks=n_landmarks, settings=settings,
+                                 seed=restart_seed)[0]  # fmt: skip
+
+        best = (winner, best[1], check_stability(
+            checker, best[1], best[2], rerun, method=f"unpaired:{winner}", make_translator=make,
+            polish_rows=settings.polish_rows, threshold=stability_threshold, seed=seed,
+        ))  # fmt: skip
     diagnostics = {"candidates": tried, "seconds": round(time.perf_counter() - start, 3)}
     options = {"method": method, "translator": translator, "threshold": threshold,
-               "accept": accept, "n_landmarks": n_landmarks, "seed": seed,
+               "accept": accept, "n_landmarks": n_landmarks, "stability": stability,
+               "stability_threshold": stability_threshold, "seed": seed,
                "refine": asdict(settings)}  # fmt: skip
     return finish(x, y, best[1], f"unpaired:{best[0]}", consistency=best[2],
                   diagnostics=diagnostics, settings=options)  # fmt: skip

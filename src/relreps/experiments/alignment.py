@@ -206,6 +206,7 @@ def evaluate_pair(
                     "seconds": time.perf_counter() - start,
                     "detail": result.method,
                     "consistency": None if result.consistency is None else result.consistency.score,
+                    **_stability_fields(result),
                 }
             )
             continue
@@ -259,6 +260,7 @@ def evaluate_pair(
                 "seconds": time.perf_counter() - start,
                 "detail": result.method,
                 "consistency": None if result.consistency is None else result.consistency.score,
+                **_stability_fields(result),
             }
         )
         log(
@@ -266,6 +268,17 @@ def evaluate_pair(
             f"bootstrap {rows[-1]['top1']:.3f} ({rows[-1]['status']})"
         )
     return rows
+
+
+def _stability_fields(result: Any) -> dict[str, Any]:
+    """The restart-stability check of an alignment, for a result row (None when not run)."""
+    stable = None if result.consistency is None else result.consistency.stability
+    if stable is None:
+        return {"stability": None, "stability_null": None, "stability_seconds": None,
+                "stability_conclusive": None}  # fmt: skip
+    return {"stability": stable.agreement, "stability_null": stable.null_agreement,
+            "stability_seconds": stable.seconds,
+            "stability_conclusive": stable.conclusive}  # fmt: skip
 
 
 def word2vec_pair(config: AlignmentConfig, log: Callable[[str], None]) -> SpacePair:
