@@ -112,6 +112,7 @@ def test_a_cluster_permutation_map_passes_the_structure_but_fails_the_restart():
     assert judged.stability.conclusive  # the restart's wrong map passes the structure too
     failed = finish(x, y, first, "test", consistency=judged, diagnostics={}, settings={})
     assert failed.status == "failed" and failed.translator is None
+    assert failed.failure_reason().startswith("restart agreement")
     with pytest.raises(align.AlignmentFailedError, match="restart agreement"):
         failed.transform(x[:3])
     # the agreement itself, whatever the structural verdict: two wrong maps disagree

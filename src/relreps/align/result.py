@@ -71,21 +71,36 @@ class Alignment:
             AlignmentFailedError: the alignment failed (there is no map to apply).
         """
         if not self.ok:
-            check = self.consistency
-            stable = None if check is None else check.stability
-            if stable is not None and not stable.passed:
-                why = (f"restart agreement {stable.agreement:.3f}, null "
-                       f"{stable.null_agreement:.3f}; pass mark {stable.threshold}: a rerun on "
-                       "another subsample gave another map")  # fmt: skip
-            else:
-                score = check.score if check is not None else float("nan")
-                why = f"score {score:.3f} below {check.threshold if check else '?'}"
             raise AlignmentFailedError(
-                f"This alignment ({self.method}) failed its self-consistency check ({why}): it "
+                f"This alignment ({self.method}) failed its self-consistency check "
+                f"({self.failure_reason()}): it "
                 "holds no map. Give (more) seed pairs, or check that the spaces embed the same "
                 "kind of items."
             )
         return self.translator.transform(x)
+
+    def failure_reason(self) -> str:
+        """Why the alignment failed, in one phrase (the structural score or the restart's
+        disagreement, with its pass mark); ``""`` when it did not fail.
+
+        Example:
+            >>> import numpy as np
+            >>> from relreps.align import align_pairs
+            >>> x = np.random.default_rng(0).normal(size=(20, 3))
+            >>> align_pairs(x, x, np.c_[np.arange(20), np.arange(20)]).failure_reason()
+            ''
+        """
+        if self.ok:
+            return ""
+        check = self.consistency
+        stable = None if check is None else check.stability
+        if stable is not None and not stable.passed:
+            return (f"restart agreement {stable.agreement:.3f}, null "
+                    f"{stable.null_agreement:.3f}; pass mark {stable.threshold}: a rerun on "
+                    "another subsample gave another map")  # fmt: skip
+        score = check.score if check is not None else float("nan")
+        null = f" (null {check.null_score:.3f})" if check is not None else ""
+        return f"score {score:.3f}{null} below {check.threshold if check else '?'}"
 
     def summary(self) -> str:
         """One line: method, status, pairs, score."""

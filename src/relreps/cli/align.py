@@ -222,6 +222,15 @@ def _report(
             ("pass mark", f">= {check.threshold} and >= null + {check.margin}"),
             ("mutual match rate", round(check.match_rate, 4)),
         ]
+        if check.stability is not None:
+            stable = check.stability
+            rows += [
+                ("restart agreement (same nearest Y row under both maps)",
+                 round(stable.agreement, 4)),
+                ("restart null agreement (rows permuted)", round(stable.null_agreement, 4)),
+                ("restart pass mark", f">= {stable.threshold} and >= null + {stable.margin}"),
+                ("restart conclusive", stable.conclusive),
+            ]  # fmt: skip
     tables = [Table("Alignment", ("quantity", "value"), tuple(rows))]
     if retrieval is not None:
         tables.append(Table(
@@ -311,10 +320,9 @@ def run_align(args: argparse.Namespace) -> int:
         print(f"held-out retrieval: top-1 {retrieval['top1']:.3f}, MRR@10 {retrieval['mrr10']:.3f} "
               f"({retrieval['n_pairs']} pairs)", file=sys.stderr)  # fmt: skip
     if not alignment.ok:
-        check = alignment.consistency
         raise CommandError(
-            f"alignment failed: self-consistency {check.score:.3f} (null {check.null_score:.3f}) "
-            f"is below the pass mark; no translator written (report in {folder})"
+            f"alignment failed: {alignment.failure_reason()}; no translator written "
+            f"(report in {folder})"
         )
     print(f"wrote {folder}", file=sys.stderr)
     return 0
