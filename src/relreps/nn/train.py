@@ -144,6 +144,87 @@ def _progress(enabled: bool | None, total: int, desc: str) -> Any:
     return tqdm(total=total, desc=desc, leave=False, file=sys.stderr)
 
 
+def _checked_inputs(
+    model: nn.Module, x: Any, y: Any, config: TrainConfig | None
+) -> tuple[TrainConfig, Tensor, Tensor | None]:
+    """Validate fit's arguments; x -> floating tensor, integer y -> int64."""
+    config = TrainConfig() if config is None else config
+    if not isinstance(config, TrainConfig):
+        raise fail("config", "a relreps.nn.TrainConfig", type(config).__name__, TypeError)
+    if not isinstance(model, nn.Module):
+        raise fail("model", "a torch.nn.Module", type(model).__name__, TypeError)
+    xt = as_tensor(x, "x")
+    if not xt.is_floating_point():
+        xt = xt.to(torch.float32)
+    if xt.ndim < 2 or xt.shape[0] < 2:
+        raise fail("x", "an array of shape (n_samples >= 2, ...)", f"shape {tuple(xt.shape)}")
+    if bool(torch.isnan(xt).any()) or bool(torch.isinf(xt).any()):
+        raise fail("x", "finite values", "NaN or Inf")
+    yt = None if y is None else as_tensor(y, "y")
+    if yt is not None:
+        if yt.shape[0] != xt.shape[0]:
+            raise fail("y", f"{xt.shape[0]} targets (one per row of x)", f"shape {tuple(yt.shape)}")
+        if not yt.is_floating_point():
+            yt = yt.to(torch.int64)
+    return config, xt, yt
+
+
+def _split(n: int, config: TrainConfig, gen: torch.Generator) -> tuple[Tensor, Tensor]:
+    """(validation, training) row indices from the first draw of ``gen``."""
+    n_val = round(config.val_fraction * n)
+    order = torch.randperm(n, generator=gen)
+    val_idx, train_idx = order[:n_val], order[n_val:]
+    if train_idx.numel() == 0:
+        raise fail(
+            "val_fraction",
+            f"small enough to leave training samples out of {n}",
+            repr(config.val_fraction),
+        )
+    return val_idx, train_idx
+
+
+@dataclass(frozen=True)
+class _Batches:
+    """The training rows of one run, cut into batches moved to the model's device."""
+
+    xt: Tensor
+    yt: Tensor | None
+    train_idx: Tensor
+    batch_size: int
+    device: torch.device
+
+    @property
+    def count(self) -> int:
+        return math.ceil(self.train_idx.numel() / self.batch_size)
+
+
+def _train_epoch(
+    model: nn.Module,
+    batches: _Batches,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: LossFn,
+    gen: torch.Generator,
+    bar: Any,
+) -> float:
+    """One pass in a fresh random order (one draw of ``gen``); returns the mean training loss."""
+    model.train()
+    train_idx, size, device = batches.train_idx, batches.batch_size, batches.device
+    perm = train_idx[torch.randperm(train_idx.numel(), generator=gen)]
+    total = 0.0
+    for b in range(batches.count):
+        idx = perm[b * size : (b + 1) * size]
+        xb = batches.xt[idx].to(device, non_blocking=True)
+        yb = None if batches.yt is None else batches.yt[idx].to(device, non_blocking=True)
+        loss = loss_fn(model, xb, yb, gen)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total += float(loss.detach()) * idx.numel()
+        if bar is not None:
+            bar.update(1)
+    return total / train_idx.numel()
+
+
 def fit(
     model: nn.Module,
     x: Any,
@@ -174,39 +255,15 @@ def fit(
         >>> history.epochs_run
         3
     """
-    config = TrainConfig() if config is None else config
-    if not isinstance(config, TrainConfig):
-        raise fail("config", "a relreps.nn.TrainConfig", type(config).__name__, TypeError)
-    if not isinstance(model, nn.Module):
-        raise fail("model", "a torch.nn.Module", type(model).__name__, TypeError)
-    xt = as_tensor(x, "x")
-    if not xt.is_floating_point():
-        xt = xt.to(torch.float32)
-    if xt.ndim < 2 or xt.shape[0] < 2:
-        raise fail("x", "an array of shape (n_samples >= 2, ...)", f"shape {tuple(xt.shape)}")
-    if bool(torch.isnan(xt).any()) or bool(torch.isinf(xt).any()):
-        raise fail("x", "finite values", "NaN or Inf")
-    yt = None if y is None else as_tensor(y, "y")
-    if yt is not None:
-        if yt.shape[0] != xt.shape[0]:
-            raise fail("y", f"{xt.shape[0]} targets (one per row of x)", f"shape {tuple(yt.shape)}")
-        if not yt.is_floating_point():
-            yt = yt.to(torch.int64)
+    config, xt, yt = _checked_inputs(model, x, y, config)
     loss_fn = _default_loss if loss_fn is None else loss_fn
 
     gen = torch.Generator().manual_seed(config.seed)
-    n = xt.shape[0]
-    n_val = round(config.val_fraction * n)
-    order = torch.randperm(n, generator=gen)
-    val_idx, train_idx = order[:n_val], order[n_val:]
-    if train_idx.numel() == 0:
-        raise fail(
-            "val_fraction",
-            f"small enough to leave training samples out of {n}",
-            repr(config.val_fraction),
-        )
+    val_idx, train_idx = _split(xt.shape[0], config, gen)
+    n_val = val_idx.numel()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    device = model_device(model)  # batches are sliced on the host and moved to the model's device
+    # batches are sliced on the host and moved to the model's device
+    batches = _Batches(xt, yt, train_idx, config.batch_size, model_device(model))
 
     start = time.perf_counter()
     train_losses: list[float] = []
@@ -216,25 +273,10 @@ def fit(
     best_state: dict[str, Tensor] | None = None
     stale = 0
     stopped = False
-    n_batches = math.ceil(train_idx.numel() / config.batch_size)
-    bar = _progress(config.progress, config.epochs * n_batches, type(model).__name__)
+    bar = _progress(config.progress, config.epochs * batches.count, type(model).__name__)
     try:
         for epoch in range(config.epochs):
-            model.train()
-            perm = train_idx[torch.randperm(train_idx.numel(), generator=gen)]
-            total = 0.0
-            for b in range(n_batches):
-                idx = perm[b * config.batch_size : (b + 1) * config.batch_size]
-                xb = xt[idx].to(device, non_blocking=True)
-                yb = None if yt is None else yt[idx].to(device, non_blocking=True)
-                loss = loss_fn(model, xb, yb, gen)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total += float(loss.detach()) * idx.numel()
-                if bar is not None:
-                    bar.update(1)
-            train_losses.append(total / train_idx.numel())
+            train_losses.append(_train_epoch(model, batches, optimizer, loss_fn, gen, bar))
             if n_val > 0:
                 current = _evaluate(model, xt, yt, val_idx, config, loss_fn)
                 val_losses.append(current)
