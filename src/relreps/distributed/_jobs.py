@@ -1,139 +1,34 @@
-"""Run relreps jobs on a ``dask.distributed`` cluster: projections, comparisons, batch encoding.
-
-Give the address of a running scheduler (``address="tcp://host:8786"``), or an open ``client``;
-with neither, each job starts a :class:`distributed.LocalCluster` (2 workers by default) and stops
-it when done. Dask schedules the work, moves the data and re-runs the tasks of a worker that dies;
-relreps only builds the graph (the lazy projection and :mod:`relreps.metrics.dask_ops`) and makes
-the results safe to trust:
-
-- outputs are written under a temporary name in the destination folder and renamed
-  (``os.replace``) only once every block is written, so a failed or killed job never leaves a
-  file that looks complete (it raises :class:`JobFailedError`; the temporary file is removed);
-- encoding shards are separate embedding-cache entries (:class:`relreps.encoders.EmbeddingCache`,
-  atomic writes): a rerun after a failure encodes only the missing shards.
-
-Inputs can be dask arrays, numpy arrays, ``.npy`` files (read in place by the workers through a
-memory map: only the path travels) or ``.zarr`` arrays. With a multi-machine cluster, files and
-the cache folder must be on storage every worker sees.
-
-Importing this module imports dask and distributed (``pip install 'relreps[dask]'``).
-"""
+"""The jobs: a projection written to a file, a comparison of two spaces, sharded encoding."""
 
 from __future__ import annotations
 
 import contextlib
-import mmap
 import os
-import shutil
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import distributed
 import numpy as np
 
-from relreps._array import Array, is_dask
+from relreps._array import Array
 from relreps._io import replace_file
 from relreps._validation import check_choice, check_int, fail
-from relreps.projection_spec import UNSET, ProjectionSpec, Unset
-
-try:
-    import dask
-    import dask.array as da
-    import distributed
-except ImportError as err:  # pragma: no cover - dask is installed in the dev environment
-    raise ImportError(
-        "relreps.distributed needs dask and distributed: pip install 'relreps[dask]'."
-    ) from err
-
-from relreps.errors import RelrepsError
+from relreps.distributed._cluster import JobFailedError, cluster
+from relreps.distributed._inputs import open_array
+from relreps.distributed._outputs import _check_output, _remove, _store, _temp_name
 from relreps.metrics.dask_ops import (
     check_retrieval_pair,
     cka,
-    jaccard_at_k,
     jaccard_from_neighbors,
     knn,
-    mrr_at_k,
     mrr_from_neighbors,
-    retrieval_scores,
 )
-
-__all__ = [
-    "Comparison",
-    "EncodingJob",
-    "JobFailedError",
-    "ProjectionJob",
-    "cka",
-    "cluster",
-    "compare",
-    "encode",
-    "jaccard_at_k",
-    "knn",
-    "mrr_at_k",
-    "open_array",
-    "project_to_file",
-    "retrieval_scores",
-]
+from relreps.projection_spec import UNSET, ProjectionSpec, Unset
 
 COMPARISONS = ("cka", "jaccard", "mrr")
-_DEFAULT_ROWS = 65536
-
-
-class JobFailedError(RelrepsError, RuntimeError):
-    """A distributed job failed; no output file was left behind (see the chained cause)."""
-
-
-# ----------------------------------------------------------------------------- cluster
-
-
-@contextlib.contextmanager
-def cluster(
-    address: str | None = None,
-    *,
-    n_workers: int = 2,
-    threads_per_worker: int = 1,
-    processes: bool = True,
-    **cluster_options: Any,
-) -> Iterator[distributed.Client]:
-    """A ``distributed.Client``: on the scheduler at ``address``, or on a LocalCluster.
-
-    The LocalCluster (and the client) are closed on exit; a remote cluster is left running.
-
-    Args:
-        address: scheduler address (``"tcp://host:8786"``); None starts a LocalCluster.
-        n_workers: LocalCluster workers.
-        threads_per_worker: threads per LocalCluster worker.
-        processes: LocalCluster workers as processes (True) or threads of this process.
-        **cluster_options: more ``LocalCluster`` arguments (``memory_limit`` ...).
-
-    Example:
-        >>> import dask.array as da
-        >>> with cluster(n_workers=1, processes=False) as client:
-        ...     int(client.compute(da.ones(10, chunks=5).sum()).result())
-        10
-    """
-    if address is not None:
-        if not isinstance(address, str) or not address:
-            raise fail("address", "a scheduler address such as 'tcp://host:8786'", repr(address))
-        with distributed.Client(address) as client:
-            yield client
-        return
-    n_workers = check_int(n_workers, "n_workers", low=1)
-    threads_per_worker = check_int(threads_per_worker, "threads_per_worker", low=1)
-    options: dict[str, Any] = {"dashboard_address": ":0", "silence_logs": 40}
-    options.update(cluster_options)
-    with (
-        distributed.LocalCluster(
-            n_workers=n_workers,
-            threads_per_worker=threads_per_worker,
-            processes=processes,
-            **options,
-        ) as local,
-        distributed.Client(local) as client,
-    ):
-        yield client
 
 
 @contextlib.contextmanager
@@ -147,239 +42,6 @@ def _session(
         return
     with cluster(address, n_workers=n_workers) as started:
         yield started
-
-
-# ----------------------------------------------------------------------------- inputs
-
-
-class _NpyRows:
-    """Rows of a ``.npy`` file for ``da.from_array``: pickles as its path, maps on first read."""
-
-    def __init__(self, path: str) -> None:
-        header = np.load(path, mmap_mode="r", allow_pickle=False)
-        self.path = path
-        self.shape = tuple(header.shape)
-        self.dtype = header.dtype
-        self.ndim = header.ndim
-
-    def __getitem__(self, region: Any) -> np.ndarray:
-        mapped = np.load(self.path, mmap_mode="r", allow_pickle=False)
-        return np.array(mapped[region])
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"path": self.path, "shape": self.shape, "dtype": self.dtype, "ndim": self.ndim}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-
-
-def open_array(source: Any, name: str = "x", *, rows: int | None = None) -> Any:
-    """A 2-D dask array over ``source``, ``rows`` rows per block, whole rows per block.
-
-    Args:
-        source: a dask array; a numpy array (a memmap is re-opened by its path on the workers,
-            other arrays travel in the graph); a path to a ``.npy`` file (memory-mapped by the
-            workers, never loaded whole), a ``.zarr`` array or a ``.parquet`` file (one block
-            per row group; one fixed-size-list column or numeric columns).
-        name: argument name used in error messages.
-        rows: rows per block; default 65,536 for files and numpy arrays, the chunks of a dask
-            array otherwise.
-
-    Returns:
-        Lazy dask array (n_rows, n_columns).
-
-    Example:
-        >>> import numpy as np, tempfile, os
-        >>> path = os.path.join(tempfile.mkdtemp(), "x.npy")
-        >>> np.save(path, np.arange(12.0).reshape(6, 2))
-        >>> open_array(path, rows=4).chunks
-        ((4, 2), (2,))
-    """
-    if rows is not None:
-        rows = check_int(rows, "rows", low=1)
-    if isinstance(source, str | os.PathLike):
-        path = Path(source)
-        if path.suffix not in (".npy", ".zarr", ".parquet"):
-            raise fail(name, "a .npy, .zarr or .parquet path", f"'{path.name}'")
-        if not path.exists():
-            raise FileNotFoundError(f"Expected `{name}` to be an existing {path.suffix}: {path}")
-        if path.suffix == ".zarr":
-            array = da.from_zarr(str(path))
-        elif path.suffix == ".parquet":
-            array = _parquet_rows(str(path), name)
-        else:
-            array = da.from_array(_NpyRows(str(path)), chunks=(rows or _DEFAULT_ROWS, -1))
-    elif is_dask(source):
-        array = source
-    elif isinstance(source, np.memmap) and _whole_npy(source):
-        array = da.from_array(_NpyRows(str(source.filename)), chunks=(rows or _DEFAULT_ROWS, -1))
-    elif isinstance(source, np.ndarray):
-        if source.ndim != 2:
-            raise fail(name, "a 2-D array (n_samples, n_features)", f"shape {source.shape}")
-        array = da.from_array(source, chunks=(rows or _DEFAULT_ROWS, -1))
-    else:
-        raise fail(
-            name,
-            "a dask array, a numpy array or a .npy/.zarr/.parquet path",
-            type(source).__name__,
-            TypeError,
-        )
-    if array.ndim != 2:
-        raise fail(name, "a 2-D array (n_samples, n_features)", f"shape {array.shape}")
-    return array.rechunk({0: rows if rows is not None else array.chunks[0], 1: -1})
-
-
-def _parquet_rows(path: str, name: str) -> Any:
-    """A dask array with one block per row group of a Parquet file.
-
-    The file holds either one fixed-size-list column (one embedding per row) or only numeric
-    columns (one feature each).
-    """
-    import pyarrow.parquet as pq
-
-    meta = pq.ParquetFile(path).metadata
-    first = _parquet_block(path, 0, name) if meta.num_row_groups else None
-    if first is None or meta.num_rows == 0:
-        raise fail(name, "a Parquet file with at least one row", "an empty file")
-    read = dask.delayed(_parquet_block, pure=True)
-    blocks = [
-        da.from_delayed(
-            read(path, i, name),
-            shape=(meta.row_group(i).num_rows, first.shape[1]),
-            dtype=first.dtype,
-        )
-        for i in range(meta.num_row_groups)
-    ]
-    return da.concatenate(blocks, axis=0)
-
-
-def _parquet_block(path: str, group: int, name: str) -> np.ndarray:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    table = pq.ParquetFile(path).read_row_group(group)
-    columns = table.columns
-    if len(columns) == 1 and pa.types.is_fixed_size_list(columns[0].type):
-        column = columns[0].combine_chunks()
-        width = column.type.list_size
-        return np.asarray(column.flatten().to_numpy()).reshape(-1, width)
-    if all(pa.types.is_integer(c.type) or pa.types.is_floating(c.type) for c in columns):
-        return np.column_stack([np.asarray(c.to_numpy()) for c in columns])
-    raise fail(
-        name,
-        "a Parquet file of one fixed-size-list column or of numeric columns",
-        f"columns {table.schema.types}",
-        TypeError,
-    )
-
-
-def _whole_npy(mapped: np.memmap) -> bool:
-    """A memmap of a whole ``.npy`` file (not a view), so workers can re-open it by path."""
-    if not isinstance(mapped.base, mmap.mmap) or not str(mapped.filename).endswith(".npy"):
-        return False
-    try:
-        header = np.load(str(mapped.filename), mmap_mode="r", allow_pickle=False)
-    except (OSError, ValueError):
-        return False
-    return bool(
-        header.shape == mapped.shape
-        and header.dtype == mapped.dtype
-        and header.offset == mapped.offset
-        and mapped.flags.c_contiguous
-    )
-
-
-# ----------------------------------------------------------------------------- outputs
-
-
-class _NpyBlockWriter:
-    """``da.store`` target: each block of whole rows writes its bytes into the ``.npy`` file.
-
-    Whole rows are contiguous bytes: one ``pwrite`` each, no memory map and no per-block sync
-    (the job syncs the file once at the end; on network file systems ``close`` publishes the
-    bytes).
-    """
-
-    def __init__(self, path: str) -> None:
-        header = np.load(path, mmap_mode="r", allow_pickle=False)
-        self.path = path
-        self.offset = int(header.offset)
-        self.row_bytes = int(header.shape[1]) * header.dtype.itemsize
-        self.dtype = header.dtype
-        del header
-
-    def __setitem__(self, region: Any, block: np.ndarray) -> None:
-        data = np.ascontiguousarray(block, dtype=self.dtype)
-        start = self.offset + int(region[0].start or 0) * self.row_bytes
-        fd = os.open(self.path, os.O_WRONLY)
-        try:
-            view, written = data.data.cast("B"), 0
-            while written < len(view):
-                written += os.pwrite(fd, view[written:], start + written)
-        finally:
-            os.close(fd)
-
-
-def _check_output(output: Any, overwrite: bool) -> Path:
-    if not isinstance(output, str | os.PathLike):
-        raise fail("output", "a .npy or .zarr path", type(output).__name__, TypeError)
-    path = Path(output)
-    if path.suffix not in (".npy", ".zarr"):
-        raise fail("output", "a path ending in .npy or .zarr", f"'{path.name}'")
-    if not isinstance(overwrite, bool):
-        raise fail("overwrite", "a bool", repr(overwrite), TypeError)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it.")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"The folder of `output` does not exist: {path.parent}")
-    return path
-
-
-def _temp_name(path: Path) -> Path:
-    # Hidden, same folder (os.replace must not cross file systems), unique per job.
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.part")
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
-
-
-def _replace(temp: Path, path: Path) -> None:
-    """Move the complete output ``temp`` (a file or a .zarr folder) onto ``path``."""
-    if temp.is_file():
-        replace_file(temp, path)
-    elif path.exists():  # directories cannot be replaced in one step
-        old = _temp_name(path)
-        os.replace(path, old)
-        os.replace(temp, path)
-        _remove(old)
-    else:
-        os.replace(temp, path)
-
-
-def _store(result: Any, path: Path, client: distributed.Client, job: str) -> None:
-    """Compute ``result`` into ``path`` via a temporary name; rename only when complete."""
-    temp = _temp_name(path)
-    try:
-        if path.suffix == ".npy":
-            result = result.rechunk({1: -1})  # whole rows: each block is one contiguous write
-            np.lib.format.open_memmap(temp, mode="w+", dtype=result.dtype, shape=result.shape)
-            stored = da.store(result, _NpyBlockWriter(str(temp)), lock=False, compute=False)  # type: ignore[arg-type]
-        else:
-            stored = result.to_zarr(str(temp), compute=False)
-        client.compute(stored).result()
-        _replace(temp, path)
-    except BaseException as err:
-        _remove(temp)
-        if isinstance(err, Exception):
-            raise JobFailedError(
-                f"The {job} job failed ({type(err).__name__}: {err}); nothing was written to "
-                f"{path} (the partial temporary file was removed)."
-            ) from err
-        raise
 
 
 # ----------------------------------------------------------------------------- projection
@@ -625,6 +287,35 @@ def _encode_shard(
     return int(embeddings.shape[0]), reused
 
 
+def _checked_encode_args(
+    encoder: Any,
+    items: Sequence[Any],
+    ids: Sequence[Any],
+    shard_size: int,
+    batch_size: int,
+    output: str | os.PathLike[str] | None,
+    overwrite: bool,
+) -> tuple[Sequence[Any], int, int, Path | None]:
+    """Check :func:`encode`'s arguments before any work: (items, shard_size, batch_size, path)."""
+    from relreps.encoders.base import check_items, encoder_identity
+
+    encoder_identity(encoder)  # a clear TypeError for a non-encoder, before any work
+    items = check_items(items)
+    if len(ids) != len(items):
+        raise ValueError(
+            f"Expected `ids` and `items` to have the same length, but got {len(ids)} ids and "
+            f"{len(items)} items."
+        )
+    if len(items) == 0:
+        raise fail("items", "at least one item", "an empty sequence")
+    shard_size = check_int(shard_size, "shard_size", low=1)
+    batch_size = check_int(batch_size, "batch_size", low=1)
+    path = _check_output(output, overwrite) if output is not None else None
+    if path is not None and path.suffix != ".npy":
+        raise fail("output", "a path ending in .npy", f"'{path.name}'")
+    return items, shard_size, batch_size, path
+
+
 def encode(
     encoder: Any,
     items: Sequence[Any],
@@ -679,23 +370,11 @@ def encode(
         >>> job.shape, job.n_shards
         ((5, 2), 3)
     """
-    from relreps.encoders.base import check_items, encoder_identity
     from relreps.encoders.cache import EmbeddingCache
 
-    encoder_identity(encoder)  # a clear TypeError for a non-encoder, before any work
-    items = check_items(items)
-    if len(ids) != len(items):
-        raise ValueError(
-            f"Expected `ids` and `items` to have the same length, but got {len(ids)} ids and "
-            f"{len(items)} items."
-        )
-    if len(items) == 0:
-        raise fail("items", "at least one item", "an empty sequence")
-    shard_size = check_int(shard_size, "shard_size", low=1)
-    batch_size = check_int(batch_size, "batch_size", low=1)
-    path = _check_output(output, overwrite) if output is not None else None
-    if path is not None and path.suffix != ".npy":
-        raise fail("output", "a path ending in .npy", f"'{path.name}'")
+    items, shard_size, batch_size, path = _checked_encode_args(
+        encoder, items, ids, shard_size, batch_size, output, overwrite
+    )
     cache = EmbeddingCache(cache_dir)
     full_key = cache.key(encoder, ids, dataset=dataset, split=split)  # validates ids, names
     folder = None if cache_dir is None else str(cache_dir)
