@@ -152,13 +152,33 @@ def _stitched(
     return float(np.mean(head.predict(scaler.transform(test)) == labels_test))
 
 
-def evaluate_pair(
-    pair: SpacePair, config: AlignmentConfig, *, seed: int, log: Callable[[str], None]
-) -> list[dict[str, Any]]:
-    """Every method at every ``m`` on one pair of spaces; one dict per (method, m)."""
-    from relreps import align, relative_projection
-    from relreps.translate import Procrustes
+@dataclass(frozen=True, eq=False)
+class _Split:
+    """One pair's held-out split, with Y's rows shuffled so no method can use the row order.
 
+    Attributes:
+        x: (n_items, d_x) float64, rows in item order.
+        y: (n_items, d_y) float64, rows shuffled.
+        where: (n_items,) item ``i`` -> its row in ``y``.
+        held: (n_held_out,) the held-out items.
+        pool: the fitting pool's items (the seeds are its first ones).
+        n_held: ``held``'s size as asked for (``min(n_held_out, n_items // 5)``).
+        head_train: the pool items the stitched-accuracy head is trained on.
+        labels: (n_items,) int labels, or None.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    where: np.ndarray
+    held: np.ndarray
+    pool: np.ndarray
+    n_held: int
+    head_train: np.ndarray
+    labels: np.ndarray | None
+
+
+def _split(pair: SpacePair, config: AlignmentConfig, seed: int) -> _Split:
+    """Held-out items and the fitting pool (one permutation), then Y's row shuffle (another)."""
     rng = np.random.default_rng(seed)
     n = pair.x.shape[0]
     order = rng.permutation(n)
@@ -169,100 +189,100 @@ def evaluate_pair(
     where = np.argsort(perm)  # item i -> its row in y_shuffled
     x = np.asarray(pair.x, dtype=np.float64)
     y = np.asarray(y_shuffled, dtype=np.float64)
+    head_train = pool[: min(pool.size, 4000)]
+    return _Split(x, y, where, held, pool, n_held, head_train, pair.labels)
+
+
+def _scores(split: _Split, mapped: np.ndarray | None) -> dict[str, Any]:
+    """Held-out retrieval of Y by the mapped X items, and the stitched accuracy (0 for no map)."""
+    if mapped is None:
+        return {"top1": 0.0, "mrr10": 0.0, "accuracy": None}
+    y, where, held, head_train = split.y, split.where, split.held, split.head_train
+    top1, mrr = _retrieval(mapped, y[where[held]])
+    acc = None
+    if split.labels is not None:
+        acc = _stitched(y[where[head_train]], split.labels[head_train], mapped, split.labels[held])
+    return {"top1": top1, "mrr10": mrr, "accuracy": acc}
+
+
+def _relative_row(split: _Split, pairs: np.ndarray) -> dict[str, Any]:
+    """The paper's relative-representation matching: cosine to the ``m`` seed anchors."""
+    from relreps import relative_projection
+
+    x, y, where, held, labels = split.x, split.y, split.where, split.held, split.labels
+    rel_x = np.asarray(relative_projection(x[held], x[pairs[:, 0]], center="anchors"))
+    rel_y = np.asarray(relative_projection(y[where[held]], y[pairs[:, 1]], center="anchors"))
+    row = {"method": "relative", **_scores(split, None)}
+    top1, mrr = _retrieval(rel_x, rel_y)
+    row.update({"top1": top1, "mrr10": mrr, "status": "ok", "seconds": 0.0})
+    if labels is not None:
+        train = split.head_train
+        train_rel = np.asarray(
+            relative_projection(y[where[train]], y[pairs[:, 1]], center="anchors")
+        )
+        row["accuracy"] = _stitched(train_rel, labels[train], rel_x, labels[held])
+    return row
+
+
+def _procrustes_row(split: _Split, pairs: np.ndarray) -> dict[str, Any]:
+    """Procrustes fitted on the known pairs (the seconds include scoring)."""
+    from relreps.translate import Procrustes
+
+    start = time.perf_counter()
+    fitted = Procrustes(standardize="global").fit(split.x[pairs[:, 0]], split.y[pairs[:, 1]])
+    return {
+        "method": "procrustes",
+        **_scores(split, np.asarray(fitted.transform(split.x[split.held]))),
+        "status": "ok",
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def _alignment_row(split: _Split, method: str, result: Any, start: float) -> dict[str, Any]:
+    """The row of a bootstrapped or unpaired alignment begun at ``start`` (perf_counter)."""
+    mapped = np.asarray(result.transform(split.x[split.held])) if result.ok else None
+    return {
+        "method": method,
+        **_scores(split, mapped),
+        "status": result.status,
+        "seconds": time.perf_counter() - start,
+        "detail": result.method,
+        "consistency": None if result.consistency is None else result.consistency.score,
+        **_stability_fields(result),
+    }
+
+
+def evaluate_pair(
+    pair: SpacePair, config: AlignmentConfig, *, seed: int, log: Callable[[str], None]
+) -> list[dict[str, Any]]:
+    """Every method at every ``m`` on one pair of spaces; one dict per (method, m)."""
+    from relreps import align
+
+    split = _split(pair, config, seed)
+    x, y, n, n_held = split.x, split.y, pair.x.shape[0], split.n_held
     settings = align.RefineSettings(
         sample_size=config.sample_size,
         max_candidates=max(config.sample_size, 20000),
         n_rounds=config.n_rounds,
     )
-    head_train = pool[: min(pool.size, 4000)]
-
-    def scores(mapped: np.ndarray | None, targets: np.ndarray | None = None) -> dict[str, Any]:
-        if mapped is None:
-            return {"top1": 0.0, "mrr10": 0.0, "accuracy": None}
-        tgt = y[where[held]] if targets is None else targets
-        top1, mrr = _retrieval(mapped, tgt)
-        acc = None
-        if pair.labels is not None and targets is None:
-            acc = _stitched(
-                y[where[head_train]], pair.labels[head_train], mapped, pair.labels[held]
-            )
-        return {"top1": top1, "mrr10": mrr, "accuracy": acc}
-
     rows: list[dict[str, Any]] = []
     for m in config.ms:
-        seeds = pool if m == ALL else pool[: min(m, pool.size)]
-        pairs = np.stack([seeds, where[seeds]], axis=1)
+        seeds = split.pool if m == ALL else split.pool[: min(m, split.pool.size)]
+        pairs = np.stack([seeds, split.where[seeds]], axis=1)
         base = {"pair": pair.name, "m": _m_label(m), "n_items": n, "n_held_out": int(n_held)}
         if m == 0:
             start = time.perf_counter()
             result = align.align_unpaired(x, y, settings=settings, seed=seed)
-            mapped = np.asarray(result.transform(x[held])) if result.ok else None
-            rows.append(
-                {
-                    **base,
-                    "method": "unpaired",
-                    **scores(mapped),
-                    "status": result.status,
-                    "seconds": time.perf_counter() - start,
-                    "detail": result.method,
-                    "consistency": None if result.consistency is None else result.consistency.score,
-                    **_stability_fields(result),
-                }
-            )
+            rows.append({**base, **_alignment_row(split, "unpaired", result, start)})
             continue
         if m == ALL:
-            start = time.perf_counter()
-            fitted = Procrustes(standardize="global").fit(x[pairs[:, 0]], y[pairs[:, 1]])
-            rows.append(
-                {
-                    **base,
-                    "method": "procrustes",
-                    **scores(np.asarray(fitted.transform(x[held]))),
-                    "status": "ok",
-                    "seconds": time.perf_counter() - start,
-                }
-            )
+            rows.append({**base, **_procrustes_row(split, pairs)})
             continue
-        # relative-representation matching (the paper): cosine to the m seed anchors
-        rel_x = np.asarray(relative_projection(x[held], x[pairs[:, 0]], center="anchors"))
-        rel_y = np.asarray(relative_projection(y[where[held]], y[pairs[:, 1]], center="anchors"))
-        row = {**base, "method": "relative", **scores(None)}
-        top1, mrr = _retrieval(rel_x, rel_y)
-        row.update({"top1": top1, "mrr10": mrr, "status": "ok", "seconds": 0.0})
-        if pair.labels is not None:
-            train_rel = np.asarray(
-                relative_projection(y[where[head_train]], y[pairs[:, 1]], center="anchors")
-            )
-            row["accuracy"] = _stitched(
-                train_rel, pair.labels[head_train], rel_x, pair.labels[held]
-            )
-        rows.append(row)
-        start = time.perf_counter()
-        fitted = Procrustes(standardize="global").fit(x[pairs[:, 0]], y[pairs[:, 1]])
-        rows.append(
-            {
-                **base,
-                "method": "procrustes",
-                **scores(np.asarray(fitted.transform(x[held]))),
-                "status": "ok",
-                "seconds": time.perf_counter() - start,
-            }
-        )
+        rows.append({**base, **_relative_row(split, pairs)})
+        rows.append({**base, **_procrustes_row(split, pairs)})
         start = time.perf_counter()
         result = align.bootstrap_alignment(x, y, pairs, settings=settings, seed=seed)
-        mapped = np.asarray(result.transform(x[held])) if result.ok else None
-        rows.append(
-            {
-                **base,
-                "method": "bootstrap",
-                **scores(mapped),
-                "status": result.status,
-                "seconds": time.perf_counter() - start,
-                "detail": result.method,
-                "consistency": None if result.consistency is None else result.consistency.score,
-                **_stability_fields(result),
-            }
-        )
+        rows.append({**base, **_alignment_row(split, "bootstrap", result, start)})
         log(
             f"  [{pair.name}] m={_m_label(m)}: procrustes {rows[-2]['top1']:.3f}, "
             f"bootstrap {rows[-1]['top1']:.3f} ({rows[-1]['status']})"
