@@ -177,6 +177,25 @@ def _sample(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
     return np.sort(rng.choice(n, size=size, replace=False)).astype(np.int64)
 
 
+def _samples(
+    n_x: int, n_y: int, settings: RefineSettings, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """The X rows and the Y rows matched in every round (X drawn first; capped for ``"ot"``)."""
+    ot = settings.matcher == "ot"
+    sx = _sample(n_x, min(settings.sample_size, OT_MAX_ROWS) if ot else settings.sample_size, rng)
+    sy = _sample(
+        n_y, min(settings.max_candidates, OT_MAX_ROWS) if ot else settings.max_candidates, rng
+    )
+    return sx, sy
+
+
+def _match(a: np.ndarray, b: np.ndarray, settings: RefineSettings) -> Matches:
+    """Step 2's matches between the represented samples (sample-local row indices)."""
+    if settings.matcher == "ot":
+        return ot_matches(a, b, reg=settings.ot_reg, max_rows=OT_MAX_ROWS)
+    return mutual_matches(a, b, k=settings.k)
+
+
 def refine(
     x: Any,
     y: Any,
@@ -208,11 +227,7 @@ def refine(
         )
     rng = np.random.default_rng(seed)
     n_x, n_y = int(x.shape[0]), int(y.shape[0])
-    ot = settings.matcher == "ot"
-    sx = _sample(n_x, min(settings.sample_size, OT_MAX_ROWS) if ot else settings.sample_size, rng)
-    sy = _sample(
-        n_y, min(settings.max_candidates, OT_MAX_ROWS) if ot else settings.max_candidates, rng
-    )
+    sx, sy = _samples(n_x, n_y, settings, rng)
     fixed = np.asarray(fixed, dtype=np.int64).reshape(-1, 2)
     anchors = np.concatenate([fixed, np.asarray(initial, dtype=np.int64).reshape(-1, 2)])
     kept_scores = np.full(anchors.shape[0] - fixed.shape[0], np.nan)
@@ -223,10 +238,7 @@ def refine(
     for index in range(settings.n_rounds):
         relative = anchors.shape[0] < settings.relative_until
         a, b = _represent(x, y, sx, sy, anchors, make_translator, relative)
-        if ot:
-            found = ot_matches(a, b, reg=settings.ot_reg, max_rows=OT_MAX_ROWS)
-        else:
-            found = mutual_matches(a, b, k=settings.k)
+        found = _match(a, b, settings)
         gx, gy = sx[found.x_rows], sy[found.y_rows]
         last = Matches(gx, gy, found.scores, found.margins, n_x, n_y, found.method)
         ok = found.scores >= settings.min_score
