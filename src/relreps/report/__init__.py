@@ -4,6 +4,9 @@
 does the same from a finished run folder on disk (``relreps report DIR``). The figure helpers
 write PNGs into the run folder and return ``Figure`` records for results. Matplotlib is imported
 only when a figure is drawn.
+
+Modules: ``render`` (markdown and HTML), ``run_folder`` (reading a run folder back), ``figures``
+(the generic figures) and ``stitching_figures`` (the stitching heatmaps).
 """
 
 from __future__ import annotations

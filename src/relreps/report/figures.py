@@ -5,11 +5,13 @@ global backend switch), so importing this module stays light and figures can be 
 thread. Every PNG is written atomically; the returned :class:`~relreps.experiments.base.Figure`
 holds the path relative to the run folder when ``root`` is given, ready for an
 :class:`~relreps.experiments.base.ExperimentResult`.
+
+The stitching heatmaps live in :mod:`relreps.report.stitching_figures` (re-exported here) and the
+helpers every figure shares (canvas, PNG write, input checks) in ``_drawing``.
 """
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,8 +20,17 @@ from typing import Any
 import numpy as np
 
 from relreps._array import to_numpy
-from relreps._io import atomic_write_bytes
-from relreps._validation import check_int, check_matrix, fail
+from relreps._validation import check_int, fail
+from relreps.report._drawing import (
+    _category_colours,
+    _check_caption,
+    _check_numeric_vector,
+    _check_spaces,
+    _check_vector,
+    _new_figure,
+    _save,
+)
+from relreps.report.stitching_figures import stitching_heatmaps
 from relreps.results import Figure
 
 __all__ = [
@@ -31,116 +42,6 @@ __all__ = [
     "space_views",
     "stitching_heatmaps",
 ]
-
-_DPI = 110
-_MAX_ANNOTATED_CELLS = 400  # above this a heatmap's numbers would be unreadable
-
-
-# ---------------------------------------------------------------------------------------------
-# shared helpers
-
-
-def _matplotlib() -> tuple[Any, Any]:
-    """The matplotlib ``Figure`` class and the Agg canvas, or an ImportError naming the extra."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure as MplFigure
-    except ImportError as err:  # pragma: no cover - matplotlib is installed in development
-        raise ImportError(
-            "relreps report figures need matplotlib: pip install 'relreps[plot]'"
-        ) from err
-    return MplFigure, FigureCanvasAgg
-
-
-def _new_figure(width: float, height: float) -> Any:
-    mpl_figure, canvas = _matplotlib()
-    figure = mpl_figure(figsize=(width, height), dpi=_DPI, layout="constrained")
-    canvas(figure)
-    return figure
-
-
-def _resolve(path: Path | str, root: Path | str | None) -> tuple[Path, str]:
-    """Where to write the PNG and the path to record in the ``Figure``."""
-    if not isinstance(path, str | Path):
-        raise fail("path", "a str or pathlib.Path", type(path).__name__, TypeError)
-    target = Path(path)
-    if target.suffix.lower() != ".png":
-        raise fail("path", "a file name ending in .png", repr(str(path)))
-    if root is None:
-        return target, target.as_posix()
-    base = Path(root)
-    full = target if target.is_absolute() else base / target
-    try:
-        relative = full.resolve().relative_to(base.resolve())
-    except ValueError:
-        raise fail("path", f"inside `root` ({str(base)!r})", repr(str(path))) from None
-    return full, relative.as_posix()
-
-
-def _save(figure: Any, path: Path | str, root: Path | str | None, caption: str) -> Figure:
-    full, recorded = _resolve(path, root)
-    buffer = io.BytesIO()
-    # No "Software" stamp, so the same inputs give the same bytes.
-    figure.savefig(buffer, format="png", dpi=_DPI, metadata={"Software": None})
-    atomic_write_bytes(full, buffer.getvalue())
-    return Figure(path=recorded, caption=caption)
-
-
-def _check_caption(caption: str | None, default: str) -> str:
-    if caption is None:
-        return default
-    if not isinstance(caption, str):
-        raise fail("caption", "a str or None", type(caption).__name__, TypeError)
-    return caption
-
-
-def _check_spaces(spaces: object, name: str) -> dict[str, np.ndarray]:
-    if not isinstance(spaces, Mapping) or len(spaces) == 0:
-        got = f"{len(spaces)} entries" if isinstance(spaces, Mapping) else type(spaces).__name__
-        raise fail(name, "a non-empty dict of model name -> 2-D array", got, TypeError)
-    checked = {}
-    for key, value in spaces.items():
-        label = f"{name}[{key!r}]"
-        checked[str(key)] = np.asarray(to_numpy(check_matrix(value, label)), dtype=np.float64)
-    return checked
-
-
-def _check_vector(values: object, name: str, length: int | None = None) -> np.ndarray:
-    arr = np.asarray(to_numpy(values) if hasattr(values, "__array_namespace__") else values)
-    if arr.ndim != 1:
-        raise fail(name, "a 1-D array", f"shape {arr.shape}")
-    if length is not None and arr.shape[0] != length:
-        raise fail(name, f"a 1-D array of length {length}", f"length {arr.shape[0]}")
-    return arr
-
-
-def _check_numeric_vector(
-    values: object, name: str, length: int | None = None, *, allow_nan: bool = False
-) -> np.ndarray:
-    arr = _check_vector(values, name, length)
-    if arr.dtype.kind not in "biuf":
-        raise fail(name, "a numeric 1-D array", f"dtype {arr.dtype}", TypeError)
-    arr = arr.astype(np.float64)
-    bad = np.isinf(arr) if allow_nan else ~np.isfinite(arr)
-    if bad.any():
-        what = "finite values or NaN" if allow_nan else "finite values"
-        raise fail(name, f"an array of {what}", f"a non-finite value at index {int(bad.argmax())}")
-    return arr
-
-
-def _category_colours(labels: np.ndarray) -> tuple[np.ndarray, list[Any], list[Any]]:
-    """Integer codes, the distinct labels in order, and one RGBA colour per distinct label."""
-    from matplotlib import colormaps
-
-    distinct, codes = np.unique(labels, return_inverse=True)
-    n = len(distinct)
-    if n <= 10:
-        colours = [colormaps["tab10"](i) for i in range(n)]
-    elif n <= 20:
-        colours = [colormaps["tab20"](i) for i in range(n)]
-    else:
-        colours = [colormaps["turbo"](i / max(n - 1, 1)) for i in range(n)]
-    return codes, list(distinct), colours
 
 
 # ---------------------------------------------------------------------------------------------
@@ -238,24 +139,7 @@ def space_views(
         >>> space_views(spaces, rel, rng.integers(0, 3, 60), "figures/views.png", root=folder).path
         'figures/views.png'
     """
-    absolute = _check_spaces(abs_spaces, "abs_spaces")
-    relative = _check_spaces(rel_spaces, "rel_spaces")
-    if list(absolute) != list(relative):
-        raise fail(
-            "rel_spaces",
-            f"keyed by the same models as `abs_spaces` {list(absolute)}",
-            str(list(relative)),
-        )
-    if len(absolute) < 2:
-        raise fail("abs_spaces", "a dict of two or more models", f"{len(absolute)} model")
-    n_samples = next(iter(absolute.values())).shape[0]
-    for name, spaces in (("abs_spaces", absolute), ("rel_spaces", relative)):
-        for key, x in spaces.items():
-            if x.shape[0] != n_samples:
-                raise ValueError(
-                    f"Expected every space to hold the same {n_samples} samples, but "
-                    f"`{name}[{key!r}]` has shape {x.shape}."
-                )
+    absolute, relative, n_samples = _check_view_spaces(abs_spaces, rel_spaces)
     label_values = _check_vector(labels, "labels", n_samples)
     max_points = check_int(max_points, "max_points", low=1)
     seed = check_int(seed, "seed", low=0)
@@ -270,16 +154,7 @@ def space_views(
     keep = np.arange(n_samples)
     if n_samples > max_points:
         keep = np.sort(np.random.default_rng(seed).choice(n_samples, max_points, replace=False))
-    # Models as wide as the first share its principal axes (a rotation then shows); a model of
-    # another width cannot be drawn in those axes and gets its own PCA, titled so.
-    first = next(iter(absolute))
-    same_width = {k: x for k, x in absolute.items() if x.shape[1] == absolute[first].shape[1]}
-    abs_views = _shared_pca(same_width, None, "abs_spaces")
-    abs_notes = {k: f"PCA axes of {first}" for k in same_width}
-    for key, x in absolute.items():
-        if key not in same_width:
-            abs_views[key] = _shared_pca({key: x}, None, "abs_spaces")[key]
-            abs_notes[key] = "own PCA (other width)"
+    abs_views, abs_notes = _absolute_views(absolute)
     rel_views = _shared_pca(relative, None, "rel_spaces")
     codes, distinct, colours = _category_colours(label_values[keep])
     point_colours = np.array(colours)[codes]
@@ -310,160 +185,46 @@ def space_views(
     return _save(figure, path, root, caption)
 
 
-# ---------------------------------------------------------------------------------------------
-# stitching grids
-
-
-def stitching_heatmaps(
-    matrices: Mapping[str, Any],
-    encoders: Sequence[str],
-    heads: Sequence[str],
-    path: Path | str,
-    value_label: str,
-    *,
-    root: Path | str | None = None,
-    caption: str | None = None,
-    vmin: float | None = None,
-    vmax: float | None = None,
-) -> Figure:
-    """One heatmap per stitching method (absolute, relative, translation...): encoders x heads.
-
-    All heatmaps share one colour scale so methods compare at a glance. NaN cells (a combination
-    that is not defined, e.g. absolute stitching across different widths) are drawn hatched grey
-    and marked "n/a". Cells where the encoder and the head come from the same model (same name)
-    are outlined: those are the not-stitched baselines.
-
-    Args:
-        matrices: method name -> array of shape (len(encoders), len(heads)); NaN = not defined.
-        encoders: row names (the model providing the encoder).
-        heads: column names (the model providing the head/decoder).
-        path: the PNG to write (relative to ``root`` when ``root`` is given).
-        value_label: what the numbers are ("weighted F1 x100").
-        root: the run folder; the returned ``Figure.path`` is then relative to it.
-        caption: the figure's caption (a sensible default otherwise).
-        vmin: bottom of the colour scale (default: the smallest defined value).
-        vmax: top of the colour scale (default: the largest defined value).
-
-    Returns:
-        The written figure.
-
-    Example:
-        >>> import tempfile
-        >>> import numpy as np
-        >>> grid = {"absolute": [[90.0, 11.0], [np.nan, 88.0]],
-        ...         "relative": [[89.0, 85.0], [84.0, 87.0]]}
-        >>> folder = tempfile.mkdtemp()
-        >>> stitching_heatmaps(grid, ["a", "b"], ["a", "b"], "s.png", "F1", root=folder).path
-        's.png'
-    """
-    encoders = _check_names(encoders, "encoders")
-    heads = _check_names(heads, "heads")
-    if not isinstance(matrices, Mapping) or len(matrices) == 0:
+def _check_view_spaces(
+    abs_spaces: Mapping[str, Any], rel_spaces: Mapping[str, Any]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int]:
+    """``(absolute, relative, n_samples)``: two or more models, the same in both, same samples."""
+    absolute = _check_spaces(abs_spaces, "abs_spaces")
+    relative = _check_spaces(rel_spaces, "rel_spaces")
+    if list(absolute) != list(relative):
         raise fail(
-            "matrices", "a non-empty dict of method name -> 2-D array", repr(matrices), TypeError
+            "rel_spaces",
+            f"keyed by the same models as `abs_spaces` {list(absolute)}",
+            str(list(relative)),
         )
-    if not isinstance(value_label, str):
-        raise fail("value_label", "a str", type(value_label).__name__, TypeError)
-    shape = (len(encoders), len(heads))
-    grids: dict[str, np.ndarray] = {}
-    for method, values in matrices.items():
-        name = f"matrices[{method!r}]"
-        arr = check_matrix(values, name, shape_doc="(n_encoders, n_heads)", finite=False)
-        arr = np.asarray(to_numpy(arr), dtype=np.float64)
-        if arr.shape != shape:
-            raise fail(name, f"an array of shape {shape} (encoders x heads)", f"shape {arr.shape}")
-        if np.isinf(arr).any():
-            raise fail(name, "finite values or NaN (not defined)", "an infinite value")
-        grids[str(method)] = arr
-    defined = np.concatenate([g[np.isfinite(g)] for g in grids.values()])
-    low = float(defined.min()) if defined.size and vmin is None else vmin
-    high = float(defined.max()) if defined.size and vmax is None else vmax
-    low = 0.0 if low is None else low
-    high = low + 1.0 if high is None or high <= low else high
-    caption = _check_caption(
-        caption,
-        f"Stitching: {value_label} of encoder (rows) + head (columns) for "
-        + ", ".join(grids)
-        + ". Outlined cells are not stitched; hatched cells are not defined.",
-    )
-
-    from matplotlib import colormaps
-    from matplotlib.patches import Rectangle
-
-    cmap = colormaps["viridis"].with_extremes(bad=(0.86, 0.86, 0.86, 1.0))
-    n_methods = len(grids)
-    cell = 0.55 if max(shape) <= 12 else 0.3
-    width = max(3.0, cell * len(heads) + 1.6)
-    height = max(2.6, cell * len(encoders) + 1.8)
-    figure = _new_figure(width * n_methods + 1.0, height)
-    axes = figure.subplots(1, n_methods, squeeze=False)[0]
-    annotate = shape[0] * shape[1] <= _MAX_ANNOTATED_CELLS
-    image = None
-    for axis, (method, grid) in zip(axes, grids.items(), strict=True):
-        image = axis.imshow(
-            np.ma.masked_invalid(grid),
-            cmap=cmap,
-            vmin=low,
-            vmax=high,
-            aspect="auto",
-            interpolation="nearest",
-        )
-        for i in range(shape[0]):
-            for j in range(shape[1]):
-                value = grid[i, j]
-                if math.isnan(value):
-                    axis.add_patch(
-                        Rectangle(
-                            (j - 0.5, i - 0.5),
-                            1,
-                            1,
-                            fill=False,
-                            hatch="///",
-                            edgecolor=(0.55, 0.55, 0.55),
-                            lw=0,
-                        )
-                    )
-                    if annotate:
-                        axis.text(
-                            j, i, "n/a", ha="center", va="center", fontsize=6, color=(0.3, 0.3, 0.3)
-                        )
-                elif annotate:
-                    shade = (value - low) / (high - low)
-                    axis.text(
-                        j,
-                        i,
-                        _short_number(value),
-                        ha="center",
-                        va="center",
-                        fontsize=6,
-                        color="black" if shade > 0.55 else "white",
-                    )
-                if encoders[i] == heads[j]:
-                    axis.add_patch(
-                        Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", lw=1.2)
-                    )
-        axis.set_title(method, fontsize=9)
-        axis.set_xticks(range(shape[1]), heads, rotation=45, ha="right", fontsize=7)
-        axis.set_yticks(range(shape[0]), encoders, fontsize=7)
-        axis.set_xlabel("head", fontsize=8)
-        axis.set_ylabel("encoder", fontsize=8)
-    colourbar = figure.colorbar(image, ax=list(axes), shrink=0.85)
-    colourbar.set_label(value_label, fontsize=8)
-    return _save(figure, path, root, caption)
+    if len(absolute) < 2:
+        raise fail("abs_spaces", "a dict of two or more models", f"{len(absolute)} model")
+    n_samples = next(iter(absolute.values())).shape[0]
+    for name, spaces in (("abs_spaces", absolute), ("rel_spaces", relative)):
+        for key, x in spaces.items():
+            if x.shape[0] != n_samples:
+                raise ValueError(
+                    f"Expected every space to hold the same {n_samples} samples, but "
+                    f"`{name}[{key!r}]` has shape {x.shape}."
+                )
+    return absolute, relative, n_samples
 
 
-def _check_names(names: object, name: str) -> list[str]:
-    if isinstance(names, str) or not isinstance(names, Sequence) or len(names) == 0:
-        raise fail(name, "a non-empty list of names", repr(names), TypeError)
-    return [str(n) for n in names]
-
-
-def _short_number(value: float) -> str:
-    if abs(value) >= 100:
-        return f"{value:.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}"
-    return f"{value:.2f}"
+def _absolute_views(
+    absolute: dict[str, np.ndarray],
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Each model's absolute space in 2-D, and a note saying which PCA axes it was drawn in."""
+    # Models as wide as the first share its principal axes (a rotation then shows); a model of
+    # another width cannot be drawn in those axes and gets its own PCA, titled so.
+    first = next(iter(absolute))
+    same_width = {k: x for k, x in absolute.items() if x.shape[1] == absolute[first].shape[1]}
+    abs_views = _shared_pca(same_width, None, "abs_spaces")
+    abs_notes = {k: f"PCA axes of {first}" for k in same_width}
+    for key, x in absolute.items():
+        if key not in same_width:
+            abs_views[key] = _shared_pca({key: x}, None, "abs_spaces")[key]
+            abs_notes[key] = "own PCA (other width)"
+    return abs_views, abs_notes
 
 
 # ---------------------------------------------------------------------------------------------

@@ -4,6 +4,9 @@ The report is built only from typed results (``ExperimentResult``) and the run's
 ``relreps report DIR`` can rebuild it from ``DIR/manifest.json`` and ``DIR/results/*.json``
 without rerunning anything. The HTML page embeds every figure as a base64 data URI: it can be
 mailed or archived as one file. All text coming from results is escaped.
+
+Reading a run folder back (:func:`load_run`, :class:`ReportError`) lives in
+:mod:`relreps.report.run_folder` and is re-exported here.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from urllib.parse import quote
 
 from relreps._io import atomic_write_text
 from relreps._validation import fail
-from relreps.errors import RelrepsError
+from relreps.report.run_folder import ReportError, load_run
 from relreps.results import ExperimentResult, Figure, Table
 
 __all__ = [
@@ -47,10 +50,6 @@ _BADGE_COLOURS = {
     "not finished": "#6b7280",
 }
 _MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".svg": "image/svg+xml"}
-
-
-class ReportError(RelrepsError, ValueError):
-    """A run folder cannot be reported on (no manifest, unreadable results)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -565,60 +564,6 @@ def build_report(
     atomic_write_text(md_path, markdown)
     atomic_write_text(html_path, page)
     return [md_path, html_path]
-
-
-def load_run(folder: Path | str) -> tuple[dict[str, Any], list[ExperimentResult], list[str]]:
-    """Read a finished (or interrupted) run folder.
-
-    Args:
-        folder: a folder holding ``manifest.json`` and ``results/NAME.json`` files.
-
-    Returns:
-        ``(manifest, results, pending)``: results in the order the run listed its experiments
-        (then any others by name), and the listed experiments that have no result file.
-
-    Raises:
-        ReportError: when the folder has no readable manifest or a result file is corrupt.
-    """
-    if not isinstance(folder, str | Path):
-        raise fail("folder", "a str or pathlib.Path", type(folder).__name__, TypeError)
-    path = Path(folder)
-    manifest_path = path / "manifest.json"
-    if not manifest_path.is_file():
-        raise ReportError(
-            f"Expected {str(path)!r} to be a relreps run folder, but it has no manifest.json."
-        )
-    manifest = _read_json(manifest_path, "manifest")
-    if not isinstance(manifest, dict):
-        raise ReportError(f"Expected {str(manifest_path)!r} to hold a JSON object.")
-    found: dict[str, ExperimentResult] = {}
-    for result_path in sorted((path / "results").glob("*.json")):
-        data = _read_json(result_path, "result")
-        try:
-            result = ExperimentResult.from_dict(data)
-        except (KeyError, TypeError, AttributeError) as err:
-            raise ReportError(
-                f"Expected {str(result_path)!r} to hold an experiment result, but it does not "
-                f"({type(err).__name__}: {err})."
-            ) from None
-        found[result.name] = result
-    config = manifest.get("config")
-    listed = config.get("experiments") if isinstance(config, Mapping) else None
-    listed = [str(n) for n in listed] if isinstance(listed, list) else []
-    ordered = [found[n] for n in listed if n in found]
-    ordered += [r for n, r in sorted(found.items()) if n not in listed]
-    pending = [n for n in listed if n not in found]
-    return manifest, ordered, pending
-
-
-def _read_json(path: Path, what: str) -> Any:
-    try:
-        return json.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise ReportError(
-            f"Expected {str(path)!r} to be a readable JSON {what} file, but reading it failed "
-            f"({err})."
-        ) from None
 
 
 def rebuild_report(folder: Path | str, *, title: str = DEFAULT_TITLE) -> list[Path]:

@@ -13,6 +13,7 @@ import re
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -215,99 +216,28 @@ def stitching_grid(
     prepared = [_prepare_space(s) for s in _as_spaces(spaces, items)]
     _check_spaces(prepared, y_tr.shape[0], y_te.shape[0])
     projection, key_options = _grid_spec(spec, similarity, center, projection_options)
-
-    if scorer.needs_classes:
-        classes = np.unique(y_tr)
-        if classes.size < 2:
-            raise fail("y_train", "labels of at least 2 classes", f"{classes.size} class")
-        n_outputs = int(classes.size)
-        y_fit = np.searchsorted(classes, y_tr)
-    else:
-        classes = None
-        n_outputs = int(y_tr.reshape(len(y_tr), -1).shape[1])
-        y_fit = y_tr
-    factory: Any = head
-    if factory is None:
-        factory = MLPHeadFactory(classification=scorer.needs_classes)
-    elif not callable(factory):
-        raise fail(
-            "head",
-            "a callable (in_features, n_outputs, seed) -> head",
-            type(factory).__name__,
-            TypeError,
-        )
-
-    def decode_labels(pred: Any) -> np.ndarray:
-        out = np.asarray(to_numpy(pred))
-        if classes is None:
-            return out
-        return classes[np.clip(out.astype(np.int64).reshape(-1), 0, classes.size - 1)]
-
+    classes, n_outputs, y_fit = _fit_targets(y_tr, scorer)
+    factory = _head_factory(head, scorer)
     methods, translator, skipped = _translation(methods)
 
     cache = _Cache(cache_dir)
     run_key = _digest(
         _CACHE_VERSION, metric, cache_tag, _head_identity(factory), key_options, y_fit, y_te
     )
-    rel_train: dict[str, np.ndarray] = {}
-    rel_test: dict[str, np.ndarray] = {}
-    n, n_seeds = len(prepared), len(seeds)
-    scores = {m: np.full((n, n, n_seeds), np.nan) for m in methods}
-    reasons: dict[tuple[str, int, int], str] = {}
-    n_cached = 0
-    bar = _bar(progress, n * n_seeds)
-
-    def rel_of(space: _Prepared, split: str) -> np.ndarray:
-        store = rel_train if split == "train" else rel_test
-        if space.name not in store:
-            store[space.name] = _relative(getattr(space, split), space.anchors, projection)
-        return store[space.name]
-
-    try:
-        for j, dec in enumerate(prepared):
-            for s, seed in enumerate(seeds):
-                heads = _Heads(factory, n_outputs, y_fit, dec, seed, rel_of)
-                for method in methods:
-                    for i, enc in enumerate(prepared):
-                        key = _digest(run_key, method, seed, dec.fingerprint, enc.fingerprint)
-                        label = f"{method}-{dec.name}-s{seed}-{enc.name}"
-                        hit = cache.get(key, label)
-                        if hit is not None:
-                            value, reason = hit
-                            n_cached += 1
-                        else:
-                            value, reason = _cell(
-                                method,
-                                enc,
-                                dec,
-                                i == j,
-                                heads.get,
-                                rel_of,
-                                translator,
-                                decode_labels,
-                                scorer,
-                                y_te,
-                            )
-                            cache.put(
-                                key,
-                                label,
-                                value,
-                                reason,
-                                {
-                                    "method": method,
-                                    "encoder": enc.name,
-                                    "decoder": dec.name,
-                                    "seed": seed,
-                                },
-                            )
-                        scores[method][i, j, s] = value
-                        if reason:
-                            reasons[(method, i, j)] = reason
-                if bar is not None:
-                    bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
+    bar = _bar(progress, len(prepared) * len(seeds))
+    run = _Run(
+        factory=factory,
+        n_outputs=n_outputs,
+        y_fit=y_fit,
+        y_test=y_te,
+        scorer=scorer,
+        translator=translator,
+        decode_labels=_label_decoder(classes),
+        rel_of=_RelativeMemo(projection),
+        cache=cache,
+        run_key=run_key,
+    )
+    scores, reasons, n_cached = _score_grid(run, prepared, seeds, methods, bar)
     undefined = tuple(
         UndefinedCell(m, prepared[i].name, prepared[j].name, r)
         for (m, i, j), r in sorted(reasons.items())
@@ -323,6 +253,137 @@ def stitching_grid(
         n_cached=n_cached,
         seconds=time.perf_counter() - start,
     )
+
+
+def _fit_targets(y_tr: np.ndarray, scorer: _Metric) -> tuple[np.ndarray | None, int, np.ndarray]:
+    """``(classes, n_outputs, y_fit)``: class labels become indices into ``classes``; regression
+    targets pass through (``classes`` None, one output per target column)."""
+    if scorer.needs_classes:
+        classes = np.unique(y_tr)
+        if classes.size < 2:
+            raise fail("y_train", "labels of at least 2 classes", f"{classes.size} class")
+        return classes, int(classes.size), np.searchsorted(classes, y_tr)
+    return None, int(y_tr.reshape(len(y_tr), -1).shape[1]), y_tr
+
+
+def _head_factory(head: HeadFactory | None, scorer: _Metric) -> Any:
+    """The given head factory, or the default MLP head for the metric's kind of target."""
+    if head is None:
+        return MLPHeadFactory(classification=scorer.needs_classes)
+    if not callable(head):
+        raise fail(
+            "head",
+            "a callable (in_features, n_outputs, seed) -> head",
+            type(head).__name__,
+            TypeError,
+        )
+    return head
+
+
+def _label_decoder(classes: np.ndarray | None) -> Callable[[Any], np.ndarray]:
+    """Map a head's predictions back to labels: class indices (clipped) to ``classes``."""
+
+    def decode_labels(pred: Any) -> np.ndarray:
+        out = np.asarray(to_numpy(pred))
+        if classes is None:
+            return out
+        return classes[np.clip(out.astype(np.int64).reshape(-1), 0, classes.size - 1)]
+
+    return decode_labels
+
+
+class _RelativeMemo:
+    """Each space's relative train/test vectors, computed on first use and kept for the run."""
+
+    def __init__(self, projection: ProjectionSpec) -> None:
+        self.projection = projection
+        self.train: dict[str, np.ndarray] = {}
+        self.test: dict[str, np.ndarray] = {}
+
+    def __call__(self, space: _Prepared, split: str) -> np.ndarray:
+        store = self.train if split == "train" else self.test
+        if space.name not in store:
+            store[space.name] = _relative(getattr(space, split), space.anchors, self.projection)
+        return store[space.name]
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every cell of one grid run shares: heads' inputs, scoring, translation and cache."""
+
+    factory: Any
+    n_outputs: int
+    y_fit: np.ndarray
+    y_test: np.ndarray
+    scorer: _Metric
+    translator: Any
+    decode_labels: Callable[[Any], np.ndarray]
+    rel_of: Callable[[_Prepared, str], np.ndarray]
+    cache: _Cache
+    run_key: str
+
+
+def _score_grid(
+    run: _Run,
+    prepared: list[_Prepared],
+    seeds: tuple[int, ...],
+    methods: tuple[str, ...],
+    bar: Any,
+) -> tuple[dict[str, np.ndarray], dict[tuple[str, int, int], str], int]:
+    """``(scores, reasons, n_cached)`` over every (decoder, seed, method, encoder), in that order.
+
+    ``scores[method]`` is (n_encoders, n_decoders, n_seeds); ``reasons`` holds the last non-empty
+    reason per (method, encoder, decoder). One bar step per (decoder, seed).
+    """
+    n, n_seeds = len(prepared), len(seeds)
+    scores = {m: np.full((n, n, n_seeds), np.nan) for m in methods}
+    reasons: dict[tuple[str, int, int], str] = {}
+    n_cached = 0
+    try:
+        for j, dec in enumerate(prepared):
+            for s, seed in enumerate(seeds):
+                heads = _Heads(run.factory, run.n_outputs, run.y_fit, dec, seed, run.rel_of)
+                for method in methods:
+                    for i, enc in enumerate(prepared):
+                        value, reason, cached = _cached_cell(
+                            run, method, seed, enc, dec, i == j, heads
+                        )
+                        n_cached += cached
+                        scores[method][i, j, s] = value
+                        if reason:
+                            reasons[(method, i, j)] = reason
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return scores, reasons, n_cached
+
+
+def _cached_cell(
+    run: _Run, method: str, seed: int, enc: _Prepared, dec: _Prepared, same: bool, heads: _Heads
+) -> tuple[float, str, bool]:
+    """``(value, reason, cached)`` of one cell: from the cache, else scored and stored."""
+    key = _digest(run.run_key, method, seed, dec.fingerprint, enc.fingerprint)
+    label = f"{method}-{dec.name}-s{seed}-{enc.name}"
+    hit = run.cache.get(key, label)
+    if hit is not None:
+        return hit[0], hit[1], True
+    value, reason = _cell(
+        method,
+        enc,
+        dec,
+        same,
+        heads.get,
+        run.rel_of,
+        run.translator,
+        run.decode_labels,
+        run.scorer,
+        run.y_test,
+    )
+    meta = {"method": method, "encoder": enc.name, "decoder": dec.name, "seed": seed}
+    run.cache.put(key, label, value, reason, meta)
+    return value, reason, False
 
 
 class _Heads:
