@@ -8,12 +8,15 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from relreps.cli.arrays import SUFFIXES, ArrayFileError, load_array, save_array
 from relreps.cli.main import CommandError
+
+if TYPE_CHECKING:
+    from relreps.stitching.frozen import HeadConfig
 
 DESCRIPTION = """Zero-shot stitching of two models' embeddings of ONE dataset. A and B are
 (n_rows, d_a) and (n_rows, d_b) arrays whose row i is the same item embedded by model A and by
@@ -306,14 +309,10 @@ def _scores(truth: np.ndarray, predicted: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], Any, dict[str, np.ndarray]]:
+def _fraction_and_config(args: argparse.Namespace) -> tuple[float, HeadConfig]:
+    """The test fraction and the head's options from the command line, checked before loading."""
     from relreps._validation import check_float
-    from relreps.stitching.frozen import (
-        DEFAULTS,
-        AbsoluteHead,
-        RelativeHead,
-        procrustes_translate,
-    )
+    from relreps.stitching.frozen import DEFAULTS
 
     if args.test_labels is not None and args.test_fraction is not None:
         raise CommandError("--test-fraction and --test-labels exclude each other: give one")
@@ -334,7 +333,13 @@ def _evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], Any, dict[str, 
         )
     except (ValueError, TypeError) as err:
         raise CommandError(str(err)) from err
+    return fraction, config
 
+
+def _evaluate(args: argparse.Namespace) -> tuple[dict[str, Any], Any, dict[str, np.ndarray]]:
+    from relreps.stitching.frozen import AbsoluteHead, RelativeHead, procrustes_translate
+
+    fraction, config = _fraction_and_config(args)
     a = _space(args.a, "A", args.key)
     b = _space(args.b, "B", args.key)
     if a.shape[0] != b.shape[0]:
