@@ -12,17 +12,21 @@ import warnings
 from collections.abc import Iterable
 from typing import Any, TypeVar
 
-from relreps._array import Array, as_array, is_floating, namespace, to_numpy
+from relreps._array import Array, as_array, device_of, is_floating, namespace, to_numpy
 
 _Choice = TypeVar("_Choice", bound=str)
 
 __all__ = [
     "check_choice",
     "check_finite",
+    "check_finite_anchors",
+    "check_finite_rows",
     "check_float",
     "check_int",
     "check_matrix",
+    "check_out",
     "check_paired",
+    "check_same_device",
     "check_same_features",
     "fail",
     "nonfinite_rows",
@@ -103,12 +107,62 @@ def _is_lazy(x: Array) -> bool:
     return type(x).__module__.startswith("dask")
 
 
+def check_finite_anchors(anchors: Array, xp: Any) -> None:
+    """NaN/Inf check: one reduction (NaN and Inf propagate through a sum) in the common case,
+    the row-by-row check for the message only when it is not finite. The anchors are re-embedded
+    and projected every training step, where a full ``isfinite`` mask is a measurable cost."""
+    if is_floating(xp, anchors.dtype) and bool(xp.isfinite(xp.sum(anchors))):
+        return
+    check_finite(anchors, "anchors")
+
+
+def check_finite_rows(chunk: Array, norms: Array, start: int, xp: Any) -> None:
+    """Reject NaN/Inf in rows ``start + i`` of ``x`` from their (n_rows,) norms, no full mask.
+
+    A non-finite norm is NaN/Inf in the row or a squared norm that overflows the dtype; the
+    message names the first such row of ``x`` and which of the two it is.
+    """
+    if bool(xp.all(xp.isfinite(norms))):
+        return
+    bad_rows = nonfinite_rows(chunk)
+    if bad_rows is not None and bad_rows.size:
+        raise ValueError(
+            f"Expected `x` to contain only finite values, but row {start + int(bad_rows[0])} "
+            "holds NaN or Inf."
+        )
+    bad = int(xp.argmax(xp.astype(xp.logical_not(xp.isfinite(norms)), xp.int32)))
+    raise ValueError(
+        f"Expected `x` rows with a representable norm, but row {start + bad} is so large that its "
+        f"squared norm overflows {chunk.dtype}; rescale x (or use float64)."
+    )
+
+
 def check_same_features(x: Array, x_name: str, y: Array, y_name: str) -> None:
     """Both arrays must have the same number of columns; name both shapes otherwise."""
     if x.shape[1] != y.shape[1]:
         raise ValueError(
             f"Expected `{x_name}` and `{y_name}` to have the same number of features, but "
             f"`{x_name}` has shape {tuple(x.shape)} and `{y_name}` has shape {tuple(y.shape)}."
+        )
+
+
+def check_same_device(x: Array, x_name: str, y: Array, y_name: str) -> None:
+    """Both arrays must be on the same device; name both devices otherwise."""
+    dx, dy = device_of(x), device_of(y)
+    if str(dx) != str(dy):
+        raise ValueError(
+            f"Expected `{x_name}` and `{y_name}` to be on the same device, but `{x_name}` is on "
+            f"{dx} and `{y_name}` is on {dy}."
+        )
+
+
+def check_out(out: Array, n_rows: int, n_columns: int, dtype: Any) -> None:
+    """A preallocated result must have shape (n_rows, n_columns) and the result dtype."""
+    if tuple(out.shape) != (n_rows, n_columns):
+        raise fail("out", f"an array of shape ({n_rows}, {n_columns})", f"shape {tuple(out.shape)}")
+    if out.dtype != dtype:
+        raise fail(
+            "out", f"an array of dtype {dtype} (the result dtype)", f"{out.dtype}", TypeError
         )
 
 

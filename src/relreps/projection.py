@@ -28,11 +28,14 @@ from relreps._cosine_blocks import project_into
 from relreps._validation import (
     check_choice,
     check_finite,
+    check_finite_anchors,
+    check_finite_rows,
     check_int,
     check_matrix,
+    check_out,
+    check_same_device,
     check_same_features,
     fail,
-    nonfinite_rows,
 )
 from relreps.errors import NotFittedError
 from relreps.projection_spec import (
@@ -147,7 +150,7 @@ def relative_projection(
     anchors = check_matrix(anchors, "anchors", shape_doc="(n_anchors, n_features)", finite=False)
     xp = namespace(x=x, anchors=anchors, out=out)
     check_same_features(x, "x", anchors, "anchors")
-    _check_same_device(x, "x", anchors, "anchors")
+    check_same_device(x, "x", anchors, "anchors")
     dtype = x.dtype if is_floating(xp, x.dtype) else default_float(xp, device_of(x))
     plan = _plan(anchors, spec, spec.center if vector is None else vector, xp, dtype)
     return _apply(x, plan, spec.chunk_size, out, xp, dtype, grad=_needs_grad(x, anchors))
@@ -208,7 +211,7 @@ def _plan(anchors: Array, spec: ProjectionSpec, center: CenterSpec, xp: Any, dty
     """Prepare the anchors of a validated spec; ``center`` is ``spec.center`` or a vector."""
     sims = resolve_similarities(spec.similarity)
     aggregate, topk, power = spec.aggregate, spec.topk, spec.power
-    _check_finite_anchors(anchors, xp)
+    check_finite_anchors(anchors, xp)
     if anchors.dtype != dtype:
         anchors = xp.astype(anchors, dtype)
     n_anchors = anchors.shape[0]
@@ -223,15 +226,6 @@ def _plan(anchors: Array, spec: ProjectionSpec, center: CenterSpec, xp: Any, dty
     if len(blocks) > 1:
         stats = tuple(_anchor_stats(s, state, anchors, xp) for s, state in blocks)
     return _Plan(blocks, stats, center_vec, aggregate, topk, power, n_anchors)
-
-
-def _check_finite_anchors(anchors: Array, xp: Any) -> None:
-    """NaN/Inf check: one reduction (NaN and Inf propagate through a sum) in the common case,
-    the row-by-row check for the message only when it is not finite. The anchors are re-embedded
-    and projected every training step, where a full ``isfinite`` mask is a measurable cost."""
-    if is_floating(xp, anchors.dtype) and bool(xp.isfinite(xp.sum(anchors))):
-        return
-    check_finite(anchors, "anchors")
 
 
 def _anchor_stats(sim: Similarity, state: Any, anchors: Array, xp: Any) -> tuple[Any, Any, float]:
@@ -252,24 +246,6 @@ def _anchor_stats(sim: Similarity, state: Any, anchors: Array, xp: Any) -> tuple
     floor = _STD_FLOOR * xp.where(scale > 1, scale, xp.ones_like(scale))
     std = xp.where(std < floor, floor, std)
     return mean, std, -1.0 if sim.kind == "distance" else 1.0
-
-
-def _check_same_device(x: Array, x_name: str, y: Array, y_name: str) -> None:
-    dx, dy = device_of(x), device_of(y)
-    if str(dx) != str(dy):
-        raise ValueError(
-            f"Expected `{x_name}` and `{y_name}` to be on the same device, but `{x_name}` is on "
-            f"{dx} and `{y_name}` is on {dy}."
-        )
-
-
-def _check_out(out: Array, n_rows: int, n_columns: int, dtype: Any) -> None:
-    if tuple(out.shape) != (n_rows, n_columns):
-        raise fail("out", f"an array of shape ({n_rows}, {n_columns})", f"shape {tuple(out.shape)}")
-    if out.dtype != dtype:
-        raise fail(
-            "out", f"an array of dtype {dtype} (the result dtype)", f"{out.dtype}", TypeError
-        )
 
 
 def _default_chunk_rows(n_features: int, n_columns: int, itemsize: int) -> int:
@@ -295,8 +271,8 @@ def _apply(
     itemsize = 8 if dtype == xp.float64 else 4
     rows = _default_chunk_rows(d, n_columns, itemsize) if chunk_size is None else chunk_size
     if out is not None:
-        _check_out(out, n, n_columns, dtype)
-        _check_same_device(x, "x", out, "out")
+        check_out(out, n, n_columns, dtype)
+        check_same_device(x, "x", out, "out")
     if grad and out is None:
         # Autograd cannot flow through writes into a preallocated buffer.
         parts = [_block(x[s : s + rows, ...], s, plan, xp, dtype) for s in range(0, n, rows)]
@@ -344,8 +320,8 @@ def _fused(x: Array, plan: _Plan, out: Array, rows: int, dtype: Any) -> bool:
         return False
     project_into(
         x_np, state_np.T, out_np, cosine=sim.compute is _INTO_COSINE, dtype=out_np.dtype,
-        center=center, check_rows=lambda block, norms, start: _check_rows(block, norms, start, np),
-        max_rows=rows,
+        center=center, max_rows=rows,
+        check_rows=lambda block, norms, start: check_finite_rows(block, norms, start, np),
     )  # fmt: skip
     return True
 
@@ -359,25 +335,9 @@ def _prepared_rows(chunk: Array, plan: _Plan, xp: Any, dtype: Any) -> Array:
     return chunk
 
 
-def _check_rows(chunk: Array, norms: Array, start: int, xp: Any) -> None:
-    if bool(xp.all(xp.isfinite(norms))):
-        return
-    bad_rows = nonfinite_rows(chunk)
-    if bad_rows is not None and bad_rows.size:
-        raise ValueError(
-            f"Expected `x` to contain only finite values, but row {start + int(bad_rows[0])} "
-            "holds NaN or Inf."
-        )
-    bad = int(xp.argmax(xp.astype(xp.logical_not(xp.isfinite(norms)), xp.int32)))
-    raise ValueError(
-        f"Expected `x` rows with a representable norm, but row {start + bad} is so large that its "
-        f"squared norm overflows {chunk.dtype}; rescale x (or use float64)."
-    )
-
-
 def _block(chunk: Array, start: int, plan: _Plan, xp: Any, dtype: Any) -> Array:
     chunk = _prepared_rows(chunk, plan, xp, dtype)
-    _check_rows(chunk, row_norms(chunk, xp), start, xp)
+    check_finite_rows(chunk, row_norms(chunk, xp), start, xp)
     if plan.block_stats is None:
         sim, state = plan.blocks[0]
         values = sim.compute(chunk, state)
@@ -429,7 +389,7 @@ def _cosine_or_inner_into(
     chunk = _prepared_rows(chunk, plan, xp, dtype)
     sim, state = plan.blocks[0]
     norms = row_norms(chunk, xp)
-    _check_rows(chunk, norms, start, xp)
+    check_finite_rows(chunk, norms, start, xp)
     _matmul_into(chunk, state.T, dest)
     if sim.compute is _INTO_COSINE:
         dest /= xp.where(norms == 0, xp.ones_like(norms), norms)[:, None]
@@ -600,7 +560,7 @@ class RelativeProjector:
                 f"Expected `x` to have {self.n_features_in_} features (as the fitted anchors), but "
                 f"got shape {tuple(x.shape)}."
             )
-        _check_same_device(x, "x", self.anchors_, "anchors_")
+        check_same_device(x, "x", self.anchors_, "anchors_")
         dtype = x.dtype if is_floating(xp, x.dtype) else default_float(xp, device_of(x))
         plan = self._fitted_plan
         if self.anchors_.dtype != dtype:  # prepared in another precision: prepare again
