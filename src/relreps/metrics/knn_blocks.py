@@ -4,7 +4,8 @@ Package-internal API, documented here for :mod:`relreps.metrics` (its dask versi
 :mod:`relreps.distributed` (no promise of stability outside relreps):
 
 - :func:`search`: exact top-``k`` of several query sets against one index, blocked in memory;
-- :func:`top_k_rows`: top-``k`` of each row of one block of scores (any array library);
+- :func:`top_k_rows`: top-``k`` of each row of one block of scores (any array library;
+  :mod:`relreps.metrics._top_k`, re-exported here);
 - :func:`unit_rows`, :func:`exact_distances`, :func:`float_dtype`, :func:`overlap_counts`: the
   shared pieces (normalisation, exact Euclidean re-ranking, result dtype, neighbourhood overlap).
 
@@ -51,8 +52,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from relreps._array import Array, default_float, device_of, is_floating, is_numpy, row_norms
+from relreps._array import Array, default_float, is_floating, is_numpy, row_norms
 from relreps._cosine_blocks import single_threaded_blas, worker_threads
+from relreps.metrics._top_k import top_k_rows
 
 __all__ = [
     "AUTO_BACKEND",
@@ -79,9 +81,9 @@ NUMPY_BLOCK_F64 = 1448
 # Other libraries: bytes of one block of scores (block rows x n_index).
 _BLOCK_BYTES = 64 * 2**20
 _EPS = 1e-12
-_NO_INDEX = np.iinfo(np.int64).max
+_NO_INDEX = np.iinfo(np.int64).max  # placeholder index of an empty top-k slot (sorts last)
 # Below this many scores the search runs in the calling thread with BLAS's own threads.
-_THREADED_MIN_SCORES = 2**24  # placeholder index of an empty top-k slot (sorts last)
+_THREADED_MIN_SCORES = 2**24
 
 
 class Neighbors(NamedTuple):
@@ -515,86 +517,6 @@ def _mask_self(block: Array, start: int, xp: Any) -> Array:
     cols = xp.arange(block.shape[1])[None, :]
     rows = xp.arange(start, start + n_rows)[:, None]
     return xp.where(cols == rows, xp.asarray(-math.inf, dtype=block.dtype), block)
-
-
-def top_k_rows(block: Array, k: int, xp: Any) -> tuple[Array, Array]:
-    """Top ``k`` (largest) entries of each row: (indices, values), ties to the lower index."""
-    rows, cols, vals = _candidates(block, k, xp)
-    n_rows = block.shape[0]
-    if is_numpy(block):
-        order = np.lexsort((cols, -vals, rows))
-    else:
-        # Three stable sorts, last key first: (row, -value, col).
-        order = xp.argsort(cols, stable=True)
-        order = xp.take(order, xp.argsort(-xp.take(vals, order), stable=True))
-        order = xp.take(order, xp.argsort(xp.take(rows, order), stable=True))
-    rows = xp.take(rows, order)
-    cols = xp.take(cols, order)
-    vals = xp.take(vals, order)
-    row_ids = xp.arange(n_rows, dtype=rows.dtype, device=device_of(rows))
-    starts = np.searchsorted(rows, row_ids) if is_numpy(rows) else xp.searchsorted(rows, row_ids)
-    offsets = xp.arange(k, dtype=starts.dtype, device=device_of(starts))
-    pick = xp.reshape(starts[:, None] + offsets[None, :], (-1,))
-    out_idx = xp.reshape(xp.take(cols, pick), (n_rows, k))
-    out_val = xp.reshape(xp.take(vals, pick), (n_rows, k))
-    return xp.astype(out_idx, xp.int64), out_val
-
-
-def _n_groups(k: int, n_cols: int) -> int:
-    """Groups for the lower bound: many groups keep rescans short; 0 = sort the row instead."""
-    n_groups = max(64 * k, 1024)
-    while n_groups > 16 * k and n_cols < 8 * n_groups:
-        n_groups //= 2
-    return n_groups if n_cols >= 8 * n_groups else 0
-
-
-def _candidates(block: Array, k: int, xp: Any) -> tuple[Array, Array, Array]:
-    """(row, col, value) of every entry at or above a per-row lower bound of the k-th largest.
-
-    Each row has at least ``k`` candidates, and all its top ``k`` (ties included) are among them.
-    """
-    n_rows, n_cols = block.shape
-    flat = xp.reshape(block, (-1,))
-    n_groups = _n_groups(k, n_cols)
-    if n_groups == 0:
-        threshold = xp.sort(block, axis=1)[:, n_cols - k]
-        rows, cols = xp.nonzero(block >= threshold[:, None])
-        return rows, cols, xp.take(flat, rows * n_cols + cols)
-    # Interleaved groups (columns j, j + m, j + 2m, ...), so that neighbours stored next to each
-    # other (sorted or clustered data) fall into different groups. The k-th largest group maximum
-    # is reached by >= k entries, so it bounds the k-th largest entry from below; only the few
-    # groups whose maximum reaches it are scanned again.
-    per_group = n_cols // n_groups
-    main = per_group * n_groups
-    groups = xp.reshape(block[:, :main], (n_rows, per_group, n_groups))
-    group_max = xp.max(groups, axis=1)
-    if is_numpy(group_max):
-        threshold = np.partition(group_max, n_groups - k, axis=1)[:, n_groups - k]
-    else:
-        threshold = xp.sort(group_max, axis=1)[:, n_groups - k]
-    g_rows, g_ids = xp.nonzero(group_max >= threshold[:, None])
-    if is_numpy(groups):
-        member_vals = groups[g_rows, :, g_ids]  # (n_hit_groups, per_group)
-    else:
-        steps = xp.arange(per_group, dtype=g_rows.dtype, device=device_of(g_rows)) * n_groups
-        starts = g_rows * n_cols + g_ids
-        member_vals = xp.take(flat, xp.reshape(starts[:, None] + steps[None, :], (-1,)))
-        member_vals = xp.reshape(member_vals, (starts.shape[0], per_group))
-    hit_g, hit_t = xp.nonzero(member_vals >= xp.take(threshold, g_rows)[:, None])
-    rows = xp.take(g_rows, hit_g)
-    cols = xp.take(g_ids, hit_g) + hit_t * n_groups
-    vals = (
-        member_vals[hit_g, hit_t]
-        if is_numpy(member_vals)
-        else xp.take(xp.reshape(member_vals, (-1,)), hit_g * per_group + hit_t)
-    )
-    if main < n_cols:  # the few trailing columns that belong to no group
-        tail_rows, tail_cols = xp.nonzero(block[:, main:] >= threshold[:, None])
-        tail_cols = tail_cols + main
-        rows = xp.concat([rows, tail_rows])
-        cols = xp.concat([cols, tail_cols])
-        vals = xp.concat([vals, xp.take(flat, tail_rows * n_cols + tail_cols)])
-    return rows, cols, vals
 
 
 def overlap_counts(a: Array, b: Array, xp: Any, rows_per_chunk: int = 8192) -> Array:
