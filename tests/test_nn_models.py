@@ -12,6 +12,7 @@ torch = pytest.importorskip("torch")
 
 from torch import nn  # noqa: E402
 
+from relreps import ProjectionSpec  # noqa: E402
 from relreps.nn import (  # noqa: E402
     OUTPUT_NORMS,
     AbsoluteAE,
@@ -285,6 +286,73 @@ def test_load_rejects_weights_that_do_not_match(tmp_path):
         load_model(tmp_path / "a")
 
 
+def _saved_in_the_previous_format(tmp_path, *, eps=1e-5):
+    """A relative model saved, then its config.json rewritten by hand as the previous version
+    wrote it: the projection options flat in "init" and an ``eps``, no ``spec``."""
+    spec = ProjectionSpec(similarity=["cosine", "euclidean"], aggregate="sum", topk=4, power=2.0)
+    model = RelativeClassifier(
+        MLPEncoder(IMG, 6), _images(5, seed=1), 3, spec=spec, quantize=0.1, seed=3
+    ).eval()
+    save_model(model, tmp_path / "m")
+    path = tmp_path / "m" / "config.json"
+    config = json.loads(path.read_text())
+    config["init"] = {
+        "n_classes": 3,
+        "hidden": [128],
+        "seed": 3,
+        "similarity": ["cosine", "euclidean"],
+        "center": None,
+        "aggregate": "sum",
+        "topk": 4,
+        "power": 2.0,
+        "output_norm": "layernorm",
+        "quantize": 0.1,
+        "anchor_grad": False,
+        "eps": eps,
+    }
+    path.write_text(json.dumps(config))
+    return model, spec
+
+
+def test_load_reads_the_previous_flat_projection_keys(tmp_path):
+    model, spec = _saved_in_the_previous_format(tmp_path)
+    loaded = load_model(tmp_path / "m")
+    assert loaded.projection.spec == spec and loaded.projection.quantize == 0.1
+    assert loaded.config() == model.config() and loaded.config()["spec"] == spec.to_dict()
+    x = _images(4, seed=2)
+    torch.testing.assert_close(loaded(x), model(x), rtol=0, atol=0)
+
+
+def test_load_rejects_a_previous_file_with_another_eps(tmp_path):
+    _saved_in_the_previous_format(tmp_path, eps=1e-3)
+    with pytest.raises(ValueError, match=r"`eps` to be 1e-05 .* but got 0\.001"):
+        load_model(tmp_path / "m")
+
+
+@pytest.mark.parametrize(
+    "keyword",
+    [
+        {"similarity": "cosine"},
+        {"center": "anchors"},
+        {"aggregate": "sum"},
+        {"topk": 2},
+        {"power": 2.0},
+        {"eps": 1e-5},
+    ],
+    ids=lambda kw: next(iter(kw)),
+)
+def test_models_take_projection_options_only_in_the_spec(keyword):
+    anchors = _images(4)
+    builders = [
+        lambda: RelativeClassifier(MLPEncoder(IMG, 4), anchors, 3, **keyword),
+        lambda: RelativeAE(MLPEncoder(IMG, 4), anchors, **keyword),
+        lambda: RelativeVAE(MLPEncoder(IMG, 4), anchors, latent_dim=2, **keyword),
+    ]
+    for build in builders:
+        with pytest.raises(TypeError, match=f"unexpected keyword argument '{next(iter(keyword))}'"):
+            build()
+
+
 def test_training_is_deterministic_and_stops_early():
     g = torch.Generator().manual_seed(2)
     x, y = torch.randn(200, 10, generator=g), torch.randint(0, 4, (200,), generator=g)  # no signal
@@ -352,7 +420,9 @@ def test_model_errors():
     with pytest.raises(ValueError, match="name the 3 anchor inputs"):
         RelativeClassifier(MLPEncoder(IMG, 4), anchors, 3, anchor_ids=["a", "b"])
     with pytest.raises(ValueError, match="`center`"):
-        RelativeClassifier(MLPEncoder(IMG, 4), anchors, 3, center="mean")
+        RelativeClassifier(MLPEncoder(IMG, 4), anchors, 3, spec=ProjectionSpec(center="mean"))
+    with pytest.raises(TypeError, match="`spec`"):
+        RelativeClassifier(MLPEncoder(IMG, 4), anchors, 3, spec={"topk": 2})
     with pytest.raises(ValueError, match="`x`"):
         MLPEncoder(IMG, 4)(torch.zeros(2, 1, 7, 7))
     with pytest.raises(ValueError, match="`in_shape`"):

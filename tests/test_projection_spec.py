@@ -244,8 +244,10 @@ def test_nn_relative_projection_takes_a_spec():
     with pytest.raises(ValueError, match=r"`topk` to be an int in \[1, 10\]"):
         RelativeProjection(5, topk=11, similarity=["cosine", "l1"])  # checked on the width
     model = RelativeClassifier(MLPEncoder((4,), 8), a, 3, spec=spec)
-    assert model.projection.spec == spec and model.config()["topk"] == 3
-    rebuilt = RelativeClassifier(MLPEncoder((4,), 8), a, **model.config())
+    config = model.config()
+    assert model.projection.spec == spec and config["spec"] == spec.to_dict()
+    config["spec"] = ProjectionSpec.from_dict(config["spec"])
+    rebuilt = RelativeClassifier(MLPEncoder((4,), 8), a, **config)
     assert rebuilt.projection.spec == spec
 
 

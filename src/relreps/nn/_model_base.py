@@ -17,7 +17,7 @@ from torch.nn import functional as F
 from relreps._validation import check_int, fail
 from relreps.anchors import anchor_keys
 from relreps.nn.projection import RelativeProjection
-from relreps.projection_spec import ProjectionSpec, Unset
+from relreps.projection_spec import ProjectionSpec
 
 
 class _Model(nn.Module):
@@ -182,10 +182,24 @@ class _Relative(_Model):
     kind = "relative"
     projection: RelativeProjection
 
-    def _build_projection(self, options: dict[str, Any]) -> None:
+    def _build_projection(
+        self,
+        spec: ProjectionSpec | None,
+        output_norm: str,
+        quantize: float | None,
+        anchor_grad: bool,
+    ) -> None:
+        """The projection of the models: ``spec`` (None: ``ProjectionSpec()``) and the layer's
+        own options; ``eps`` stays the layer's default, which every model used."""
         if self.n_anchors is None:  # required=True in __init__ makes this unreachable
             raise RuntimeError("a relative model needs anchor inputs to build its projection")
-        self.projection = RelativeProjection(self.n_anchors, **options)
+        self.projection = RelativeProjection(
+            self.n_anchors,
+            spec=ProjectionSpec() if spec is None else spec,
+            output_norm=output_norm,
+            quantize=quantize,
+            anchor_grad=anchor_grad,
+        )
 
     @property
     def rep_dim(self) -> int:
@@ -197,9 +211,14 @@ class _Relative(_Model):
         return self.projection.relative(z, z_anchors)
 
     def _projection_config(self) -> dict[str, Any]:
-        cfg = self.projection.config()
-        cfg.pop("n_anchors")
-        return cfg
+        """The projection part of ``config()``: the spec as a dict and the layer's options."""
+        layer = self.projection
+        return {
+            "spec": layer.spec.to_dict(),
+            "output_norm": layer.output_norm.kind,
+            "quantize": layer.quantize,
+            "anchor_grad": layer.anchor_grad,
+        }
 
 
 class _Absolute(_Model):
@@ -212,29 +231,3 @@ class _Absolute(_Model):
 
     def encode(self, x: Tensor) -> Tensor:
         return self.embed(x)
-
-
-def _projection_options(
-    spec: ProjectionSpec | None,
-    similarity: Any,
-    center: str | Unset | None,
-    aggregate: str | Unset,
-    topk: int | Unset | None,
-    power: float | Unset | None,
-    output_norm: str,
-    quantize: float | None,
-    anchor_grad: bool,
-    eps: float,
-) -> dict[str, Any]:
-    return {
-        "spec": spec,
-        "similarity": similarity,
-        "center": center,
-        "aggregate": aggregate,
-        "topk": topk,
-        "power": power,
-        "output_norm": output_norm,
-        "quantize": quantize,
-        "anchor_grad": anchor_grad,
-        "eps": eps,
-    }

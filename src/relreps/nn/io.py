@@ -13,6 +13,7 @@ only: nothing is ever unpickled.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from pathlib import Path
@@ -24,12 +25,19 @@ from torch import nn
 from relreps._io import atomic_write_bytes
 from relreps._validation import fail
 from relreps.nn.models import ENCODERS, MODELS
+from relreps.nn.projection import RelativeProjection
+from relreps.projection_spec import ProjectionSpec
 
 __all__ = ["FORMAT", "load_model", "save_model"]
 
 FORMAT = "relreps.nn.model/1"
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
+
+# Files of the previous version kept the projection options flat in "init" (now one "spec").
+_FLAT_SPEC_KEYS = ("similarity", "center", "aggregate", "topk", "power")
+# The models no longer take eps: they use the layer's default, which every saved model had.
+_MODEL_EPS: float = inspect.signature(RelativeProjection).parameters["eps"].default
 
 
 def save_model(model: nn.Module, folder: str | os.PathLike[str]) -> Path:
@@ -44,6 +52,8 @@ def save_model(model: nn.Module, folder: str | os.PathLike[str]) -> Path:
 
     Raises:
         TypeError: for modules that are not relreps.nn models.
+        ValueError: a relative model whose similarity is not the registry's entry of its name
+            (its spec could not be named in JSON).
 
     Example:
         >>> import tempfile
@@ -94,8 +104,9 @@ def load_model(folder: str | os.PathLike[str], *, encoder: nn.Module | None = No
 
     Raises:
         FileNotFoundError: missing config or weights.
-        ValueError: a config of another format, an unknown model class, or weights that do not
-            match the rebuilt model.
+        ValueError: a config of another format, an unknown model class, weights that do not
+            match the rebuilt model, or a file of the previous version (flat projection keys,
+            still loaded) whose ``eps`` is not the models' fixed 1e-5.
         TypeError: a custom encoder was saved but none was given.
     """
     from safetensors.torch import load_file
@@ -125,6 +136,8 @@ def load_model(folder: str | os.PathLike[str], *, encoder: nn.Module | None = No
             )
         encoder = enc_cls(**enc_cfg)
     init = dict(config["init"])
+    if cls.kind == "relative":
+        init = _projection_init(init)
     anchors_meta = config.get("anchor_inputs")
     if anchors_meta is not None:
         dtype = getattr(torch, anchors_meta["dtype"])
@@ -144,3 +157,34 @@ def load_model(folder: str | os.PathLike[str], *, encoder: nn.Module | None = No
             f"The weights in {path / WEIGHTS} do not match the saved config: {err}"
         ) from err
     return model.eval()
+
+
+def _projection_init(init: dict[str, Any]) -> dict[str, Any]:
+    """A relative model's saved ``init`` with its ``spec`` dict as a ProjectionSpec.
+
+    Files of the previous version hold the projection options as flat keys (and ``eps``): they
+    become the spec. Their ``eps`` must be the default the models now always use.
+
+    Example:
+        >>> old = {"n_classes": 3, "similarity": "cosine", "topk": 2, "eps": 1e-5}
+        >>> _projection_init(old)
+        {'n_classes': 3, 'spec': ProjectionSpec(similarity='cosine', topk=2)}
+    """
+    init = dict(init)
+    flat = {key: init.pop(key) for key in _FLAT_SPEC_KEYS if key in init}
+    eps = init.pop("eps", _MODEL_EPS)
+    if eps != _MODEL_EPS:
+        raise fail(
+            "eps",
+            f"{_MODEL_EPS!r} in a saved relative model (the models no longer take `eps`: they "
+            "use the default of relreps.nn.RelativeProjection)",
+            repr(eps),
+        )
+    if "spec" in init:
+        if flat:
+            raise fail("init", "a spec or the flat projection keys, not both", repr(sorted(flat)))
+        if init["spec"] is not None:
+            init["spec"] = ProjectionSpec.from_dict(init["spec"])
+    elif flat:
+        init["spec"] = ProjectionSpec.from_dict(flat)
+    return init

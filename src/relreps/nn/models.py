@@ -33,7 +33,7 @@ from torch.nn import functional as F
 
 from relreps._validation import check_choice, check_float, check_int, fail
 from relreps.anchors import anchor_keys
-from relreps.nn._model_base import _Absolute, _Model, _projection_options, _Relative
+from relreps.nn._model_base import _Absolute, _Model, _Relative
 from relreps.nn._model_base import _predict as _predict  # relreps.nn.stitch imports it from here
 from relreps.nn._model_base import model_device as model_device  # public, used across relreps
 from relreps.nn.networks import (
@@ -46,7 +46,7 @@ from relreps.nn.networks import (
     seeded,
 )
 from relreps.nn.projection import MODEL_OUTPUT_NORM, OUTPUT_NORMS, OutputNorm
-from relreps.projection_spec import UNSET, ProjectionSpec, Unset
+from relreps.projection_spec import ProjectionSpec
 
 __all__ = [
     "ENCODERS",
@@ -133,10 +133,11 @@ class RelativeClassifier(_Relative):
         n_classes: number of classes.
         anchor_ids: anchor identities (keys or a ParallelAnchors), compared when stitching.
         hidden: head hidden widths.
-        spec, similarity, center, aggregate, topk, power, output_norm, quantize, anchor_grad, eps:
-            options of :class:`relreps.nn.RelativeProjection` (``spec``: a
-            :class:`relreps.ProjectionSpec`; ``output_norm`` defaults to ``"layernorm"`` here,
-            :data:`relreps.nn.projection.MODEL_OUTPUT_NORM`).
+        spec: the projection options, one :class:`relreps.ProjectionSpec` (``None``: its
+            defaults, cosine); the only way to set them.
+        output_norm, quantize, anchor_grad: options of :class:`relreps.nn.RelativeProjection`
+            (``output_norm`` defaults to ``"layernorm"`` here,
+            :data:`relreps.nn.projection.MODEL_OUTPUT_NORM`; its ``eps`` keeps its default).
         seed: head initialisation seed.
 
     Example:
@@ -144,6 +145,9 @@ class RelativeClassifier(_Relative):
         >>> model = RelativeClassifier(MLPEncoder((4,), 8), anchors, 3)
         >>> model.encode(torch.zeros(2, 4)).shape, model(torch.zeros(2, 4)).shape
         (torch.Size([2, 5]), torch.Size([2, 3]))
+        >>> spec = ProjectionSpec(topk=2)
+        >>> RelativeClassifier(MLPEncoder((4,), 8), anchors, 3, spec=spec).projection.spec
+        ProjectionSpec(similarity='cosine', topk=2)
     """
 
     task = "classification"
@@ -157,34 +161,15 @@ class RelativeClassifier(_Relative):
         anchor_ids: Any = None,
         hidden: Sequence[int] = (128,),
         spec: ProjectionSpec | None = None,
-        similarity: Any = UNSET,
-        center: str | Unset | None = UNSET,
-        aggregate: str | Unset = UNSET,
-        topk: int | Unset | None = UNSET,
-        power: float | Unset | None = UNSET,
         output_norm: str = MODEL_OUTPUT_NORM,
         quantize: float | None = None,
         anchor_grad: bool = False,
-        eps: float = 1e-5,
         seed: int = 0,
     ) -> None:
         super().__init__(encoder, anchor_inputs, anchor_ids, required=True)
         self.n_classes = check_int(n_classes, "n_classes", low=2)
         self.seed = check_int(seed, "seed", low=0)
-        self._build_projection(
-            _projection_options(
-                spec,
-                similarity,
-                center,
-                aggregate,
-                topk,
-                power,
-                output_norm,
-                quantize,
-                anchor_grad,
-                eps,
-            )
-        )
+        self._build_projection(spec, output_norm, quantize, anchor_grad)
         self.head = MLPHead(self.rep_dim, n_classes, hidden=hidden, seed=seed)
 
     def decode(self, rep: Tensor) -> Tensor:
@@ -290,32 +275,13 @@ class RelativeAE(_Autoencoder, _Relative):
         anchor_ids: Any = None,
         hidden: Sequence[int] = (256,),
         spec: ProjectionSpec | None = None,
-        similarity: Any = UNSET,
-        center: str | Unset | None = UNSET,
-        aggregate: str | Unset = UNSET,
-        topk: int | Unset | None = UNSET,
-        power: float | Unset | None = UNSET,
         output_norm: str = MODEL_OUTPUT_NORM,
         quantize: float | None = None,
         anchor_grad: bool = False,
-        eps: float = 1e-5,
         seed: int = 0,
     ) -> None:
         super().__init__(encoder, anchor_inputs, anchor_ids, seed=seed)
-        self._build_projection(
-            _projection_options(
-                spec,
-                similarity,
-                center,
-                aggregate,
-                topk,
-                power,
-                output_norm,
-                quantize,
-                anchor_grad,
-                eps,
-            )
-        )
+        self._build_projection(spec, output_norm, quantize, anchor_grad)
         self._build_decoder(hidden)
 
     def decode(self, rep: Tensor) -> Tensor:
@@ -458,33 +424,14 @@ class RelativeVAE(_VAEMixin, _Relative):
         hidden: Sequence[int] = (256,),
         beta: float = 1.0,
         spec: ProjectionSpec | None = None,
-        similarity: Any = UNSET,
-        center: str | Unset | None = UNSET,
-        aggregate: str | Unset = UNSET,
-        topk: int | Unset | None = UNSET,
-        power: float | Unset | None = UNSET,
         output_norm: str = MODEL_OUTPUT_NORM,
         quantize: float | None = None,
         anchor_grad: bool = False,
-        eps: float = 1e-5,
         seed: int = 0,
     ) -> None:
         super().__init__(encoder, anchor_inputs, anchor_ids, seed=seed)
         self._build_gaussian(latent_dim, beta)
-        self._build_projection(
-            _projection_options(
-                spec,
-                similarity,
-                center,
-                aggregate,
-                topk,
-                power,
-                output_norm,
-                quantize,
-                anchor_grad,
-                eps,
-            )
-        )
+        self._build_projection(spec, output_norm, quantize, anchor_grad)
         self._build_decoder(hidden)
 
     def decode(self, rep: Tensor) -> Tensor:

@@ -400,7 +400,8 @@ def train_classifier_triple(
         hidden: hidden widths of both heads.
         config: training options.
         seed: initialisation seed of the heads.
-        **projection_options: RelativeClassifier options (similarity, center, output_norm, ...).
+        **projection_options: RelativeClassifier options (``spec``, ``output_norm``, ``quantize``,
+            ``anchor_grad``).
 
     Example:
         >>> from relreps.nn.models import MLPEncoder
