@@ -34,7 +34,8 @@ from typing import Any
 
 TIMING_KEY = re.compile(
     r"(^|_)(seconds|secs|sec|wall|wall_time|elapsed|duration|durations|time|times|timing|"
-    r"timings|created|timestamp|started|finished|runtime)(_s|_ms|_sec|_seconds)?$",
+    r"timings|created|timestamp|started|finished|runtime)(_s|_ms|_sec|_seconds)?$"
+    r"|^seconds_",  # seconds_with_embedding, ...
     re.IGNORECASE,
 )
 # What a manifest says about the machine and the environment rather than about the run.
