@@ -25,6 +25,9 @@ __all__ = [
     "jsonable",
     "judge",
     "kept_fraction",
+    "mean_std",
+    "mean_std_text",
+    "rounded",
 ]
 
 Status = Literal["reproduced", "partly", "not reproduced", "skipped", "no paper number"]
@@ -234,6 +237,48 @@ def kept_fraction(stitched: float, not_stitched: float, *, higher_is_better: boo
     if math.isnan(top) or math.isnan(bottom) or bottom <= 0:
         return math.nan
     return float(top / bottom)
+
+
+def rounded(value: float | None, digits: int = 2) -> float | None:
+    """A table cell: ``value`` rounded to ``digits``; None (a dash) when None or not finite.
+
+    Example:
+        >>> rounded(0.12345, 3), rounded(float("nan")), rounded(None)
+        (0.123, None, None)
+    """
+    if value is None or not math.isfinite(value):
+        return None
+    return round(float(value), digits)
+
+
+def mean_std(values: Any) -> tuple[float, float]:
+    """Mean and population std of the finite values in ``values`` (NaN, NaN when there are none).
+
+    ``values`` is anything ``numpy.asarray`` reads as floats, of any shape (it is flattened).
+
+    Example:
+        >>> mean_std([1.0, 3.0, float("nan")])
+        (2.0, 1.0)
+    """
+    import numpy as np  # lazily: this module is read by the report without numpy work
+
+    arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    arr = arr[np.isfinite(arr)]
+    if arr.size == 0:
+        return math.nan, math.nan
+    return float(arr.mean()), float(arr.std())
+
+
+def mean_std_text(mean: float | None, std: float | None, digits: int = 2) -> str | None:
+    """The paper's cell format ``"m ± s"``, or None (a dash) when the mean is undefined.
+
+    Example:
+        >>> mean_std_text(81.234, 1.5), mean_std_text(float("nan"), 0.0)
+        ('81.23 ± 1.50', None)
+    """
+    if mean is None or not math.isfinite(mean):
+        return None
+    return f"{mean:.{digits}f} ± {(std if std is not None else math.nan):.{digits}f}"
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,29 @@ def f1_score(y_true: Any, y_pred: Any, *, average: str = "weighted") -> float:
     return float(np.sum(f1 * support) / support.sum())
 
 
+def majority_f1(labels: Any) -> float:
+    """Weighted F1 x100 of always predicting the most frequent class: the chance line of a table.
+
+    The majority class, a share ``p`` of the rows, has precision ``p`` and recall 1, so its F1 is
+    ``2p / (p + 1)``; every other class scores 0, and the support weights give ``p * 2p / (p + 1)``.
+
+    Args:
+        labels: (n,) non-negative integer class labels.
+
+    Example:
+        >>> round(majority_f1([0, 0, 0, 1]), 2)
+        64.29
+    """
+    y = np.asarray(to_numpy(labels)).reshape(-1)
+    if y.size == 0:
+        raise fail("labels", "a non-empty array of class labels", "an empty array")
+    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0:
+        raise fail("labels", "non-negative integer class labels", f"dtype {y.dtype}")
+    counts = np.bincount(y)
+    share = counts.max() / counts.sum()
+    return float(100.0 * share * (2 * share / (share + 1.0)))
+
+
 def mean_squared_error(y_true: Any, y_pred: Any) -> float:
     """Mean of squared differences over every element.
 
