@@ -50,3 +50,22 @@ def test_majority_f1_errors() -> None:
         majority_f1([0.5, 1.0])
     with pytest.raises(ValueError, match="labels"):
         majority_f1([-1, 0])
+
+
+def test_claim_judges_like_judge() -> None:
+    from relreps.results import Claim, judge
+
+    claim = Claim("Relative heads stitch", "kept fraction", 0.9, partly=0.75, paper=0.85)
+    assert claim.judge(0.95, detail="d") == judge(
+        "Relative heads stitch", "kept fraction", 0.95, 0.9, partly=0.75, paper=0.85, detail="d"
+    )
+    assert claim.judge(0.8).status == "partly"
+    assert claim.judge(0.5).status == "not reproduced"
+    assert claim.judge(0.95, paper=0.7).paper == 0.7
+    lower = Claim("Absolute fails", "points above chance", 10.0, comparison="<=")
+    assert lower.judge(3.0).status == "reproduced"
+    assert lower.judge(math.nan).status == "not reproduced"
+    skipped = claim.skipped("not run")
+    assert (skipped.status, skipped.detail, skipped.claim) == ("skipped", "not run", claim.claim)
+    with pytest.raises(ValueError):
+        Claim("c", "q", 0.5, partly=0.9).judge(0.6)

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 __all__ = [
+    "Claim",
     "ExperimentResult",
     "Figure",
     "Status",
@@ -218,6 +219,52 @@ def judge(
     )
     rule = verdict.rule
     return replace(verdict, detail=f"{detail}; {rule}" if detail else rule)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A paper claim as data: what is measured and the bar it must meet.
+
+    Experiments declare their claims as module constants and judge each with this run's figure,
+    so the thresholds live in one visible place, beside the claim they decide.
+
+    Attributes:
+        claim: the claim, in one line.
+        quantity: what the measured figure is (``"kept fraction"``).
+        threshold: the bar for "reproduced".
+        comparison: ``">="`` when higher is better, ``"<="`` when lower is.
+        partly: the looser bar for "partly", or None.
+        paper: the paper's figure of the same quantity, or None.
+
+    Example:
+        >>> KEEPS = Claim("Relative heads stitch", "kept fraction", 0.90, partly=0.75)
+        >>> KEEPS.judge(0.8).status
+        'partly'
+    """
+
+    claim: str
+    quantity: str
+    threshold: float
+    comparison: Comparison = ">="
+    partly: float | None = None
+    paper: float | None = None
+
+    def judge(self, measured: float, *, detail: str = "", paper: float | None = None) -> Verdict:
+        """This run's verdict (see :func:`judge`); ``paper`` overrides the claim's own figure."""
+        return judge(
+            self.claim,
+            self.quantity,
+            measured,
+            self.threshold,
+            comparison=self.comparison,
+            partly=self.partly,
+            paper=self.paper if paper is None else paper,
+            detail=detail,
+        )
+
+    def skipped(self, reason: str) -> Verdict:
+        """The verdict when the figure could not be measured in this run."""
+        return Verdict(self.claim, "skipped", reason)
 
 
 def kept_fraction(stitched: float, not_stitched: float, *, higher_is_better: bool = True) -> float:
