@@ -17,7 +17,7 @@ pytest.importorskip("distributed")
 import relreps  # noqa: E402
 from relreps import distributed as rd  # noqa: E402
 from relreps.encoders import CallableEncoder, cached_encode  # noqa: E402
-from relreps.knn_index import FaissIndex, KnnResult, faiss_knn, recall_at_k  # noqa: E402
+from relreps.knn_index import FaissIndex, Neighbors, faiss_knn, recall_at_k  # noqa: E402
 from relreps.metrics import (  # noqa: E402
     cka,
     dask_ops,
@@ -486,7 +486,7 @@ def test_faiss_approximate_is_labelled_and_measured():
     x = rng.normal(size=(4000, 16)).astype(np.float32)
     exact = knn(x[:300], x, 10)
     ivf = FaissIndex("ivf", nlist=32, nprobe=32, seed=1).fit(x).search(x[:300], 10)
-    assert isinstance(ivf, KnnResult) and ivf.approximate and ivf.params["nlist"] == 32
+    assert isinstance(ivf, Neighbors) and ivf.approximate and ivf.params["nlist"] == 32
     assert recall_at_k(ivf, exact) == pytest.approx(1.0, abs=0.002)  # every cell scanned
     coarse = faiss_knn(x[:300], x, 10, method="ivf", nlist=32, nprobe=1)
     assert 0.2 < recall_at_k(coarse, exact) < recall_at_k(ivf, exact)

@@ -112,3 +112,19 @@ def test_auto_backend_is_the_blocked_kernel(rng):
     np.testing.assert_array_equal(auto.scores, blocked.scores)
     with pytest.raises(ValueError, match="Expected `backend` to be one of"):
         knn(x, x, 2, backend="fast")
+
+
+def test_exact_and_faiss_searches_return_the_one_neighbors_type() -> None:
+    pytest.importorskip("faiss")
+    from relreps.knn_index import faiss_knn
+    from relreps.neighbors import Neighbors
+
+    x = np.random.default_rng(0).normal(size=(50, 8))
+    exact = knn(x[:5], x, 3, metric="euclidean")
+    flat = faiss_knn(x[:5], x, 3, metric="euclidean")
+    assert isinstance(exact, Neighbors) and isinstance(flat, Neighbors)
+    assert (exact.method, exact.metric, exact.approximate) == ("exact", "euclidean", False)
+    assert (flat.method, flat.metric, flat.approximate) == ("flat", "euclidean", False)
+    idx, dist = exact  # unpacks as a pair, as before
+    np.testing.assert_array_equal(idx, flat.indices)
+    np.testing.assert_allclose(dist, flat.scores, rtol=1e-5)

@@ -9,7 +9,7 @@ to scan for every query. :class:`FaissIndex` builds an index once and answers ma
 - ``"hnsw"``: hierarchical navigable small-world graph (``m`` links per node): approximate,
   tuned by ``ef_search``.
 
-Every result is a :class:`KnnResult` that says whether it is ``approximate``, with the method and
+Every result is a :class:`Neighbors` that says whether it is ``approximate``, with the method and
 its parameters; :func:`recall_at_k` measures an approximate result against an exact one. Results
 are ordered best first with ties to the lower index, like the exact kNN. Computation is float32
 (FAISS's precision). Needs ``pip install 'relreps[faiss]'``.
@@ -18,7 +18,6 @@ are ordered best first with ties to the lower index, like the exact kNN. Computa
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -26,47 +25,13 @@ import numpy as np
 from relreps._array import Array, to_numpy
 from relreps._validation import check_choice, check_int, check_matrix, check_same_features, fail
 from relreps.errors import NotFittedError
+from relreps.neighbors import Neighbors
 
-__all__ = ["FaissIndex", "KnnResult", "faiss_knn", "recall_at_k"]
+__all__ = ["FaissIndex", "Neighbors", "faiss_knn", "recall_at_k"]
 
 METHODS = ("flat", "ivf", "hnsw")
 METRICS = ("cosine", "inner", "euclidean")
 _EPS = 1e-12
-
-
-@dataclass(frozen=True)
-class KnnResult:
-    """Neighbours found by a :class:`FaissIndex`.
-
-    Attributes:
-        indices: (n_queries, k) int64 rows of the index, best first (-1 where an approximate
-            search found fewer than ``k``).
-        scores: (n_queries, k) float32 similarities (descending) or Euclidean distances
-            (ascending).
-        approximate: False only for the exact ``"flat"`` method; approximate results may miss
-            true neighbours: measure them with :func:`recall_at_k`.
-        method: ``"flat"``, ``"ivf"`` or ``"hnsw"``.
-        metric: ``"cosine"``, ``"inner"`` or ``"euclidean"``.
-        params: the method's parameters (``nlist``, ``nprobe``, ``m``, ``ef_search`` ...).
-    """
-
-    indices: np.ndarray
-    scores: np.ndarray
-    approximate: bool
-    method: str
-    metric: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary (the arrays as nested lists)."""
-        return {
-            "indices": self.indices.tolist(),
-            "scores": self.scores.tolist(),
-            "approximate": self.approximate,
-            "method": self.method,
-            "metric": self.metric,
-            "params": dict(self.params),
-        }
 
 
 def _faiss() -> Any:
@@ -181,11 +146,11 @@ class FaissIndex:
         self.params_ = {"nlist": nlist, "train_size": n_train}
         return built
 
-    def search(self, queries: Array, k: int) -> KnnResult:
+    def search(self, queries: Array, k: int) -> Neighbors:
         """The ``k`` nearest index rows of each query row (n_queries, n_features).
 
         Returns:
-            :class:`KnnResult` with (n_queries, k) ``indices`` and ``scores``.
+            :class:`Neighbors` with (n_queries, k) ``indices`` and ``scores``.
         """
         if not hasattr(self, "_index"):
             raise NotFittedError("This FaissIndex is not fitted yet: call fit(index) first.")
@@ -214,12 +179,12 @@ class FaissIndex:
         order = np.lexsort((ids, key, ids < 0), axis=1)
         ids = np.take_along_axis(ids, order, axis=1).astype(np.int64)
         values = np.take_along_axis(values, order, axis=1).astype(np.float32)
-        return KnnResult(ids, values, self.method != "flat", self.method, self.metric, params)
+        return Neighbors(ids, values, self.method != "flat", self.method, self.metric, params)
 
 
 def faiss_knn(
     queries: Array, index: Array, k: int, *, method: str = "flat", **options: Any
-) -> KnnResult:
+) -> Neighbors:
     """One-shot :class:`FaissIndex` ``(method, **options)`` fitted on ``index``, then searched.
 
     Args:
@@ -246,7 +211,7 @@ def recall_at_k(approx: Any, exact: Any) -> float:
 
     Args:
         approx: (n_queries, k) indices, or a result with an ``indices`` attribute
-            (:class:`KnnResult`, :class:`relreps.metrics.Neighbors`).
+            (:class:`Neighbors`, :class:`relreps.metrics.Neighbors`).
         exact: the exact (n_queries, k) indices for the same queries (or such a result).
 
     Returns:

@@ -136,7 +136,9 @@ def knn(
         ids, scores = finish(parts[0], k, metric, dtype)
         idx_parts.append(da.from_delayed(ids, shape=(q_rows, k), dtype=np.int64))
         val_parts.append(da.from_delayed(scores, shape=(q_rows, k), dtype=dtype))
-    return Neighbors(da.concatenate(idx_parts, axis=0), da.concatenate(val_parts, axis=0))
+    return Neighbors(
+        da.concatenate(idx_parts, axis=0), da.concatenate(val_parts, axis=0), metric=metric
+    )
 
 
 def _float_dtype(*dtypes: Any) -> np.dtype:

@@ -48,13 +48,14 @@ import math
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from relreps._array import Array, default_float, is_floating, is_numpy, row_norms
 from relreps._cosine_blocks import single_threaded_blas, worker_threads
 from relreps.metrics._top_k import top_k_rows
+from relreps.neighbors import Neighbors
 
 __all__ = [
     "AUTO_BACKEND",
@@ -84,19 +85,6 @@ _EPS = 1e-12
 _NO_INDEX = np.iinfo(np.int64).max  # placeholder index of an empty top-k slot (sorts last)
 # Below this many scores the search runs in the calling thread with BLAS's own threads.
 _THREADED_MIN_SCORES = 2**24
-
-
-class Neighbors(NamedTuple):
-    """Result of :func:`relreps.metrics.knn`.
-
-    Attributes:
-        indices: (n_queries, k) integer rows of the index, best first.
-        scores: (n_queries, k) similarities (``cosine``, ``inner``; descending) or Euclidean
-            distances (``euclidean``; ascending).
-    """
-
-    indices: Array
-    scores: Array
 
 
 def search(

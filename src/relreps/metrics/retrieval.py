@@ -160,9 +160,10 @@ def knn(
     if chunk_size is not None:
         chunk_size = check_int(chunk_size, "chunk_size", low=1)
     if backend == "faiss" or (backend == "auto" and AUTO_BACKEND == "faiss"):
-        return _knn_faiss(queries, index, k, metric, exclude_self, xp)
-
-    return search([queries], index, k, metric, exclude_self, chunk_size, xp)[0]
+        found = _knn_faiss(queries, index, k, metric, exclude_self, xp)
+    else:
+        found = search([queries], index, k, metric, exclude_self, chunk_size, xp)[0]
+    return Neighbors(found.indices, found.scores, metric=metric)
 
 
 def _knn_faiss(
