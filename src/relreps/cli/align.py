@@ -271,7 +271,7 @@ def _report(
 def run_align(args: argparse.Namespace) -> int:
     from relreps._io import atomic_write_bytes, atomic_write_text
     from relreps.align import translator_state
-    from relreps.experiments.runner import (
+    from relreps.report.run_folder import (
         RunFolderError,
         build_manifest,
         prepare_output,

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from relreps._io import atomic_write_text
     from relreps.cli.main import CommandError
     from relreps.experiments.base import RunContext
-    from relreps.experiments.runner import (
+    from relreps.report.run_folder import (
         RunFolderError,
         build_manifest,
         prepare_output,

@@ -113,7 +113,7 @@ def _selection(args: argparse.Namespace) -> Any:
 
 def reproduce(args: argparse.Namespace) -> int:
     from relreps import experiments
-    from relreps.experiments.runner import RunFolderError
+    from relreps.report.run_folder import RunFolderError
     from relreps.experiments.runner import reproduce as run
 
     if args.name != "all" and args.name not in experiments.names():

@@ -458,7 +458,7 @@ def _write_folder(
     seconds: float,
 ) -> Path:
     from relreps._io import atomic_write_text
-    from relreps.experiments.runner import (
+    from relreps.report.run_folder import (
         RunFolderError,
         build_manifest,
         prepare_output,

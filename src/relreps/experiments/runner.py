@@ -1,4 +1,8 @@
-"""Run experiments into a run folder: overwrite policy, manifest, atomic results, resume, report."""
+"""Run experiments into a run folder: atomic results, resume, parallel jobs, the report.
+
+The run folder itself (overwrite policy, manifest, report rendering) is
+:mod:`relreps.report.run_folder`, shared with the commands that write one without experiments.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,13 @@ import dataclasses
 import importlib
 import json
 import os
-import platform
-import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from relreps._validation import check_int
-from relreps.errors import RelrepsError
 from relreps.experiments import EXPERIMENT_MODULES, get, names
 from relreps.experiments.base import (
     DataSelection,
@@ -28,95 +27,9 @@ from relreps.experiments.base import (
     atomic_write_text,
     format_missing,
 )
+from relreps.report.run_folder import RunFolderError, build_manifest, prepare_output, write_report
 
-__all__ = ["RunFolderError", "build_manifest", "prepare_output", "reproduce"]
-
-_PACKAGES = (
-    "relreps",
-    "numpy",
-    "array-api-compat",
-    "scipy",
-    "scikit-learn",
-    "torch",
-    "sentence-transformers",
-    "transformers",
-    "onnxruntime",
-    "gensim",
-    "faiss-cpu",
-    "dask",
-    "matplotlib",
-)
-
-
-class RunFolderError(RelrepsError, ValueError):
-    """The output folder cannot be used as asked (exists, or is not a relreps run folder)."""
-
-
-def prepare_output(output: Path | str, *, overwrite: bool = False, resume: bool = False) -> Path:
-    """Create the run folder, applying the overwrite policy.
-
-    An existing non-empty folder is refused unless ``resume`` (keep finished cells and results) or
-    ``overwrite`` (delete it first - only when it holds a relreps ``manifest.json``, so a typo
-    cannot delete an unrelated folder).
-    """
-    path = Path(output)
-    if path.exists() and not path.is_dir():
-        raise RunFolderError(f"output {str(path)!r} exists and is not a folder")
-    if path.exists() and any(path.iterdir()):
-        if resume:
-            return path
-        if not overwrite:
-            raise RunFolderError(
-                f"output folder {str(path)!r} already exists; pass --overwrite to replace it or "
-                "--resume to continue it"
-            )
-        if not (path / "manifest.json").exists():
-            raise RunFolderError(
-                f"refusing to overwrite {str(path)!r}: it is not a relreps run folder "
-                "(no manifest.json)"
-            )
-        shutil.rmtree(path)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _git_commit() -> str | None:
-    here = Path(__file__).resolve().parent
-    try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
-
-
-def _versions() -> dict[str, str]:
-    found = {}
-    for name in _PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return found
-
-
-def build_manifest(config: dict[str, Any]) -> dict[str, Any]:
-    """What produced a run: versions, seed and config, git commit, machine."""
-    return {
-        "relreps_version": _versions().get("relreps"),
-        "packages": _versions(),
-        "python": sys.version.split()[0],
-        "config": config,
-        "seed": config.get("seed"),
-        "git_commit": _git_commit(),
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.machine(),
-            "cpus": os.cpu_count(),
-        },
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-    }
+__all__ = ["RunFolderError", "build_manifest", "prepare_output", "reproduce", "write_report"]
 
 
 def _result_path(output: Path, name: str) -> Path:
@@ -379,13 +292,3 @@ def _worker(module: str, folder: str, options: dict[str, Any], threads: int) -> 
     with limits:
         result = _run_one(spec, Path(folder), options, progress=False, log=log)
     return result.to_json()
-
-
-def write_report(folder: Path, results: Sequence[ExperimentResult], manifest: dict) -> list[Path]:
-    """Render the run's report (markdown + self-contained HTML) next to its results."""
-    try:
-        from relreps.report import build_report
-    except ImportError:
-        return []
-    paths: list[Path] = build_report(folder, list(results), manifest)
-    return paths

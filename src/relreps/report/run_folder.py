@@ -1,13 +1,24 @@
-"""Read a run folder back: its manifest and typed results, for ``relreps report DIR``.
+"""The run folder: made and described here, read back for ``relreps report DIR``.
 
-A run folder holds ``manifest.json`` and one ``results/NAME.json`` per finished experiment;
-:func:`load_run` returns them in the run's order and names the experiments that never finished.
+A run folder holds ``manifest.json`` (what produced the run) and one ``results/NAME.json`` per
+finished experiment or command, with ``figures/`` and the rendered report beside them.
+:func:`prepare_output` creates one under the overwrite policy, :func:`build_manifest` describes the
+run, :func:`write_report` renders it, and :func:`load_run` reads it back in the run's order,
+naming the experiments that never finished. ``relreps reproduce``, ``demo``, ``align`` and
+``stitch`` all write this format.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +26,14 @@ from relreps._validation import fail
 from relreps.errors import RelrepsError
 from relreps.results import ExperimentResult
 
-__all__ = ["ReportError", "load_run"]
+__all__ = [
+    "ReportError",
+    "RunFolderError",
+    "build_manifest",
+    "load_run",
+    "prepare_output",
+    "write_report",
+]
 
 
 class ReportError(RelrepsError, ValueError):
@@ -74,3 +92,101 @@ def _read_json(path: Path, what: str) -> Any:
             f"Expected {str(path)!r} to be a readable JSON {what} file, but reading it failed "
             f"({err})."
         ) from None
+
+
+_PACKAGES = (
+    "relreps",
+    "numpy",
+    "array-api-compat",
+    "scipy",
+    "scikit-learn",
+    "torch",
+    "sentence-transformers",
+    "transformers",
+    "onnxruntime",
+    "gensim",
+    "faiss-cpu",
+    "dask",
+    "matplotlib",
+)
+
+
+class RunFolderError(RelrepsError, ValueError):
+    """The output folder cannot be used as asked (exists, or is not a relreps run folder)."""
+
+
+def prepare_output(output: Path | str, *, overwrite: bool = False, resume: bool = False) -> Path:
+    """Create the run folder, applying the overwrite policy.
+
+    An existing non-empty folder is refused unless ``resume`` (keep finished cells and results) or
+    ``overwrite`` (delete it first - only when it holds a relreps ``manifest.json``, so a typo
+    cannot delete an unrelated folder).
+    """
+    path = Path(output)
+    if path.exists() and not path.is_dir():
+        raise RunFolderError(f"output {str(path)!r} exists and is not a folder")
+    if path.exists() and any(path.iterdir()):
+        if resume:
+            return path
+        if not overwrite:
+            raise RunFolderError(
+                f"output folder {str(path)!r} already exists; pass --overwrite to replace it or "
+                "--resume to continue it"
+            )
+        if not (path / "manifest.json").exists():
+            raise RunFolderError(
+                f"refusing to overwrite {str(path)!r}: it is not a relreps run folder "
+                "(no manifest.json)"
+            )
+        shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _git_commit() -> str | None:
+    here = Path(__file__).resolve().parent
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() or None if done.returncode == 0 else None
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for name in _PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def build_manifest(config: dict[str, Any]) -> dict[str, Any]:
+    """What produced a run: versions, seed and config, git commit, machine."""
+    return {
+        "relreps_version": _versions().get("relreps"),
+        "packages": _versions(),
+        "python": sys.version.split()[0],
+        "config": config,
+        "seed": config.get("seed"),
+        "git_commit": _git_commit(),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.machine(),
+            "cpus": os.cpu_count(),
+        },
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def write_report(folder: Path, results: Sequence[ExperimentResult], manifest: dict) -> list[Path]:
+    """Render the run's report (markdown + self-contained HTML) next to its results."""
+    try:
+        from relreps.report import build_report
+    except ImportError:
+        return []
+    paths: list[Path] = build_report(folder, list(results), manifest)
+    return paths
