@@ -295,3 +295,14 @@ def test_generalized_procrustes_and_state_errors():
     del arrays["rotation_"]
     with pytest.raises(ValueError, match=r"an array named 'rotation_'"):
         translator_from_state(arrays, meta)
+
+
+def test_mutual_matches_chunk_size_does_not_change_the_matches():
+    rng = np.random.default_rng(3)
+    b = rng.normal(size=(40, 6))
+    a = b[::-1] + 0.05 * rng.normal(size=(40, 6))
+    whole, chunked = mutual_matches(a, b), mutual_matches(a, b, chunk_size=7)
+    np.testing.assert_array_equal(whole.x_rows, chunked.x_rows)
+    np.testing.assert_array_equal(whole.y_rows, chunked.y_rows)
+    with pytest.raises(ValueError, match="chunk_size"):
+        mutual_matches(a, b, chunk_size=0)

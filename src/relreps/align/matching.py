@@ -116,7 +116,7 @@ def _top_mean(values: np.ndarray, k: int, axis: int) -> np.ndarray:
 
 
 def _mutual_csls(
-    ua: np.ndarray, ub: np.ndarray, k: int, block_size: int | None
+    ua: np.ndarray, ub: np.ndarray, k: int, chunk_size: int | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Mutual CSLS matches of unit rows: two passes over row blocks of ``ua @ ub.T``.
 
@@ -125,10 +125,10 @@ def _mutual_csls(
     once and takes every row's two best ``2 cos - r_a(b_j)`` (its CSLS ranking: ``r_b(a_i)``
     is a constant of the row) and every column's best ``2 cos - r_b(a_i)``. Ties go to the
     lower index, as in :func:`relreps.metrics.knn`. Memory: two blocks of
-    ``block_size x n_b`` scores; the full ``n_a x n_b`` matrix is never held.
+    ``chunk_size x n_b`` scores; the full ``n_a x n_b`` matrix is never held.
     """
     n_a, n_b = ua.shape[0], ub.shape[0]
-    block = block_size or max(1, _BLOCK_ENTRIES // max(1, n_b))
+    block = chunk_size or max(1, _BLOCK_ENTRIES // max(1, n_b))
     ub_t = np.ascontiguousarray(ub.T)
     scores = np.empty((min(block, n_a), n_b), dtype=np.float32)
     r_b_of_a = np.empty(n_a, dtype=np.float32)
@@ -171,7 +171,7 @@ def _mutual_csls(
     return x_rows, y_rows, scores_out, margins
 
 
-def mutual_matches(a: Any, b: Any, *, k: int = 10, block_size: int | None = None) -> Matches:
+def mutual_matches(a: Any, b: Any, *, k: int = 10, chunk_size: int | None = None) -> Matches:
     """Mutual nearest neighbours of ``a`` and ``b`` under CSLS (module docstring).
 
     Args:
@@ -179,7 +179,7 @@ def mutual_matches(a: Any, b: Any, *, k: int = 10, block_size: int | None = None
         b: (n_b, n_features) vectors in the same space (e.g. ``a`` translated into ``b``'s
             space, or both relative to parallel anchors).
         k: neighbourhood of the hubness correction, clipped to the set sizes; ``k >= 1``.
-        block_size: query rows per block of the exact search (memory knob).
+        chunk_size: query rows per block of the exact search (memory knob).
 
     Returns:
         :class:`Matches`, sorted by decreasing CSLS score (ties: lower ``x_row`` first).
@@ -194,9 +194,9 @@ def mutual_matches(a: Any, b: Any, *, k: int = 10, block_size: int | None = None
     """
     a_np, b_np = _inputs(a, b)
     k = min(check_int(k, "k", low=1), a_np.shape[0], b_np.shape[0])
-    if block_size is not None:
-        check_int(block_size, "block_size", low=1)
-    x_rows, y_rows, scores, margins = _mutual_csls(_unit(a_np), _unit(b_np), k, block_size)
+    if chunk_size is not None:
+        check_int(chunk_size, "chunk_size", low=1)
+    x_rows, y_rows, scores, margins = _mutual_csls(_unit(a_np), _unit(b_np), k, chunk_size)
     return _sorted(
         Matches(
             x_rows.astype(np.int64),
