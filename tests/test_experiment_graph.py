@@ -18,7 +18,6 @@ from relreps.experiments.base import ExperimentResult, RunContext
 from relreps.experiments.graph import (
     QUICK,
     WORDNET_NOUNS,
-    bfs_subgraph,
     planetoid_graphs,
     planetoid_requested,
     prepare_graph,
@@ -100,22 +99,6 @@ def test_normalized_adjacency_matches_the_dense_formula():
     a = np.maximum(a, a.T) + np.eye(graph.n_nodes)
     d = a.sum(axis=1)
     np.testing.assert_allclose(adj, a / np.sqrt(np.outer(d, d)), atol=1e-6)
-
-
-def test_bfs_subgraph_is_connected_and_keeps_node_data():
-    from scipy.sparse.csgraph import connected_components
-
-    from relreps.experiments.graph import _adjacency
-
-    graph = toy_graph()
-    sub = bfs_subgraph(graph, 50)
-    assert sub.n_nodes == 50 and len(sub.texts) == 50
-    assert connected_components(_adjacency(sub))[0] == 1
-    kept = [graph.node_ids.index(i) for i in sub.node_ids]
-    np.testing.assert_array_equal(sub.labels, graph.labels[kept])
-    assert bfs_subgraph(graph, 10_000).n_nodes == graph.n_nodes
-    with pytest.raises(ValueError, match="max_nodes"):
-        bfs_subgraph(graph, 0)
 
 
 def test_prepare_graph_needs_features_or_texts():

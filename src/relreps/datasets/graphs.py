@@ -108,6 +108,96 @@ class GraphDataset:
         both = np.concatenate([self.edges, self.edges[:, ::-1]])
         return np.unique(both, axis=0)
 
+    def adjacency(self) -> Any:
+        """The symmetric 0/1 adjacency without self loops: a float32 scipy CSR (n_nodes, n_nodes).
+
+        Example:
+            >>> g = GraphDataset("t", ("a", "b", "c"), np.array([[0, 1], [1, 0], [2, 2]]),
+            ...                  np.zeros(3, dtype=int), ("x",))
+            >>> g.adjacency().toarray().tolist()
+            [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+        """
+        import scipy.sparse as sp
+
+        e = self.undirected_edges()
+        e = e[e[:, 0] != e[:, 1]]
+        n = self.n_nodes
+        return sp.csr_matrix((np.ones(len(e), dtype=np.float32), (e[:, 0], e[:, 1])), shape=(n, n))
+
+    def bfs_subgraph(self, max_nodes: int, *, root: int = 0) -> GraphDataset:
+        """The first ``max_nodes`` nodes of a breadth-first search from ``root`` and their edges.
+
+        The subgraph is connected (every kept node was reached from ``root``); node ids, labels,
+        features, texts and masks are restricted to the kept nodes, in their original order.
+
+        Args:
+            max_nodes: number of nodes to keep (>= 1); a larger number keeps the whole component.
+            root: the start node, in ``[0, n_nodes)``.
+
+        Returns:
+            A GraphDataset named ``"{name}-bfs{n}"`` with ``n <= max_nodes`` nodes.
+
+        Example:
+            >>> g = GraphDataset("t", tuple("abcd"), np.array([[0, 1], [1, 2], [2, 3]]),
+            ...                  np.zeros(4, dtype=int), ("x",))
+            >>> sub = g.bfs_subgraph(3, root=3)
+            >>> sub.node_ids, sub.edges.tolist()
+            (('b', 'c', 'd'), [[0, 1], [1, 2]])
+        """
+        from scipy.sparse.csgraph import breadth_first_order
+
+        max_nodes = check_int(max_nodes, "max_nodes", low=1)
+        root = check_int(root, "root", low=0, high=self.n_nodes - 1)
+        order = breadth_first_order(self.adjacency(), root, directed=False)[0]
+        keep = np.sort(order[:max_nodes])
+        new_index = np.full(self.n_nodes, -1, dtype=np.int64)
+        new_index[keep] = np.arange(keep.size)
+        edges = new_index[self.edges]
+        return replace(
+            self,
+            name=f"{self.name}-bfs{keep.size}",
+            node_ids=tuple(self.node_ids[i] for i in keep),
+            edges=edges[(edges >= 0).all(axis=1)],
+            labels=self.labels[keep],
+            features=None if self.features is None else self.features[keep],
+            texts=None if self.texts is None else tuple(self.texts[i] for i in keep),
+            masks={k: v[keep] for k, v in self.masks.items()},
+        )
+
+    def node_features(self, *, vocabulary: int, skip_top: int = 0) -> tuple[Any, list[str] | None]:
+        """Sparse node features with rows L1-normalised, as Planetoid's features are.
+
+        The graph's own ``features`` when it has them (words: None), else the binary
+        :func:`bag_of_words` of its ``texts``.
+
+        Args:
+            vocabulary: bag-of-words width (most frequent words), used only for texts.
+            skip_top: most frequent words dropped as stop words, used only for texts.
+
+        Returns:
+            ``(features, words)``: a float32 scipy CSR (n_nodes, n_features) and the words of its
+            columns (None for given features).
+
+        Raises:
+            ValueError: the graph has neither features nor texts.
+
+        Example:
+            >>> g = GraphDataset("t", ("a", "b"), np.array([[0, 1]]), np.array([0, 1]), ("x", "y"),
+            ...                  texts=("red fox", "red hen"))
+            >>> x, words = g.node_features(vocabulary=5)
+            >>> words, x.toarray().tolist()
+            (['fox', 'hen', 'red'], [[0.5, 0.0, 0.5], [0.0, 0.5, 0.5]])
+        """
+        import scipy.sparse as sp
+
+        if self.features is not None:
+            x = sp.csr_matrix(np.asarray(self.features, dtype=np.float32))
+            sums = np.asarray(abs(x).sum(axis=1)).ravel()
+            return (sp.diags(1.0 / np.maximum(sums, 1e-12)).astype(np.float32) @ x).tocsr(), None
+        if self.texts is None:
+            raise fail("graph", "a graph with features or texts", repr(self))
+        return bag_of_words(self.texts, vocabulary=vocabulary, skip_top=skip_top)
+
     def with_features(self, features: Any) -> GraphDataset:
         """A copy with ``features`` ``(n_nodes, n_features)`` (e.g. encoded node texts)."""
         return replace(self, features=np.asarray(check_matrix(features, "features")))

@@ -35,9 +35,9 @@ from relreps.experiments.base import (
     Table,
     Verdict,
     atomic_write_bytes,
-    judge,
     kept_fraction,
 )
+from relreps.results import Claim, mean_std, rounded
 
 NAME = "graph"
 TITLE = "Graph node classification: absolute vs relative GCNs, stitched across seeds"
@@ -90,52 +90,7 @@ FULL = GraphConfig()
 QUICK = GraphConfig(seeds=2, max_nodes=3000, epochs=120, patience=25, vocabulary=1000)
 
 
-# --- data -----------------------------------------------------------------------------------------
-
-
-def bfs_subgraph(graph: Any, max_nodes: int, *, root: int = 0) -> Any:
-    """The first ``max_nodes`` nodes of a breadth-first search from ``root`` and their edges.
-
-    The subgraph is connected (every kept node was reached from ``root``); splits, labels and
-    texts are restricted to the kept nodes.
-
-    Args:
-        graph: a :class:`relreps.datasets.GraphDataset`.
-        max_nodes: number of nodes to keep (>= 1).
-        root: the start node.
-
-    Returns:
-        A :class:`relreps.datasets.GraphDataset` with at most ``max_nodes`` nodes.
-    """
-    from scipy.sparse.csgraph import breadth_first_order
-
-    from relreps._validation import check_int
-
-    max_nodes = check_int(max_nodes, "max_nodes", low=1)
-    root = check_int(root, "root", low=0, high=graph.n_nodes - 1)
-    order = breadth_first_order(_adjacency(graph), root, directed=False, return_predecessors=False)
-    keep = np.sort(order[:max_nodes])
-    new_index = np.full(graph.n_nodes, -1, dtype=np.int64)
-    new_index[keep] = np.arange(keep.size)
-    edges = new_index[graph.edges]
-    edges = edges[(edges >= 0).all(axis=1)]
-    return replace(
-        graph,
-        name=f"{graph.name}-bfs{keep.size}",
-        node_ids=tuple(graph.node_ids[i] for i in keep),
-        edges=edges,
-        labels=graph.labels[keep],
-        features=None if graph.features is None else graph.features[keep],
-        texts=None if graph.texts is None else tuple(graph.texts[i] for i in keep),
-        masks={k: v[keep] for k, v in graph.masks.items()},
-    )
-
-
-def _adjacency(graph: Any) -> Any:
-    """Symmetric 0/1 scipy CSR adjacency of ``graph`` without self loops."""
-    from relreps.nn.graph import adjacency
-
-    return adjacency(graph.edges, graph.n_nodes)
+# --- data and training ---------------------------------------------------------------------------
 
 
 @dataclass
@@ -155,35 +110,21 @@ class _Graph:
 
 
 def prepare_graph(graph: Any, config: GraphConfig, seed: int) -> _Graph:
-    """Features (bag-of-words of the node texts unless the graph has features), the normalised
-    adjacency, the split indices and ``config.n_anchors`` random anchor nodes from the train split.
+    """The graph cut to ``config.max_nodes`` (breadth first), its L1-normalised node features
+    (bag-of-words of the texts unless it has features), the normalised adjacency, the split
+    indices and ``config.n_anchors`` random anchor nodes from the train split.
     """
-    import scipy.sparse as sp
-
     from relreps.anchors import random as random_anchors
     from relreps.nn.graph import SparseGraph
 
     if config.max_nodes is not None and graph.n_nodes > config.max_nodes:
-        graph = bfs_subgraph(graph, config.max_nodes)
-    if graph.features is not None:
-        features = sp.csr_matrix(np.asarray(graph.features, dtype=np.float32))
-        sums = np.asarray(abs(features).sum(axis=1)).ravel()
-        features = (sp.diags(1.0 / np.maximum(sums, 1e-12)).astype(np.float32) @ features).tocsr()
-        feature_kind = "given features, rows L1-normalised"
-    elif graph.texts is not None:
-        from relreps.datasets.graphs import bag_of_words
-
-        features, words = bag_of_words(
-            graph.texts, vocabulary=config.vocabulary, skip_top=config.skip_top_words
-        )
-        feature_kind = f"binary bag of {len(words)} gloss words, rows L1-normalised"
-    else:
-        from relreps._validation import fail
-
-        raise fail("graph", "a graph with features or texts", repr(graph))
+        graph = graph.bfs_subgraph(config.max_nodes)
+    features, words = graph.node_features(
+        vocabulary=config.vocabulary, skip_top=config.skip_top_words
+    )
+    kind = "given features" if words is None else f"binary bag of {len(words)} gloss words"
     train = np.flatnonzero(graph.masks["train"])
     n_anchors = min(config.n_anchors, train.size)
-    anchors = train[random_anchors(train.size, n_anchors, seed=seed)]
     return _Graph(
         name=graph.name,
         tensors=SparseGraph.build(graph.edges, features),
@@ -191,14 +132,13 @@ def prepare_graph(graph: Any, config: GraphConfig, seed: int) -> _Graph:
         train=train,
         val=np.flatnonzero(graph.masks["val"]),
         test=np.flatnonzero(graph.masks["test"]),
-        anchors=anchors,
+        anchors=train[random_anchors(train.size, n_anchors, seed=seed)],
         n_classes=len(graph.class_names),
         n_features=int(features.shape[1]),
         info={
             **graph.to_dict(),
-            "n_nodes": graph.n_nodes,
-            "n_undirected_edges": int(_adjacency(graph).nnz // 2),
-            "features": feature_kind,
+            "n_undirected_edges": int(graph.adjacency().nnz // 2),
+            "features": f"{kind}, rows L1-normalised",
             "n_anchors": int(n_anchors),
         },
     )
@@ -208,147 +148,84 @@ def _new_model(data: _Graph, config: GraphConfig, *, relative: bool, seed: int) 
     """An untrained absolute or relative GCN for ``data``; one seed gives both the same encoder."""
     from relreps.nn.graph import AbsoluteGCN, RelativeGCN
 
-    c = config
+    c, n = config, data.n_features
+    options: dict[str, Any] = {"hidden": c.hidden, "latent": c.latent, "dropout": c.dropout}
     if relative:
-        return RelativeGCN(
-            data.n_features,
-            data.n_classes,
-            n_anchors=data.anchors.size,
-            hidden=c.hidden,
-            latent=c.latent,
-            dropout=c.dropout,
-            seed=seed,
-        )
-    return AbsoluteGCN(
-        data.n_features,
-        data.n_classes,
-        hidden=c.hidden,
-        latent=c.latent,
-        dropout=c.dropout,
-        seed=seed,
-    )
-
-
-def train_gcn(data: _Graph, config: GraphConfig, *, relative: bool, seed: int) -> tuple[Any, dict]:
-    """Full-batch Adam on the train nodes; keeps the weights of the best validation accuracy
-    (:func:`relreps.nn.graph.fit_gcn`)."""
-    from relreps.nn.graph import fit_gcn
-
-    model = _new_model(data, config, relative=relative, seed=seed)
-    fitted = fit_gcn(
-        model,
-        data.tensors,
-        data.labels,
-        train=data.train,
-        val=data.val,
-        anchors=data.anchors,
-        epochs=config.epochs,
-        patience=config.patience,
-        lr=config.lr,
-        weight_decay=config.weight_decay,
-        seed=seed,
-    )
-    return model, fitted.to_dict()
-
-
-def _model_path(context: RunContext, data: _Graph, kind: str, seed: int) -> Any:
-    return context.output_dir / "models" / f"graph-{data.name}-{kind}-seed{seed}.safetensors"
+        return RelativeGCN(n, data.n_classes, n_anchors=data.anchors.size, **options, seed=seed)
+    return AbsoluteGCN(n, data.n_classes, **options, seed=seed)
 
 
 def _trained(
     data: _Graph, config: GraphConfig, context: RunContext, *, relative: bool, seed: int
 ) -> tuple[Any, dict]:
-    """Train, or load the weights a previous (interrupted) run saved in the run folder."""
+    """Train with :func:`relreps.nn.graph.fit_gcn` (full-batch Adam, the weights of the best
+    validation accuracy kept), or load the weights an interrupted run saved in the run folder."""
     from safetensors.torch import load_file, save
 
+    from relreps.nn.graph import fit_gcn
+
     kind = "relative" if relative else "absolute"
-    path = _model_path(context, data, kind, seed)
-    key = f"graph/{data.name}/{kind}/seed{seed}/{_config_key(config)}"
+    path = context.output_dir / "models" / f"graph-{data.name}-{kind}-seed{seed}.safetensors"
+    fields = {k: v for k, v in config.to_dict().items() if k not in ("seeds", "planetoid")}
+    key = f"graph/{data.name}/{kind}/seed{seed}/" + ",".join(
+        f"{k}={v}" for k, v in sorted(fields.items())
+    )
+    model = _new_model(data, config, relative=relative, seed=seed)
     facts = context.cache.get(key)
     if facts is not None and path.exists():
-        model = _new_model(data, config, relative=relative, seed=seed)
         model.load_state_dict(load_file(str(path)))
         model.eval()
         return model, facts
-    model, facts = train_gcn(data, config, relative=relative, seed=seed)
-    state = {k: v.contiguous() for k, v in model.state_dict().items()}
-    atomic_write_bytes(path, save(state))
+    c = config
+    facts = fit_gcn(
+        model, data.tensors, data.labels, train=data.train, val=data.val, anchors=data.anchors,
+        epochs=c.epochs, patience=c.patience, lr=c.lr, weight_decay=c.weight_decay, seed=seed,
+    ).to_dict()  # fmt: skip
+    atomic_write_bytes(path, save({k: v.contiguous() for k, v in model.state_dict().items()}))
     context.cache.put(key, facts)
     return model, facts
 
 
-def _config_key(config: GraphConfig) -> str:
-    fields = config.to_dict()
-    fields.pop("seeds")
-    fields.pop("planetoid")
-    return ",".join(f"{k}={v}" for k, v in sorted(fields.items()))
-
-
-def stitching_matrices(models: list[tuple[Any, Any]], data: _Graph) -> dict[str, np.ndarray]:
-    """Test accuracy (%) of encoder i with head j, for the absolute and the relative models.
-
-    Args:
-        models: per seed ``(absolute, relative)`` trained GCNs.
-        data: the prepared graph.
-
-    Returns:
-        ``{"absolute": (n, n), "relative": (n, n)}``; rows are encoders, columns heads.
-    """
-    import torch
-
-    from relreps.nn.graph import node_accuracy
-
-    anchors = torch.from_numpy(data.anchors)
-    test = torch.from_numpy(data.test)
-    y = data.labels[data.test]
-    out = {}
-    for k, kind in enumerate(("absolute", "relative")):
-        with torch.no_grad():
-            reps = []
-            for pair in models:
-                z = pair[k].embed(data.tensors)
-                reps.append(pair[k].encode(z[test], z[anchors]))
-            matrix = np.array(
-                [[node_accuracy(pair[k].decode(rep), y) for pair in models] for rep in reps]
-            )
-        out[kind] = matrix
-    return out
-
-
 def _summary(matrix: np.ndarray) -> dict[str, float]:
-    n = matrix.shape[0]
-    diag = np.diag(matrix)
-    off = matrix[~np.eye(n, dtype=bool)]
+    own_mean, own_std = mean_std(np.diag(matrix))
+    stitched_mean, stitched_std = mean_std(matrix[~np.eye(len(matrix), dtype=bool)])
     return {
-        "own_mean": float(diag.mean()),
-        "own_std": float(diag.std()),
-        "stitched_mean": float(off.mean()) if off.size else math.nan,
-        "stitched_std": float(off.std()) if off.size else math.nan,
+        "own_mean": own_mean,
+        "own_std": own_std,
+        "stitched_mean": stitched_mean,
+        "stitched_std": stitched_std,
     }
 
 
 def run_graph(graph: Any, config: GraphConfig, context: RunContext) -> dict[str, Any]:
-    """Train ``config.seeds`` absolute and relative GCNs on ``graph`` and stitch them.
+    """Train ``config.seeds`` absolute and relative GCNs on ``graph`` and stitch them
+    (:func:`relreps.nn.graph.stitching_accuracy`: encoder of seed i, head of seed j).
 
     Returns the JSON-able cell of this graph: dataset facts, per-seed training facts, the
-    stitching matrices and their summary.
+    stitching matrices (rows encoders, columns heads) and their summary.
     """
+    from relreps.nn.graph import stitching_accuracy
+
     data = prepare_graph(graph, config, context.seed)
     context.log(
         f"  {data.name}: {data.info['n_nodes']} nodes, {data.info['n_undirected_edges']} edges, "
         f"{data.n_classes} classes, {data.n_features} features, {data.anchors.size} anchors"
     )
-    models, facts = [], {}
+    models: dict[str, list[Any]] = {"absolute": [], "relative": []}
+    facts = {}
     for s in range(config.seeds):
         seed = context.seed + s
-        pair = []
-        for relative in (False, True):
-            model, fact = _trained(data, config, context, relative=relative, seed=seed)
-            facts[f"seed{seed}/{'relative' if relative else 'absolute'}"] = fact
-            pair.append(model)
-        models.append((pair[0], pair[1]))
+        for kind in models:
+            model, fact = _trained(data, config, context, relative=kind == "relative", seed=seed)
+            facts[f"seed{seed}/{kind}"] = fact
+            models[kind].append(model)
         context.log(f"  {data.name}: seed {seed} trained (absolute + relative)")
-    matrices = stitching_matrices(models, data)
+    matrices = {
+        kind: stitching_accuracy(
+            trained, data.tensors, data.labels, nodes=data.test, anchors=data.anchors
+        )
+        for kind, trained in models.items()
+    }
     counts = np.bincount(data.labels[data.test], minlength=data.n_classes)
     return {
         "dataset": data.info,
@@ -362,30 +239,17 @@ def run_graph(graph: Any, config: GraphConfig, context: RunContext) -> dict[str,
 # --- report ---------------------------------------------------------------------------------------
 
 
-def _r(v: float) -> float | None:
-    return None if v is None or not math.isfinite(v) else round(float(v), 2)
-
-
 def _results_table(cells: dict[str, dict[str, Any]]) -> Table:
-    rows = []
-    for name, cell in cells.items():
-        for kind in ("absolute", "relative"):
-            s = cell["summary"][kind]
-            rows.append(
-                (
-                    name,
-                    kind,
-                    _r(s["own_mean"]),
-                    _r(s["own_std"]),
-                    _r(s["stitched_mean"]),
-                    _r(s["stitched_std"]),
-                    _r(cell["majority_accuracy"]),
-                )
-            )
+    rows = tuple(
+        (name, kind, *(rounded(cell["summary"][kind][k]) for k in _SUMMARY_KEYS),
+         rounded(cell["majority_accuracy"]))
+        for name, cell in cells.items()
+        for kind in ("absolute", "relative")
+    )  # fmt: skip
     return Table(
         title="Node classification accuracy (%), mean +- std over seeds",
         columns=("graph", "model", "not stitched", "std", "stitched", "std", "majority class"),
-        rows=tuple(rows),
+        rows=rows,
         note="Not stitched: each seed's own encoder and head. Stitched: encoder of seed i with the "
         "head of seed j != i, zero-shot. The paper reports its graph numbers (GCNII on Cora, "
         "CiteSeer, PubMed; 300 anchors; 10 seeds) as relative ~ absolute when not stitched; it "
@@ -393,70 +257,65 @@ def _results_table(cells: dict[str, dict[str, Any]]) -> Table:
     )
 
 
-#: A relative GCN costs little: relative / absolute not-stitched accuracy bars.
-COST = 0.97
-COST_PARTLY = 0.90
-#: Relative GCNs stitch: kept fraction (relative stitched / relative not stitched) bars.
-KEPT = 0.90
-KEPT_PARTLY = 0.75
-#: Absolute GCNs do not stitch: absolute stitched accuracy at most this many points above the
-#: majority class ("partly" at three times as many), the rule of vision-stitching.
-NEAR_CHANCE = 10.0
+_SUMMARY_KEYS = ("own_mean", "own_std", "stitched_mean", "stitched_std")
+
+# The paper gives no graph figures to carry: the bars are ours (absolute "near chance" is the
+# rule of vision-stitching: at most 10 points above the majority class, "partly" at 30).
+COST = Claim(
+    "a relative GCN is as accurate as an absolute one",
+    "relative not stitched / absolute not stitched",
+    0.97,
+    partly=0.90,
+)
+STITCHES = Claim(
+    "relative GCNs stitch across seeds (stitched keeps the not-stitched accuracy)",
+    "kept fraction (relative stitched / relative not stitched)",
+    0.90,
+    partly=0.75,
+)
+ABSOLUTE_FAILS = Claim(
+    "absolute GCNs do not stitch across seeds (near the majority class)",
+    "absolute stitched accuracy points above the majority class",
+    10.0,
+    comparison="<=",
+    partly=30.0,
+)
 
 
 def _verdicts(cells: dict[str, dict[str, Any]], skipped: dict[str, str]) -> list[Verdict]:
-    """Per graph, three claims as numbers (the paper gives no graph figures to carry):
-
-    - a relative GCN costs little: relative / absolute not stitched >= 0.97 (partly >= 0.90);
-    - relative GCNs stitch: kept fraction (stitched / not stitched) >= 0.90 (partly >= 0.75);
-    - absolute GCNs do not: absolute stitched <= 10 points above the majority class
-      (partly <= 30).
-    """
+    """Per graph, :data:`COST`, :data:`STITCHES` and :data:`ABSOLUTE_FAILS`."""
     verdicts = []
     for name, cell in cells.items():
         a, r = cell["summary"]["absolute"], cell["summary"]["relative"]
         chance = cell["majority_accuracy"]
+
+        def claim(c: Claim, name: str = name) -> Claim:
+            return replace(c, claim=f"{name}: {c.claim}")
+
         verdicts.append(
-            judge(
-                f"{name}: a relative GCN is as accurate as an absolute one",
-                "relative not stitched / absolute not stitched",
+            claim(COST).judge(
                 kept_fraction(r["own_mean"], a["own_mean"]),
-                COST,
-                partly=COST_PARTLY,
                 detail=f"not stitched: relative {r['own_mean']:.2f} +- {r['own_std']:.2f} vs "
                 f"absolute {a['own_mean']:.2f} +- {a['own_std']:.2f} (accuracy %)",
             )
         )
         if math.isnan(r["stitched_mean"]):
+            reason = "one seed only: nothing to stitch"
             verdicts.append(
-                Verdict(
-                    f"{name}: relative GCNs stitch across seeds",
-                    "skipped",
-                    "one seed only: nothing to stitch",
-                )
+                Verdict(f"{name}: relative GCNs stitch across seeds", "skipped", reason)
             )
             continue
         verdicts.append(
-            judge(
-                f"{name}: relative GCNs stitch across seeds (stitched keeps the not-stitched "
-                "accuracy)",
-                "kept fraction (relative stitched / relative not stitched)",
+            claim(STITCHES).judge(
                 kept_fraction(r["stitched_mean"], r["own_mean"]),
-                KEPT,
-                partly=KEPT_PARTLY,
                 detail=f"relative stitched {r['stitched_mean']:.2f} vs not stitched "
                 f"{r['own_mean']:.2f}; absolute stitched {a['stitched_mean']:.2f}; majority "
                 f"class {chance:.2f}",
             )
         )
         verdicts.append(
-            judge(
-                f"{name}: absolute GCNs do not stitch across seeds (near the majority class)",
-                "absolute stitched accuracy points above the majority class",
+            claim(ABSOLUTE_FAILS).judge(
                 a["stitched_mean"] - chance,
-                NEAR_CHANCE,
-                comparison="<=",
-                partly=3 * NEAR_CHANCE,
                 detail=f"absolute stitched {a['stitched_mean']:.2f} vs not stitched "
                 f"{a['own_mean']:.2f} and majority class {chance:.2f}",
             )
@@ -474,22 +333,16 @@ def planetoid_requested(names: tuple[str, ...] = (), *, online: bool = False) ->
         >>> planetoid_requested(("cora", "PubMed")), planetoid_requested(online=True)
         (('Cora', 'PubMed'), ('Cora', 'CiteSeer', 'PubMed'))
     """
-    from relreps.datasets.graphs import PLANETOID_NAMES
-
     wanted = [w.strip() for w in names if w.strip()]
     if wanted == ["all"] or (not wanted and online):
-        return PLANETOID_NAMES
-    by_lower = {n.lower(): n for n in PLANETOID_NAMES}
+        return PLANETOID
+    by_lower = {n.lower(): n for n in PLANETOID}
     return tuple(by_lower.get(w.lower(), w) for w in wanted)
 
 
 def planetoid_graphs(names: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Load the requested Planetoid sets; each one that cannot be loaded (PyTorch Geometric
-    missing, offline, unknown name) gets the exact reason instead.
-
-    Returns:
-        ``(graphs, skipped)``: name -> GraphDataset, and name -> reason.
-    """
+    """``(graphs, skipped)``: name -> GraphDataset, and name -> why it could not be loaded
+    (PyTorch Geometric missing, offline, unknown name)."""
     from relreps.datasets import load_planetoid
     from relreps.datasets.base import DataNotFoundError
 

@@ -10,6 +10,7 @@
   Linear head, with the ``embed`` / ``encode`` / ``decode`` split of the other relreps.nn models;
   the relative one reads its node embeddings through :class:`relreps.nn.RelativeProjection`.
 - :func:`fit_gcn`: full-batch Adam on the training nodes, early stopping on validation accuracy.
+- :func:`stitching_accuracy`: the encoder-by-head accuracy matrix of several trained GCNs.
 
 :func:`relreps.nn.fit` trains on mini-batches of independent samples and stops on a validation
 loss; a GCN needs the whole graph at every step (a node's embedding reads its neighbours) and the
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -53,6 +55,7 @@ __all__ = [
     "node_accuracy",
     "normalized_adjacency",
     "sparse_matmul",
+    "stitching_accuracy",
     "to_torch_sparse",
 ]
 
@@ -454,6 +457,51 @@ def node_accuracy(logits: Tensor, labels: np.ndarray) -> float:
             f"shape {labels.shape}",
         )
     return float(100.0 * (logits.argmax(dim=1).numpy() == labels).mean())
+
+
+def stitching_accuracy(
+    models: Sequence[GCN], graph: SparseGraph, labels: Any, *, nodes: Any, anchors: Any
+) -> np.ndarray:
+    """Zero-shot stitching of GCNs: accuracy (%) of the encoder of model i with the head of j.
+
+    Each model embeds the whole graph and encodes ``nodes`` (against the ``anchors``' embeddings
+    of the same model, for relative models); every head then decodes every encoding.
+
+    Args:
+        models: n trained GCNs of one kind (all absolute or all relative), in eval mode.
+        graph: the graph's tensors (n_nodes nodes).
+        labels: (n_nodes,) integer classes.
+        nodes: 1-D indices of the scored nodes (e.g. the test split).
+        anchors: 1-D indices of the anchor nodes (ignored by absolute models).
+
+    Returns:
+        (n, n) float64 accuracies; rows are encoders, columns heads, the diagonal not stitched.
+
+    Example:
+        >>> import scipy.sparse as sp
+        >>> graph = SparseGraph.build(np.array([[0, 1], [2, 3]]), sp.eye(4, format="csr"))
+        >>> models = [AbsoluteGCN(4, 2, hidden=8, latent=8, seed=s).eval() for s in (0, 1)]
+        >>> stitching_accuracy(models, graph, [0, 0, 1, 1], nodes=[0, 2], anchors=[]).shape
+        (2, 2)
+    """
+    if not isinstance(graph, SparseGraph):
+        raise fail("graph", "a relreps.nn.SparseGraph", type(graph).__name__, TypeError)
+    if not models or not all(isinstance(m, GCN) for m in models):
+        raise fail("models", "a non-empty sequence of relreps.nn GCNs", repr(models), TypeError)
+    n = graph.n_nodes
+    labels = np.asarray(labels)
+    if labels.shape != (n,):
+        raise fail("labels", f"({n},) classes, one per node", f"shape {labels.shape}")
+    nodes_t = torch.from_numpy(_check_nodes(nodes, "nodes", n))
+    relative = any(isinstance(m, RelativeGCN) for m in models)
+    anchors_t = torch.from_numpy(_check_nodes(anchors, "anchors", n, allow_empty=not relative))
+    y = labels[nodes_t.numpy()]
+    with torch.no_grad():
+        reps = []
+        for model in models:
+            z = model.embed(graph)
+            reps.append(model.encode(z[nodes_t], z[anchors_t]))
+        return np.array([[node_accuracy(m.decode(rep), y) for m in models] for rep in reps])
 
 
 @dataclass(frozen=True)
