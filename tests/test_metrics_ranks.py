@@ -93,7 +93,7 @@ def test_partner_ranks_torch_input() -> None:
 
 def test_errors_name_the_argument() -> None:
     x = np.ones((4, 2))
-    with pytest.raises(ValueError, match="`queries`"):
+    with pytest.raises(ValueError, match="`source`"):
         partner_ranks(np.ones((3, 2)), x)
     with pytest.raises(ValueError, match="same number of features"):
         partner_ranks(x, np.ones((4, 3)))
@@ -103,7 +103,7 @@ def test_errors_name_the_argument() -> None:
         partner_ranks(x, x, chunk_size=0)
     bad = x.copy()
     bad[1, 0] = np.inf
-    with pytest.raises(ValueError, match="`index` to contain only finite values, but row 1"):
+    with pytest.raises(ValueError, match="`target` to contain only finite values, but row 1"):
         partner_ranks(x, bad)
     with pytest.raises(ValueError, match="ranks >= 1"):
         top_k_accuracy(np.array([0, 1]), 1)

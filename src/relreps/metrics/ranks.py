@@ -1,12 +1,13 @@
 """Where each query's true partner ranks among all candidates, and the scores read from it.
 
 Paired retrieval (a word and its translation, a sentence and its paraphrase): row ``i`` of
-``index`` is the true partner of query ``i``. :func:`partner_ranks` gives the partner's rank among
-all ``n`` index rows (1 = retrieved first), exactly and in bounded memory; :func:`top_k_accuracy`
-and :func:`mean_reciprocal_rank` summarise the ranks. Unlike :func:`relreps.metrics.mrr_at_k`
-there is no cut-off: every rank counts (``1 / rank`` for a partner at any position).
+``target`` is the true partner of ``source`` row ``i``. :func:`partner_ranks` gives the partner's
+rank among all ``n`` target rows (1 = retrieved first), exactly and in bounded memory;
+:func:`top_k_accuracy` and :func:`mean_reciprocal_rank` summarise the ranks. Unlike
+:func:`relreps.metrics.mrr_at_k` there is no cut-off: every rank counts (``1 / rank`` for a
+partner at any position).
 
-Ties count against the query: an index row scoring exactly as well as the partner ranks ahead of
+Ties count against the query: a target row scoring exactly as well as the partner ranks ahead of
 it, so a degenerate space (all rows equal) gives rank ``n``, not 1.
 """
 
@@ -35,24 +36,24 @@ _EPS = 1e-12
 
 
 def partner_ranks(
-    queries: Array,
-    index: Array,
+    source: Array,
+    target: Array,
     *,
     metric: KnnMetric = "cosine",
     chunk_size: int | None = None,
 ) -> np.ndarray:
-    """Rank of each query's true partner (row ``i`` of ``index``) among all index rows.
+    """Rank of each source row's true partner (row ``i`` of ``target``) among all target rows.
 
     Args:
-        queries: (n_samples, n_features) query vectors (numpy, torch or any array-API array).
-        index: (n_samples, n_features) searched vectors; row i is the partner of query i.
+        source: (n_samples, n_features) query vectors (numpy, torch or any array-API array).
+        target: (n_samples, n_features) searched vectors; row i is the partner of source row i.
         metric: ``"cosine"`` (default; rows L2-normalised, zero rows score 0), ``"inner"``
             (dot product) or ``"euclidean"`` (distance, smaller is better).
         chunk_size: query rows per block of scores (memory ``O(chunk_size * n_samples)``;
             default 1024).
 
     Returns:
-        (n_samples,) int64 numpy array of ranks in ``[1, n_samples]``; an index row scoring
+        (n_samples,) int64 numpy array of ranks in ``[1, n_samples]``; a target row scoring
         equal to the partner counts ahead of it. Scores are computed in float64.
 
     Raises:
@@ -64,16 +65,16 @@ def partner_ranks(
         >>> partner_ranks(q, np.array([[1.0, 0.1], [1.0, 0.0], [1.0, 0.9]])).tolist()
         [2, 3, 1]
     """
-    queries = check_matrix(queries, "queries")
-    index = check_matrix(index, "index")
-    check_paired(queries, "queries", index, "index")
-    check_same_features(queries, "queries", index, "index")
+    source = check_matrix(source, "source")
+    target = check_matrix(target, "target")
+    check_paired(source, "source", target, "target")
+    check_same_features(source, "source", target, "target")
     metric = check_choice(metric, "metric", KNN_METRICS)
     rows = DEFAULT_CHUNK_ROWS
     if chunk_size is not None:
         rows = check_int(chunk_size, "chunk_size", low=1)
-    q = np.asarray(to_numpy(queries), dtype=np.float64)
-    x = np.asarray(to_numpy(index), dtype=np.float64)
+    q = np.asarray(to_numpy(source), dtype=np.float64)
+    x = np.asarray(to_numpy(target), dtype=np.float64)
     if metric == "cosine":
         q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), _EPS)
         x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), _EPS)
