@@ -94,5 +94,5 @@ def test_gap_status_thresholds():
 def test_config_validation():
     with pytest.raises(ValueError, match=r"Expected `datasets\[1\]` to be one of"):
         avr.TrainingConfig(datasets=("digits", "imdb"))
-    with pytest.raises(ValueError, match="Expected `seeds` to be >= 1"):
+    with pytest.raises(ValueError, match=r"Expected `seeds` to be an int in \[1, inf\]"):
         avr.TrainingConfig(seeds=0)

@@ -35,6 +35,15 @@ from relreps.datasets.corpus import (
 )
 from relreps.datasets.graphs import GraphDataset, load_planetoid, random_split_masks, wordnet_graph
 from relreps.datasets.hf import HF_DATASETS, HFSpec, load_hf
+from relreps.datasets.image_splits import (
+    DOWNLOADED_IMAGE_SPLITS,
+    IMAGE_SPLITS,
+    DatasetUnavailable,
+    ImageSplit,
+    load_image_split,
+    scale_images,
+    stratified_subset,
+)
 from relreps.datasets.images import (
     load_cifar10,
     load_cifar100,
@@ -66,7 +75,9 @@ from relreps.datasets.words import (
 )
 
 __all__ = [
+    "DOWNLOADED_IMAGE_SPLITS",
     "HF_DATASETS",
+    "IMAGE_SPLITS",
     "LEXNAMES",
     "WORD_VECTOR_FORMATS",
     "ChecksumError",
@@ -74,8 +85,10 @@ __all__ = [
     "DataFormatError",
     "DataNotFoundError",
     "Dataset",
+    "DatasetUnavailable",
     "GraphDataset",
     "HFSpec",
+    "ImageSplit",
     "PhraseSet",
     "Remote",
     "WordNetSynsets",
@@ -99,6 +112,7 @@ __all__ = [
     "load_fasttext_fr",
     "load_glove",
     "load_hf",
+    "load_image_split",
     "load_minilm_token_embeddings",
     "load_mnist",
     "load_planetoid",
@@ -110,8 +124,10 @@ __all__ = [
     "read_idx",
     "read_word_vectors",
     "read_wordnet",
+    "scale_images",
     "sha256_file",
     "shared_vocabulary",
+    "stratified_subset",
     "strip_gcide_markup",
     "tokenize",
     "wordnet_gloss_paragraphs",

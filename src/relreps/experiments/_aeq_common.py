@@ -1,41 +1,49 @@
-"""Shared pieces of ``ae-stitching``, ``abs-vs-rel-training`` and ``quantization``.
+"""Shared pieces of ``ae-stitching``, ``abs-vs-rel-training`` and ``quantization``: config checks,
+the loop over data sets (skips, fallbacks), train-or-reload, and the result's config.
 
-Image splits as float32 ``(n, C, H, W)`` arrays in [0, 1] (class-stratified seeded subsets of
-the official splits), a frozen-feature "encoder" for precomputed text embeddings, and small
-statistics helpers. Imports only numpy at module level; torch is imported where it is used.
+The image splits live in :mod:`relreps.datasets.image_splits` (re-exported here for the vision and
+alignment experiments). Imports only numpy at module level; torch is imported where it is used.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from relreps.errors import RelrepsError
+from relreps._validation import check_choice, check_int
+from relreps.datasets.image_splits import DOWNLOADED_IMAGE_SPLITS as ONLINE_DATASETS
+from relreps.datasets.image_splits import IMAGE_SPLITS as IMAGE_DATASETS
+from relreps.datasets.image_splits import (
+    DatasetUnavailable,
+    ImageSplit,
+    load_image_split,
+    scale_images,
+    stratified_subset,
+)
+from relreps.experiments.base import RunContext
 
-IMAGE_DATASETS = ("fashion-mnist", "digits", "mnist", "cifar10")
-ONLINE_DATASETS = ("mnist", "cifar10")  # downloaded on first use: not available offline here
-
-
-@dataclass(frozen=True)
-class ImageSplit:
-    """Train/test images ``(n, C, H, W)`` float32 in [0, 1], int64 labels, and provenance."""
-
-    name: str
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    note: str = ""
-    class_names: tuple[str, ...] = ()
-
-    def label_names(self, labels: np.ndarray) -> np.ndarray:
-        """The class names of ``labels`` (the labels themselves when no names are known)."""
-        if not self.class_names:
-            return np.asarray(labels)
-        return np.asarray(self.class_names, dtype=object)[np.asarray(labels, dtype=np.int64)]
+__all__ = [
+    "IMAGE_DATASETS",
+    "ONLINE_DATASETS",
+    "DatasetUnavailable",
+    "ImageSplit",
+    "anchor_indices",
+    "check_config",
+    "each_dataset",
+    "fit_or_load",
+    "load_image_split",
+    "result_config",
+    "scale_images",
+    "skip_note",
+    "stratified_subset",
+    "with_online_datasets",
+    "worst",
+]
 
 
 def with_online_datasets(datasets: tuple[str, ...], online: bool) -> tuple[str, ...]:
@@ -48,137 +56,73 @@ def with_online_datasets(datasets: tuple[str, ...], online: bool) -> tuple[str, 
     return tuple(dict.fromkeys(datasets + ONLINE_DATASETS)) if online else datasets
 
 
-class DatasetUnavailable(RelrepsError, RuntimeError):
-    """A data set could not be read here (the message says why and how to get it)."""
+def check_config(datasets: tuple[str, ...], known: tuple[str, ...], seeds: int) -> None:
+    """A config's data set names and seed count (``__post_init__`` of the three configs)."""
+    for i, name in enumerate(datasets):
+        check_choice(name, f"datasets[{i}]", known)
+    check_int(seeds, "seeds", low=1)
 
 
-def load_image_split(dataset: str, n_train: int, n_test: int, seed: int) -> ImageSplit:
-    """Stratified seeded subsets of one image data set.
-
-    ``fashion-mnist`` is read from the Debian package (or ``$RELREPS_DATA_DIR``) and falls back
-    to sklearn digits, with a note, when absent. ``mnist`` and ``cifar10`` download on first use
-    (online only). ``digits`` has no official split: a seeded 70/30 split is drawn.
-
-    Raises:
-        ValueError: unknown data set name.
-        DatasetUnavailable: an online-only data set that cannot be fetched.
-    """
-    from relreps import datasets
-
-    if dataset not in IMAGE_DATASETS:
-        raise ValueError(
-            f"Expected `dataset` to be one of {list(IMAGE_DATASETS)}, but got {dataset!r}."
-        )
-    note = ""
-    class_names: tuple[str, ...] = ()
-    loaders = {
-        "fashion-mnist": ("Fashion-MNIST", datasets.load_fashion_mnist),
-        "mnist": ("MNIST", datasets.load_mnist),
-        "cifar10": ("CIFAR-10", datasets.load_cifar10),
-    }
-    if dataset in loaders:
-        name, loader = loaders[dataset]
+def each_dataset(
+    names: Iterable[str],
+    load: Callable[[str], Any],
+    context: RunContext,
+    skipped: dict[str, str],
+    notes: list[str],
+) -> Iterator[tuple[str, Any]]:
+    """``(name, data)`` per data set that loads (``load(name)``, an object with ``.name`` and
+    ``.note``); unavailable ones and repeats (Fashion-MNIST fell back to digits, which runs
+    anyway) go into ``skipped`` with the reason, fallback notes into ``notes``."""
+    seen: set[str] = set()
+    for dataset in names:
         try:
-            # Fashion-MNIST comes from the Debian package here: never try the network for it.
-            download = dataset in ONLINE_DATASETS
-            train, test = loader("train", download=download), loader("test", download=download)
-        except (OSError, ValueError) as err:  # FileNotFoundError and URL errors are OSErrors
-            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-            if dataset != "fashion-mnist":
-                raise DatasetUnavailable(f"{name} unavailable: {reason}") from err
-            note = f"Fashion-MNIST unavailable ({reason}); fell back to sklearn digits."
-            dataset = "digits"
-        else:
-            x_tr, y_tr = np.asarray(train.items), np.asarray(train.labels)
-            x_te, y_te = np.asarray(test.items), np.asarray(test.labels)
-            class_names = tuple(train.class_names)
-    if dataset == "digits":
-        digits = datasets.load_digits()
-        items, labels = np.asarray(digits.items), np.asarray(digits.labels)
-        order = np.random.default_rng(seed).permutation(len(labels))
-        cut = int(0.7 * len(labels))
-        x_tr, y_tr = items[order[:cut]], labels[order[:cut]]
-        x_te, y_te = items[order[cut:]], labels[order[cut:]]
-        name = "sklearn digits"
-        class_names = tuple(digits.class_names)
-    train_idx = stratified_subset(y_tr, n_train, seed)
-    test_idx = stratified_subset(y_te, n_test, seed + 1)
-    return ImageSplit(
-        name=name,
-        x_train=scale_images(x_tr[train_idx]),
-        y_train=y_tr[train_idx].astype(np.int64),
-        x_test=scale_images(x_te[test_idx]),
-        y_test=y_te[test_idx].astype(np.int64),
-        note=note,
-        class_names=class_names,
-    )
+            data = load(dataset)
+        except DatasetUnavailable as err:
+            context.log(f"  skipped {dataset}: {err}")
+            skipped[dataset] = str(err)
+            continue
+        if data.note:
+            notes.append(data.note)
+            context.log(f"  {data.note}")
+        if data.name in seen:
+            skipped[dataset] = f"{data.note} Digits is already in this run."
+            continue
+        seen.add(data.name)
+        yield dataset, data
 
 
-def stratified_subset(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """Sorted indices of a class-balanced seeded subset of size ``n`` (all when n >= len)."""
-    if n >= len(labels):
-        return np.arange(len(labels))
+def anchor_indices(labels: np.ndarray, n_anchors: int, seed: int) -> np.ndarray:
+    """Class-stratified anchor indices (at most all of ``labels``)."""
     from relreps.anchors import stratified
 
-    return np.sort(stratified(labels, n, seed=seed))
+    return stratified(labels, min(n_anchors, len(labels)), seed=seed)
 
 
-def scale_images(images: np.ndarray) -> np.ndarray:
-    """uint8 (0..255) or digits (0..16) images -> float32 (n, C, H, W) in [0, 1]."""
-    images = images.astype(np.float32)
-    top = float(images.max()) if images.size else 1.0
-    if top > 1.0:
-        images /= 255.0 if top > 16.0 else 16.0
-    if images.ndim == 4 and images.shape[-1] in (1, 3):  # HWC colour (CIFAR) -> CHW
-        return np.ascontiguousarray(images.transpose(0, 3, 1, 2))
-    return images[:, None, :, :]
+def fit_or_load(
+    saved: Path, build: Callable[[], Any], x: Any, y: Any, config: Any, *, reuse: bool = True
+) -> tuple[Any, Any]:
+    """The model saved in ``saved`` (when ``reuse``), else ``build()`` trained by
+    :func:`relreps.nn.fit` and saved there. Returns ``(model in eval mode, history or None)``."""
+    from relreps.nn import fit, load_model, save_model
+
+    if reuse and (saved / "config.json").exists():
+        return load_model(saved).eval(), None
+    model = build()
+    history = fit(model, x, y, config=config)
+    save_model(model.eval(), saved)
+    return model, history
 
 
-def mean_std(values: Any) -> tuple[float, float]:
-    """Mean and population std of the finite values (NaN, NaN when none)."""
-    arr = np.asarray(values, dtype=np.float64).reshape(-1)
-    arr = arr[np.isfinite(arr)]
-    if arr.size == 0:
-        return math.nan, math.nan
-    return float(arr.mean()), float(arr.std())
+def worst(values: list[float], pick: Callable[[list[float]], float] = min) -> float:
+    """``pick(values)``, or NaN when any value is NaN (an unmeasured cell fails its claim)."""
+    return math.nan if any(math.isnan(v) for v in values) else pick(values)
 
 
-def fmt(mean: float, std: float, digits: int = 2) -> str | None:
-    """``"m ± s"`` (None when undefined), the paper's cell format."""
-    if math.isnan(mean):
-        return None
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+def skip_note(skipped: dict[str, str]) -> str:
+    """`` Skipped NAME: why`` per skipped data set, for a table note."""
+    return "".join(f" Skipped {d}: {why}" for d, why in skipped.items())
 
 
-def chance_f1(labels: np.ndarray) -> float:
-    """Weighted F1 x100 of always predicting the majority class."""
-    counts = np.bincount(labels)
-    share = counts.max() / counts.sum()
-    return float(100.0 * share * (2 * share / (share + 1.0)))
-
-
-def frozen_features(dim: int) -> Any:
-    """An identity "encoder" (``latent_dim = in_shape[0] = dim``) for precomputed embeddings:
-    relreps.nn models built on it train only their head, as with the paper's frozen encoders."""
-    from torch import Tensor, nn
-
-    class FrozenFeatures(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.latent_dim = dim
-            self.in_shape = (dim,)
-
-        def forward(self, x: Tensor) -> Tensor:
-            return x
-
-    return FrozenFeatures()
-
-
-def classify(model: Any, x: Any, batch_size: int = 2048) -> np.ndarray:
-    """Predicted labels of a relreps.nn classifier (eval mode, no gradients)."""
-    import torch
-
-    model.eval()
-    with torch.no_grad():
-        out = [model(x[s : s + batch_size]).argmax(dim=1) for s in range(0, x.shape[0], batch_size)]
-    return torch.cat(out).numpy()
+def result_config(config: Any, context: RunContext) -> dict[str, Any]:
+    """The ``config`` of an ExperimentResult: the quick flag, the base seed and the sizes."""
+    return {"quick": context.quick, "seed": context.seed, **asdict(config)}

@@ -23,12 +23,12 @@ import numpy as np
 from relreps.experiments._aeq_common import (
     IMAGE_DATASETS,
     DatasetUnavailable,
-    chance_f1,
-    classify,
-    fmt,
-    frozen_features,
+    anchor_indices,
+    check_config,
+    each_dataset,
     load_image_split,
-    mean_std,
+    result_config,
+    skip_note,
     with_online_datasets,
 )
 from relreps.experiments._repro_torch import torch_threads
@@ -42,6 +42,8 @@ from relreps.experiments.base import (
     Table,
     Verdict,
 )
+from relreps.results import mean_std, mean_std_text, rounded
+from relreps.stitching import majority_f1
 
 NAME = "abs-vs-rel-training"
 TITLE = "Own accuracy of absolute vs relative classifiers (no stitching)"
@@ -83,17 +85,7 @@ class TrainingConfig:
     lr: float = 1e-3
 
     def __post_init__(self) -> None:
-        known = (*IMAGE_DATASETS, TEXT_DATASET)
-        for i, name in enumerate(self.datasets):
-            if name not in known:
-                raise ValueError(
-                    f"Expected `datasets[{i}]` to be one of {list(known)}, but got {name!r}."
-                )
-        if self.seeds < 1:
-            raise ValueError(f"Expected `seeds` to be >= 1, but got {self.seeds}.")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        check_config(self.datasets, (*IMAGE_DATASETS, TEXT_DATASET), self.seeds)
 
 
 FULL = TrainingConfig()
@@ -174,7 +166,7 @@ def _models(task: Task, config: TrainingConfig, anchor_idx: np.ndarray, seed: in
     """(absolute, relative) classifiers with matched capacity and the same initialisation."""
     import torch
 
-    from relreps.nn import AbsoluteClassifier, MLPEncoder, RelativeClassifier
+    from relreps.nn import AbsoluteClassifier, IdentityEncoder, MLPEncoder, RelativeClassifier
 
     shape = tuple(task.x_train.shape[1:])
     n_classes = int(max(task.y_train.max(), task.y_test.max())) + 1
@@ -184,7 +176,7 @@ def _models(task: Task, config: TrainingConfig, anchor_idx: np.ndarray, seed: in
 
     def encoder() -> Any:
         if task.frozen:
-            return frozen_features(shape[0])
+            return IdentityEncoder(shape[0])
         return MLPEncoder(shape, config.latent_dim, hidden=(config.encoder_hidden,), seed=seed)
 
     absolute = AbsoluteClassifier(
@@ -210,7 +202,7 @@ def _train_and_score(model: Any, task: Task, config: TrainingConfig, seed: int) 
             epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, seed=seed
         ),
     )
-    pred = classify(model, torch.from_numpy(task.x_test))
+    pred = model.predict(torch.from_numpy(task.x_test), batch_size=2048).numpy()
     return {
         "f1": 100.0 * f1_score(task.y_test, pred, average="weighted"),
         "accuracy": 100.0 * accuracy(task.y_test, pred),
@@ -233,36 +225,23 @@ def run_config(config: TrainingConfig, context: RunContext) -> ExperimentResult:
     """Run one configuration (any data sets, including the online ones)."""
     import torch
 
-    from relreps.anchors import stratified
-
     torch.manual_seed(context.seed)
     per_dataset: dict[str, Any] = {}
     skipped: dict[str, str] = {}
     notes: list[str] = []
-    for dataset in config.datasets:
-        try:
-            task = load_task(dataset, config, context.seed)
-        except DatasetUnavailable as err:
-            context.log(f"  skipped {dataset}: {err}")
-            skipped[dataset] = str(err)
-            continue
-        if task.note:
-            notes.append(task.note)
-            context.log(f"  {task.note}")
-        if task.name in per_dataset:  # Fashion-MNIST fell back to digits, which runs anyway
-            skipped[dataset] = f"{task.note} Digits is already in this run."
-            continue
-        anchor_idx = stratified(
-            task.y_train, min(config.n_anchors, len(task.y_train)), seed=context.seed
-        )
+    sizes = {k: v for k, v in asdict(config).items() if k not in ("datasets", "seeds")}
+
+    def load(dataset: str) -> Task:
+        return load_task(dataset, config, context.seed)
+
+    for dataset, task in each_dataset(config.datasets, load, context, skipped, notes):
+        anchor_idx = anchor_indices(task.y_train, config.n_anchors, context.seed)
         context.log(
             f"  {task.name}: {len(task.y_train)} train / {len(task.y_test)} test, "
             f"{len(anchor_idx)} anchors, {config.seeds} seeds"
         )
         scores: dict[str, list[dict[str, Any]]] = {"absolute": [], "relative": []}
-        sizes = {k: v for k, v in config.to_dict().items() if k not in ("datasets", "seeds")}
-        for s in range(config.seeds):
-            seed = context.seed + s
+        for seed in range(context.seed, context.seed + config.seeds):
             models = None
             for k, kind in enumerate(("absolute", "relative")):
                 key = f"{NAME}/{dataset}/{task.name}/seed{seed}/{kind}/{sizes}"
@@ -282,7 +261,7 @@ def run_config(config: TrainingConfig, context: RunContext) -> ExperimentResult:
             "n_test": len(task.y_test),
             "n_anchors": len(anchor_idx),
             "frozen_encoder": task.frozen,
-            "chance_f1": chance_f1(task.y_test),
+            "chance_f1": majority_f1(task.y_test),
             "scores": scores,
         }
     return _result(config, context, per_dataset, skipped, notes)
@@ -310,16 +289,15 @@ def _result(
             (
                 name,
                 "trained from scratch" if not entry["frozen_encoder"] else "frozen",
-                fmt(*stats["absolute", "f1"]),
-                fmt(*stats["relative", "f1"]),
+                mean_std_text(*stats["absolute", "f1"]),
+                mean_std_text(*stats["relative", "f1"]),
                 round(gap, 2),
-                fmt(*stats["absolute", "accuracy"]),
-                fmt(*stats["relative", "accuracy"]),
-                round(entry["chance_f1"], 2),
+                mean_std_text(*stats["absolute", "accuracy"]),
+                mean_std_text(*stats["relative", "accuracy"]),
+                rounded(entry["chance_f1"]),
                 "relative ≈ absolute",
             )
         )
-    skip_note = "".join(f" Skipped {d}: {why}" for d, why in skipped.items())
     table = Table(
         title="Own performance (no stitching): weighted F1 x100 and accuracy %, mean ± std over "
         f"{config.seeds} seeds",
@@ -337,7 +315,7 @@ def _result(
         rows=tuple(rows),
         note="The paper reports relative on par with absolute (frozen ResNet-18 on MNIST, "
         "F-MNIST, CIFAR-10/100; GCNII on Cora/CiteSeer/PubMed); its per-dataset numbers are not "
-        "carried here, so the comparison is with its claim." + skip_note,
+        "carried here, so the comparison is with its claim." + skip_note(skipped),
     )
     if gaps:
         worst = max(gaps.values())
@@ -350,12 +328,12 @@ def _result(
             CLAIM + " (gap <= 2 F1 points on every data set)", gap_status(worst), detail
         )
     else:
-        verdict = Verdict(CLAIM, "skipped", "no data set ran:" + skip_note)
+        verdict = Verdict(CLAIM, "skipped", "no data set ran:" + skip_note(skipped))
     return ExperimentResult(
         name=NAME,
         title=TITLE,
         paper_ref=PAPER_REF,
-        config={"quick": context.quick, "seed": context.seed, **config.to_dict()},
+        config=result_config(config, context),
         tables=(table,) if rows else (),
         verdicts=(verdict,),
         data={"datasets": per_dataset, "skipped": skipped, "notes": notes},
@@ -370,13 +348,4 @@ def run(context: RunContext) -> ExperimentResult:
         return run_config(config, context)
 
 
-SPEC = ExperimentSpec(
-    name=NAME,
-    title=TITLE,
-    paper_ref=PAPER_REF,
-    requirements=(
-        REQUIRES_TORCH,
-        REQUIRES_SKLEARN,
-    ),
-    run=run,
-)
+SPEC = ExperimentSpec(NAME, TITLE, PAPER_REF, (REQUIRES_TORCH, REQUIRES_SKLEARN), run)

@@ -17,19 +17,23 @@ MNIST and CIFAR-10 (the paper's other data sets) download on first use: pass
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from relreps.experiments._aeq_common import (
     IMAGE_DATASETS,
-    DatasetUnavailable,
     ImageSplit,
-    fmt,
+    anchor_indices,
+    check_config,
+    each_dataset,
+    fit_or_load,
     load_image_split,
-    mean_std,
+    result_config,
     with_online_datasets,
+    worst,
 )
 from relreps.experiments._repro_torch import torch_threads
 from relreps.experiments.base import (
@@ -40,9 +44,9 @@ from relreps.experiments.base import (
     RunContext,
     Table,
     Verdict,
-    judge,
     kept_fraction,
 )
+from relreps.results import Claim, mean_std, mean_std_text, rounded
 
 NAME = "ae-stitching"
 TITLE = "Autoencoders (AE, VAE, relative AE, relative VAE) stitched zero-shot across seeds"
@@ -53,6 +57,24 @@ METHODS = ("absolute", "relative", "translation")
 PAPER_CLAIM = (
     "relative stitched MSE stays close to not stitched; absolute stitched is about an order of "
     "magnitude worse"
+)
+#: Relative stitching keeps the not-stitched reconstruction: the kept fraction (not stitched MSE /
+#: stitched MSE, an error) of the worst (data set, family).
+RELATIVE_KEEPS = Claim(
+    "Relative stitched MSE stays close to not stitched (every data set and family)",
+    "worst kept fraction (relative not stitched MSE / stitched MSE)",
+    0.90,
+    partly=0.75,
+)
+#: "About an order of magnitude worse": the absolute kept fraction of the best-stitching (data
+#: set, family) is at most 0.2 (stitched MSE at least 5x not stitched), "partly" at most 0.5 (2x).
+ABSOLUTE_WORSE = Claim(
+    "Absolute stitched MSE is about an order of magnitude worse than not stitched "
+    "(every data set and family)",
+    "largest kept fraction (absolute not stitched MSE / stitched MSE)",
+    0.2,
+    comparison="<=",
+    partly=0.5,
 )
 
 
@@ -91,77 +113,29 @@ class AEConfig:
     n_figure_images: int = 10
 
     def __post_init__(self) -> None:
-        for i, name in enumerate(self.datasets):
-            if name not in IMAGE_DATASETS:
-                raise ValueError(
-                    f"Expected `datasets[{i}]` to be one of {list(IMAGE_DATASETS)}, but got "
-                    f"{name!r}."
-                )
-        if self.seeds < 1:
-            raise ValueError(f"Expected `seeds` to be >= 1, but got {self.seeds}.")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        check_config(self.datasets, IMAGE_DATASETS, self.seeds)
 
 
 FULL = AEConfig()
 QUICK = AEConfig(seeds=2, n_train=3000, n_test=1000, n_anchors=300, epochs=8)
 
 
-def _train_config(config: AEConfig, seed: int) -> Any:
-    from relreps.nn import TrainConfig
-
-    return TrainConfig(
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        lr=config.lr,
-        seed=seed,
-        max_seconds=config.max_seconds_per_model,
-        patience=3,
-    )
-
-
 def _build(
-    family: str,
-    kind: str,
-    config: AEConfig,
-    shape: tuple[int, ...],
-    anchors: Any,
-    anchor_ids: list[str],
-    seed: int,
+    family: str, kind: str, config: AEConfig, shape: Any, anchors: Any, ids: Any, seed: int
 ) -> Any:
     """One model; absolute and relative twins share encoder init, decoder widths and seed."""
     from relreps.nn import AbsoluteAE, AbsoluteVAE, MLPEncoder, RelativeAE, RelativeVAE
 
-    hidden = (config.hidden,)
-    if family == "AE":
-        encoder = MLPEncoder(shape, config.latent_dim, hidden=hidden, seed=seed)
-        if kind == "absolute":
-            return AbsoluteAE(
-                encoder, hidden=hidden, anchor_inputs=anchors, anchor_ids=anchor_ids, seed=seed
-            )
-        return RelativeAE(encoder, anchors, anchor_ids=anchor_ids, hidden=hidden, seed=seed)
+    vae = family == "VAE"
     # VAE: the encoder yields features, the Gaussian heads the latent_dim posterior.
-    encoder = MLPEncoder(shape, 2 * config.latent_dim, hidden=hidden, seed=seed)
+    width = 2 * config.latent_dim if vae else config.latent_dim
+    encoder = MLPEncoder(shape, width, hidden=(config.hidden,), seed=seed)
+    kwargs: dict[str, Any] = {"anchor_ids": ids, "hidden": (config.hidden,), "seed": seed}
+    if vae:
+        kwargs.update(latent_dim=config.latent_dim, beta=config.beta)
     if kind == "absolute":
-        return AbsoluteVAE(
-            encoder,
-            latent_dim=config.latent_dim,
-            hidden=hidden,
-            beta=config.beta,
-            anchor_inputs=anchors,
-            anchor_ids=anchor_ids,
-            seed=seed,
-        )
-    return RelativeVAE(
-        encoder,
-        anchors,
-        latent_dim=config.latent_dim,
-        anchor_ids=anchor_ids,
-        hidden=hidden,
-        beta=config.beta,
-        seed=seed,
-    )
+        return (AbsoluteVAE if vae else AbsoluteAE)(encoder, anchor_inputs=anchors, **kwargs)
+    return (RelativeVAE if vae else RelativeAE)(encoder, anchors, **kwargs)
 
 
 def train_models(
@@ -173,38 +147,41 @@ def train_models(
     """
     import torch
 
-    from relreps.nn import fit, load_model, save_model
+    from relreps.nn import TrainConfig
 
     folder = context.output_dir / "models" / NAME
     x = torch.from_numpy(data.x_train)
     anchors = x[torch.from_numpy(anchor_idx)]
-    anchor_ids = [f"{tag}:train:{int(i)}" for i in anchor_idx]
-    shape = tuple(data.x_train.shape[1:])
+    ids = [f"{tag}:train:{int(i)}" for i in anchor_idx]
+    shape = data.x_train.shape[1:]
     models: dict[str, dict[str, tuple[Any, Any]]] = {f: {} for f in FAMILIES}
     facts: dict[str, Any] = {}
     for family in FAMILIES:
-        for s in range(config.seeds):
-            seed = context.seed + s
+        for seed in range(context.seed, context.seed + config.seeds):
+            train = TrainConfig(
+                epochs=config.epochs,
+                batch_size=config.batch_size,
+                lr=config.lr,
+                seed=seed,
+                max_seconds=config.max_seconds_per_model,
+                patience=3,
+            )
             pair = []
             for kind in ("absolute", "relative"):
                 saved = folder / f"{tag}-{family.lower()}-seed{seed}-{kind}"
                 key = f"{NAME}/train/{saved.name}"
-                if (saved / "config.json").exists() and context.cache.get(key) is not None:
-                    model = load_model(saved)
-                    facts[f"{family}/s{seed}/{kind}"] = context.cache.get(key)
-                else:
-                    model = _build(family, kind, config, shape, anchors, anchor_ids, seed)
-                    history = fit(model, x, x, config=_train_config(config, seed))
-                    model.eval()
-                    save_model(model, saved)
-                    fact = {
+                build = partial(_build, family, kind, config, shape, anchors, ids, seed)
+                cached = context.cache.get(key)
+                model, history = fit_or_load(saved, build, x, x, train, reuse=cached is not None)
+                if history is not None:
+                    cached = {
                         "epochs_run": history.epochs_run,
                         "seconds": round(history.seconds, 2),
                         "best_val_loss": min(history.val_loss) if history.val_loss else None,
                     }
-                    context.cache.put(key, fact)
-                    facts[f"{family}/s{seed}/{kind}"] = fact
-                pair.append(model.eval())
+                    context.cache.put(key, cached)
+                facts[f"{family}/s{seed}/{kind}"] = cached
+                pair.append(model)
             models[family][f"s{seed}"] = (pair[0], pair[1])
             context.log(f"  {data.name}: trained {family} seed {seed} (absolute + relative)")
     return models, facts
@@ -223,8 +200,7 @@ def psnr(mse: float) -> float:
 def summarize(grid: Any) -> dict[str, dict[str, Any]]:
     """Per method: MSE x10^3 and PSNR over the diagonal (not stitched) and off-diagonal cells."""
     out: dict[str, dict[str, Any]] = {}
-    n = len(grid.names)
-    diagonal = np.eye(n, dtype=bool)
+    diagonal = np.eye(len(grid.names), dtype=bool)
     for method in grid.methods:
         mse = grid.pair_mean(method)
         entry: dict[str, Any] = {}
@@ -245,89 +221,48 @@ def summarize(grid: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
-#: Relative stitching keeps the not-stitched reconstruction: kept fraction = not stitched MSE /
-#: stitched MSE (an error: lower is better), for the worst (data set, family).
-KEPT = 0.90
-KEPT_PARTLY = 0.75
-#: Absolute stitching is "about an order of magnitude worse": the absolute kept fraction (not
-#: stitched / stitched MSE) of the best-stitching (data set, family) is at most 0.2 (stitched MSE
-#: at least 5x not stitched), "partly" at most 0.5 (2x).
-ABSOLUTE_KEPT = 0.2
-ABSOLUTE_KEPT_PARTLY = 0.5
-
-
 def _ratio_verdict(rows: list[tuple[str, str, dict[str, Any]]]) -> tuple[Verdict, Verdict]:
-    """The two claims as numbers, over every (data set, family):
-
-    - relative: the worst kept fraction (not stitched / stitched MSE) >= 0.90, partly >= 0.75;
-    - absolute: the largest absolute kept fraction <= 0.2 (stitched MSE >= 5x not stitched),
-      partly <= 0.5 (>= 2x).
-    """
+    """:data:`RELATIVE_KEEPS` and :data:`ABSOLUTE_WORSE`, over every (data set, family)."""
 
     def kept(summary: dict[str, Any]) -> float:
-        return kept_fraction(
-            summary["stitched"]["mse_x1e3"],
-            summary["not_stitched"]["mse_x1e3"],
-            higher_is_better=False,
-        )
+        ns, st = summary["not_stitched"]["mse_x1e3"], summary["stitched"]["mse_x1e3"]
+        return kept_fraction(st, ns, higher_is_better=False)
 
-    rel = [(f"{d} {f}", kept(s["relative"]), s["relative"]) for d, f, s in rows]
-    abs_ = [(f"{d} {f}", kept(s["absolute"]), s) for d, f, s in rows]
+    rel = [kept(s["relative"]) for _, _, s in rows]
+    abs_ = [kept(s["absolute"]) for _, _, s in rows]
     rel_detail = "; ".join(
-        f"{name}: MSE x10^3 {s['not_stitched']['mse_x1e3']:.1f} not stitched vs "
-        f"{s['stitched']['mse_x1e3']:.1f} stitched, kept {k:.3f}"
-        for name, k, s in rel
+        f"{d} {f}: MSE x10^3 {s['relative']['not_stitched']['mse_x1e3']:.1f} not stitched vs "
+        f"{s['relative']['stitched']['mse_x1e3']:.1f} stitched, kept {k:.3f}"
+        for (d, f, s), k in zip(rows, rel, strict=True)
     )
     abs_detail = "; ".join(
-        f"{name}: absolute MSE x10^3 {s['absolute']['not_stitched']['mse_x1e3']:.1f} not "
+        f"{d} {f}: absolute MSE x10^3 {s['absolute']['not_stitched']['mse_x1e3']:.1f} not "
         f"stitched vs {s['absolute']['stitched']['mse_x1e3']:.1f} stitched, kept {k:.3f} "
         f"(relative stitched {s['relative']['stitched']['mse_x1e3']:.1f})"
-        for name, k, s in abs_
+        for (d, f, s), k in zip(rows, abs_, strict=True)
     )
-    rel_values = [k for _, k, _ in rel]
-    abs_values = [k for _, k, _ in abs_]
-    worst_rel = math.nan if any(math.isnan(k) for k in rel_values) else min(rel_values)
-    best_abs = math.nan if any(math.isnan(k) for k in abs_values) else max(abs_values)
     return (
-        judge(
-            "Relative stitched MSE stays close to not stitched (every data set and family)",
-            "worst kept fraction (relative not stitched MSE / stitched MSE)",
-            worst_rel,
-            KEPT,
-            partly=KEPT_PARTLY,
-            detail=rel_detail,
-        ),
-        judge(
-            "Absolute stitched MSE is about an order of magnitude worse than not stitched "
-            "(every data set and family)",
-            "largest kept fraction (absolute not stitched MSE / stitched MSE)",
-            best_abs,
-            ABSOLUTE_KEPT,
-            comparison="<=",
-            partly=ABSOLUTE_KEPT_PARTLY,
-            detail=abs_detail,
-        ),
+        RELATIVE_KEEPS.judge(worst(rel), detail=rel_detail),
+        ABSOLUTE_WORSE.judge(worst(abs_, max), detail=abs_detail),
     )
 
 
 def _table(rows: list[tuple[str, str, dict[str, Any]]], n_seeds: int) -> Table:
-    out = []
     labels = {"absolute": "", "relative": "relative ", "translation": "Procrustes-translated "}
+    out = []
     for dataset, family, summary in rows:
-        for method in METHODS:
-            if method not in summary:
-                continue
+        for method in (m for m in METHODS if m in summary):
             s = summary[method]
             ns, st = s["not_stitched"], s["stitched"]
             out.append(
                 (
                     dataset,
                     f"{labels[method]}{family}",
-                    fmt(ns["mse_x1e3"], ns["mse_x1e3_std"]),
-                    fmt(st["mse_x1e3"], st["mse_x1e3_std"]),
-                    None if math.isnan(s["ratio"]) else round(s["ratio"], 2),
-                    fmt(ns["psnr"], ns["psnr_std"]),
-                    fmt(st["psnr"], st["psnr_std"]),
+                    mean_std_text(ns["mse_x1e3"], ns["mse_x1e3_std"]),
+                    mean_std_text(st["mse_x1e3"], st["mse_x1e3_std"]),
+                    rounded(s["ratio"]),
+                    mean_std_text(ns["psnr"], ns["psnr_std"]),
+                    mean_std_text(st["psnr"], st["psnr_std"]),
                 )
             )
     return Table(
@@ -375,7 +310,9 @@ def _figure(
             rows[f"rel. {family} own"] = rel_dec(x)
             rows[f"rel. {family} stitched"] = stitch(rel_enc, rel_dec)(x)
             rows[f"{family} stitched"] = stitch(abs_enc, abs_dec)(x)
-    images = {k: _grey(v) for k, v in rows.items()}
+    arrays = {k: v.detach().numpy() for k, v in rows.items()}
+    # grey: (n, H, W); colour (CIFAR): (n, H, W, 3)
+    images = {k: a[:, 0] if a.shape[1] == 1 else a.transpose(0, 2, 3, 1) for k, a in arrays.items()}
     return image_grid(
         images,
         context.figures_dir / f"ae_reconstructions_{tag}.png",
@@ -387,43 +324,25 @@ def _figure(
     )
 
 
-def _grey(images: Any) -> np.ndarray:
-    arr = images.detach().numpy()
-    if arr.shape[1] == 1:
-        return arr[:, 0]
-    return arr.transpose(0, 2, 3, 1)  # colour (CIFAR): (n, H, W, 3)
-
-
 def run_config(config: AEConfig, context: RunContext) -> ExperimentResult:
     """Run one configuration (any data sets, including the online ones)."""
     import torch
 
-    from relreps.anchors import stratified
     from relreps.stitching import stitching_grid_models
 
     torch.manual_seed(context.seed)
     rows: list[tuple[str, str, dict[str, Any]]] = []
     figures: list[Figure] = []
     data_out: dict[str, Any] = {"datasets": {}, "skipped": {}, "notes": []}
-    seen: set[str] = set()
-    for dataset in config.datasets:
-        try:
-            data = load_image_split(dataset, config.n_train, config.n_test, context.seed)
-        except DatasetUnavailable as err:
-            context.log(f"  {err}")
-            data_out["skipped"][dataset] = str(err)
-            continue
-        if data.note:
-            context.log(f"  {data.note}")
-            data_out["notes"].append(data.note)
-        if data.name in seen:  # Fashion-MNIST fell back to digits, which also runs on its own
-            data_out["skipped"][dataset] = f"{data.note} Digits is already in this run."
-            continue
-        seen.add(data.name)
+
+    def load(dataset: str) -> ImageSplit:
+        return load_image_split(dataset, config.n_train, config.n_test, context.seed)
+
+    for dataset, data in each_dataset(
+        config.datasets, load, context, data_out["skipped"], data_out["notes"]
+    ):
         tag = dataset if not data.note else "digits"
-        anchor_idx = stratified(
-            data.y_train, min(config.n_anchors, len(data.y_train)), seed=context.seed
-        )
+        anchor_idx = anchor_indices(data.y_train, config.n_anchors, context.seed)
         context.log(
             f"  {data.name}: {len(data.y_train)} train / {len(data.y_test)} test images, "
             f"{len(anchor_idx)} stratified anchors, {config.seeds} seeds x 4 models"
@@ -447,7 +366,6 @@ def run_config(config: AEConfig, context: RunContext) -> ExperimentResult:
         if figure is not None:
             figures.append(figure)
     verdicts: tuple[Verdict, ...]
-    tables: tuple[Table, ...] = (_table(rows, config.seeds),) if rows else ()
     if rows and config.seeds < 2:
         verdicts = (Verdict(PAPER_CLAIM, "skipped", "one seed: no pair of seeds to stitch"),)
     elif rows:
@@ -459,8 +377,8 @@ def run_config(config: AEConfig, context: RunContext) -> ExperimentResult:
         name=NAME,
         title=TITLE,
         paper_ref=PAPER_REF,
-        config={"quick": context.quick, "seed": context.seed, **config.to_dict()},
-        tables=tables,
+        config=result_config(config, context),
+        tables=(_table(rows, config.seeds),) if rows else (),
         figures=tuple(figures),
         verdicts=verdicts,
         data=data_out,
@@ -475,10 +393,4 @@ def run(context: RunContext) -> ExperimentResult:
         return run_config(config, context)
 
 
-SPEC = ExperimentSpec(
-    name=NAME,
-    title=TITLE,
-    paper_ref=PAPER_REF,
-    requirements=REQUIRES_IMAGE_TRAINING,
-    run=run,
-)
+SPEC = ExperimentSpec(NAME, TITLE, PAPER_REF, REQUIRES_IMAGE_TRAINING, run)

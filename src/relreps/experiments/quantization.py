@@ -12,19 +12,24 @@ much of the robustness needs quantisation-aware training.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+from relreps._validation import check_float
 from relreps.experiments._aeq_common import (
     IMAGE_DATASETS,
-    DatasetUnavailable,
     ImageSplit,
-    chance_f1,
-    fmt,
+    anchor_indices,
+    check_config,
+    each_dataset,
+    fit_or_load,
     load_image_split,
-    mean_std,
+    result_config,
+    skip_note,
+    worst,
 )
 from relreps.experiments._repro_torch import torch_threads
 from relreps.experiments.base import (
@@ -35,14 +40,29 @@ from relreps.experiments.base import (
     RunContext,
     Table,
     Verdict,
-    judge,
     kept_fraction,
 )
+from relreps.results import Claim, mean_std, mean_std_text
+from relreps.stitching import majority_f1
 
 NAME = "quantization"
 TITLE = "Relative classifiers with quantised similarities: own and stitched F1 vs bin size"
 PAPER_REF = "paper appendix (robustness to quantisation)"
 CLAIM = "The relative representation is robust to quantisation of its similarities"
+#: Quantisation costs (almost) no accuracy: the worst quantised / unquantised own F1.
+ROBUST = Claim(
+    f"{CLAIM}: quantised models keep the unquantised accuracy (every bin)",
+    "worst quantised / unquantised own F1",
+    0.97,
+    partly=0.90,
+)
+#: Quantised models still stitch: the worst kept fraction (stitched / own F1 of one bin).
+STITCHES = Claim(
+    f"{CLAIM}: quantised models still stitch across seeds (every bin)",
+    "worst kept fraction (stitched / own F1, same bin)",
+    0.90,
+    partly=0.75,
+)
 
 
 @dataclass(frozen=True)
@@ -73,20 +93,9 @@ class QuantConfig:
     lr: float = 1e-3
 
     def __post_init__(self) -> None:
-        for i, name in enumerate(self.datasets):
-            if name not in IMAGE_DATASETS:
-                raise ValueError(
-                    f"Expected `datasets[{i}]` to be one of {list(IMAGE_DATASETS)}, but got "
-                    f"{name!r}."
-                )
+        check_config(self.datasets, IMAGE_DATASETS, self.seeds)
         for i, b in enumerate(self.bins):
-            if not (0.0 < b <= 2.0):
-                raise ValueError(f"Expected `bins[{i}]` to be in (0, 2], but got {b!r}.")
-        if self.seeds < 1:
-            raise ValueError(f"Expected `seeds` to be >= 1, but got {self.seeds}.")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+            check_float(b, f"bins[{i}]", low=0, high=2, low_inclusive=False)
 
 
 FULL = QuantConfig()
@@ -117,93 +126,51 @@ def train_models(
     """
     import torch
 
-    from relreps.nn import MLPEncoder, RelativeClassifier, TrainConfig, fit, load_model, save_model
+    from relreps.nn import MLPEncoder, RelativeClassifier, TrainConfig
 
     folder = context.output_dir / "models" / NAME
     x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
     anchors = x[torch.from_numpy(anchor_idx)]
     ids = [f"{tag}:train:{int(i)}" for i in anchor_idx]
     n_classes = int(data.y_train.max()) + 1
+
+    def build(bin_size: float | None, seed: int) -> Any:
+        shape, hidden = data.x_train.shape[1:], (config.hidden,)
+        encoder = MLPEncoder(shape, config.latent_dim, hidden=hidden, seed=seed)
+        head = (config.head_hidden,)
+        return RelativeClassifier(
+            encoder, anchors, n_classes, anchor_ids=ids, hidden=head, quantize=bin_size, seed=seed
+        )
+
     models: dict[str, list[Any]] = {}
     for bin_size in (None, *config.bins):
         label = _label(bin_size)
         models[label] = []
-        for s in range(config.seeds):
-            seed = context.seed + s
+        for seed in range(context.seed, context.seed + config.seeds):
+            train = TrainConfig(
+                epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, seed=seed
+            )
             saved = folder / f"{tag}-bin{label}-seed{seed}"
-            if (saved / "config.json").exists():
-                model = load_model(saved)
-            else:
-                encoder = MLPEncoder(
-                    data.x_train.shape[1:], config.latent_dim, hidden=(config.hidden,), seed=seed
-                )
-                model = RelativeClassifier(
-                    encoder,
-                    anchors,
-                    n_classes,
-                    anchor_ids=ids,
-                    hidden=(config.head_hidden,),
-                    quantize=bin_size,
-                    seed=seed,
-                )
-                fit(
-                    model,
-                    x,
-                    y,
-                    config=TrainConfig(
-                        epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, seed=seed
-                    ),
-                )
-                save_model(model, saved)
-            models[label].append(model.eval())
+            models[label].append(fit_or_load(saved, partial(build, bin_size, seed), x, y, train)[0])
         context.log(f"  {data.name}: trained {config.seeds} models with bin {label}")
     return models
 
 
 def stitch_matrix(models: list[Any], x: Any, y: np.ndarray, quantize: Any = "own") -> np.ndarray:
     """Weighted F1 x100 of encoder i (rows) with head j (columns); the diagonal is own F1.
+    ``quantize``: ``"own"`` (each head's trained setting), or a bin size / None for every head
+    at test time only (:func:`relreps.stitching.relative_scores.relative_stitch_scores`)."""
+    from relreps.stitching.relative_scores import relative_stitch_scores
 
-    Args:
-        models: relative classifiers sharing their anchor set.
-        x: (n_test, *input_shape) tensor; y: (n_test,) labels.
-        quantize: ``"own"`` (each head's trained setting) or a bin size / None applied to every
-            head's projection at test time only.
-    """
-    import torch
-
-    from relreps.stitching import f1_score
-
-    n = len(models)
-    out = np.full((n, n), np.nan)
-    with torch.no_grad():
-        latents = [(m.embed(x), m.embed(m.anchor_inputs)) for m in models]
-        for j, head in enumerate(models):
-            trained = head.projection.quantize
-            if quantize != "own":
-                head.projection.quantize = quantize
-            try:
-                for i, (z, z_anchors) in enumerate(latents):
-                    rep = head.projection.relative(z, z_anchors)
-                    pred = head.decode(rep).argmax(dim=1).numpy()
-                    out[i, j] = 100.0 * f1_score(y, pred, average="weighted")
-            finally:
-                head.projection.quantize = trained
-    return out
+    return 100.0 * relative_stitch_scores(models, x, y, quantize=quantize)
 
 
 def similarity_range(model: Any, x: Any) -> dict[str, float]:
     """Range of the unrounded cosines of ``x`` to the anchors under ``model``, and their mean
     per-sample std: how much room the similarities leave for rounding."""
-    import torch
+    from relreps.stitching.relative_scores import relative_similarities
 
-    with torch.no_grad():
-        z, z_anchors = model.embed(x), model.embed(model.anchor_inputs)
-        trained = model.projection.quantize
-        model.projection.quantize = None
-        try:
-            rel = model.projection.relative(z, z_anchors)
-        finally:
-            model.projection.quantize = trained
+    rel = relative_similarities(model, x)
     return {
         "min": float(rel.min()),
         "max": float(rel.max()),
@@ -218,21 +185,9 @@ def _split(matrix: np.ndarray) -> dict[str, float]:
     return {"own": own, "own_std": own_std, "stitched": stitched, "stitched_std": stitched_std}
 
 
-#: Quantisation costs (almost) no accuracy: the worst quantised / unquantised own F1 bars.
-ROBUST = 0.97
-ROBUST_PARTLY = 0.90
-#: Quantised models still stitch: the worst kept fraction (stitched / own F1 of one bin) bars.
-KEPT = 0.90
-KEPT_PARTLY = 0.75
-
-
 def _verdicts(per_dataset: dict[str, Any]) -> tuple[Verdict, ...]:
-    """Two claims as numbers, over every data set and bin (quantisation-aware training):
-
-    - robust: the worst quantised / unquantised own F1 >= 0.97 (partly >= 0.90);
-    - still stitches: the worst kept fraction, stitched / own F1 of the same bin, >= 0.90
-      (partly >= 0.75), the stitching rule of every experiment.
-    """
+    """:data:`ROBUST` and :data:`STITCHES`, over every data set and bin (quantisation-aware
+    training); stitching keeps the kept-fraction rule of every experiment."""
     robust: list[tuple[str, float, float]] = []
     stitched: list[tuple[str, float, float]] = []
     for name, entry in per_dataset.items():
@@ -242,52 +197,27 @@ def _verdicts(per_dataset: dict[str, Any]) -> tuple[Verdict, ...]:
                 continue
             robust.append((name, float(label), kept_fraction(stats["own"], base["own"])))
             if not math.isnan(stats["stitched"]):
-                kept = kept_fraction(stats["stitched"], stats["own"])
-                stitched.append((name, float(label), kept))
+                stitched.append(
+                    (name, float(label), kept_fraction(stats["stitched"], stats["own"]))
+                )
     if not robust:
         return (Verdict(CLAIM, "skipped", "no quantised model ran"),)
-
-    def worst(rows: list[tuple[str, float, float]]) -> float:
-        values = [k for *_, k in rows]
-        return math.nan if any(math.isnan(k) for k in values) else min(values)
 
     def listed(rows: list[tuple[str, float, float]]) -> str:
         return "; ".join(f"{name} bin {b:g}: {k:.3f}" for name, b, k in rows)
 
-    unquantised = {name: e["trained"]["none"] for name, e in per_dataset.items()}
     base_kept = "; ".join(
-        f"{name} unquantised: {kept_fraction(b['stitched'], b['own']):.3f}"
-        for name, b in unquantised.items()
+        f"{name} unquantised: "
+        f"{kept_fraction(e['trained']['none']['stitched'], e['trained']['none']['own']):.3f}"
+        for name, e in per_dataset.items()
     )
-    verdicts = [
-        judge(
-            f"{CLAIM}: quantised models keep the unquantised accuracy (every bin)",
-            "worst quantised / unquantised own F1",
-            worst(robust),
-            ROBUST,
-            partly=ROBUST_PARTLY,
-            detail="quantised / unquantised own F1: " + listed(robust),
-        )
-    ]
+    detail = "quantised / unquantised own F1: " + listed(robust)
+    verdicts = [ROBUST.judge(worst([k for *_, k in robust]), detail=detail)]
     if stitched:
-        verdicts.append(
-            judge(
-                f"{CLAIM}: quantised models still stitch across seeds (every bin)",
-                "worst kept fraction (stitched / own F1, same bin)",
-                worst(stitched),
-                KEPT,
-                partly=KEPT_PARTLY,
-                detail="stitched / own F1: " + listed(stitched) + f"; {base_kept}",
-            )
-        )
+        detail = "stitched / own F1: " + listed(stitched) + f"; {base_kept}"
+        verdicts.append(STITCHES.judge(worst([k for *_, k in stitched]), detail=detail))
     else:
-        verdicts.append(
-            Verdict(
-                f"{CLAIM}: quantised models still stitch across seeds (every bin)",
-                "skipped",
-                "one seed: no pair of seeds to stitch",
-            )
-        )
+        verdicts.append(STITCHES.skipped("one seed: no pair of seeds to stitch"))
     return tuple(verdicts)
 
 
@@ -323,31 +253,19 @@ def run_config(config: QuantConfig, context: RunContext) -> ExperimentResult:
     """Run one configuration."""
     import torch
 
-    from relreps.anchors import stratified
-
     torch.manual_seed(context.seed)
     per_dataset: dict[str, Any] = {}
     skipped: dict[str, str] = {}
     notes: list[str] = []
     figures: list[Figure] = []
     rows = []
-    for dataset in config.datasets:
-        try:
-            data = load_image_split(dataset, config.n_train, config.n_test, context.seed)
-        except DatasetUnavailable as err:
-            skipped[dataset] = str(err)
-            context.log(f"  skipped {dataset}: {err}")
-            continue
-        if data.note:
-            notes.append(data.note)
-            context.log(f"  {data.note}")
-        if data.name in per_dataset:
-            skipped[dataset] = f"{data.note} Digits is already in this run."
-            continue
+
+    def load(dataset: str) -> ImageSplit:
+        return load_image_split(dataset, config.n_train, config.n_test, context.seed)
+
+    for dataset, data in each_dataset(config.datasets, load, context, skipped, notes):
         tag = "digits" if data.note else dataset
-        anchor_idx = stratified(
-            data.y_train, min(config.n_anchors, len(data.y_train)), seed=context.seed
-        )
+        anchor_idx = anchor_indices(data.y_train, config.n_anchors, context.seed)
         context.log(
             f"  {data.name}: {len(data.y_train)} train / {len(data.y_test)} test, "
             f"{len(anchor_idx)} anchors, {len(config.bins) + 1} bin settings x {config.seeds} seeds"
@@ -361,7 +279,7 @@ def run_config(config: QuantConfig, context: RunContext) -> ExperimentResult:
         name=NAME,
         title=TITLE,
         paper_ref=PAPER_REF,
-        config={"quick": context.quick, "seed": context.seed, **config.to_dict()},
+        config=result_config(config, context),
         tables=(_table(rows, skipped),) if rows else (),
         figures=tuple(figures),
         verdicts=_verdicts(per_dataset),
@@ -376,7 +294,7 @@ def _dataset_entry(models: dict[str, Any], data: Any) -> dict[str, Any]:
 
     x = torch.from_numpy(data.x_test)
     entry: dict[str, Any] = {
-        "chance_f1": chance_f1(data.y_test),
+        "chance_f1": majority_f1(data.y_test),
         "trained": {},
         "post_hoc": {},
         "matrices": {},
@@ -404,10 +322,10 @@ def _table_rows(name: str, labels: list[str], entry: dict[str, Any]) -> list[tup
                 name,
                 label,
                 None if label == "none" else levels(float(label)),
-                fmt(t["own"], t["own_std"]),
-                fmt(t["stitched"], t["stitched_std"]),
-                fmt(p["own"], p["own_std"]),
-                fmt(p["stitched"], p["stitched_std"]),
+                mean_std_text(t["own"], t["own_std"]),
+                mean_std_text(t["stitched"], t["stitched_std"]),
+                mean_std_text(p["own"], p["own_std"]),
+                mean_std_text(p["stitched"], p["stitched_std"]),
                 f"[{span['min']:.2f}, {span['max']:.2f}]",
             )
         )
@@ -415,7 +333,6 @@ def _table_rows(name: str, labels: list[str], entry: dict[str, Any]) -> list[tup
 
 
 def _table(rows: list[tuple[Any, ...]], skipped: dict[str, str]) -> Table:
-    skip_note = "".join(f" Skipped {d}: {why}" for d, why in skipped.items())
     return Table(
         title="Weighted F1 x100 vs quantisation bin (mean ± std over seeds / ordered seed pairs)",
         columns=(
@@ -432,7 +349,7 @@ def _table(rows: list[tuple[Any, ...]], skipped: dict[str, str]) -> Table:
         note="Levels: distinct values a cosine similarity can take after rounding. Cosine "
         "range: the unrounded similarities of the test images to the anchors (a narrow range "
         "leaves rounding nothing to keep). Paper's "
-        f"claim: {CLAIM.lower()}; it gives no numbers we carry here." + skip_note,
+        f"claim: {CLAIM.lower()}; it gives no numbers we carry here." + skip_note(skipped),
     )
 
 
@@ -443,10 +360,4 @@ def run(context: RunContext) -> ExperimentResult:
         return run_config(config, context)
 
 
-SPEC = ExperimentSpec(
-    name=NAME,
-    title=TITLE,
-    paper_ref=PAPER_REF,
-    requirements=REQUIRES_IMAGE_TRAINING,
-    run=run,
-)
+SPEC = ExperimentSpec(NAME, TITLE, PAPER_REF, REQUIRES_IMAGE_TRAINING, run)

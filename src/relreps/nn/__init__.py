@@ -23,6 +23,7 @@ from relreps.nn.graph import (
     fit_gcn,
     normalized_adjacency,
 )
+from relreps.nn.identity import IdentityEncoder
 from relreps.nn.io import load_model, save_model
 from relreps.nn.models import (
     AbsoluteAE,
@@ -67,6 +68,7 @@ __all__ = [
     "CNNEncoder",
     "ClassifierTriple",
     "GCNFit",
+    "IdentityEncoder",
     "ImageDecoder",
     "MLPEncoder",
     "MLPHead",
