@@ -42,6 +42,9 @@ def test_evaluate_pair_scores_every_method_and_m():
     assert best["all"]["top1"] > 0.9
     boot = next(r for r in rows if r["method"] == "bootstrap" and r["m"] == "25")
     assert boot["status"] == "ok" and boot["top1"] > 0.9 and boot["accuracy"] > 0.9
+    assert {"pair", "n_items", "n_held_out", "consistency", "stability_conclusive"} <= set(boot)
+    assert boot["n_held_out"] == 150 and boot["n_items"] == 900
+    assert all("stability" not in r for r in rows if r["method"] in ("relative", "procrustes"))
     for row in rows:
         assert 0.0 <= row["top1"] <= row["mrr10"] + 1e-12 <= 1.0 + 1e-12
     tables = alignment._tables(rows, config)
