@@ -1,4 +1,4 @@
-"""The word-embeddings reproduction: vector files, training cache, scores, and the quick run."""
+"""The word-embeddings reproduction: config, vector files, and the quick run on the real corpus."""
 
 from __future__ import annotations
 
@@ -11,24 +11,16 @@ import numpy as np
 import pytest
 
 from relreps.datasets.base import DataFormatError, DataNotFoundError
+from relreps.datasets.word2vec import CorpusSpec
 from relreps.experiments import get
-from relreps.experiments._word_spaces import (
-    CorpusSpec,
-    TrainingConfig,
-    cached_word_vectors,
-    load_cached_word_vectors,
-    train_word_vectors,
-)
 from relreps.experiments.base import DataSelection, ExperimentResult, RunContext
 from relreps.experiments.word_embeddings import (
     SPEC,
     WordEmbeddingsConfig,
-    retrieval_from_neighbours,
     run,
     run_experiment,
     run_on_files,
 )
-from relreps.metrics.retrieval import knn, retrieval_scores
 
 HAVE_CORPUS = os.path.exists("/usr/share/wordnet/data.noun")
 HAVE_GENSIM = SPEC.requirements[0].available()
@@ -61,40 +53,6 @@ def _summary(result: ExperimentResult, pair: str, space: str, strategy: str = "u
 
 
 # ---------------------------------------------------------------------------------------------
-# scores
-
-
-def test_retrieval_from_neighbours_matches_the_metrics_module(rng):
-    source = rng.normal(size=(120, 6))
-    target = source @ np.linalg.qr(rng.normal(size=(6, 6)))[0] + 0.3 * rng.normal(size=(120, 6))
-    queries = np.arange(120)
-    own = np.asarray(knn(target, target, 10).indices)
-    got = np.asarray(knn(source, target, 10).indices)
-    for k in (5, 10):
-        jaccard, mrr = retrieval_from_neighbours(own, got, queries, k)
-        reference = retrieval_scores(source, target, k)
-        assert jaccard == pytest.approx(reference.jaccard)
-        assert mrr == pytest.approx(reference.mrr)
-
-
-def test_retrieval_from_neighbours_on_a_query_subset_is_the_subset_mean(rng):
-    target = rng.normal(size=(60, 4))
-    source = target + 0.5 * rng.normal(size=(60, 4))
-    own = np.asarray(knn(target, target, 5).indices)
-    got = np.asarray(knn(source, target, 5).indices)
-    everyone = np.arange(60)
-    subset = np.array([3, 10, 42])
-    full = [retrieval_from_neighbours(own[[i]], got[[i]], everyone[[i]], 5) for i in subset]
-    jaccard, mrr = retrieval_from_neighbours(own[subset], got[subset], subset, 5)
-    assert jaccard == pytest.approx(np.mean([f[0] for f in full]))
-    assert mrr == pytest.approx(np.mean([f[1] for f in full]))
-    with pytest.raises(ValueError, match="k"):
-        retrieval_from_neighbours(own, got, everyone, 6)
-    with pytest.raises(ValueError, match="own/retrieved"):
-        retrieval_from_neighbours(own, got[:5], everyone, 5)
-
-
-# ---------------------------------------------------------------------------------------------
 # configuration
 
 
@@ -115,15 +73,6 @@ def test_config_rejects_bad_values(change, error, match):
         replace(WordEmbeddingsConfig.full(), **change)
 
 
-def test_training_config_and_corpus_spec_validate():
-    with pytest.raises(ValueError, match="algorithm"):
-        TrainingConfig(algorithm="glove")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="dim"):
-        TrainingConfig(dim=0)
-    with pytest.raises(ValueError, match="at least one corpus"):
-        CorpusSpec(gcide=False, wordnet=False)
-
-
 def test_spec_is_registered_with_its_requirements():
     assert get("word-embeddings") is SPEC
     installs = {r.install for r in SPEC.requirements}
@@ -142,55 +91,6 @@ def test_missing_corpus_names_the_debian_package(tmp_path):
     with pytest.raises(DataNotFoundError, match="apt-get install wordnet-base"):
         run_experiment(context, config)
     assert not (tmp_path / "cache").exists()  # failed before training anything
-
-
-# ---------------------------------------------------------------------------------------------
-# training and its cache
-
-
-def _fake_wordnet(folder: Path) -> Path:
-    for pos in ("noun", "verb", "adj", "adv"):
-        (folder / f"data.{pos}").write_text(f"00001 03 n 01 {pos} 0 000 | a {pos} gloss\n")
-    return folder
-
-
-@pytest.mark.skipif(not HAVE_GENSIM, reason="gensim is not installed")
-def test_training_is_deterministic_with_one_worker_and_seed_dependent():
-    rng = np.random.default_rng(0)
-    vocab = [f"tok{i}" for i in range(40)]
-    text = [[vocab[j] for j in rng.integers(0, 40, size=12)] for _ in range(300)]
-    config = TrainingConfig(dim=8, epochs=2, min_count=1, workers=1, seed=3)
-    a = train_word_vectors(text, config)
-    b = train_word_vectors(text, config)
-    c = train_word_vectors(text, replace(config, seed=4))
-    assert a.words == b.words and np.array_equal(a.vectors, b.vectors)
-    assert not np.allclose(a.vectors, c.vectors)
-    fast = train_word_vectors(text, replace(config, algorithm="fasttext", bucket=1000))
-    assert fast.vectors.shape == (40, 8) and fast.frequency_ranked
-    with pytest.raises(ValueError, match="min_count"):
-        train_word_vectors(text, replace(config, min_count=10_000))
-    with pytest.raises(TypeError, match="TrainingConfig"):
-        train_word_vectors(text, {"dim": 8})  # type: ignore[arg-type]
-
-
-@pytest.mark.skipif(not HAVE_GENSIM, reason="gensim is not installed")
-def test_trained_vectors_are_cached_and_a_damaged_entry_is_retrained(tmp_path):
-    corpus = CorpusSpec(gcide=False, wordnet_path=str(_fake_wordnet(tmp_path)))
-    config = TrainingConfig(dim=4, epochs=1, min_count=1, workers=1)
-    text = [["red", "apple", "green", "pear"]] * 30
-    cache = tmp_path / "cache"
-    first = cached_word_vectors(corpus, config, cache_dir=cache, paragraphs=text)
-    again = load_cached_word_vectors(corpus, config, cache_dir=cache)
-    assert not first.from_cache and again is not None and again.from_cache
-    np.testing.assert_array_equal(first.vectors.vectors, again.vectors.vectors)
-    other_seed = replace(config, seed=1)
-    assert load_cached_word_vectors(corpus, other_seed, cache_dir=cache) is None
-    (entry,) = [p for p in cache.iterdir() if p.is_dir()]
-    (entry / "vectors.npy").write_bytes(b"not a numpy file")
-    assert load_cached_word_vectors(corpus, config, cache_dir=cache) is None
-    rebuilt = cached_word_vectors(corpus, config, cache_dir=cache, paragraphs=text)
-    assert not rebuilt.from_cache
-    assert json.loads((entry / "meta.json").read_text())["n_words"] == 4
 
 
 # ---------------------------------------------------------------------------------------------

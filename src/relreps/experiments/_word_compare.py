@@ -9,79 +9,16 @@ are. Every cell is cached in the run folder, so an interrupted run resumes where
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from relreps._validation import check_int, fail
 from relreps.experiments._word_protocol import NAME, Comparison, WordEmbeddingsConfig
 from relreps.experiments.base import RunContext
-
-# ---------------------------------------------------------------------------------------------
-# scores
-
-
-def retrieval_from_neighbours(
-    own: np.ndarray, retrieved: np.ndarray, queries: np.ndarray, k: int
-) -> tuple[float, float]:
-    """Jaccard@k and MRR@k from neighbour lists computed once at a larger k.
-
-    Args:
-        own: (n_queries, k_max) neighbours of each query word's TARGET vector in the target
-            space, best first (the word itself included, as in the paper).
-        retrieved: (n_queries, k_max) neighbours its SOURCE vector retrieves in the target space.
-        queries: (n_queries,) the query words' rows in the vocabulary.
-        k: neighbourhood size, at most ``k_max``.
-
-    Returns:
-        ``(jaccard, mrr)``: the means over the queries.
-
-    Example:
-        >>> own = np.array([[0, 1, 2], [1, 0, 2]])
-        >>> got = np.array([[0, 2, 1], [2, 1, 0]])
-        >>> retrieval_from_neighbours(own, got, np.array([0, 1]), 2)
-        (0.3333333333333333, 0.75)
-    """
-    k = check_int(k, "k", low=1, high=own.shape[1], hint="the neighbours computed")
-    if own.shape != retrieved.shape or own.shape[0] != len(queries):
-        raise fail("own/retrieved", "(n_queries, k_max) arrays", f"{own.shape}, {retrieved.shape}")
-    a, b = own[:, :k], retrieved[:, :k]
-    inter = (a[:, :, None] == b[:, None, :]).sum(axis=(1, 2)).astype(np.float64)
-    jaccard = float(np.mean(inter / (2 * k - inter)))
-    hits = b == np.asarray(queries)[:, None]
-    mrr = float(np.mean((hits / np.arange(1, k + 1)[None, :]).sum(axis=1)))
-    return jaccard, mrr
-
-
-def _knn(queries: np.ndarray, index: np.ndarray, k: int) -> np.ndarray:
-    from relreps.metrics.retrieval import knn
-
-    return np.asarray(knn(queries, index, k, metric="cosine").indices)
-
-
-def _cell_scores(
-    source: np.ndarray,
-    target: np.ndarray,
-    own: np.ndarray,
-    queries: np.ndarray,
-    ks: Sequence[int],
-) -> dict[str, float]:
-    from relreps.metrics.retrieval import paired_cosine
-
-    retrieved = _knn(source[queries], target, max(ks))
-    scores = {}
-    for k in ks:
-        scores[f"jaccard@{k}"], scores[f"mrr@{k}"] = retrieval_from_neighbours(
-            own, retrieved, queries, k
-        )
-    scores["cosine"] = paired_cosine(source, target)
-    return scores
-
-
-# ---------------------------------------------------------------------------------------------
-# anchors
+from relreps.metrics import knn
+from relreps.metrics.neighbour_lists import retrieval_at_ks, retrieval_from_neighbours
 
 
 def anchor_indices(strategy: str, reference: np.ndarray, n_anchors: int, seed: int) -> np.ndarray:
@@ -104,10 +41,6 @@ def anchor_indices(strategy: str, reference: np.ndarray, n_anchors: int, seed: i
     return top_ranked(np.arange(n), n_anchors, pool=pool, seed=seed)
 
 
-# ---------------------------------------------------------------------------------------------
-# evaluation engine (shared by the trained spaces and a user's files)
-
-
 @dataclass
 class Evaluation:
     """What one run evaluates, and where it caches and logs."""
@@ -119,14 +52,33 @@ class Evaluation:
     config: WordEmbeddingsConfig
     context: RunContext
     model_key: str
-    cells: list[dict[str, Any]] = field(default_factory=list)
+
+    def prefix(self, vocab_id: str) -> str:
+        """The cell-cache key prefix of one vocabulary."""
+        return f"{NAME}/{self.model_key}/{self.config.evaluation_key()}/{vocab_id}"
+
+    def queries(self, n_words: int) -> np.ndarray:
+        """The query rows: every word, or a fixed random sample of ``n_queries``."""
+        n_queries = self.config.n_queries
+        if n_queries is None or n_queries >= n_words:
+            return np.arange(n_words)
+        rng = np.random.default_rng(self.config.seed)
+        return np.sort(rng.choice(n_words, n_queries, replace=False))
 
 
-def _queries(n_words: int, config: WordEmbeddingsConfig) -> np.ndarray:
-    if config.n_queries is None or config.n_queries >= n_words:
-        return np.arange(n_words)
-    rng = np.random.default_rng(config.seed)
-    return np.sort(rng.choice(n_words, config.n_queries, replace=False))
+def _runs(
+    ev: Evaluation, comparisons: Sequence[Comparison], widths: Mapping[str, int]
+) -> list[tuple[str, str | None, int | None, list[Comparison]]]:
+    """(coordinates, strategy, seed, pairs), in cell order: absolute (pairs of equal width), then
+    each (strategy, centring) and anchor draw with the pairs that run it."""
+    runs: list[tuple[str, str | None, int | None, list[Comparison]]] = [
+        ("absolute", None, None, [c for c in comparisons if widths[c.source] == widths[c.target]])
+    ]
+    for strategy, centring in dict.fromkeys(s for comp in comparisons for s in comp.settings):
+        todo = [c for c in comparisons if (strategy, centring) in c.settings]
+        for draw in range(ev.config.n_seeds):
+            runs.append((f"relative-{centring}", strategy, ev.config.seed + draw, todo))
+    return runs
 
 
 def evaluate(ev: Evaluation) -> list[dict[str, Any]]:
@@ -134,119 +86,67 @@ def evaluate(ev: Evaluation) -> list[dict[str, Any]]:
     cells: list[dict[str, Any]] = []
     for vocab_id, words in ev.vocabularies.items():
         comparisons = [c for c in ev.comparisons if c.vocabulary == vocab_id]
-        if not comparisons:
-            continue
         names = sorted({c.source for c in comparisons} | {c.target for c in comparisons})
         mats = {n: np.ascontiguousarray(ev.spaces[n].take(words), dtype=np.float32) for n in names}
-        block = _Block(vocab_id, mats, _queries(len(words), ev.config))
-        cells += _absolute_cells(ev, block, comparisons)
-        settings: list[tuple[str, str]] = []
-        for comp in comparisons:
-            for strategy in comp.strategies:
-                settings.append((strategy, "plain"))
-                if strategy in comp.centred_strategies:
-                    settings.append((strategy, "centred"))
-        for strategy, centring in dict.fromkeys(settings):
-            for draw in range(ev.config.n_seeds):
-                cells += _relative_cells(ev, block, comparisons, strategy, centring, draw)
+        queries, prefix = ev.queries(len(words)), ev.prefix(vocab_id)
+        base = {"vocabulary": vocab_id, "n_words": len(words), "n_queries": len(queries)}
+        widths = {n: m.shape[1] for n, m in mats.items()}
+        for coordinates, strategy, seed, todo in _runs(ev, comparisons, widths):
+            where = "absolute" if strategy is None else f"{strategy}/{coordinates[9:]}/seed={seed}"
+            keys = {c.key: f"{prefix}/{c.key}/{where}" for c in todo}
+            found: dict[str, Any] = {c.key: ev.context.cache.get(keys[c.key]) for c in todo}
+            missing = [c for c in todo if found[c.key] is None]
+            if missing:
+                start = time.perf_counter()
+                space = _space(ev, mats, prefix, coordinates, strategy, seed)
+                for comp in missing:
+                    found[comp.key] = scores = retrieval_at_ks(
+                        space(comp.source), space(comp.target), ev.config.ks, queries=queries
+                    )
+                    ev.context.cache.put(keys[comp.key], scores)
+                seconds = time.perf_counter() - start
+                ev.context.log(
+                    f"[{NAME}] {vocab_id} {where}: {len(missing)} pair(s), {seconds:.1f} s"
+                )
+            cells += [
+                {**base, "pair": c.key, "space": coordinates, "strategy": strategy, "seed": seed}
+                | found[c.key]
+                for c in todo
+            ]
     return cells
 
 
-@dataclass(frozen=True)
-class _Block:
-    """One vocabulary's matrices (space id -> (n_words, dim)) and query rows."""
-
-    vocab_id: str
-    mats: Mapping[str, np.ndarray]
-    queries: np.ndarray
-
-    def base(self) -> dict[str, Any]:
-        n_words = next(iter(self.mats.values())).shape[0]
-        return {"vocabulary": self.vocab_id, "n_words": n_words, "n_queries": len(self.queries)}
-
-
-def _prefix(ev: Evaluation, block: _Block) -> str:
-    return f"{NAME}/{ev.model_key}/{ev.config.evaluation_key()}/{block.vocab_id}"
-
-
-def _absolute_cells(
-    ev: Evaluation, block: _Block, comparisons: Sequence[Comparison]
-) -> list[dict[str, Any]]:
-    """Absolute coordinates: comparable only where the dimensions agree; no anchors involved."""
-    cells = []
-    own: dict[str, np.ndarray] = {}
-    for comp in comparisons:
-        src, tgt = block.mats[comp.source], block.mats[comp.target]
-        if src.shape[1] != tgt.shape[1]:
-            continue
-        key = f"{_prefix(ev, block)}/{comp.key}/absolute"
-        scores = ev.context.cache.get(key)
-        if scores is None:
-            if comp.target not in own:
-                own[comp.target] = _knn(tgt[block.queries], tgt, max(ev.config.ks))
-            scores = _cell_scores(src, tgt, own[comp.target], block.queries, ev.config.ks)
-            ev.context.cache.put(key, scores)
-        cells.append(
-            {**block.base(), "pair": comp.key, "space": "absolute", "strategy": None,
-             "seed": None, **scores}
-        )  # fmt: skip
-    return cells
-
-
-def _relative_cells(
+def _space(
     ev: Evaluation,
-    block: _Block,
-    comparisons: Sequence[Comparison],
-    strategy: str,
-    centring: str,
-    draw: int,
-) -> list[dict[str, Any]]:
-    """One anchor draw: every pair that uses it, computing each target's own neighbours once."""
+    mats: Mapping[str, np.ndarray],
+    prefix: str,
+    coordinates: str,
+    strategy: str | None,
+    seed: int | None,
+) -> Callable[[str], np.ndarray]:
+    """Space id -> its matrix in the run's coordinates (relative ones projected once, on demand);
+    the anchors (chosen on the reference space) are cached with the cells."""
+    if strategy is None or seed is None:
+        return mats.__getitem__
     from relreps.projection import relative_projection
 
-    config, cache = ev.config, ev.context.cache
-    seed = config.seed + draw
-    todo = [
-        c
-        for c in comparisons
-        if strategy in c.strategies and (centring == "plain" or strategy in c.centred_strategies)
-    ]
-    keys = {c.key: f"{_prefix(ev, block)}/{c.key}/{strategy}/{centring}/seed={seed}" for c in todo}
-    found: dict[str, Any] = {c.key: cache.get(keys[c.key]) for c in todo}
-    missing = [c for c in todo if found[c.key] is None]
-    if missing:
-        start = time.perf_counter()
-        anchor_key = f"{_prefix(ev, block)}/anchors/{strategy}/seed={seed}"
-        chosen = cache.get(anchor_key)
-        if chosen is None:
-            reference = block.mats[ev.reference]
-            chosen = anchor_indices(strategy, reference, config.n_anchors, seed).tolist()
-            cache.put(anchor_key, chosen)
-        anchors = np.asarray(chosen, dtype=np.int64)
-        center = "anchors" if centring == "centred" else None
-        involved = sorted({c.source for c in missing} | {c.target for c in missing})
-        rel = {
-            n: np.asarray(relative_projection(block.mats[n], block.mats[n][anchors], center=center))
-            for n in involved
-        }
-        queries = block.queries
-        own = {
-            t: _knn(rel[t][queries], rel[t], max(config.ks)) for t in {c.target for c in missing}
-        }
-        for comp in missing:
-            scores = _cell_scores(rel[comp.source], rel[comp.target], own[comp.target], queries,
-                                  config.ks)  # fmt: skip
-            cache.put(keys[comp.key], scores)
-            found[comp.key] = scores
-        ev.context.log(
-            f"[{NAME}] {block.vocab_id}: {strategy}/{centring} draw {draw + 1}/{config.n_seeds}: "
-            f"{len(missing)} pair(s) in {time.perf_counter() - start:.1f} s"
-        )
-    return [
-        {**block.base(), "pair": c.key, "space": f"relative-{centring}", "strategy": strategy,
-         "seed": seed, **found[c.key]}
-        for c in todo
-    ]  # fmt: skip
+    anchor_key = f"{prefix}/anchors/{strategy}/seed={seed}"
+    chosen = ev.context.cache.get(anchor_key)
+    if chosen is None:
+        reference = mats[ev.reference]
+        chosen = anchor_indices(strategy, reference, ev.config.n_anchors, seed).tolist()
+        ev.context.cache.put(anchor_key, chosen)
+    anchors = np.asarray(chosen, dtype=np.int64)
+    center = "anchors" if coordinates == "relative-centred" else None
+    done: dict[str, np.ndarray] = {}
+
+    def space(name: str) -> np.ndarray:
+        if name not in done:
+            x = mats[name]
+            done[name] = np.asarray(relative_projection(x, x[anchors], center=center))
+        return done[name]
+
+    return space
 
 
 def neighbourhood_agreement(
@@ -263,23 +163,19 @@ def neighbourhood_agreement(
     rows = []
     done: set[tuple[str, str, str]] = set()
     for vocab_id, words in ev.vocabularies.items():
-        pairs = [c for c in comparisons if c.vocabulary == vocab_id]
-        if not pairs:
-            continue
-        queries = _queries(len(words), ev.config)
+        queries = ev.queries(len(words))
         own: dict[str, np.ndarray] = {}
-        for comp in pairs:
+        for comp in (c for c in comparisons if c.vocabulary == vocab_id):
             a, b = sorted((comp.source, comp.target))
             if (vocab_id, a, b) in done:
                 continue
             done.add((vocab_id, a, b))
-            key = f"{NAME}/{ev.model_key}/{ev.config.evaluation_key()}/{vocab_id}/agree/{a}|{b}"
+            key = f"{ev.prefix(vocab_id)}/agree/{a}|{b}"
             scores = cache.get(key)
             if scores is None:
-                for name in (a, b):
-                    if name not in own:
-                        x = np.ascontiguousarray(ev.spaces[name].take(words), dtype=np.float32)
-                        own[name] = _knn(x[queries], x, k_max)
+                for name in {a, b} - set(own):
+                    x = np.ascontiguousarray(ev.spaces[name].take(words), dtype=np.float32)
+                    own[name] = np.asarray(knn(x[queries], x, k_max, metric="cosine").indices)
                 scores = {
                     f"jaccard@{k}": retrieval_from_neighbours(own[a], own[b], queries, k)[0]
                     for k in ev.config.ks
@@ -290,16 +186,16 @@ def neighbourhood_agreement(
 
 
 def summarise(cells: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """(pair, space, strategy) -> mean and std of every score over the anchor draws."""
+    """(pair, space, strategy) -> mean and std (ddof 1) of every score over the anchor draws."""
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for cell in cells:
-        key = f"{cell['pair']}|{cell['space']}|{cell['strategy'] or '-'}"
-        groups.setdefault(key, []).append(cell)
+        groups.setdefault(f"{cell['pair']}|{cell['space']}|{cell['strategy'] or '-'}", []).append(
+            cell
+        )
     summary = {}
     for key, members in groups.items():
-        metrics = [m for m in members[0] if m.startswith(("jaccard@", "mrr@", "cosine"))]
         entry: dict[str, Any] = {"n_draws": len(members), "n_words": members[0]["n_words"]}
-        for metric in metrics:
+        for metric in (m for m in members[0] if m.startswith(("jaccard@", "mrr@", "cosine"))):
             values = np.array([float(m[metric]) for m in members])
             entry[metric] = float(values.mean())
             entry[f"{metric}_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0

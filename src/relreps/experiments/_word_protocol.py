@@ -1,12 +1,6 @@
-"""What the word-embeddings experiment compares, and how: its fixed names and the protocol.
-
-- the experiment's name, the anchor strategies and the paper's numbers (:data:`PAPER`);
-- the ids and labels of the spaces trained here and of the pretrained ones;
-- :class:`Comparison`: one ordered pair of spaces and what to measure on it;
-- :class:`WordEmbeddingsConfig`: everything that defines a run, with the full and quick presets.
-
-Everything here is re-exported by :mod:`relreps.experiments.word_embeddings`.
-"""
+"""What the word-embeddings experiment compares: its names, the paper's numbers (:data:`PAPER`),
+the space ids and labels, :class:`Comparison` (one ordered pair) and :class:`WordEmbeddingsConfig`
+(everything that defines a run, with the full and quick presets)."""
 
 from __future__ import annotations
 
@@ -14,6 +8,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from relreps._validation import check_choice, check_int, fail
+from relreps.datasets.word2vec import CorpusSpec
 
 NAME = "word-embeddings"
 TITLE = (
@@ -81,17 +76,27 @@ class Comparison:
     def key(self) -> str:
         return f"{self.source}->{self.target}"
 
+    @property
+    def settings(self) -> tuple[tuple[str, str], ...]:
+        """The (strategy, centring) runs of the pair: every strategy plain, some also centred."""
+        return tuple(
+            (s, centring)
+            for s in self.strategies
+            for centring in ("plain", "centred")
+            if centring == "plain" or s in self.centred_strategies
+        )
+
 
 @dataclass(frozen=True)
 class WordEmbeddingsConfig:
     """Everything that defines a run of the experiment.
 
     Attributes:
-        corpus: the training text (a :class:`~relreps.experiments._word_spaces.CorpusSpec`).
+        corpus: the training text (a :class:`~relreps.datasets.word2vec.CorpusSpec`).
         dim: vector size of the trained models.
         epochs: training passes.
         min_count: words seen fewer times are not trained.
-        workers: gensim threads (1 for bit-exact reruns, see ``_word_spaces``).
+        workers: gensim threads (1 for bit-exact reruns, see :mod:`relreps.datasets.word2vec`).
         bucket: FastText character n-gram buckets.
         pretrained: pretrained spaces to compare with (``glove``, ``minilm``, ``wordllama``).
         n_words: at most this many shared words (20,000 in the paper).
@@ -129,15 +134,22 @@ class WordEmbeddingsConfig:
     cache_dir: str | None = None
 
     def __post_init__(self) -> None:
-        from relreps.experiments._word_spaces import CorpusSpec
-
         if self.corpus is None:
             object.__setattr__(self, "corpus", CorpusSpec())
         elif not isinstance(self.corpus, CorpusSpec):
             raise fail("corpus", "a CorpusSpec", type(self.corpus).__name__, TypeError)
-        for name in ("dim", "epochs", "min_count", "workers", "bucket", "n_words", "n_anchors"):
+        ints = (
+            "dim",
+            "epochs",
+            "min_count",
+            "workers",
+            "bucket",
+            "n_words",
+            "n_anchors",
+            "n_seeds",
+        )
+        for name in ints:
             check_int(getattr(self, name), name, low=1)
-        check_int(self.n_seeds, "n_seeds", low=1)
         check_int(self.skip_most_frequent, "skip_most_frequent", low=0)
         check_int(self.min_length, "min_length", low=1)
         check_int(self.seed, "seed", low=0)
@@ -160,8 +172,6 @@ class WordEmbeddingsConfig:
     @classmethod
     def quick_variant(cls, *, seed: int = 0, n_seeds: int = 2) -> WordEmbeddingsConfig:
         """CI's reduced run: 100-d models on the WordNet glosses only, 3,000 words, 2 draws."""
-        from relreps.experiments._word_spaces import CorpusSpec
-
         return cls(
             corpus=CorpusSpec(gcide=False),
             dim=100,

@@ -1,26 +1,28 @@
-"""The report of the word-embeddings experiment: tables, verdicts against the paper, the result.
+"""The report of the word-embeddings experiment: tables, verdicts, figures, the result.
 
-:func:`build_result` scores every comparison (:mod:`relreps.experiments._word_compare`) and
-turns the scores into the tables, the verdicts (against the paper's Table 1 where it has a
-number for the pair, against fixed thresholds elsewhere) and the figures
-(:mod:`relreps.experiments._word_figures`) of the
-:class:`~relreps.experiments.base.ExperimentResult`.
+:func:`build_result` scores every comparison (:mod:`relreps.experiments._word_compare`) and turns
+the scores into tables, verdicts (against the paper's Table 1 where it has a number for the pair,
+against the thresholds below elsewhere; rules in the docs) and figures (PCA views of the spaces,
+a Jaccard bar chart).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
+
+import numpy as np
 
 from relreps.experiments._word_compare import (
     Evaluation,
+    anchor_indices,
     evaluate,
     neighbourhood_agreement,
     summarise,
 )
-from relreps.experiments._word_figures import bar_figure, pca_figure
 from relreps.experiments._word_protocol import (
     NAME,
     PAIR_QUESTIONS,
@@ -30,7 +32,26 @@ from relreps.experiments._word_protocol import (
     Comparison,
     WordEmbeddingsConfig,
 )
-from relreps.experiments.base import ExperimentResult, RunContext, Table, Verdict
+from relreps.experiments.base import ExperimentResult, Figure, RunContext, Table, Verdict
+
+# The claims, and their thresholds on Jaccard@5 / MRR@5.
+TABLE1_CLAIM = "{name}: relative retrieval works where absolute fails (Table 1)"
+PAIR_CLAIM = "{name}{question}: relative coordinates make the spaces comparable"
+STRATEGY_CLAIM = (
+    "{name}: the anchor strategy matters little; anchors drawn from only the most frequent words "
+    "do worst"
+)
+CLOSE = 0.10  # |ours - paper| for "works" on the paper's pairs
+WORKS_JACCARD, WORKS_MRR = 0.2, 0.5  # "works" on pairs the paper lacks
+ABSOLUTE_FAILS = 0.05  # absolute Jaccard@5 at most this: absolute retrieval fails
+PARTLY_FACTOR, PARTLY_FLOOR = 3, 0.02  # partly: best relative >= 3 x max(absolute, chance), 0.02
+STRATEGY_SPREAD = 0.05  # uniform / fps / kmeans within this: "the strategy matters little"
+
+COORDINATES = (
+    ("absolute", "absolute"),
+    ("relative-plain", "relative"),
+    ("relative-centred", "relative, anchor-centred"),
+)
 
 
 def build_result(
@@ -45,37 +66,33 @@ def build_result(
     figure_spaces: Sequence[str],
 ) -> ExperimentResult:
     """Score every comparison and assemble the tables, verdicts, figures and data of the run."""
-    labels = {k: v["label"] for k, v in info.items()}
     evaluation = Evaluation(
         spaces, vocabularies, comparisons, reference, config, context, model_key
     )
     start = time.perf_counter()
     cells = evaluate(evaluation)
     eval_seconds = time.perf_counter() - start
-    summary = summarise(cells)
+    scores = _Scores(summarise(cells), {k: v["label"] for k, v in info.items()})
     n_words = {k: len(v) for k, v in vocabularies.items()}
-    tables = [
-        _results_table(summary, comparisons, labels, 5, with_paper=True),
-        _results_table(summary, comparisons, labels, 10, with_paper=False),
-    ]
-    verdicts = _verdicts(summary, comparisons, labels, n_words)
+    tables = [_results_table(scores, comparisons, k, with_paper=k == 5) for k in (5, 10)]
+    verdicts = [v for c in comparisons if (v := _pair_verdict(scores, c, n_words)) is not None]
     # One strategy table and verdict per pair that ran several strategies (both directions).
     swept = {c.key: c for c in comparisons if len(c.strategies) > 1}
     for comp in swept.values():
         back = swept.get(f"{comp.target}->{comp.source}")
         if back is None or comparisons.index(back) < comparisons.index(comp):
             continue
-        tables.append(_strategy_table(summary, comp, back, labels, reference))
-        strategy_verdict = _strategy_verdict(summary, comp, labels)
-        if strategy_verdict is not None:
-            verdicts.append(strategy_verdict)
+        tables.append(_strategy_table(scores, comp, back, reference))
+        verdicts += [v for v in [_strategy_verdict(scores, comp)] if v is not None]
     agreement = neighbourhood_agreement(evaluation, comparisons)
-    tables.append(_agreement_table(agreement, labels, config.ks))
-    tables.append(_spaces_table(info, n_words))
-    first_vocab = next(iter(vocabularies.values()))
-    pca = pca_figure(spaces, first_vocab, figure_spaces, labels, config, context)
-    bars = bar_figure(summary, comparisons, labels, context)
-    figures = [f for f in (pca, bars) if f is not None]
+    tables += [_agreement_table(agreement, scores, config.ks), _spaces_table(info, n_words)]
+    figures: list[Figure] = []
+    try:
+        first_vocab = next(iter(vocabularies.values()))
+        figures.append(_pca_figure(spaces, first_vocab, figure_spaces, scores, config, context))
+        figures += [f for f in [_bar_figure(scores, comparisons, context)] if f is not None]
+    except ImportError as err:
+        context.log(f"[{NAME}] no figures: {err}")
     return ExperimentResult(
         name=NAME,
         title=TITLE,
@@ -88,7 +105,7 @@ def build_result(
             "spaces": dict(info),
             "vocabularies": n_words,
             "comparisons": [asdict(c) for c in comparisons],
-            "summary": summary,
+            "summary": scores.summary,
             "neighbourhood_agreement": agreement,
             "cells": cells,
             "evaluation_seconds": round(eval_seconds, 1),
@@ -97,16 +114,127 @@ def build_result(
     )
 
 
+@dataclass(frozen=True)
+class _Scores:
+    """The summary (see ``summarise``) and the spaces' labels, looked up by pair."""
+
+    summary: Mapping[str, Any]
+    labels: Mapping[str, str]
+
+    def get(self, pair: str, space: str = "relative-plain", strategy: str = "uniform") -> Any:
+        return self.summary.get(f"{pair}|{space}|{'-' if space == 'absolute' else strategy}")
+
+    def label(self, space_id: str) -> str:
+        return self.labels.get(space_id, space_id)
+
+    def name(self, comp: Comparison) -> str:
+        return f"{self.label(comp.source)} -> {self.label(comp.target)}"
+
+
+def _fmt(entry: Mapping[str, Any] | None, metric: str) -> str | None:
+    if entry is None or metric not in entry:
+        return None
+    std = entry.get(f"{metric}_std", 0.0)
+    return f"{entry[metric]:.3f}" if entry["n_draws"] == 1 else f"{entry[metric]:.3f} ± {std:.3f}"
+
+
+def _paper(pair: str, space: str) -> tuple[float | None, ...]:
+    values = (
+        PAPER.get(pair, {}).get(space.split("-")[0]) if pair in ("ft->w2v", "w2v->ft") else None
+    )
+    return tuple(values) if values else (None, None, None)
+
+
+def _results_table(
+    scores: _Scores, comparisons: Sequence[Comparison], k: int, with_paper: bool
+) -> Table:
+    metrics = (f"jaccard@{k}", f"mrr@{k}", "cosine")
+    paper_columns = (f"Paper Jaccard@{k}", f"Paper MRR@{k}", "Paper cosine") if with_paper else ()
+    rows = []
+    for comp in comparisons:
+        for space, shown in COORDINATES:
+            entry = scores.get(comp.key, space)
+            if entry is None and space != "absolute":
+                continue
+            entry = entry or {"n_draws": 1}  # dims differ: absolute retrieval is undefined
+            paper = (_paper(comp.key, space) if k == 5 else (None,) * 3) if with_paper else ()
+            rows.append(
+                (
+                    scores.label(comp.source),
+                    scores.label(comp.target),
+                    shown,
+                    entry.get("n_words"),
+                    *(_fmt(entry, m) for m in metrics),
+                    *paper,
+                )
+            )
+    return Table(
+        title=f"Retrieval across spaces at k={k} (uniform anchors; mean ± std over anchor draws)",
+        columns=(
+            "Source",
+            "Target",
+            "Coordinates",
+            "Words",
+            f"Jaccard@{k}",
+            f"MRR@{k}",
+            "Cosine",
+            *paper_columns,
+        ),
+        rows=tuple(rows),
+        note=(
+            "A dash in absolute rows: the dimensions differ, so absolute vectors cannot be "
+            "compared. Paper numbers: FastText vs Word2Vec trained on web corpora (Table 1)."
+        ),
+    )
+
+
+def _strategy_table(scores: _Scores, comp: Comparison, back: Comparison, reference: str) -> Table:
+    rows = []
+    for strategy in comp.strategies:
+        there, again = (
+            scores.get(comp.key, strategy=strategy),
+            scores.get(back.key, strategy=strategy),
+        )
+        rows.append(
+            (
+                strategy,
+                _fmt(there, "jaccard@5"),
+                PAPER["strategies"].get(strategy),
+                _fmt(there, "mrr@5"),
+                _fmt(there, "cosine"),
+                _fmt(again, "jaccard@5"),
+                _fmt(again, "mrr@5"),
+            )
+        )
+    return Table(
+        title=f"Anchor strategies: {scores.name(comp)} and back, relative, k=5",
+        columns=(
+            "Strategy",
+            f"{comp.key} Jaccard@5",
+            "Paper FT->W2V Jaccard@5",
+            f"{comp.key} MRR@5",
+            f"{comp.key} cosine",
+            f"{back.key} Jaccard@5",
+            f"{back.key} MRR@5",
+        ),
+        rows=tuple(rows),
+        note=(
+            f"Anchors chosen on the vectors of {scores.label(reference)} (shared words); "
+            "top-N = uniform among the N most frequent shared words; mean ± std over draws."
+        ),
+    )
+
+
 def _agreement_table(
-    rows: Sequence[Mapping[str, Any]], labels: Mapping[str, str], ks: Sequence[int]
+    rows: Sequence[Mapping[str, Any]], scores: _Scores, ks: Sequence[int]
 ) -> Table:
     return Table(
         title="Neighbourhood agreement of the spaces themselves (no retrieval across them)",
         columns=("Space A", "Space B", "Words", *(f"Own-neighbour Jaccard@{k}" for k in ks)),
         rows=tuple(
             (
-                labels.get(r["a"], r["a"]),
-                labels.get(r["b"], r["b"]),
+                scores.label(r["a"]),
+                scores.label(r["b"]),
                 r["n_words"],
                 *(round(float(r[f"jaccard@{k}"]), 3) for k in ks),
             )
@@ -120,138 +248,22 @@ def _agreement_table(
     )
 
 
-def _fmt(entry: Mapping[str, Any] | None, metric: str) -> str | None:
-    if entry is None or metric not in entry:
-        return None
-    std = entry.get(f"{metric}_std", 0.0)
-    return f"{entry[metric]:.3f}" if entry["n_draws"] == 1 else f"{entry[metric]:.3f} ± {std:.3f}"
-
-
-def _paper(pair: str, space: str) -> tuple[float | None, ...]:
-    key = {"ft->w2v": "ft->w2v", "w2v->ft": "w2v->ft"}.get(pair)
-    values = PAPER.get(key, {}).get(space.split("-")[0]) if key else None
-    return tuple(values) if values else (None, None, None)
-
-
-def _results_table(
-    summary: Mapping[str, Any],
-    comparisons: Sequence[Comparison],
-    labels: Mapping[str, str],
-    k: int,
-    with_paper: bool,
-) -> Table:
-    columns = ["Source", "Target", "Coordinates", "Words", f"Jaccard@{k}", f"MRR@{k}", "Cosine"]
-    if with_paper:
-        columns += [f"Paper Jaccard@{k}", f"Paper MRR@{k}", "Paper cosine"]
-    rows = []
-    for comp in comparisons:
-        for space, shown in (
-            ("absolute", "absolute"),
-            ("relative-plain", "relative"),
-            ("relative-centred", "relative, anchor-centred"),
-        ):
-            strategy = "-" if space == "absolute" else "uniform"
-            entry = summary.get(f"{comp.key}|{space}|{strategy}")
-            if entry is None:
-                if space == "absolute":
-                    entry = {"n_draws": 1}  # dims differ: absolute retrieval is undefined
-                else:
-                    continue
-            row: list[Any] = [
-                labels.get(comp.source, comp.source),
-                labels.get(comp.target, comp.target),
-                shown,
-                entry.get("n_words"),
-                _fmt(entry, f"jaccard@{k}"),
-                _fmt(entry, f"mrr@{k}"),
-                _fmt(entry, "cosine"),
-            ]
-            if with_paper:
-                row += list(_paper(comp.key, space)) if k == 5 else [None] * 3
-            rows.append(tuple(row))
-    return Table(
-        title=f"Retrieval across spaces at k={k} (uniform anchors; mean ± std over anchor draws)",
-        columns=tuple(columns),
-        rows=tuple(rows),
-        note=(
-            "A dash in absolute rows: the dimensions differ, so absolute vectors cannot be "
-            "compared. Paper numbers: FastText vs Word2Vec trained on web corpora (Table 1)."
-        ),
-    )
-
-
-def _strategy_table(
-    summary: Mapping[str, Any],
-    comp: Comparison,
-    back: Comparison,
-    labels: Mapping[str, str],
-    reference: str,
-) -> Table:
-    there_name = f"{comp.source}->{comp.target}"
-    back_name = f"{back.source}->{back.target}"
-    rows = []
-    for strategy in comp.strategies:
-        there = summary.get(f"{comp.key}|relative-plain|{strategy}")
-        back_entry = summary.get(f"{back.key}|relative-plain|{strategy}")
-        rows.append(
-            (
-                strategy,
-                _fmt(there, "jaccard@5"),
-                PAPER["strategies"].get(strategy),
-                _fmt(there, "mrr@5"),
-                _fmt(there, "cosine"),
-                _fmt(back_entry, "jaccard@5"),
-                _fmt(back_entry, "mrr@5"),
-            )
-        )
-    return Table(
-        title=(
-            f"Anchor strategies: {labels.get(comp.source, comp.source)} -> "
-            f"{labels.get(comp.target, comp.target)} and back, relative, k=5"
-        ),
-        columns=(
-            "Strategy",
-            f"{there_name} Jaccard@5",
-            "Paper FT->W2V Jaccard@5",
-            f"{there_name} MRR@5",
-            f"{there_name} cosine",
-            f"{back_name} Jaccard@5",
-            f"{back_name} MRR@5",
-        ),
-        rows=tuple(rows),
-        note=(
-            f"Anchors chosen on the vectors of {labels.get(reference, reference)} (shared words); "
-            "top-N = uniform among the N most frequent shared words; mean ± std over draws."
-        ),
-    )
-
-
 def _spaces_table(info: Mapping[str, Mapping[str, Any]], vocab: Mapping[str, int]) -> Table:
-    rows = tuple(
-        (
-            space_id,
-            item["label"],
-            item["kind"],
-            item["dim"],
-            item["n_words"],
-            item.get("train_seconds"),
-            item.get("from_cache"),
-        )
-        for space_id, item in info.items()
-    )
-    note = "Shared words per vocabulary: " + ", ".join(f"{k}: {v:,}" for k, v in vocab.items())
+    keys = ("label", "kind", "dim", "n_words", "train_seconds", "from_cache")
     return Table(
         title="Word spaces",
         columns=("Id", "Space", "Kind", "Dim", "Words", "Train time (s)", "From cache"),
-        rows=rows,
-        note=note,
+        rows=tuple((space_id, *(item.get(k) for k in keys)) for space_id, item in info.items()),
+        note="Shared words per vocabulary: " + ", ".join(f"{k}: {v:,}" for k, v in vocab.items()),
     )
 
 
-# Verdict thresholds (Jaccard@5, MRR@5): "close to the paper" and "works" for pairs it lacks.
-_CLOSE = 0.10
-_WORKS_JACCARD, _WORKS_MRR = 0.2, 0.5
-_ABSOLUTE_FAILS = 0.05
+def _triple(values: Sequence[Any]) -> str:
+    return " / ".join(f"{v:.2f}" for v in values)
+
+
+def _scores(entry: Mapping[str, Any]) -> str:
+    return _triple([entry["jaccard@5"], entry["mrr@5"], entry["cosine"]])
 
 
 def _pair_status(
@@ -262,99 +274,143 @@ def _pair_status(
     chance: float,
 ) -> str:
     """reproduced / partly / not reproduced for one ordered pair (rules in the docs)."""
-    absolute_fails = absolute is None or absolute["jaccard@5"] <= _ABSOLUTE_FAILS
+    absolute_fails = absolute is None or absolute["jaccard@5"] <= ABSOLUTE_FAILS
     if paper[0] is not None and paper[1] is not None:
-        works = (
-            abs(rel["jaccard@5"] - paper[0]) <= _CLOSE and abs(rel["mrr@5"] - paper[1]) <= _CLOSE
-        )
+        works = abs(rel["jaccard@5"] - paper[0]) <= CLOSE and abs(rel["mrr@5"] - paper[1]) <= CLOSE
     else:
-        works = rel["jaccard@5"] >= _WORKS_JACCARD and rel["mrr@5"] >= _WORKS_MRR
+        works = rel["jaccard@5"] >= WORKS_JACCARD and rel["mrr@5"] >= WORKS_MRR
     if works and absolute_fails:
         return "reproduced"
     baseline = max(absolute["jaccard@5"] if absolute else 0.0, chance)
     best = max(rel["jaccard@5"], centred["jaccard@5"] if centred else 0.0)
-    return "partly" if best >= max(3 * baseline, 0.02) else "not reproduced"
+    return "partly" if best >= max(PARTLY_FACTOR * baseline, PARTLY_FLOOR) else "not reproduced"
 
 
-def _verdicts(
-    summary: Mapping[str, Any],
-    comparisons: Sequence[Comparison],
-    labels: Mapping[str, str],
-    n_words: Mapping[str, int],
-) -> list[Verdict]:
-    verdicts = []
-    for comp in comparisons:
-        rel = summary.get(f"{comp.key}|relative-plain|uniform")
-        if rel is None:
-            continue
-        centred = summary.get(f"{comp.key}|relative-centred|uniform")
-        absolute = summary.get(f"{comp.key}|absolute|-")
-        name = f"{labels.get(comp.source, comp.source)} -> {labels.get(comp.target, comp.target)}"
-        chance = 5 / n_words.get(comp.vocabulary, 1)
-        detail = (
-            f"J@5 / MRR@5 / cos: relative {rel['jaccard@5']:.2f} / {rel['mrr@5']:.2f} / "
-            f"{rel['cosine']:.2f}"
-        )
-        if centred is not None:
-            detail += (
-                f"; anchor-centred {centred['jaccard@5']:.2f} / {centred['mrr@5']:.2f} / "
-                f"{centred['cosine']:.2f}"
-            )
-        if absolute is not None:
-            detail += (
-                f"; absolute {absolute['jaccard@5']:.2f} / {absolute['mrr@5']:.2f} / "
-                f"{absolute['cosine']:.2f}"
-            )
-        else:
-            detail += f"; dims differ: no absolute baseline (chance J@5 ~{chance:.4f})"
-        detail += f"; {rel['n_words']:,} words"
-        paper = _paper(comp.key, "relative")
-        status = _pair_status(rel, centred, absolute, paper, chance)
-        if paper[0] is not None:
-            claim = f"{name}: relative retrieval works where absolute fails (Table 1)"
-            detail += f"; paper relative {paper[0]:.2f} / {paper[1]:.2f} / {paper[2]:.2f}"
-            p_abs = _paper(comp.key, "absolute")
-            if p_abs[0] is not None:
-                detail += f", absolute {p_abs[0]:.2f} / {p_abs[1]:.2f} / {p_abs[2]:.2f}"
-        else:
-            question = PAIR_QUESTIONS.get(comp.target) or PAIR_QUESTIONS.get(comp.source, "")
-            question = f" ({question})" if question else ""
-            claim = f"{name}{question}: relative coordinates make the spaces comparable"
-            detail += "; no paper number for this pair"
-        verdicts.append(Verdict(claim, status, detail))  # type: ignore[arg-type]
-    return verdicts
+def _pair_verdict(scores: _Scores, comp: Comparison, n_words: Mapping[str, int]) -> Verdict | None:
+    rel = scores.get(comp.key)
+    if rel is None:
+        return None
+    centred, absolute = scores.get(comp.key, "relative-centred"), scores.get(comp.key, "absolute")
+    chance = 5 / n_words.get(comp.vocabulary, 1)
+    detail = f"J@5 / MRR@5 / cos: relative {_scores(rel)}"
+    detail += f"; anchor-centred {_scores(centred)}" if centred is not None else ""
+    if absolute is not None:
+        detail += f"; absolute {_scores(absolute)}"
+    else:
+        detail += f"; dims differ: no absolute baseline (chance J@5 ~{chance:.4f})"
+    detail += f"; {rel['n_words']:,} words"
+    paper, p_abs = _paper(comp.key, "relative"), _paper(comp.key, "absolute")
+    status = _pair_status(rel, centred, absolute, paper, chance)
+    if paper[0] is not None:
+        claim = TABLE1_CLAIM.format(name=scores.name(comp))
+        detail += f"; paper relative {_triple(paper)}"
+        detail += f", absolute {_triple(p_abs)}" if p_abs[0] is not None else ""
+    else:
+        question = PAIR_QUESTIONS.get(comp.target) or PAIR_QUESTIONS.get(comp.source, "")
+        question = f" ({question})" if question else ""
+        claim = PAIR_CLAIM.format(name=scores.name(comp), question=question)
+        detail += "; no paper number for this pair"
+    return Verdict(claim, status, detail)  # type: ignore[arg-type]
 
 
-def _strategy_verdict(
-    summary: Mapping[str, Any], comp: Comparison, labels: Mapping[str, str]
-) -> Verdict | None:
+def _strategy_verdict(scores: _Scores, comp: Comparison) -> Verdict | None:
     values = {
-        s: summary[f"{comp.key}|relative-plain|{s}"]["jaccard@5"]
+        s: entry["jaccard@5"]
         for s in comp.strategies
-        if f"{comp.key}|relative-plain|{s}" in summary
+        if (entry := scores.get(comp.key, strategy=s)) is not None
     }
     if len(values) < 2:
         return None
     spread = ", ".join(f"{s} {v:.2f}" for s, v in values.items())
     paper = ", ".join(f"{s} {PAPER['strategies'][s]:.2f}" for s in values)
     tops = [s for s in values if s.startswith("top-")]
-    spread_ok = [s for s in ("uniform", "fps", "kmeans") if s in values]
-    similar = max(values[s] for s in spread_ok) - min(values[s] for s in spread_ok) <= 0.05
+    spread_ok = [values[s] for s in ("uniform", "fps", "kmeans") if s in values]
+    similar = max(spread_ok) - min(spread_ok) <= STRATEGY_SPREAD
     worst_is_top = not tops or min(values, key=values.__getitem__) in tops
-    informative = max(values.values()) >= _WORKS_JACCARD / 2
-    if not informative:
+    if max(values.values()) < WORKS_JACCARD / 2:  # nothing to rank
         status = "not reproduced"
         spread += " (retrieval fails with every strategy, so they cannot be ranked)"
-    elif similar and worst_is_top:
-        status = "reproduced"
-    elif similar or worst_is_top:
-        status = "partly"
     else:
-        status = "not reproduced"
-    name = f"{labels.get(comp.source, comp.source)} -> {labels.get(comp.target, comp.target)}"
-    return Verdict(
-        f"{name}: the anchor strategy matters little; anchors drawn from only the most frequent "
-        "words do worst",
-        status,  # type: ignore[arg-type]
-        f"{comp.key} relative Jaccard@5: {spread}; paper (FT->W2V) {paper}",
+        status = (
+            "reproduced"
+            if similar and worst_is_top
+            else "partly"
+            if similar or worst_is_top
+            else "not reproduced"
+        )
+    detail = f"{comp.key} relative Jaccard@5: {spread}; paper (FT->W2V) {paper}"
+    return Verdict(STRATEGY_CLAIM.format(name=scores.name(comp)), status, detail)  # type: ignore[arg-type]
+
+
+def _pca_figure(
+    spaces: Mapping[str, Any],
+    words: Sequence[str],
+    shown: Sequence[str],
+    scores: _Scores,
+    config: WordEmbeddingsConfig,
+    context: RunContext,
+) -> Figure:
+    """The qualitative picture: absolute views disagree, relative views agree."""
+    from relreps.anchors import kmeans
+    from relreps.projection import relative_projection
+    from relreps.report.figures import space_views
+
+    rng = np.random.default_rng(config.seed)
+    n = min(len(words), 1500)
+    chosen = [words[i] for i in np.sort(rng.choice(len(words), n, replace=False))]
+    absolute = {
+        scores.labels[p]: np.asarray(spaces[p].take(chosen), dtype=np.float64) for p in shown
+    }
+    first_label = scores.labels[shown[0]]
+    first = absolute[first_label]
+    anchors = anchor_indices("uniform", first, min(config.n_anchors, n // 2), config.seed)
+    relative = {k: np.asarray(relative_projection(x, x[anchors])) for k, x in absolute.items()}
+    # Colour = a k-means cluster (6 groups) of the first space's words, the same in every panel.
+    unit = first / np.maximum(np.linalg.norm(first, axis=1, keepdims=True), 1e-12)
+    centres = unit[kmeans(unit, 6, seed=config.seed, metric="cosine")]
+    return space_views(
+        absolute,
+        relative,
+        np.argmax(unit @ centres.T, axis=1),
+        "figures/word-embeddings-pca.png",
+        root=context.output_dir,
+        caption=(
+            f"{n} shared words, coloured by k-means cluster in {first_label}. Top: absolute "
+            "spaces (PCA axes of the first space, or its own PCA when the width differs); "
+            "bottom: relative spaces, all on the principal axes of the first relative space."
+        ),
+    )
+
+
+def _bar_figure(
+    scores: _Scores, comparisons: Sequence[Comparison], context: RunContext
+) -> Figure | None:
+    """Jaccard@10 per ordered pair: absolute, relative and anchor-centred bars side by side."""
+    from relreps.report.figures import bar_chart
+
+    bars: dict[str, list[float]] = {"absolute": [], "relative": [], "relative, anchor-centred": []}
+    names = []
+    for comp in comparisons:
+        entry = scores.get(comp.key)
+        if entry is None:
+            continue
+        names.append(comp.key)
+        bars["relative"].append(entry.get("jaccard@10", entry["jaccard@5"]))
+        centred = scores.get(comp.key, "relative-centred") or {}
+        bars["relative, anchor-centred"].append(centred.get("jaccard@10", math.nan))
+        bars["absolute"].append(
+            (scores.get(comp.key, "absolute") or {}).get("jaccard@10", math.nan)
+        )
+    if not names:
+        return None
+    return bar_chart(
+        names,
+        bars,
+        "figures/word-embeddings-jaccard.png",
+        ylabel="Jaccard@10",
+        root=context.output_dir,
+        caption=(
+            "Jaccard@10 of every ordered pair (uniform anchors, mean over draws); absolute bars "
+            "are missing where the dimensions differ."
+        ),
     )

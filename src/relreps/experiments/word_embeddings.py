@@ -1,28 +1,16 @@
 """Word embeddings (paper section 5.1, Table 1 analogue): are two word spaces comparable?
 
-The paper retrieved words across FastText and Word2Vec vectors trained on web corpora. Those
-files cannot be downloaded here, so the spaces are TRAINED here with gensim on a real English
-corpus that Debian ships (the GCIDE dictionary plus the WordNet glosses, ~5.7M tokens), beside
-three pretrained spaces that ship in Python packages (GloVe 6B 50-d, MiniLM word pieces,
-WordLlama tokens). The same protocol compares a user's own vector files
+The paper's FastText / Word2Vec files cannot be downloaded here, so the spaces are TRAINED here
+(:mod:`relreps.datasets.word2vec`: gensim on the GCIDE dictionary and WordNet glosses Debian
+ships), beside three pretrained spaces that ship in Python packages (GloVe 6B 50-d, MiniLM word
+pieces, WordLlama tokens). The same protocol compares a user's own vector files
 (:func:`run_on_files`, or ``relreps reproduce word-embeddings --word-vectors a.vec ...``).
-
-Protocol (BRIEF.md experiment 1): the shared vocabulary ordered by corpus frequency, minus the 400
-most frequent words, alphabetic, at least 4 letters, at most 20,000 words; 300 anchor words chosen
-by each strategy (uniform, farthest-point, k-means, uniform among the top-1000/5000/10000),
-10 anchor draws; for each ordered pair (source, target) and each word: Jaccard@k of the word's own
-k-neighbourhood in the target space and the k-neighbourhood its source vector retrieves there,
-MRR@k of the word itself among those k, and the mean cosine of the paired vectors; in absolute
-coordinates (only where the dimensions agree) and in relative coordinates, plain and
-anchor-centred. Neighbours are exact cosine k-NN over the whole vocabulary.
+The protocol, the verdict rules and the results are in ``docs/experiments/word-embeddings.md``.
 
 This module is the entry point (:func:`run`, :func:`run_experiment`, :func:`run_on_files`,
-:data:`SPEC`); the parts live in private siblings, re-exported here where public:
-``_word_protocol`` (names, the paper's numbers, :class:`Comparison`,
-:class:`WordEmbeddingsConfig`), ``_word_spaces`` (training and reading vectors), ``_word_lineup``
-(the spaces a run compares and their shared words), ``_word_compare`` (the retrieval scores),
-``_word_report`` and ``_word_figures`` (tables, verdicts, figures) and ``_word_files`` (the
-vector-files variant).
+:data:`SPEC`) and picks the spaces and their shared words; ``_word_protocol`` holds the names,
+the paper's numbers and :class:`WordEmbeddingsConfig`, ``_word_compare`` the scores and
+``_word_report`` the tables, verdicts and figures.
 """
 
 from __future__ import annotations
@@ -31,28 +19,24 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from relreps._validation import fail
-from relreps.experiments._word_compare import retrieval_from_neighbours
-from relreps.experiments._word_files import files_experiment
-from relreps.experiments._word_lineup import (
-    check_vocabulary,
-    pretrained_spaces,
-    shared_words,
-    trained_spaces,
-)
 from relreps.experiments._word_protocol import (
     NAME,
     PAPER,
     PAPER_REF,
+    PRETRAINED_LABELS,
     REFERENCE,
     STRATEGIES,
     TITLE,
+    TRAINED_LABELS,
     Comparison,
     WordEmbeddingsConfig,
 )
 from relreps.experiments._word_report import build_result
 from relreps.experiments.base import ExperimentResult, ExperimentSpec, Requirement, RunContext
+from relreps.metrics.neighbour_lists import retrieval_from_neighbours
 
 __all__ = [
     "PAPER",
@@ -66,10 +50,6 @@ __all__ = [
     "run_on_files",
 ]
 
-
-#: Environment variable holding two or more vector files (separated by ``os.pathsep``); when set,
-#: ``relreps reproduce word-embeddings`` compares those files instead of training spaces.
-
 SPEC_REQUIREMENTS = (
     Requirement("gensim", "pip install gensim", module="gensim"),
     Requirement(
@@ -82,11 +62,10 @@ SPEC_REQUIREMENTS = (
 
 
 def _preset(context: RunContext) -> WordEmbeddingsConfig:
+    n_seeds = context.n_seeds(full=10, quick=2)
     if context.quick:
-        return WordEmbeddingsConfig.quick_variant(
-            seed=context.seed, n_seeds=context.n_seeds(full=10, quick=2)
-        )
-    return WordEmbeddingsConfig.full(seed=context.seed, n_seeds=context.n_seeds(full=10, quick=2))
+        return WordEmbeddingsConfig.quick_variant(seed=context.seed, n_seeds=n_seeds)
+    return WordEmbeddingsConfig.full(seed=context.seed, n_seeds=n_seeds)
 
 
 def run(context: RunContext) -> ExperimentResult:
@@ -94,8 +73,113 @@ def run(context: RunContext) -> ExperimentResult:
     ``--word-vectors`` names vector files, those files)."""
     files = list(context.selection.word_vectors)
     if files:
-        return files_experiment(files, None, context, _preset(context))
+        return _files_experiment(files, None, context, _preset(context))
     return run_experiment(context, _preset(context))
+
+
+def _info(label: str, kind: str, space: Any, trained: Any = None) -> dict[str, Any]:
+    """The spaces table's facts about one space (``trained``: its TrainedSpace, if trained)."""
+    return {
+        "label": label,
+        "kind": kind,
+        "dim": space.dim,
+        "n_words": len(space),
+        "train_seconds": None if trained is None else round(trained.train_seconds, 1),
+        "from_cache": None if trained is None else trained.from_cache,
+    }
+
+
+def _trained_spaces(
+    config: WordEmbeddingsConfig, log: Callable[[str], None]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The four models trained here (id -> WordVectors) and their info; cached ones are reused."""
+    from relreps.datasets.word2vec import TrainingConfig, cached_word_spaces
+
+    base = TrainingConfig(
+        dim=config.dim,
+        epochs=config.epochs,
+        min_count=config.min_count,
+        workers=config.workers,
+        bucket=config.bucket,
+        seed=config.seed,
+    )
+    plans = {
+        "w2v": base,
+        "w2v-b": replace(base, seed=config.seed + 1),
+        # A seed of its own: with the same seed CBOW and skip-gram start from the same vectors.
+        "w2v-sg": replace(base, architecture="skipgram", seed=config.seed + 2),
+        "ft": replace(base, algorithm="fasttext"),
+    }
+    trained = cached_word_spaces(
+        config.corpus, plans, cache_dir=config.cache_dir, log=lambda s: log(f"[{NAME}] {s}")
+    )
+    info = {}
+    for space_id, got in trained.items():
+        how = "cached" if got.from_cache else "trained"
+        log(
+            f"[{NAME}] {space_id}: {len(got.vectors):,} words, {how} "
+            f"({got.train_seconds:.0f} s to train)"
+        )
+        info[space_id] = {
+            **_info(TRAINED_LABELS[space_id], "trained here", got.vectors, got),
+            "training": plans[space_id].to_dict(),
+        }
+    return {k: v.vectors for k, v in trained.items()}, info
+
+
+def _pretrained_spaces(
+    names: Sequence[str], log: Callable[[str], None]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The pretrained spaces that load (id -> WordVectors) and their info; others are logged."""
+    from relreps.datasets import words
+
+    loaders = {
+        "glove": words.load_glove,
+        "minilm": words.load_minilm_token_embeddings,
+        "wordllama": words.load_wordllama_token_embeddings,
+    }
+    spaces, info = {}, {}
+    for name in names:
+        try:
+            spaces[name] = loaders[name]()
+        except (ImportError, OSError, ValueError) as err:
+            log(f"[{NAME}] {PRETRAINED_LABELS[name]} is not available, left out: {err}")
+            continue
+        info[name] = _info(PRETRAINED_LABELS[name], "pretrained (package)", spaces[name])
+    return spaces, info
+
+
+def _shared_words(
+    vocab_id: str,
+    spaces: Sequence[Any],
+    order: Sequence[str],
+    context: RunContext,
+    config: WordEmbeddingsConfig,
+) -> tuple[str, ...]:
+    """The words all ``spaces`` share, in ``order``, after the paper's filter; too few raise."""
+    from relreps.datasets.words import shared_vocabulary
+
+    words = shared_vocabulary(
+        *spaces,
+        frequency_order=order,
+        max_words=config.n_words,
+        skip_most_frequent=config.skip_most_frequent,
+        min_length=config.min_length,
+    )
+    needed = max(config.n_anchors, max(config.ks) + 1)
+    if len(words) < needed:
+        raise ValueError(
+            f"Expected at least {needed} shared words in vocabulary {vocab_id!r} "
+            f"({config.n_anchors} anchors, k up to {max(config.ks)}), but the filter left "
+            f"{len(words)}."
+        )
+    context.log(f"[{NAME}] vocabulary {vocab_id}: {len(words):,} shared words")
+    return words
+
+
+def _strategies(config: WordEmbeddingsConfig, n_words: int) -> tuple[str, ...]:
+    """The configured strategies whose top-N pool fits the vocabulary."""
+    return tuple(s for s in config.strategies if not s.startswith("top-") or int(s[4:]) <= n_words)
 
 
 def run_experiment(context: RunContext, config: WordEmbeddingsConfig) -> ExperimentResult:
@@ -116,24 +200,19 @@ def run_experiment(context: RunContext, config: WordEmbeddingsConfig) -> Experim
     if not isinstance(config, WordEmbeddingsConfig):
         raise fail("config", "a WordEmbeddingsConfig", type(config).__name__, TypeError)
     config.corpus.files()  # fail early, naming the Debian package, before anything is trained
-    trained, info = trained_spaces(config, context.log)
-    pretrained, pre_info = pretrained_spaces(config.pretrained, context.log)
-    spaces = {**trained, **pretrained}
-    info = {**info, **pre_info}
-    order = trained[REFERENCE].words  # corpus frequency order
-    vocabularies = {"trained": shared_words(list(trained.values()), order, config)}
+    trained, info = _trained_spaces(config, context.log)
+    pretrained, pre_info = _pretrained_spaces(config.pretrained, context.log)
+    spaces, info = {**trained, **pretrained}, {**info, **pre_info}
+    ref, order = trained[REFERENCE], trained[REFERENCE].words  # corpus frequency order
+    vocabularies = {
+        "trained": _shared_words("trained", list(trained.values()), order, context, config)
+    }
     for name in pretrained:
-        vocabularies[f"{REFERENCE}+{name}"] = shared_words(
-            [trained[REFERENCE], pretrained[name]], order, config
+        vocab_id = f"{REFERENCE}+{name}"
+        vocabularies[vocab_id] = _shared_words(
+            vocab_id, [ref, pretrained[name]], order, context, config
         )
-    for vocab_id, words in vocabularies.items():
-        check_vocabulary(vocab_id, words, config)
-        context.log(f"[{NAME}] vocabulary {vocab_id}: {len(words):,} shared words")
-    strategies = tuple(
-        s
-        for s in config.strategies
-        if not s.startswith("top-") or int(s.split("-")[1]) <= len(vocabularies["trained"])
-    )
+    strategies = _strategies(config, len(vocabularies["trained"]))
     comparisons = [
         Comparison("ft", REFERENCE, "trained", strategies),
         Comparison(REFERENCE, "ft", "trained", strategies),
@@ -175,8 +254,8 @@ def run_on_files(
 ) -> ExperimentResult:
     """The same experiment on your own word-vector files.
 
-    Reads each file (word2vec / fastText ``.vec`` text with an ``n dim`` header, or GloVe text
-    without one; ``.gz`` allowed), takes the words all of them share in the FIRST file's order
+    Reads each file (:func:`relreps.datasets.read_word_vectors`: word2vec / fastText / GloVe,
+    text or binary, ``.gz`` allowed), takes the words all of them share in the FIRST file's order
     (such files list words by corpus frequency), applies the paper's filter, and scores every
     ordered pair; all anchor strategies run on the first two files.
 
@@ -200,30 +279,63 @@ def run_on_files(
         DataFormatError: a file is binary, empty, ragged or holds non-numbers (line named).
         ValueError: too few shared words for the anchors.
 
-    Example:
-        >>> import tempfile
-        >>> import numpy as np
-        >>> folder = Path(tempfile.mkdtemp())
-        >>> rng = np.random.default_rng(0)
-        >>> words = [f"word{chr(97 + i)}{chr(97 + j)}" for i in range(26) for j in range(26)]
-        >>> x = rng.normal(size=(len(words), 8))
-        >>> q, _ = np.linalg.qr(rng.normal(size=(8, 8)))
-        >>> for name, m in (("a.txt", x), ("b.txt", x @ q)):
-        ...     _ = (folder / name).write_text(
-        ...         "".join(w + " " + " ".join(map(str, r)) + "\\n" for w, r in zip(words, m)))
-        >>> result = run_on_files(folder / "a.txt", folder / "b.txt", output_dir=folder / "run",
-        ...                       quick=True, log=lambda s: None)  # doctest: +SKIP
+    Example (two files of your own)::
+
+        result = run_on_files("a.vec", "b.vec", output_dir="run", quick=True)
+        result.data["summary"]["space-a->space-b|relative-plain|uniform"]["jaccard@5"]
     """
     context = RunContext(Path(output_dir), quick=quick, seeds=seeds, seed=seed, log=log)
-    config = _preset(context)
-    config = replace(config, pretrained=())
-    return files_experiment([path_a, path_b, *more], names, context, config, max_words)
+    config = replace(_preset(context), pretrained=())
+    return _files_experiment([path_a, path_b, *more], names, context, config, max_words)
+
+
+def _files_experiment(
+    paths: Sequence[str | os.PathLike[str]],
+    names: Sequence[str] | None,
+    context: RunContext,
+    config: WordEmbeddingsConfig,
+    max_words: int | None = None,
+) -> ExperimentResult:
+    """Read the vector files and compare every ordered pair (see :func:`run_on_files`)."""
+    from relreps.datasets import read_word_vectors
+
+    if len(paths) < 2:
+        raise fail("paths", "two or more word-vector files", f"{len(paths)}")
+    ids = list(names) if names is not None else [f"space-{chr(97 + i)}" for i in range(len(paths))]
+    if len(ids) != len(paths) or len(set(ids)) != len(ids):
+        raise fail("names", f"{len(paths)} distinct names", repr(names))
+    spaces, info = {}, {}
+    for space_id, path in zip(ids, paths, strict=True):
+        spaces[space_id] = space = read_word_vectors(path, name=space_id, max_words=max_words)
+        context.log(f"[{NAME}] {space_id}: {len(space):,} words x {space.dim} from {path}")
+        info[space_id] = _info(space_id, f"file {Path(path).name}", space)
+    first = ids[0]
+    vocab = _shared_words("files", list(spaces.values()), spaces[first].words, context, config)
+    strategies = _strategies(config, len(vocab))
+    # Every anchor strategy on the first two files (both directions), uniform on the rest.
+    comparisons = [
+        Comparison(a, b, "files", strategies if {a, b} == {first, ids[1]} else ("uniform",))
+        for a in ids
+        for b in ids
+        if a != b
+    ]
+    sizes = ",".join(
+        f"{i}:{Path(p).resolve()}:{os.path.getsize(p)}" for i, p in zip(ids, paths, strict=True)
+    )
+    result = build_result(
+        spaces,
+        info,
+        {"files": vocab},
+        comparisons,
+        config,
+        context,
+        f"files/{sizes}/{max_words}",
+        first,
+        ids[:3],
+    )
+    return replace(result, config={**result.config, "files": [str(p) for p in paths]})
 
 
 SPEC = ExperimentSpec(
-    name=NAME,
-    title=TITLE,
-    paper_ref=PAPER_REF,
-    requirements=SPEC_REQUIREMENTS,
-    run=run,
+    name=NAME, title=TITLE, paper_ref=PAPER_REF, requirements=SPEC_REQUIREMENTS, run=run
 )

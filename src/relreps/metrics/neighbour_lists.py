@@ -1,0 +1,128 @@
+"""Retrieval scores from neighbour lists computed once, at the largest k, for a subset of queries.
+
+:func:`relreps.metrics.retrieval_scores` searches the spaces itself, for every sample and one
+``k``. When several ``k`` are scored, the same neighbour lists serve several comparisons, or only
+a sample of the items are queries while the whole space is searched, it is cheaper to search once
+(:func:`relreps.metrics.knn` at ``k_max``) and score the lists at each ``k``: they are sorted best
+first, so their first ``k`` columns are the k-neighbourhoods.
+
+- :func:`retrieval_from_neighbours`: Jaccard@k and MRR@k from two neighbour lists.
+- :func:`retrieval_at_ks`: the search and the scores at every ``k`` (and the paired cosine) of
+  one source -> target pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from relreps._validation import check_int, check_matrix, check_paired, check_same_features, fail
+
+if TYPE_CHECKING:
+    from relreps.metrics.retrieval import KnnMetric
+
+__all__ = ["retrieval_at_ks", "retrieval_from_neighbours"]
+
+
+def retrieval_from_neighbours(
+    own: np.ndarray, retrieved: np.ndarray, queries: np.ndarray, k: int
+) -> tuple[float, float]:
+    """Jaccard@k and MRR@k from neighbour lists computed once at a larger k.
+
+    The definitions are those of :func:`relreps.metrics.retrieval_scores`: Jaccard overlap of
+    each query's own target neighbourhood and the one its source vector retrieves (the query
+    itself counted in its own neighbourhood, as in the paper), and the reciprocal rank of the
+    query itself among the ``k`` retrieved (0 when it is not among them).
+
+    Args:
+        own: (n_queries, k_max) integer neighbours of each query's TARGET vector in the target
+            space, best first.
+        retrieved: (n_queries, k_max) neighbours its SOURCE vector retrieves in the target space.
+        queries: (n_queries,) the query items' rows in the searched space.
+        k: neighbourhood size, in ``[1, k_max]``.
+
+    Returns:
+        ``(jaccard, mrr)``: the means over the queries, in [0, 1].
+
+    Example:
+        >>> own = np.array([[0, 1, 2], [1, 0, 2]])
+        >>> got = np.array([[0, 2, 1], [2, 1, 0]])
+        >>> retrieval_from_neighbours(own, got, np.array([0, 1]), 2)
+        (0.3333333333333333, 0.75)
+    """
+    own, retrieved, queries = np.asarray(own), np.asarray(retrieved), np.asarray(queries)
+    if own.ndim != 2 or own.shape != retrieved.shape or own.shape[0] != len(queries):
+        raise fail("own/retrieved", "(n_queries, k_max) arrays", f"{own.shape}, {retrieved.shape}")
+    if queries.ndim != 1 or own.shape[0] == 0:
+        raise fail("queries", "a non-empty (n_queries,) array", f"shape {queries.shape}")
+    for name, arr in (("own", own), ("retrieved", retrieved), ("queries", queries)):
+        if not np.issubdtype(arr.dtype, np.integer):
+            raise fail(name, "integer row indices", f"dtype {arr.dtype}", TypeError)
+    k = check_int(k, "k", low=1, high=own.shape[1], hint="the neighbours computed")
+    a, b = own[:, :k], retrieved[:, :k]
+    inter = (a[:, :, None] == b[:, None, :]).sum(axis=(1, 2)).astype(np.float64)
+    jaccard = float(np.mean(inter / (2 * k - inter)))
+    hits = b == queries[:, None]
+    mrr = float(np.mean((hits / np.arange(1, k + 1)[None, :]).sum(axis=1)))
+    return jaccard, mrr
+
+
+def retrieval_at_ks(
+    source: np.ndarray,
+    target: np.ndarray,
+    ks: Sequence[int],
+    *,
+    queries: np.ndarray | None = None,
+    metric: KnnMetric = "cosine",
+) -> dict[str, float]:
+    """Jaccard@k and MRR@k of source -> target retrieval at every k, from one search at max(ks).
+
+    Each query row's own k-neighbourhood is searched in ``target`` from its target vector, and
+    the one its source vector retrieves from its source vector; the whole of ``target`` is always
+    the searched index, only the query rows are a subset. At ``queries=None`` (every row) the
+    scores equal :func:`relreps.metrics.retrieval_scores` at each k.
+
+    Args:
+        source: (n_samples, n_features) vectors used as queries.
+        target: (n_samples, n_features) vectors searched; row i of both is sample i.
+        ks: neighbourhood sizes, each in ``[1, n_samples]``.
+        queries: (n_queries,) rows used as queries (default: every row).
+        metric: kNN metric (``"cosine"``, ``"inner"``, ``"euclidean"``), see
+            :func:`relreps.metrics.knn`.
+
+    Returns:
+        ``{"jaccard@k": ..., "mrr@k": ..., "cosine": ...}`` for each k in order; ``cosine`` is
+        :func:`relreps.metrics.paired_cosine` over ALL rows (not only the queries).
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(60, 5))
+        >>> retrieval_at_ks(x, 2.0 * x, (1, 5), queries=np.arange(0, 60, 3))
+        {'jaccard@1': 1.0, 'mrr@1': 1.0, 'jaccard@5': 1.0, 'mrr@5': 1.0, 'cosine': 1.0}
+    """
+    from relreps.metrics.retrieval import knn, paired_cosine
+
+    source = check_matrix(source, "source", min_rows=2)
+    target = check_matrix(target, "target", min_rows=2)
+    check_paired(source, "source", target, "target")
+    check_same_features(source, "source", target, "target")
+    if isinstance(ks, int) or not ks:
+        raise fail("ks", "a non-empty sequence of neighbourhood sizes", repr(ks))
+    k_max = max(check_int(k, "ks", low=1, high=target.shape[0]) for k in ks)
+    rows = np.arange(source.shape[0]) if queries is None else np.asarray(queries)
+    if rows.ndim != 1 or not np.issubdtype(rows.dtype, np.integer) or len(rows) == 0:
+        raise fail(
+            "queries", "a non-empty (n_queries,) integer array", f"{rows.dtype} {rows.shape}"
+        )
+    if rows.min() < 0 or rows.max() >= source.shape[0]:
+        raise fail("queries", f"rows in [0, {source.shape[0]})", f"{rows.min()}..{rows.max()}")
+    own = np.asarray(knn(target[rows], target, k_max, metric=metric).indices)
+    retrieved = np.asarray(knn(source[rows], target, k_max, metric=metric).indices)
+    scores = {}
+    for k in ks:
+        scores[f"jaccard@{k}"], scores[f"mrr@{k}"] = retrieval_from_neighbours(
+            own, retrieved, rows, k
+        )
+    scores["cosine"] = paired_cosine(source, target)
+    return scores
