@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 pytest.importorskip("torch")
 
 from relreps.cli import main
-from relreps.experiments.anchors_ablation import (
-    FULL,
-    QUICK,
-    STRATEGIES,
-    pixel_pca,
-    saturation_count,
-    select_anchors,
-)
+from relreps.experiments.anchors_ablation import FULL, QUICK, STRATEGIES, saturation_count
 from relreps.experiments.base import ExperimentResult
 from relreps.report import render_markdown
 
@@ -26,31 +18,6 @@ def test_full_sizes_follow_the_issue():
     assert FULL.counts == (1, 2, 5, 10, 50, 100, 300, 500, 1000)
     assert set(FULL.strategies) == set(STRATEGIES)
     assert FULL.n_train >= max(FULL.counts)
-
-
-@pytest.mark.parametrize("strategy", STRATEGIES)
-def test_select_anchors_gives_distinct_seeded_indices(strategy, rng):
-    x = rng.normal(size=(80, 4))
-    labels = np.arange(80) % 4
-    idx = select_anchors(strategy, x, labels, 12, seed=3)
-    assert idx.shape == (12,) and len(set(idx.tolist())) == 12
-    assert np.array_equal(idx, select_anchors(strategy, x, labels, 12, seed=3))
-    if strategy == "stratified":
-        assert np.bincount(labels[idx]).tolist() == [3, 3, 3, 3]
-
-
-def test_select_anchors_rejects_unknown_strategy(rng):
-    with pytest.raises(ValueError, match="strategy"):
-        select_anchors("best", rng.normal(size=(5, 2)), np.zeros(5), 2, seed=0)
-
-
-def test_pixel_pca_matches_sklearn_up_to_sign(rng):
-    from sklearn.decomposition import PCA
-
-    x = rng.normal(size=(40, 1, 3, 5))
-    ours = pixel_pca(x, 4)
-    theirs = PCA(4).fit_transform(x.reshape(40, -1))
-    np.testing.assert_allclose(np.abs(ours), np.abs(theirs), atol=1e-8)
 
 
 def test_saturation_count():

@@ -7,6 +7,8 @@ Selection functions return int64 indices into the candidates, seeded and determi
 - :func:`kmeans` - the real sample nearest each k-means centroid.
 - :func:`farthest_point` - greedy farthest-point sampling.
 - :func:`top_ranked` - uniform among the head of a ranking (e.g. the most frequent words).
+- :func:`select` - any of the first four by name (:data:`STRATEGIES`); :func:`pca_coordinates`
+  gives an encoder-free space to choose in.
 
 Several spaces over the same samples: :func:`take` applies indices to every space and
 :func:`joint_space` lets a selection see all spaces at once. :func:`diagnose` inspects an anchor
@@ -30,8 +32,10 @@ from relreps.anchors.farthest import farthest_point
 from relreps.anchors.parallel import AnchorRows, ParallelAnchors, anchor_keys
 from relreps.anchors.selection import class_counts, random, stratified, top_ranked
 from relreps.anchors.spaces import joint_space, take
+from relreps.anchors.strategies import STRATEGIES, pca_coordinates, select
 
 __all__ = [
+    "STRATEGIES",
     "AnchorDiagnostics",
     "AnchorRows",
     "Coverage",
@@ -42,7 +46,9 @@ __all__ = [
     "farthest_point",
     "joint_space",
     "kmeans",
+    "pca_coordinates",
     "random",
+    "select",
     "stratified",
     "take",
     "top_ranked",

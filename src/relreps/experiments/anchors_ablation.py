@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from relreps.anchors import STRATEGIES
 from relreps.experiments._repro_torch import torch_threads
 from relreps.experiments.base import (
     REQUIRES_IMAGE_TRAINING,
@@ -31,11 +32,11 @@ from relreps.experiments.base import (
     Table,
     Verdict,
 )
+from relreps.results import rounded
 
 NAME = "anchors-ablation"
 TITLE = "Accuracy and stitching vs number of anchors and anchor strategy"
 PAPER_REF = "paper appendix (anchor ablations)"
-STRATEGIES = ("random", "stratified", "kmeans", "farthest_point")
 
 
 @dataclass(frozen=True)
@@ -82,44 +83,6 @@ QUICK = AblationConfig(
     encoder_epochs=3,
     head_epochs=20,
 )
-
-
-def pixel_pca(x: np.ndarray, dims: int) -> np.ndarray:
-    """The first ``dims`` principal components of the flattened images ``x`` (n, ...).
-
-    Example:
-        >>> pixel_pca(np.random.default_rng(0).normal(size=(20, 1, 4, 4)), 3).shape
-        (20, 3)
-    """
-    flat = x.reshape(len(x), -1).astype(np.float64)
-    flat = flat - flat.mean(axis=0)
-    _, _, vt = np.linalg.svd(flat, full_matrices=False)
-    return flat @ vt[: min(dims, vt.shape[0])].T
-
-
-def select_anchors(
-    strategy: str, candidates: np.ndarray, labels: np.ndarray, k: int, seed: int
-) -> np.ndarray:
-    """Indices of ``k`` anchors among ``candidates`` (n, d) with one of :data:`STRATEGIES`.
-
-    k-means and farthest-point work in Euclidean distance on ``candidates``.
-
-    Example:
-        >>> x = np.random.default_rng(0).normal(size=(50, 3))
-        >>> [len(select_anchors(s, x, np.arange(50) % 5, 7, seed=0)) for s in STRATEGIES]
-        [7, 7, 7, 7]
-    """
-    from relreps import anchors
-    from relreps._validation import check_choice
-
-    check_choice(strategy, "strategy", list(STRATEGIES))
-    if strategy == "random":
-        return anchors.random(len(candidates), k, seed=seed)
-    if strategy == "stratified":
-        return anchors.stratified(labels, k, seed=seed)
-    if strategy == "kmeans":
-        return anchors.kmeans(candidates, k, seed=seed, metric="euclidean", max_iter=100)
-    return anchors.farthest_point(candidates, k, seed=seed, metric="euclidean")
 
 
 def _train_encoders(
@@ -189,8 +152,9 @@ def _summary(result: Any, method: str) -> dict[str, float]:
 
 def run_experiment(context: RunContext, config: AblationConfig) -> ExperimentResult:
     """Train the encoders, then every (strategy, count, repetition) grid of relative heads."""
+    from relreps.anchors import pca_coordinates, select
     from relreps.experiments.vision_stitching import VisionConfig, load_images
-    from relreps.stitching import MLPHeadFactory, Space, stitching_grid
+    from relreps.stitching import MLPHeadFactory, Space, majority_f1, stitching_grid
 
     data = load_images(
         VisionConfig(
@@ -201,7 +165,7 @@ def run_experiment(context: RunContext, config: AblationConfig) -> ExperimentRes
     if data.note:
         context.log(data.note)
     spaces = _train_encoders(config, data, context)
-    candidates = pixel_pca(data.x_train, config.pca_dims)
+    candidates = pca_coordinates(data.x_train, config.pca_dims)
     n_train = len(data.y_train)
     counts = tuple(sorted({min(c, n_train) for c in config.counts}))
     # BatchNorm in front of the head: LayerNorm over 1 or 2 similarities would erase them.
@@ -239,7 +203,15 @@ def run_experiment(context: RunContext, config: AblationConfig) -> ExperimentRes
             reps = []
             for r in range(config.repetitions):
                 seed = context.seed + r
-                idx = select_anchors(strategy, candidates, data.y_train, k, seed)
+                idx = select(
+                    strategy,
+                    candidates,
+                    k,
+                    seed=seed,
+                    labels=data.y_train,
+                    metric="euclidean",
+                    max_iter=100,
+                )
                 reps.append(_summary(grid(idx, ("relative",), seed), "relative"))
             cells[f"{strategy}|{k}"] = {
                 "strategy": strategy,
@@ -253,9 +225,7 @@ def run_experiment(context: RunContext, config: AblationConfig) -> ExperimentRes
             + ", ".join(f"{c['n_anchors']}: {c['own']:.1f}/{c['stitched']:.1f}" for c in scores)
         )
     reference = {key: float(np.mean([a[key] for a in absolute])) for key in absolute[0]}
-    counts_own = np.bincount(data.y_test)
-    share = counts_own.max() / counts_own.sum()
-    chance = float(100.0 * share * (2 * share / (share + 1.0)))
+    chance = majority_f1(data.y_test)
     return _result(context, config, data.name, counts, cells, reference, chance, data.note)
 
 
@@ -272,14 +242,15 @@ def _result(
     from relreps.report import line_plot
 
     figures: list[Figure] = []
+    tables = []
     for setting, label in (("own", "not stitched"), ("stitched", "stitched")):
+        stitched = setting == "stitched"
         series = {s: [cells[f"{s}|{k}"][setting] for k in counts] for s in config.strategies}
         errors = {
             s: [cells[f"{s}|{k}"][f"{setting}_std"] for k in counts] for s in config.strategies
         }
-        series[f"absolute ({label})"] = [absolute[setting]] * len(counts)
-        if not math.isfinite(absolute[setting]):
-            del series[f"absolute ({label})"]
+        if math.isfinite(absolute[setting]):
+            series[f"absolute ({label})"] = [absolute[setting]] * len(counts)
         figures.append(
             line_plot(
                 counts,
@@ -292,23 +263,21 @@ def _result(
                 logx=True,
                 root=context.output_dir,
                 caption=f"Relative classifiers {label} (bands: std over encoders"
-                f"{' and pairs' if setting == 'stitched' else ''}) for each anchor strategy; "
+                f"{' and pairs' if stitched else ''}) for each anchor strategy; "
                 f"absolute heads as reference. Majority-class F1: {chance:.1f}.",
             )
         )
-    tables = []
-    for setting, label in (("own", "not stitched"), ("stitched", "stitched")):
         rows = tuple(
-            (k, *(_r(cells[f"{s}|{k}"][setting]) for s in config.strategies)) for k in counts
+            (k, *(rounded(series[s][i]) for s in config.strategies)) for i, k in enumerate(counts)
         )
         tables.append(
             Table(
                 title=f"Relative heads {label}: weighted F1 x100 by number of anchors and strategy",
                 columns=("anchors", *config.strategies),
                 rows=rows,
-                note=f"Absolute heads {label}: {_r(absolute[setting])}; majority class "
+                note=f"Absolute heads {label}: {rounded(absolute[setting])}; majority class "
                 f"{chance:.2f}. Mean over {config.repetitions} anchor draw(s) and the encoders "
-                f"({'ordered pairs of different encoders' if setting == 'stitched' else 'own'}).",
+                f"({'ordered pairs of different encoders' if stitched else 'own'}).",
             )
         )
     return ExperimentResult(
@@ -335,10 +304,6 @@ def _result(
             "note": note,
         },
     )
-
-
-def _r(v: float) -> float | None:
-    return None if not math.isfinite(v) else round(float(v), 2)
 
 
 def saturation_count(counts: tuple[int, ...], scores: list[float], tolerance: float) -> int:

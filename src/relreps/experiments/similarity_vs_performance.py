@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 
 from relreps.experiments._repro_torch import torch_threads
-from relreps.experiments._similarity_report import models_table, summary_table, verdict
 from relreps.experiments.base import (
     REQUIRES_MATPLOTLIB,
     REQUIRES_SKLEARN,
@@ -32,7 +31,11 @@ from relreps.experiments.base import (
     Figure,
     Requirement,
     RunContext,
+    Status,
+    Table,
+    Verdict,
 )
+from relreps.results import rounded
 
 NAME = "similarity-vs-performance"
 TITLE = "Latent similarity to a strong model vs accuracy, over a grid of models"
@@ -138,65 +141,6 @@ def sample_models(config: SimilarityConfig, seed: int) -> list[HyperParameters]:
     return [grid[int(i)] for i in chosen]
 
 
-def paired_cosine(a: np.ndarray, b: np.ndarray, *, center_rows: bool = False) -> float:
-    """Mean cosine between row i of ``a`` and row i of ``b`` (both (n, k)); zero rows give 0.
-
-    With ``center_rows`` each row's mean is subtracted first, so the score is the mean Pearson
-    correlation of paired rows: a relative vector's common offset (all similarities of a
-    non-negative latent space are >= 0) no longer counts as agreement. A near-constant row (its
-    centred norm below ``FLAT_ROW_TOL`` times its norm, e.g. a deep sigmoid net at initialisation
-    whose cosines to every anchor are 1 - 1e-6) has no direction left above rounding noise: it
-    counts as a zero row (cosine 0), so float32 rounding of the projection cannot decide its score.
-    Computed in float64.
-
-    Example:
-        >>> a, b = np.array([[1.0, 0.0], [0.0, 2.0]]), np.array([[2.0, 0.0], [1.0, 1.0]])
-        >>> round(paired_cosine(a, b), 4)
-        0.8536
-    """
-    from relreps._validation import check_matrix, fail
-    from relreps.metrics import paired_cosine as library_paired_cosine
-
-    a, b = np.asarray(check_matrix(a, "a")), np.asarray(check_matrix(b, "b"))
-    if a.shape != b.shape:
-        raise fail("b", f"the shape of `a` {a.shape}", f"shape {b.shape}")
-    a, b = a.astype(np.float64), b.astype(np.float64)
-    if center_rows:
-        a, b = _centred(a), _centred(b)
-    return library_paired_cosine(a, b)
-
-
-# Rows whose spread around their mean is below this share of their norm count as flat. Measured
-# on the quick grid: collapsed sigmoid models have 1e-6..1.3e-4, trained ones 3e-3..1; a 1e-7
-# relative perturbation moves a row above it by at most ~1e-4 (1e-7 / tol).
-FLAT_ROW_TOL = 1e-3
-
-
-def _centred(rows: np.ndarray) -> np.ndarray:
-    """Rows minus their mean (float64), flat rows (see ``FLAT_ROW_TOL``) set to zero."""
-    centred = rows - rows.mean(axis=1, keepdims=True)
-    flat = np.linalg.norm(centred, axis=1) <= FLAT_ROW_TOL * np.linalg.norm(rows, axis=1)
-    centred[flat] = 0.0
-    return centred
-
-
-def pearson(x: Any, y: Any) -> float | None:
-    """Pearson's r, or None when there are fewer than 3 points or either variable is constant.
-
-    Example:
-        >>> round(pearson([1, 2, 3, 4], [2, 4, 5, 9]), 3)
-        0.965
-    """
-    xs, ys = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    if xs.size < 3:
-        return None
-    dx, dy = xs - xs.mean(), ys - ys.mean()
-    denominator = math.sqrt(float(dx @ dx) * float(dy @ dy))
-    if denominator <= 1e-12:
-        return None
-    return float(dx @ dy) / denominator
-
-
 # --- models ---------------------------------------------------------------------------------------
 
 
@@ -265,29 +209,30 @@ def train_and_log(
     Returns ``{"accuracy": [...], "similarity": [...], "similarity_centred": [...], "relative":
     final (n_probe, n_anchors) relative representation (only when ``reference_rel`` is None)}``;
     entry 0 is at initialisation. Accuracies are in %; ``similarity`` is the paper's mean paired
-    cosine, ``similarity_centred`` the same after centring each relative vector.
+    cosine, ``similarity_centred`` the same after centring each relative vector
+    (:func:`relreps.metrics.paired_cosine`). The loop is its own, not :func:`relreps.nn.fit`: it
+    logs after every epoch, trains with SGD as well as Adam and keeps the last weights.
     """
     import torch
     from torch.nn import functional as F
 
+    from relreps.metrics import paired_cosine
+
     n_classes = int(data.y_train.max()) + 1
-    in_features = int(np.prod(data.x_train.shape[1:]))
-    encoder, head = _build(hp, in_features, n_classes, seed)
+    encoder, head = _build(hp, int(np.prod(data.x_train.shape[1:])), n_classes, seed)
     optimizer = _optimizer(hp, [*encoder.parameters(), *head.parameters()])
     generator = torch.Generator().manual_seed(seed)
-    accuracy: list[float] = []
-    similarity: list[float] = []
-    centred: list[float] = []
+    out: dict[str, Any] = {"accuracy": [], "similarity": [], "similarity_centred": []}
 
     def log() -> np.ndarray:
         encoder.eval()
         with torch.no_grad():
             pred = head(encoder(data.x_val)).argmax(dim=1).numpy()
-        accuracy.append(float(100.0 * (pred == data.y_val).mean()))
+        out["accuracy"].append(float(100.0 * (pred == data.y_val).mean()))
         rel = _relative(encoder, data)
         if reference_rel is not None:
-            similarity.append(paired_cosine(rel, reference_rel))
-            centred.append(paired_cosine(rel, reference_rel, center_rows=True))
+            out["similarity"].append(paired_cosine(rel, reference_rel))
+            out["similarity_centred"].append(paired_cosine(rel, reference_rel, center_rows=True))
         return rel
 
     rel = log()
@@ -302,11 +247,6 @@ def train_and_log(
             loss.backward()
             optimizer.step()
         rel = log()
-    out: dict[str, Any] = {
-        "accuracy": accuracy,
-        "similarity": similarity,
-        "similarity_centred": centred,
-    }
     if reference_rel is None:
         out["relative"] = rel
     return out
@@ -318,23 +258,13 @@ def _load(config: SimilarityConfig, seed: int) -> _Data:
     from relreps.anchors import stratified
     from relreps.experiments.vision_stitching import VisionConfig, load_images
 
-    images = load_images(
-        VisionConfig(
-            archs=(),
-            seeds=1,
-            n_train=config.n_train,
-            n_test=config.n_val + config.n_probe,
-            dataset=config.dataset,
-        ),
-        seed,
-    )
+    sizes = {"n_train": config.n_train, "n_test": config.n_val + config.n_probe}
+    images = load_images(VisionConfig(archs=(), seeds=1, dataset=config.dataset, **sizes), seed)
     n_test = images.y_test.shape[0]
     order = np.random.default_rng(seed).permutation(n_test)
-    n_probe = min(config.n_probe, n_test // 2)
-    probe, val = order[:n_probe], order[n_probe:]
+    probe, val = np.split(order, [min(config.n_probe, n_test // 2)])
     anchors = stratified(images.y_train, min(config.n_anchors, images.y_train.size), seed=seed)
-    x_train = torch.from_numpy(images.x_train)
-    x_test = torch.from_numpy(images.x_test)
+    x_train, x_test = torch.from_numpy(images.x_train), torch.from_numpy(images.x_test)
     return _Data(
         x_train=x_train,
         y_train=torch.from_numpy(images.y_train),
@@ -352,6 +282,8 @@ def _load(config: SimilarityConfig, seed: int) -> _Data:
 
 def run_experiment(context: RunContext, config: SimilarityConfig) -> ExperimentResult:
     """Train the reference and the sampled grid, then correlate similarity with accuracy."""
+    from relreps.metrics.correlation import pearson
+
     data = _load(config, context.seed)
     if data.note:
         context.log(data.note)
@@ -360,15 +292,13 @@ def run_experiment(context: RunContext, config: SimilarityConfig) -> ExperimentR
         f"{data.x_probe.shape[0]} probe images, {data.x_anchors.shape[0]} anchors, "
         f"{config.n_models} models"
     )
-    reference = train_and_log(
-        config.reference, data, None, seed=context.seed, batch_size=config.batch_size
-    )
-    reference_rel = reference["relative"]
-    context.log(f"  reference {config.reference.label()}: {reference['accuracy'][-1]:.2f}% val")
+    c, ref = config, config.reference
+    reference = train_and_log(ref, data, None, seed=context.seed, batch_size=c.batch_size)
+    context.log(f"  reference {ref.label()}: {reference['accuracy'][-1]:.2f}% val")
     models = sample_models(config, context.seed)
     key_base = (
-        f"{NAME}/{data.name}/{config.n_train}/{config.n_val}/{config.n_probe}/"
-        f"{config.n_anchors}/{config.batch_size}/ref={config.reference.label()}/seed={context.seed}"
+        f"{NAME}/{data.name}/{c.n_train}/{c.n_val}/{c.n_probe}/{c.n_anchors}/{c.batch_size}/"
+        f"ref={ref.label()}/seed={context.seed}"
     )
     runs = []
     for i, hp in enumerate(models):
@@ -376,7 +306,7 @@ def run_experiment(context: RunContext, config: SimilarityConfig) -> ExperimentR
         key = f"{key_base}/{hp.label()}/s{seed}"
         run = context.cache.get(key)
         if run is None:
-            run = train_and_log(hp, data, reference_rel, seed=seed, batch_size=config.batch_size)
+            run = train_and_log(hp, data, reference["relative"], seed=seed, batch_size=c.batch_size)
             context.cache.put(key, run)
         runs.append(
             {
@@ -391,6 +321,19 @@ def run_experiment(context: RunContext, config: SimilarityConfig) -> ExperimentR
         if (i + 1) % 10 == 0 or i + 1 == len(models):
             context.log(f"  {i + 1}/{len(models)} models trained")
     return _result(context, config, data, reference, runs)
+
+
+_COSINE = "mean cosine of relative representations to the reference"
+_CORRELATION = "mean correlation of relative representations to the reference"
+#: The scatter plots: (file, similarity measure, x label, colour groups, final epoch only, title).
+_SCATTERS = (
+    ("similarity_vs_accuracy_final", "similarity", _COSINE, "optimizer", True,
+     "Each model at the end of training"),
+    ("centred_similarity_vs_accuracy_final", "similarity_centred", _CORRELATION, "activation",
+     True, "Each model at the end (row-centred similarity)"),
+    ("centred_similarity_vs_accuracy_epochs", "similarity_centred", _CORRELATION, "activation",
+     False, "Every model after every epoch, row-centred (epoch 0 = initialisation)"),
+)  # fmt: skip
 
 
 def _result(
@@ -411,43 +354,21 @@ def _result(
             for k, v in _correlations(runs, "similarity_centred", "pearson_centred").items()
         },
     }
-    final_sim = np.array([r["similarity"][-1] for r in runs])
-    final_acc = np.array([r["accuracy"][-1] for r in runs])
-    final_centred = np.array([r["similarity_centred"][-1] for r in runs])
-    pooled_centred = np.concatenate([r["similarity_centred"] for r in runs])
-    pooled_acc = np.concatenate([r["accuracy"] for r in runs])
-    figures: list[Figure] = [
-        scatter_plot(
-            final_sim,
-            final_acc,
-            context.figures_dir / "similarity_vs_accuracy_final.png",
-            groups=[r["optimizer"] for r in runs],
-            xlabel="mean cosine of relative representations to the reference",
-            ylabel="validation accuracy (%)",
-            title="Each model at the end of training",
-            root=context.output_dir,
-        ),
-        scatter_plot(
-            final_centred,
-            final_acc,
-            context.figures_dir / "centred_similarity_vs_accuracy_final.png",
-            groups=[r["activation"] for r in runs],
-            xlabel="mean correlation of relative representations to the reference",
-            ylabel="validation accuracy (%)",
-            title="Each model at the end (row-centred similarity)",
-            root=context.output_dir,
-        ),
-        scatter_plot(
-            pooled_centred,
-            pooled_acc,
-            context.figures_dir / "centred_similarity_vs_accuracy_epochs.png",
-            groups=[r["activation"] for r in runs for _ in r["accuracy"]],
-            xlabel="mean correlation of relative representations to the reference",
-            ylabel="validation accuracy (%)",
-            title="Every model after every epoch, row-centred (epoch 0 = initialisation)",
-            root=context.output_dir,
-        ),
-    ]
+    figures: list[Figure] = []
+    for file, measure, xlabel, group, final, title in _SCATTERS:
+        ends = slice(-1, None) if final else slice(None)
+        figures.append(
+            scatter_plot(
+                np.concatenate([r[measure][ends] for r in runs]),
+                np.concatenate([r["accuracy"][ends] for r in runs]),
+                context.figures_dir / f"{file}.png",
+                groups=[r[group] for r in runs for _ in r["accuracy"][ends]],
+                xlabel=xlabel,
+                ylabel="validation accuracy (%)",
+                title=title,
+                root=context.output_dir,
+            )
+        )
     return ExperimentResult(
         name=NAME,
         title=TITLE,
@@ -464,7 +385,7 @@ def _result(
         data={
             "summary": stats,
             "models": runs,
-            "reference": reference_dict(reference, config),
+            "reference": {**config.reference.to_dict(), "accuracy": reference["accuracy"]},
             "note": data.note,
         },
     )
@@ -473,6 +394,8 @@ def _result(
 def _correlations(runs: list[dict[str, Any]], measure: str, per_model: str) -> dict[str, Any]:
     """Per-model (over epochs), across-model (final) and pooled correlations of one measure."""
     from scipy.stats import spearmanr
+
+    from relreps.metrics.correlation import pearson
 
     final_sim = np.array([r[measure][-1] for r in runs])
     final_acc = np.array([r["accuracy"][-1] for r in runs])
@@ -493,9 +416,97 @@ def _correlations(runs: list[dict[str, Any]], measure: str, per_model: str) -> d
     }
 
 
-def reference_dict(reference: dict[str, Any], config: SimilarityConfig) -> dict[str, Any]:
-    """The reference model's hyper-parameters and accuracy curve (its relative matrix dropped)."""
-    return {**config.reference.to_dict(), "accuracy": reference["accuracy"]}
+# --- report ---------------------------------------------------------------------------------------
+
+
+def summary_table(stats: dict[str, Any]) -> Table:
+    def row(label: str, key: str, paper: str | None = None) -> tuple[Any, ...]:
+        return (label, rounded(stats[key], 3), rounded(stats[f"centred_{key}"], 3), paper)
+
+    rows = (
+        ("models trained", stats["n_models"], stats["n_models"], "~2,000 graph models on Cora"),
+        ("reference validation accuracy (%)", rounded(stats["reference_accuracy"]), None, None),
+        row("Pearson r per model over its epochs: median", "per_model_pearson_median",
+            "high (shown as a figure; no number given)"),
+        row("Pearson r per model: mean", "per_model_pearson_mean"),
+        row("share of models with positive r", "per_model_positive_fraction"),
+        row("Pearson r across models at the end", "overall_pearson_final"),
+        row("Spearman rho across models at the end", "overall_spearman_final"),
+        row("Pearson r over every (model, epoch)", "pooled_pearson_all_epochs"),
+    )  # fmt: skip
+    return Table(
+        title="Latent similarity to the reference vs validation accuracy",
+        columns=("statistic", "ours: cosine (paper)", "ours: row-centred", "paper"),
+        rows=rows,
+        note="Similarity: mean over probe images of the cosine between the model's and the "
+        "reference's relative representations (cosine to the same anchors); row-centred: the same "
+        "after subtracting each relative vector's mean (a Pearson correlation per probe image; a "
+        "near-constant vector, spread below 1e-3 of its norm, counts as 0). "
+        "Per-model r uses the model's epochs (initialisation included); models whose similarity "
+        "or accuracy never changed have no r "
+        f"({stats['per_model_defined']} of {stats['n_models']} defined).",
+    )
+
+
+def models_table(runs: list[dict[str, Any]]) -> Table:
+    ranked = sorted(runs, key=lambda r: -r["accuracy"][-1])
+    shown = ranked if len(ranked) <= 20 else ranked[:10] + ranked[-10:]
+    rows = tuple(
+        (r["model"], rounded(r["accuracy"][-1]),
+         *(rounded(v, 3) for v in (r["similarity"][-1], r["pearson"],
+                                   r["similarity_centred"][-1], r["pearson_centred"])))
+        for r in shown
+    )  # fmt: skip
+    return Table(
+        title="Models by final accuracy" + (" (10 best, 10 worst)" if len(runs) > 20 else ""),
+        columns=(
+            "model",
+            "val accuracy (%)",
+            "similarity (cosine)",
+            "r over epochs",
+            "similarity (row-centred)",
+            "r over epochs (row-centred)",
+        ),
+        rows=rows,
+        note="Names: d=depth, w=width, activation, optimizer, lr=learning rate, e=epochs.",
+    )
+
+
+def status(median: float | None, overall: float | None) -> Status:
+    """Reproduced when the median per-model r and the across-model r are both >= 0.5; partly
+    when one is, or both are > 0.2."""
+    m = -1.0 if median is None else median
+    o = -1.0 if overall is None else overall
+    if m >= 0.5 and o >= 0.5:
+        return "reproduced"
+    if m >= 0.5 or o >= 0.5 or (m > 0.2 and o > 0.2):
+        return "partly"
+    return "not reproduced"
+
+
+def verdict(stats: dict[str, Any]) -> Verdict:
+    """Judged on the paper's measure (plain cosine); the row-centred figures are reported too."""
+
+    def fmt(v: float | None) -> str:
+        return "undefined" if v is None or not math.isfinite(v) else f"{v:.2f}"
+
+    def figures(prefix: str) -> str:
+        return (
+            f"median per-model r over training {fmt(stats[prefix + 'per_model_pearson_median'])} "
+            f"(positive for {fmt(stats[prefix + 'per_model_positive_fraction'])} of models), "
+            f"across models at the end r = {fmt(stats[prefix + 'overall_pearson_final'])}"
+        )
+
+    centred = status(
+        stats["centred_per_model_pearson_median"], stats["centred_overall_pearson_final"]
+    )
+    return Verdict(
+        "Latent similarity to a strong model predicts performance",
+        status(stats["per_model_pearson_median"], stats["overall_pearson_final"]),
+        f"{stats['n_models']} models. Cosine (paper): {figures('')}. Row-centred: "
+        f"{figures('centred_')} (status from the cosine; the row-centred measure alone would "
+        f"give '{centred}').",
+    )
 
 
 def run(context: RunContext) -> ExperimentResult:

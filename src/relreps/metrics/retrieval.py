@@ -34,6 +34,7 @@ from array_api_compat import is_dask_array
 from relreps._array import Array, is_numpy, namespace, to_numpy
 from relreps._validation import (
     check_choice,
+    check_float,
     check_int,
     check_matrix,
     check_paired,
@@ -363,14 +364,23 @@ def mutual_knn(a: Array, b: Array, k: int, *, metric: KnnMetric = "cosine") -> f
     return float(xp.mean(xp.astype(overlap_counts(nn_a, nn_b, xp), xp.float64))) / k
 
 
-def paired_cosine(a: Array, b: Array) -> float:
+def paired_cosine(
+    a: Array, b: Array, *, center_rows: bool = False, flat_tol: float = 1e-3
+) -> float:
     """Mean cosine similarity of paired rows, ``mean_i cos(a_i, b_i)``.
 
-    Zero rows have cosine 0 with anything (no NaN).
+    Zero rows have cosine 0 with anything (no NaN). With ``center_rows`` each row's mean is
+    subtracted first, so the score is the mean Pearson correlation of paired rows: a common offset
+    (e.g. relative vectors of a non-negative latent space, whose similarities are all >= 0) no
+    longer counts as agreement. A row whose centred norm is at most ``flat_tol`` times its norm
+    (a near-constant row, e.g. cosines of 1 - 1e-6 to every anchor) has no direction left above
+    rounding noise and counts as a zero row (cosine 0).
 
     Args:
         a: (n_samples, n_features) first space.
         b: (n_samples, n_features) second space; row i of both is sample i.
+        center_rows: subtract each row's mean first (mean row-wise Pearson correlation).
+        flat_tol: the near-constant row bound of ``center_rows`` (>= 0).
 
     Returns:
         Similarity in [-1, 1].
@@ -379,13 +389,28 @@ def paired_cosine(a: Array, b: Array) -> float:
         >>> import numpy as np
         >>> paired_cosine(np.array([[1.0, 0.0], [0.0, 2.0]]), np.array([[2.0, 0.0], [1.0, 0.0]]))
         0.5
+        >>> a, b = np.array([[1.0, 2.0, 3.0]]), np.array([[5.0, 6.0, 7.0]])
+        >>> round(paired_cosine(a, b), 3), round(paired_cosine(a, b, center_rows=True), 3)
+        (0.968, 1.0)
     """
     a = check_matrix(a, "a")
     b = check_matrix(b, "b")
     check_paired(a, "a", b, "b")
     check_same_features(a, "a", b, "b")
+    if not isinstance(center_rows, bool):
+        raise fail("center_rows", "True or False", repr(center_rows), TypeError)
+    flat_tol = check_float(flat_tol, "flat_tol", low=0.0)
     xp = namespace(a=a, b=b)
     dtype = float_dtype(xp, a, b)
-    ua = unit_rows(xp.astype(a, dtype), xp)
-    ub = unit_rows(xp.astype(b, dtype), xp)
-    return float(xp.mean(xp.sum(ua * ub, axis=1)))
+    a, b = xp.astype(a, dtype), xp.astype(b, dtype)
+    if center_rows:
+        a, b = _centred_rows(a, flat_tol, xp), _centred_rows(b, flat_tol, xp)
+    return float(xp.mean(xp.sum(unit_rows(a, xp) * unit_rows(b, xp), axis=1)))
+
+
+def _centred_rows(x: Any, flat_tol: float, xp: Any) -> Any:
+    """Rows minus their mean; rows whose spread is at most ``flat_tol`` of their norm -> 0."""
+    centred = x - xp.mean(x, axis=1, keepdims=True)
+    spread = xp.sqrt(xp.sum(centred * centred, axis=1))
+    flat = spread <= flat_tol * xp.sqrt(xp.sum(x * x, axis=1))
+    return xp.where(flat[:, None], xp.zeros_like(centred), centred)
