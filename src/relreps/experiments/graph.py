@@ -368,22 +368,21 @@ def run_experiment(
         graphs = {"WordNet nouns": wordnet_graph("noun", seed=context.seed)}
         planetoid, skipped = planetoid_graphs(config.planetoid)
         graphs.update(planetoid)
-    for name in PLANETOID:
-        if name not in graphs and name not in skipped:
-            skipped[name] = (
-                "not requested (needs the network and PyTorch Geometric; pass --online or "
-                "--planetoid Cora,CiteSeer,PubMed to run it)"
-            )
-    cells: dict[str, dict[str, Any]] = {}
-    for name, graph in graphs.items():
-        cfg = replace(config, max_nodes=None) if name in PLANETOID else config
-        cells[name] = run_graph(graph, cfg, context)
+    for name in [n for n in PLANETOID if n not in graphs and n not in skipped]:
+        skipped[name] = (
+            "not requested (needs the network and PyTorch Geometric; pass --online or "
+            "--planetoid Cora,CiteSeer,PubMed to run it)"
+        )
+    cells = {
+        name: run_graph(graph, replace(config, max_nodes=None) if name in PLANETOID else config,
+                        context)
+        for name, graph in graphs.items()
+    }  # fmt: skip
     figures: list[Figure] = []
     for i, (name, cell) in enumerate(cells.items()):
-        n = len(cell["matrices"]["absolute"])
-        if n < 2:
+        labels = [f"s{context.seed + s}" for s in range(len(cell["matrices"]["absolute"]))]
+        if len(labels) < 2:
             continue
-        labels = [f"s{context.seed + s}" for s in range(n)]
         figures.append(
             stitching_heatmaps(
                 {k: np.asarray(v) for k, v in cell["matrices"].items()},
@@ -396,19 +395,12 @@ def run_experiment(
                 "absolute and relative GCNs.",
             )
         )
-    tables = [_results_table(cells)]
-    for name, cell in cells.items():
-        tables.append(
-            Table(
-                title=f"{name}: the graph",
-                columns=("fact", "value"),
-                rows=tuple(
-                    (k, str(v))
-                    for k, v in cell["dataset"].items()
-                    if k in ("n_nodes", "n_undirected_edges", "features", "n_anchors", "splits")
-                ),
-            )
-        )
+    facts = ("n_nodes", "n_undirected_edges", "features", "n_anchors", "splits")
+    tables = [_results_table(cells)] + [
+        Table(f"{name}: the graph", ("fact", "value"),
+              tuple((k, str(v)) for k, v in cell["dataset"].items() if k in facts))
+        for name, cell in cells.items()
+    ]  # fmt: skip
     return ExperimentResult(
         name=NAME,
         title=TITLE,
