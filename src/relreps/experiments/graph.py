@@ -144,17 +144,6 @@ def prepare_graph(graph: Any, config: GraphConfig, seed: int) -> _Graph:
     )
 
 
-def _new_model(data: _Graph, config: GraphConfig, *, relative: bool, seed: int) -> Any:
-    """An untrained absolute or relative GCN for ``data``; one seed gives both the same encoder."""
-    from relreps.nn.graph import AbsoluteGCN, RelativeGCN
-
-    c, n = config, data.n_features
-    options: dict[str, Any] = {"hidden": c.hidden, "latent": c.latent, "dropout": c.dropout}
-    if relative:
-        return RelativeGCN(n, data.n_classes, n_anchors=data.anchors.size, **options, seed=seed)
-    return AbsoluteGCN(n, data.n_classes, **options, seed=seed)
-
-
 def _trained(
     data: _Graph, config: GraphConfig, context: RunContext, *, relative: bool, seed: int
 ) -> tuple[Any, dict]:
@@ -162,7 +151,7 @@ def _trained(
     validation accuracy kept), or load the weights an interrupted run saved in the run folder."""
     from safetensors.torch import load_file, save
 
-    from relreps.nn.graph import fit_gcn
+    from relreps.nn.graph import AbsoluteGCN, RelativeGCN, fit_gcn
 
     kind = "relative" if relative else "absolute"
     path = context.output_dir / "models" / f"graph-{data.name}-{kind}-seed{seed}.safetensors"
@@ -170,13 +159,18 @@ def _trained(
     key = f"graph/{data.name}/{kind}/seed{seed}/" + ",".join(
         f"{k}={v}" for k, v in sorted(fields.items())
     )
-    model = _new_model(data, config, relative=relative, seed=seed)
+    c, n = config, data.n_features
+    options: dict[str, Any] = {"hidden": c.hidden, "latent": c.latent, "dropout": c.dropout}
+    model = (  # one seed gives both kinds the same encoder
+        RelativeGCN(n, data.n_classes, n_anchors=data.anchors.size, **options, seed=seed)
+        if relative
+        else AbsoluteGCN(n, data.n_classes, **options, seed=seed)
+    )
     facts = context.cache.get(key)
     if facts is not None and path.exists():
         model.load_state_dict(load_file(str(path)))
         model.eval()
         return model, facts
-    c = config
     facts = fit_gcn(
         model, data.tensors, data.labels, train=data.train, val=data.val, anchors=data.anchors,
         epochs=c.epochs, patience=c.patience, lr=c.lr, weight_decay=c.weight_decay, seed=seed,

@@ -144,9 +144,10 @@ def sample_models(config: SimilarityConfig, seed: int) -> list[HyperParameters]:
 # --- models ---------------------------------------------------------------------------------------
 
 
-def _build(hp: HyperParameters, in_features: int, n_classes: int, seed: int) -> tuple[Any, Any]:
-    """``(encoder, head)``: an MLP whose last hidden layer is the latent space, and a linear
-    head."""
+def _build(hp: HyperParameters, in_features: int, n_classes: int, seed: int) -> tuple[Any, ...]:
+    """``(encoder, head, optimizer)``: an MLP whose last hidden layer is the latent space, a
+    linear head, and Adam or SGD (momentum 0.9) over both."""
+    import torch
     from torch import nn
 
     from relreps.nn import seeded
@@ -160,15 +161,10 @@ def _build(hp: HyperParameters, in_features: int, n_classes: int, seed: int) -> 
             width = hp.width
         encoder = nn.Sequential(*layers)
         head = nn.Linear(width, n_classes)
-    return encoder, head
-
-
-def _optimizer(hp: HyperParameters, params: Any) -> Any:
-    import torch
-
+    params = [*encoder.parameters(), *head.parameters()]
     if hp.optimizer == "adam":
-        return torch.optim.Adam(params, lr=hp.lr)
-    return torch.optim.SGD(params, lr=hp.lr, momentum=0.9)
+        return encoder, head, torch.optim.Adam(params, lr=hp.lr)
+    return encoder, head, torch.optim.SGD(params, lr=hp.lr, momentum=0.9)
 
 
 @dataclass
@@ -219,8 +215,7 @@ def train_and_log(
     from relreps.metrics import paired_cosine
 
     n_classes = int(data.y_train.max()) + 1
-    encoder, head = _build(hp, int(np.prod(data.x_train.shape[1:])), n_classes, seed)
-    optimizer = _optimizer(hp, [*encoder.parameters(), *head.parameters()])
+    encoder, head, optimizer = _build(hp, int(np.prod(data.x_train.shape[1:])), n_classes, seed)
     generator = torch.Generator().manual_seed(seed)
     out: dict[str, Any] = {"accuracy": [], "similarity": [], "similarity_centred": []}
 
@@ -459,17 +454,11 @@ def models_table(runs: list[dict[str, Any]]) -> Table:
     )  # fmt: skip
     return Table(
         title="Models by final accuracy" + (" (10 best, 10 worst)" if len(runs) > 20 else ""),
-        columns=(
-            "model",
-            "val accuracy (%)",
-            "similarity (cosine)",
-            "r over epochs",
-            "similarity (row-centred)",
-            "r over epochs (row-centred)",
-        ),
+        columns=("model", "val accuracy (%)", "similarity (cosine)", "r over epochs",
+                 "similarity (row-centred)", "r over epochs (row-centred)"),
         rows=rows,
         note="Names: d=depth, w=width, activation, optimizer, lr=learning rate, e=epochs.",
-    )
+    )  # fmt: skip
 
 
 def status(median: float | None, overall: float | None) -> Status:
