@@ -12,13 +12,12 @@ import pytest
 pytest.importorskip("torch")
 pytest.importorskip("scipy")
 
-from relreps.datasets.graphs import GraphDataset, bag_of_words, random_split_masks
+from relreps.datasets.graphs import GraphDataset, bag_of_words, load_planetoids, random_split_masks
 from relreps.experiments import get
 from relreps.experiments.base import ExperimentResult, RunContext
 from relreps.experiments.graph import (
     QUICK,
     WORDNET_NOUNS,
-    planetoid_graphs,
     planetoid_requested,
     prepare_graph,
     run_experiment,
@@ -114,12 +113,12 @@ def test_planetoid_is_opt_in_and_explains_why_it_did_not_run():
     assert planetoid_requested() == ()
     assert planetoid_requested(("cora", " PubMed")) == ("Cora", "PubMed")
     assert planetoid_requested(("all",)) == ("Cora", "CiteSeer", "PubMed")
-    graphs, skipped = planetoid_graphs(("Nope",))
+    graphs, skipped = load_planetoids(("Nope",))
     assert graphs == {} and "Nope" in skipped["Nope"]
     try:
         import torch_geometric  # noqa: F401
     except ImportError:
-        graphs, skipped = planetoid_graphs(("Cora",))
+        graphs, skipped = load_planetoids(("Cora",))
         assert graphs == {} and "PyTorch Geometric" in skipped["Cora"]
 
 

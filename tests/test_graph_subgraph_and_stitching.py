@@ -131,3 +131,28 @@ def test_stitching_accuracy_errors():
     relative, _ = _trained(graph, RelativeGCN, 0, np.arange(2))
     with pytest.raises(ValueError, match="anchors"):
         stitching_accuracy([relative], tensors, graph.labels, nodes=[0], anchors=[])
+
+
+def test_planetoid_names_and_load_planetoids_with_a_fake_loader():
+    from types import SimpleNamespace
+
+    import torch
+
+    from relreps.datasets.graphs import load_planetoids, planetoid_names
+
+    assert planetoid_names() == ()
+    assert planetoid_names(("all",)) == ("Cora", "CiteSeer", "PubMed")
+    assert planetoid_names(("citeseer", "", "Nope")) == ("CiteSeer", "Nope")
+    with pytest.raises(TypeError, match="names"):
+        planetoid_names("Cora")
+
+    def loader(root, name):
+        mask = torch.tensor([True, False, False])
+        return SimpleNamespace(
+            x=torch.eye(3), edge_index=torch.tensor([[0, 1], [1, 2]]), y=torch.tensor([0, 1, 1]),
+            train_mask=mask, val_mask=~mask, test_mask=~mask,
+        )  # fmt: skip
+
+    graphs, skipped = load_planetoids(("Cora", "Nope"), loader=loader, root="unused")
+    assert list(graphs) == ["Cora"] and graphs["Cora"].n_nodes == 3
+    assert list(skipped) == ["Nope"] and skipped["Nope"].startswith("not run: ")

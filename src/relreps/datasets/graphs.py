@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -27,7 +27,15 @@ from relreps.datasets.wordnet import (
     read_wordnet,
 )
 
-__all__ = ["GraphDataset", "bag_of_words", "load_planetoid", "random_split_masks", "wordnet_graph"]
+__all__ = [
+    "GraphDataset",
+    "bag_of_words",
+    "load_planetoid",
+    "load_planetoids",
+    "planetoid_names",
+    "random_split_masks",
+    "wordnet_graph",
+]
 
 PathLike = str | os.PathLike[str]
 PLANETOID_NAMES = ("Cora", "CiteSeer", "PubMed")
@@ -403,3 +411,49 @@ def load_planetoid(
         },
         source=folder,
     )
+
+
+def planetoid_names(names: Sequence[str] = (), *, all_when_empty: bool = False) -> tuple[str, ...]:
+    """The Planetoid set names meant by user-typed ``names`` (e.g. a ``--planetoid`` option).
+
+    Names are matched in any case and stripped (blanks dropped); ``("all",)`` means every set,
+    and so does an empty ``names`` when ``all_when_empty``. Unknown names are kept as typed, so
+    :func:`load_planetoids` can say why they were not loaded.
+
+    Example:
+        >>> planetoid_names(("cora", " PubMed")), planetoid_names(all_when_empty=True)
+        (('Cora', 'PubMed'), ('Cora', 'CiteSeer', 'PubMed'))
+    """
+    if isinstance(names, str):
+        raise fail("names", "a sequence of names", repr(names), TypeError)
+    wanted = [w.strip() for w in names if w.strip()]
+    if wanted == ["all"] or (not wanted and all_when_empty):
+        return PLANETOID_NAMES
+    by_lower = {n.lower(): n for n in PLANETOID_NAMES}
+    return tuple(by_lower.get(w.lower(), w) for w in wanted)
+
+
+def load_planetoids(
+    names: Sequence[str], **options: Any
+) -> tuple[dict[str, GraphDataset], dict[str, str]]:
+    """Load each of ``names`` with :func:`load_planetoid`, keeping why any could not be loaded.
+
+    Args:
+        names: Planetoid set names (see :func:`planetoid_names`).
+        **options: passed to :func:`load_planetoid` (``root``, ``loader``).
+
+    Returns:
+        ``(graphs, skipped)``: name -> GraphDataset for those loaded, and name -> ``"not run:
+        <reason>"`` for those that were not (PyTorch Geometric missing, offline, unknown name).
+
+    Example:
+        >>> load_planetoids(["Nope"])[1]["Nope"].startswith("not run: Expected `name`")
+        True
+    """
+    graphs, skipped = {}, {}
+    for name in names:
+        try:
+            graphs[name] = load_planetoid(name, **options)
+        except (ImportError, DataNotFoundError, ValueError) as err:
+            skipped[name] = f"not run: {err}"
+    return graphs, skipped

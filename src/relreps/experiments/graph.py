@@ -320,33 +320,11 @@ def _verdicts(cells: dict[str, dict[str, Any]], skipped: dict[str, str]) -> list
 
 
 def planetoid_requested(names: tuple[str, ...] = (), *, online: bool = False) -> tuple[str, ...]:
-    """The Planetoid sets to run: ``names`` (``--planetoid``, any case; ``("all",)`` for every
-    one), or all three when ``names`` is empty and ``online`` (``--online``).
+    """The Planetoid sets to run: ``names`` (``--planetoid``; see
+    :func:`relreps.datasets.graphs.planetoid_names`), or all three under ``--online``."""
+    from relreps.datasets.graphs import planetoid_names
 
-    Example:
-        >>> planetoid_requested(("cora", "PubMed")), planetoid_requested(online=True)
-        (('Cora', 'PubMed'), ('Cora', 'CiteSeer', 'PubMed'))
-    """
-    wanted = [w.strip() for w in names if w.strip()]
-    if wanted == ["all"] or (not wanted and online):
-        return PLANETOID
-    by_lower = {n.lower(): n for n in PLANETOID}
-    return tuple(by_lower.get(w.lower(), w) for w in wanted)
-
-
-def planetoid_graphs(names: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, str]]:
-    """``(graphs, skipped)``: name -> GraphDataset, and name -> why it could not be loaded
-    (PyTorch Geometric missing, offline, unknown name)."""
-    from relreps.datasets import load_planetoid
-    from relreps.datasets.base import DataNotFoundError
-
-    graphs, skipped = {}, {}
-    for name in names:
-        try:
-            graphs[name] = load_planetoid(name)
-        except (ImportError, DataNotFoundError, ValueError) as err:
-            skipped[name] = f"not run: {err}"
-    return graphs, skipped
+    return planetoid_names(names, all_when_empty=online)
 
 
 def run_experiment(
@@ -355,12 +333,13 @@ def run_experiment(
     """Run ``config`` on ``graphs`` (name -> GraphDataset; default: the WordNet noun graph plus
     the requested Planetoid sets) and build the result."""
     from relreps.datasets import wordnet_graph
+    from relreps.datasets.graphs import load_planetoids
     from relreps.report import stitching_heatmaps
 
     skipped: dict[str, str] = {}
     if graphs is None:
         graphs = {"WordNet nouns": wordnet_graph("noun", seed=context.seed)}
-        planetoid, skipped = planetoid_graphs(config.planetoid)
+        planetoid, skipped = load_planetoids(config.planetoid)
         graphs.update(planetoid)
     for name in [n for n in PLANETOID if n not in graphs and n not in skipped]:
         skipped[name] = (
