@@ -154,11 +154,10 @@ def _summary(result: Any, method: str) -> dict[str, float]:
 def run_experiment(context: RunContext, config: AblationConfig) -> ExperimentResult:
     """Train the encoders, then every (strategy, count, repetition) grid of relative heads."""
     from relreps.anchors import pca_coordinates, select
-    from relreps.experiments.vision_stitching import VisionConfig, load_images
+    from relreps.datasets.image_splits import load_image_split
     from relreps.stitching import MLPHeadFactory, Space, majority_f1, stitching_grid
 
-    sizes = {"n_train": config.n_train, "n_test": config.n_test}
-    data = load_images(VisionConfig((), seeds=1, dataset=config.dataset, **sizes), context.seed)
+    data = load_image_split(config.dataset, config.n_train, config.n_test, context.seed)
     if data.note:
         context.log(data.note)
     spaces = _train_encoders(config, data, context)

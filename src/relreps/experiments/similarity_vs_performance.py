@@ -251,10 +251,10 @@ def _load(config: SimilarityConfig, seed: int) -> _Data:
     import torch
 
     from relreps.anchors import stratified
-    from relreps.experiments.vision_stitching import VisionConfig, load_images
+    from relreps.datasets.image_splits import load_image_split
 
-    sizes = {"n_train": config.n_train, "n_test": config.n_val + config.n_probe}
-    images = load_images(VisionConfig(archs=(), seeds=1, dataset=config.dataset, **sizes), seed)
+    sizes = (config.n_train, config.n_val + config.n_probe)
+    images = load_image_split(config.dataset, *sizes, seed)
     n_test = images.y_test.shape[0]
     order = np.random.default_rng(seed).permutation(n_test)
     probe, val = np.split(order, [min(config.n_probe, n_test // 2)])
