@@ -1,10 +1,6 @@
-"""The head ablation of protocol (a): one factor of the default stitching head changed at a time.
-
-Factors: the head (linear, MLP), the norm of the relative vector, the number of anchors, plain
-vs anchor-centred cosine, every similarity of the registry, and the training budget (epochs);
-the Procrustes-translation baseline is the last row. ``HeadConfig``'s defaults rest on this
-table (docs/stitching.md).
-"""
+"""The head ablation of protocol (a): one factor of the default stitching head changed at a time
+(head, norm, anchors, centring, every registered similarity, training epochs), beside the
+Procrustes-translation baseline. ``HeadConfig``'s defaults rest on it (docs/stitching.md)."""
 
 from __future__ import annotations
 
@@ -16,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from relreps.experiments._vision_zoo import is_classifier
-from relreps.results import Table, kept_fraction
+from relreps.results import Table, kept_fraction, rounded
 from relreps.stitching.frozen import NORMS, FrozenHeadFactory, HeadConfig
 
 if TYPE_CHECKING:
@@ -26,9 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AblationRow", "ablation_settings", "ablation_table", "run_ablation"]
 
-TRAINING_EPOCHS = (5, 20)
-"""Head training budgets of the ablation (passes over all training rows; at least
-``min_steps`` steps either way)."""
+TRAINING_EPOCHS = (5, 20)  # head training budgets: passes over the rows (at least min_steps)
 
 # One setting: (factor, label, change from the default head, whether it is the default).
 Setting = tuple[str, str, dict[str, Any], bool]
@@ -96,12 +90,8 @@ def run_ablation(
     from relreps.anchors import stratified
     from relreps.stitching import Space, stitching_grid
 
-    keep = [
-        s
-        for s in spaces
-        if is_classifier(s.name)
-        and int(s.name.split("/s")[1]) - context.seed < config.ablation_seeds
-    ]
+    first = range(context.seed, context.seed + config.ablation_seeds)
+    keep = [s for s in spaces if is_classifier(s.name) and int(s.name.split("/s")[1]) in first]
     rows = []
     for factor, label, change, is_default in ablation_settings(
         config.head, config.n_anchors, config.ablation_anchors
@@ -138,10 +128,6 @@ def run_ablation(
     return tuple(rows)
 
 
-def _round(value: float, digits: int = 1) -> float | None:
-    return None if math.isnan(value) else round(value, digits)
-
-
 def ablation_table(rows: Sequence[AblationRow], n_encoders: int, head: HeadConfig) -> Table:
     """The ablation as a report table (F1 x100, kept fraction to 3 digits)."""
     return Table(
@@ -151,9 +137,9 @@ def ablation_table(rows: Sequence[AblationRow], n_encoders: int, head: HeadConfi
             (
                 r.factor,
                 r.setting,
-                _round(r.own),
-                _round(r.stitched),
-                _round(r.kept, 3),
+                rounded(r.own, 1),
+                rounded(r.stitched, 1),
+                rounded(r.kept, 3),
                 "yes" if r.default else "",
             )
             for r in rows

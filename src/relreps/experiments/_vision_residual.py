@@ -8,31 +8,27 @@ little signal. Two remedies are measured under protocol (a), beside MLP and CNN 
 - normalisation before pooling: :class:`relreps.nn.ResidualCNNEncoder` with
   ``norm="groupnorm"`` (the ``resgn`` family here).
 
-Each variant is read in both settings, plain and anchor-centred cosine, so the two remedies and
-their combination are separated.
+Each variant is read with plain and anchor-centred cosine, separating the two remedies.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from relreps.experiments._aeq_common import ImageSplit
-from relreps.experiments._vision_frozen import (
-    FrozenConfig,
-    PairGroup,
-    embed_zoo,
-    head_factory,
-    pair_groups,
-    train_frozen_zoo,
-)
-from relreps.experiments._vision_zoo import build_encoder, family
+from relreps.experiments._vision_frozen import FrozenConfig, embed_zoo, train_frozen_zoo
+from relreps.experiments._vision_zoo import Arch, build_encoder, family
 from relreps.experiments.base import RunContext
+from relreps.metrics.anisotropy import mean_pairwise_cosine
 from relreps.projection_spec import ProjectionSpec
-from relreps.results import Table
+from relreps.results import Table, rounded
+from relreps.stitching.frozen import FrozenHeadFactory
+from relreps.stitching.zoo import PairGroup, pair_groups
 
-__all__ = ["ResidualRow", "mean_pairwise_cosine", "run_residual_study"]
+__all__ = ["ResidualRow", "mean_pairwise_cosine", "run_residual_study"]  # the metric re-exported
 
 _RESIDUAL = ("resnet", "resgn")
 _VARIANT_NAMES = {"resnet": "residual CNN", "resgn": "residual CNN + GroupNorm before pooling"}
@@ -40,11 +36,9 @@ _VARIANT_NAMES = {"resnet": "residual CNN", "resgn": "residual CNN + GroupNorm b
 
 @dataclass(frozen=True)
 class ResidualRow:
-    """One residual variant read with one similarity: its cosine spread and stitching figures.
-
-    ``into_others``: the residual encoder into the MLP/CNN heads; ``from_others``: MLP/CNN
-    encoders into the residual heads. F1 x100.
-    """
+    """One residual variant read with one similarity: its cosine spread and F1 x100 (``own``:
+    its heads on its encoders; ``into_others``: its encoder into the MLP/CNN heads;
+    ``from_others``: MLP/CNN encoders into its heads; ``within``: across its seeds)."""
 
     variant: str
     centring: str
@@ -57,37 +51,17 @@ class ResidualRow:
     within: float
 
 
-def mean_pairwise_cosine(x: np.ndarray, n: int = 600) -> float:
-    """Mean cosine over distinct pairs of the first ``n`` rows of ``x`` (n_samples, dim).
-
-    Example:
-        >>> round(mean_pairwise_cosine(np.eye(3)), 3)
-        0.0
-    """
-    z = np.asarray(x[:n], dtype=np.float64)
-    z = z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
-    c = z @ z.T
-    m = len(z)
-    return float((c.sum() - np.trace(c)) / (m * (m - 1)))
-
-
-def _untrained_cosine(config: FrozenConfig, data: ImageSplit, kind_name: str, seed: int) -> float:
+def _untrained_cosine(arch: Arch, data: ImageSplit, seed: int) -> float:
     import torch
 
-    arch = next(a for a in config.archs if a.name == kind_name)
     encoder = build_encoder(arch, data.x_train.shape[1:], seed)
     with torch.no_grad():
-        z = encoder(torch.from_numpy(data.x_test[:600])).numpy()
-    return mean_pairwise_cosine(z)
+        return mean_pairwise_cosine(encoder(torch.from_numpy(data.x_test[:600])).numpy())
 
 
-def _group(groups: tuple[PairGroup, ...], enc: str, heads: str) -> PairGroup | None:
-    return next((g for g in groups if g.encoders == enc and g.heads == heads), None)
-
-
-def _mean_of(groups: list[PairGroup | None], attr: str) -> float:
-    values = [getattr(g, attr) for g in groups if g is not None]
-    return float(np.mean(values)) if values else float("nan")
+def _stitched(groups: dict[tuple[str, str], PairGroup], pairs: list[tuple[str, str]]) -> float:
+    values = [groups[p].relative_stitched for p in pairs if p in groups]
+    return float(np.mean(values)) if values else math.nan
 
 
 def run_residual_study(
@@ -109,9 +83,9 @@ def run_residual_study(
     trained: dict[str, list[float]] = {}
     for space in spaces:
         trained.setdefault(family(space.name), []).append(mean_pairwise_cosine(space.test))
-    untrained = {
-        family(a.name): _untrained_cosine(config, data, a.name, context.seed) for a in config.archs
-    }
+    untrained = {family(a.name): _untrained_cosine(a, data, context.seed) for a in config.archs}
+    others = sorted({family(s.name) for s in spaces} - set(_RESIDUAL))
+    missing = PairGroup("", "", math.nan, math.nan, math.nan, math.nan, math.nan, 0)
     rows: list[ResidualRow] = []
     for centring, center in (("plain cosine", None), ("anchor-centred cosine", "anchors")):
         result = stitching_grid(
@@ -119,33 +93,26 @@ def run_residual_study(
             data.y_train,
             data.y_test,
             metric="f1_weighted",
-            head=head_factory(config),
+            head=FrozenHeadFactory(config.head),
             methods=("absolute", "relative"),
             spec=ProjectionSpec(similarity=config.head.similarity, center=center),
             cache_dir=context.output_dir / "cells" / "residual",
             progress=context.progress,
         )
-        groups = pair_groups(result)
-        others = sorted({family(s.name) for s in spaces} - set(_RESIDUAL))
-        for variant in _RESIDUAL:
-            if variant not in untrained:
-                continue
-            within = _group(groups, variant, variant)
+        groups = {(g.encoders, g.heads): g for g in pair_groups(result, family)}
+        for v in (v for v in _RESIDUAL if v in untrained):
+            within = groups.get((v, v), missing)
             rows.append(
                 ResidualRow(
-                    variant=variant,
-                    centring=centring,
-                    untrained_cosine=untrained[variant],
-                    trained_cosine=float(np.mean(trained[variant])),
-                    own=within.relative_own if within else float("nan"),
-                    absolute_own=within.absolute_own if within else float("nan"),
-                    into_others=_mean_of(
-                        [_group(groups, variant, o) for o in others], "relative_stitched"
-                    ),
-                    from_others=_mean_of(
-                        [_group(groups, o, variant) for o in others], "relative_stitched"
-                    ),
-                    within=within.relative_stitched if within else float("nan"),
+                    v,
+                    centring,
+                    untrained[v],
+                    float(np.mean(trained[v])),
+                    within.relative_own,
+                    within.absolute_own,
+                    into_others=_stitched(groups, [(v, o) for o in others]),
+                    from_others=_stitched(groups, [(o, v) for o in others]),
+                    within=within.relative_stitched,
                 )
             )
         context.log(f"  residual CNN study, {centring}: done")
@@ -153,9 +120,6 @@ def run_residual_study(
 
 
 def _table(rows: list[ResidualRow], config: FrozenConfig) -> Table:
-    def r(value: float, digits: int = 1) -> float | None:
-        return None if np.isnan(value) else round(value, digits)
-
     others = ", ".join(a.name for a in config.archs if family(a.name) not in _RESIDUAL)
     return Table(
         title="Residual CNN remedies (frozen encoders): relative weighted F1 x100",
@@ -174,13 +138,10 @@ def _table(rows: list[ResidualRow], config: FrozenConfig) -> Table:
             (
                 _VARIANT_NAMES[x.variant],
                 x.centring,
-                r(x.untrained_cosine, 3),
-                r(x.trained_cosine, 3),
-                r(x.own),
-                r(x.absolute_own),
-                r(x.within),
-                r(x.into_others),
-                r(x.from_others),
+                rounded(x.untrained_cosine, 3),
+                rounded(x.trained_cosine, 3),
+                *(rounded(v, 1) for v in (x.own, x.absolute_own, x.within)),
+                *(rounded(v, 1) for v in (x.into_others, x.from_others)),
             )
             for x in rows
         ),

@@ -1,0 +1,269 @@
+"""Stitching a zoo of models: spaces of frozen torch encoders, family groups, report tables.
+
+- :func:`encoder_spaces`: one :class:`Space` per frozen torch encoder (train, test and anchor
+  rows, the anchors being training rows).
+- :class:`PairGroup`, :func:`pair_groups`, :func:`pooled_group`: the stitched and not-stitched
+  means of a :class:`StitchingResult` per (encoder family, head family), or pooled over a subset
+  of the models, with the kept fractions every stitching claim uses.
+- :func:`summary_table`, :func:`matrix_table`: a result's summary rows and per-pair matrix as
+  :class:`relreps.results.Table` s.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from relreps._validation import check_choice, fail
+from relreps.results import Table, kept_fraction, rounded
+from relreps.stitching.result import StitchingResult
+from relreps.stitching.spaces import Space
+
+__all__ = [
+    "PairGroup",
+    "encoder_spaces",
+    "matrix_table",
+    "pair_groups",
+    "pooled_group",
+    "summary_table",
+]
+
+
+def encoder_spaces(
+    encoders: Mapping[str, Any],
+    x_train: Any,
+    x_test: Any,
+    anchor_idx: Any,
+    *,
+    batch_size: int = 2048,
+) -> list[Space]:
+    """Embed the train and test inputs with each frozen torch encoder (no gradients).
+
+    Args:
+        encoders: name -> torch module mapping (n, *in_shape) inputs to (n, d) embeddings.
+        x_train: (n_train, *in_shape) numpy inputs; the anchors are its rows ``anchor_idx``.
+        x_test: (n_test, *in_shape) numpy inputs.
+        anchor_idx: (n_anchors,) integer row indices into ``x_train``.
+        batch_size: rows per forward pass.
+
+    Returns:
+        One :class:`Space` per encoder, in order, with anchor ids ``"train:<row>"``.
+
+    Example:
+        >>> import torch
+        >>> enc = {"id": torch.nn.Identity()}
+        >>> (s,) = encoder_spaces(enc, np.eye(3, dtype="float32"), np.ones((2, 3), "float32"), [2])
+        >>> s.anchors.tolist(), s.anchor_ids
+        ([[0.0, 0.0, 1.0]], ['train:2'])
+    """
+    import torch
+
+    idx = np.asarray(anchor_idx)
+    if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer) or idx.size == 0:
+        raise fail("anchor_idx", "a non-empty 1-D array of row indices", f"{idx!r}")
+    if idx.min() < 0 or idx.max() >= len(x_train):
+        raise fail("anchor_idx", f"row indices below {len(x_train)}", f"max {idx.max()}")
+
+    def embed(encoder: Any, inputs: Any) -> np.ndarray:
+        with torch.no_grad():
+            batches = torch.from_numpy(np.asarray(inputs)).split(batch_size)
+            return torch.cat([encoder(b) for b in batches]).numpy()
+
+    anchor_ids = [f"train:{int(i)}" for i in idx]
+    spaces = []
+    for name, encoder in encoders.items():
+        train = embed(encoder, x_train)
+        spaces.append(Space(name, train, embed(encoder, x_test), train[idx], anchor_ids))
+    return spaces
+
+
+@dataclass(frozen=True)
+class PairGroup:
+    """Mean scores of the stitched cells from one group of encoders into one group of heads.
+
+    Attributes:
+        encoders, heads: the group names (``heads`` is empty for a pooled group).
+        relative_stitched, absolute_stitched, translation_stitched: mean stitched score of each
+            method (NaN where undefined; translation falls back to absolute when not run).
+        relative_own, absolute_own: mean not-stitched score (each head on its own encoder).
+        n_cells: the stitched cells with a relative score.
+    """
+
+    encoders: str
+    heads: str
+    relative_stitched: float
+    relative_own: float
+    absolute_own: float
+    absolute_stitched: float
+    translation_stitched: float
+    n_cells: int
+
+    @property
+    def kept(self) -> float:
+        """Relative stitched / relative not stitched."""
+        return kept_fraction(self.relative_stitched, self.relative_own)
+
+    @property
+    def kept_vs_absolute(self) -> float:
+        """Relative stitched / absolute not stitched."""
+        return kept_fraction(self.relative_stitched, self.absolute_own)
+
+
+def _mean(values: np.ndarray) -> float:
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else math.nan
+
+
+def _matrices(result: StitchingResult) -> dict[str, np.ndarray]:
+    if not isinstance(result, StitchingResult):
+        raise fail("result", "a StitchingResult", type(result).__name__, TypeError)
+    if not {"absolute", "relative"} <= set(result.methods):
+        raise fail("result", "a grid with absolute and relative scores", f"{result.methods}")
+    matrices = {m: result.pair_mean(m) for m in result.methods}
+    matrices.setdefault("translation", matrices["absolute"])
+    return matrices
+
+
+def pair_groups(result: StitchingResult, family: Callable[[str], str]) -> tuple[PairGroup, ...]:
+    """Per (encoder family, head family) with stitched cells, the stitched and own means.
+
+    Stitched cells pair an encoder of the first family with a head of the second (the diagonal
+    left out); the own means are the head family's diagonal cells.
+
+    Args:
+        result: a grid with ``absolute`` and ``relative`` scores (``translation`` optional).
+        family: model name -> family name (``"mlp64/s0"`` -> ``"mlp"``).
+
+    Example:
+        >>> r = StitchingResult(("a/0", "a/1"), (0,), "f1", True, {
+        ...     "relative": np.array([[90.0, 80.0], [70.0, 88.0]])[:, :, None],
+        ...     "absolute": np.array([[91.0, 9.0], [8.0, 89.0]])[:, :, None]}, (), {}, 0, 0.0)
+        >>> (g,) = pair_groups(r, lambda name: name.split("/")[0])
+        >>> g.relative_stitched, g.relative_own, round(g.kept, 3)
+        (75.0, 89.0, 0.843)
+    """
+    matrices = _matrices(result)
+    fams = np.array([family(n) for n in result.names])
+    diagonal = np.eye(len(fams), dtype=bool)
+
+    def cells(method: str, rows: np.ndarray, cols: np.ndarray, stitched: bool) -> np.ndarray:
+        mask = rows[:, None] & cols[None, :] & (~diagonal if stitched else diagonal)
+        values = matrices[method][mask]
+        return values[np.isfinite(values)]
+
+    groups = []
+    for enc in dict.fromkeys(fams.tolist()):
+        for dec in dict.fromkeys(fams.tolist()):
+            rows, cols = fams == enc, fams == dec
+            stitched = cells("relative", rows, cols, True)
+            if stitched.size == 0:
+                continue
+            groups.append(
+                PairGroup(
+                    encoders=enc,
+                    heads=dec,
+                    relative_stitched=_mean(stitched),
+                    relative_own=_mean(cells("relative", cols, cols, False)),
+                    absolute_own=_mean(cells("absolute", cols, cols, False)),
+                    absolute_stitched=_mean(cells("absolute", rows, cols, True)),
+                    translation_stitched=_mean(cells("translation", rows, cols, True)),
+                    n_cells=int(stitched.size),
+                )
+            )
+    return tuple(groups)
+
+
+def pooled_group(
+    result: StitchingResult,
+    label: str,
+    *,
+    keep: Callable[[str], bool] | None = None,
+    across: Callable[[str], str] | None = None,
+) -> PairGroup:
+    """One group pooling every stitched cell among the models ``keep`` selects.
+
+    Args:
+        result: a grid with ``absolute`` and ``relative`` scores (``translation`` optional).
+        label: the group's name (its ``encoders``; ``heads`` is empty).
+        keep: model name -> whether it takes part (default: every model).
+        across: model name -> family; when given, only cells between different families count
+            as stitched (``"MLP <-> CNN"``). The own means are over every kept model.
+
+    Example:
+        >>> r = StitchingResult(("a/0", "b/0", "b/1"), (0,), "f1", True, {
+        ...     "relative": np.array([[90.0, 80.0, 70.0], [60.0, 88.0, 85.0],
+        ...                           [50.0, 84.0, 86.0]])[:, :, None],
+        ...     "absolute": np.full((3, 3, 1), 10.0)}, (), {}, 0, 0.0)
+        >>> pooled_group(r, "a <-> b", across=lambda n: n[0]).relative_stitched
+        65.0
+    """
+    matrices = _matrices(result)
+    names = list(result.names)
+    sel = np.array([True if keep is None else bool(keep(n)) for n in names])
+    mask = sel[:, None] & sel[None, :] & ~np.eye(len(names), dtype=bool)
+    if across is not None:
+        fams = np.array([across(n) for n in names])
+        mask &= fams[:, None] != fams[None, :]
+
+    def own(method: str) -> float:
+        return _mean(np.diag(matrices[method])[sel])
+
+    return PairGroup(
+        encoders=label,
+        heads="",
+        relative_stitched=_mean(matrices["relative"][mask]),
+        relative_own=own("relative"),
+        absolute_own=own("absolute"),
+        absolute_stitched=_mean(matrices["absolute"][mask]),
+        translation_stitched=_mean(matrices["translation"][mask]),
+        n_cells=int(mask.sum()),
+    )
+
+
+def summary_table(result: StitchingResult, title: str, note: str = "") -> Table:
+    """The paper's summary rows (method, stitched or not, mean, std, cells) as a table.
+
+    Example:
+        >>> r = StitchingResult(("a", "b"), (0,), "f1", True,
+        ...     {"relative": np.array([[90.0, 80.0], [70.0, 88.0]])[:, :, None]}, (), {}, 0, 0.0)
+        >>> summary_table(r, "t").rows[1]
+        ('relative', 'stitched', 75.0, 5.0, 2, 0)
+    """
+    if not isinstance(result, StitchingResult):
+        raise fail("result", "a StitchingResult", type(result).__name__, TypeError)
+    rows = tuple(
+        (
+            row.method,
+            "stitched" if row.stitched else "not stitched",
+            rounded(row.mean),
+            rounded(row.std),
+            row.n_cells,
+            row.n_undefined,
+        )
+        for row in result.summary()
+    )
+    columns = ("method", "setting", "F1 mean", "F1 std", "cells", "undefined cells")
+    return Table(title=title, columns=columns, rows=rows, note=note)
+
+
+def matrix_table(result: StitchingResult, method: str, title: str, digits: int = 1) -> Table:
+    """One method's per-pair mean score (rows: encoder, columns: head) as a table.
+
+    Example:
+        >>> r = StitchingResult(("a", "b"), (0,), "f1", True,
+        ...     {"relative": np.array([[90.0, 80.0], [70.0, 88.0]])[:, :, None]}, (), {}, 0, 0.0)
+        >>> matrix_table(r, "relative", "t").rows
+        (('a', 90.0, 80.0), ('b', 70.0, 88.0))
+    """
+    if not isinstance(result, StitchingResult):
+        raise fail("result", "a StitchingResult", type(result).__name__, TypeError)
+    method = check_choice(method, "method", result.methods)
+    matrix = result.pair_mean(method)
+    rows = tuple(
+        (enc, *(rounded(float(v), digits) for v in matrix[i])) for i, enc in enumerate(result.names)
+    )
+    return Table(title=title, columns=("encoder \\ head", *result.names), rows=tuple(rows))
