@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 
 from relreps.metrics import knn, paired_cosine, retrieval_scores
-from relreps.metrics.neighbour_lists import retrieval_at_ks, retrieval_from_neighbours
+from relreps.metrics.neighbour_lists import (
+    neighbourhood_agreement,
+    retrieval_at_ks,
+    retrieval_from_neighbours,
+)
 
 
 def _pair(rng: np.random.Generator, n: int = 120, d: int = 6) -> tuple[np.ndarray, np.ndarray]:
@@ -78,3 +82,23 @@ def test_retrieval_at_ks_rejects_bad_input(rng):
         retrieval_at_ks(source, target, (2,), queries=np.array([], dtype=int))
     with pytest.raises(ValueError):
         retrieval_at_ks(source, target[:, :2], (2,))  # widths differ
+
+
+def test_neighbourhood_agreement_compares_own_neighbourhoods_across_widths(rng):
+    x = rng.normal(size=(80, 5))
+    rotated = np.hstack([x, np.zeros((80, 3))]) @ np.linalg.qr(rng.normal(size=(8, 8)))[0]
+    assert neighbourhood_agreement(x, 3.0 * rotated, (5, 10)) == {
+        "jaccard@5": 1.0,
+        "jaccard@10": 1.0,
+    }
+    noise = rng.normal(size=(80, 4))
+    subset = np.array([1, 5, 9, 40])
+    got = neighbourhood_agreement(x, noise, (5,), queries=subset)
+    own_x = np.asarray(knn(x[subset], x, 5).indices)
+    own_n = np.asarray(knn(noise[subset], noise, 5).indices)
+    assert got["jaccard@5"] == retrieval_from_neighbours(own_x, own_n, subset, 5)[0] < 0.5
+    assert got == neighbourhood_agreement(noise, x, (5,), queries=subset)  # symmetric
+    with pytest.raises(ValueError, match="ks"):
+        neighbourhood_agreement(x, noise, (81,))
+    with pytest.raises(ValueError):
+        neighbourhood_agreement(x, noise[:50], (5,))  # not paired

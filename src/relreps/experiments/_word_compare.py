@@ -15,10 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from relreps.experiments._word_protocol import NAME, Comparison, WordEmbeddingsConfig
 from relreps.experiments.base import RunContext
-from relreps.metrics import knn
-from relreps.metrics.neighbour_lists import retrieval_at_ks, retrieval_from_neighbours
+from relreps.experiments.word_embeddings import NAME, Comparison, WordEmbeddingsConfig
+from relreps.metrics.neighbour_lists import neighbourhood_agreement, retrieval_at_ks
 
 
 def anchor_indices(strategy: str, reference: np.ndarray, n_anchors: int, seed: int) -> np.ndarray:
@@ -149,39 +148,24 @@ def _space(
     return space
 
 
-def neighbourhood_agreement(
-    ev: Evaluation, comparisons: Sequence[Comparison]
-) -> list[dict[str, Any]]:
-    """How alike the two spaces' OWN neighbourhoods are, before any retrieval across them.
-
-    For each query word, the Jaccard overlap of its k nearest words in space A and in space B
-    (each searched in its own absolute space; dimensions may differ). When this is low, the
-    spaces simply disagree about which words are close, and no map between them - relative or
-    otherwise - can make retrieval across them agree much better.
-    """
-    cache, k_max = ev.context.cache, max(ev.config.ks)
-    rows = []
-    done: set[tuple[str, str, str]] = set()
-    for vocab_id, words in ev.vocabularies.items():
-        queries = ev.queries(len(words))
-        own: dict[str, np.ndarray] = {}
-        for comp in (c for c in comparisons if c.vocabulary == vocab_id):
-            a, b = sorted((comp.source, comp.target))
-            if (vocab_id, a, b) in done:
-                continue
-            done.add((vocab_id, a, b))
-            key = f"{ev.prefix(vocab_id)}/agree/{a}|{b}"
-            scores = cache.get(key)
-            if scores is None:
-                for name in {a, b} - set(own):
-                    x = np.ascontiguousarray(ev.spaces[name].take(words), dtype=np.float32)
-                    own[name] = np.asarray(knn(x[queries], x, k_max, metric="cosine").indices)
-                scores = {
-                    f"jaccard@{k}": retrieval_from_neighbours(own[a], own[b], queries, k)[0]
-                    for k in ev.config.ks
-                }
-                cache.put(key, scores)
-            rows.append({"vocabulary": vocab_id, "a": a, "b": b, "n_words": len(words), **scores})
+def agreement(ev: Evaluation, comparisons: Sequence[Comparison]) -> list[dict[str, Any]]:
+    """How alike the two spaces' OWN neighbourhoods are, per unordered pair and vocabulary
+    (:func:`relreps.metrics.neighbour_lists.neighbourhood_agreement`, absolute spaces)."""
+    rows: list[dict[str, Any]] = []
+    for comp in [c for v in ev.vocabularies for c in comparisons if c.vocabulary == v]:
+        vocab_id, words = comp.vocabulary, ev.vocabularies[comp.vocabulary]
+        a, b = sorted((comp.source, comp.target))
+        if any((r["vocabulary"], r["a"], r["b"]) == (vocab_id, a, b) for r in rows):
+            continue
+        key = f"{ev.prefix(vocab_id)}/agree/{a}|{b}"
+        scores = ev.context.cache.get(key)
+        if scores is None:
+            x, y = (
+                np.ascontiguousarray(ev.spaces[n].take(words), dtype=np.float32) for n in (a, b)
+            )
+            scores = neighbourhood_agreement(x, y, ev.config.ks, queries=ev.queries(len(words)))
+            ev.context.cache.put(key, scores)
+        rows.append({"vocabulary": vocab_id, "a": a, "b": b, "n_words": len(words), **scores})
     return rows
 
 

@@ -18,12 +18,13 @@ import numpy as np
 
 from relreps.experiments._word_compare import (
     Evaluation,
+    agreement,
     anchor_indices,
     evaluate,
-    neighbourhood_agreement,
     summarise,
 )
-from relreps.experiments._word_protocol import (
+from relreps.experiments.base import ExperimentResult, Figure, RunContext, Table, Verdict
+from relreps.experiments.word_embeddings import (
     NAME,
     PAIR_QUESTIONS,
     PAPER,
@@ -32,7 +33,6 @@ from relreps.experiments._word_protocol import (
     Comparison,
     WordEmbeddingsConfig,
 )
-from relreps.experiments.base import ExperimentResult, Figure, RunContext, Table, Verdict
 
 # The claims, and their thresholds on Jaccard@5 / MRR@5.
 TABLE1_CLAIM = "{name}: relative retrieval works where absolute fails (Table 1)"
@@ -84,8 +84,8 @@ def build_result(
             continue
         tables.append(_strategy_table(scores, comp, back, reference))
         verdicts += [v for v in [_strategy_verdict(scores, comp)] if v is not None]
-    agreement = neighbourhood_agreement(evaluation, comparisons)
-    tables += [_agreement_table(agreement, scores, config.ks), _spaces_table(info, n_words)]
+    agreed = agreement(evaluation, comparisons)
+    tables += [_agreement_table(agreed, scores, config.ks), _spaces_table(info, n_words)]
     figures: list[Figure] = []
     try:
         first_vocab = next(iter(vocabularies.values()))
@@ -106,7 +106,7 @@ def build_result(
             "vocabularies": n_words,
             "comparisons": [asdict(c) for c in comparisons],
             "summary": scores.summary,
-            "neighbourhood_agreement": agreement,
+            "neighbourhood_agreement": agreed,
             "cells": cells,
             "evaluation_seconds": round(eval_seconds, 1),
             "paper": PAPER,

@@ -9,6 +9,8 @@ first, so their first ``k`` columns are the k-neighbourhoods.
 - :func:`retrieval_from_neighbours`: Jaccard@k and MRR@k from two neighbour lists.
 - :func:`retrieval_at_ks`: the search and the scores at every ``k`` (and the paired cosine) of
   one source -> target pair.
+- :func:`neighbourhood_agreement`: how alike two spaces' OWN k-neighbourhoods are, each searched
+  within its space (the widths may differ).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from relreps._validation import check_int, check_matrix, check_paired, check_sam
 if TYPE_CHECKING:
     from relreps.metrics.retrieval import KnnMetric
 
-__all__ = ["retrieval_at_ks", "retrieval_from_neighbours"]
+__all__ = ["neighbourhood_agreement", "retrieval_at_ks", "retrieval_from_neighbours"]
 
 
 def retrieval_from_neighbours(
@@ -67,6 +69,23 @@ def retrieval_from_neighbours(
     hits = b == queries[:, None]
     mrr = float(np.mean((hits / np.arange(1, k + 1)[None, :]).sum(axis=1)))
     return jaccard, mrr
+
+
+def _query_rows(queries: np.ndarray | None, n: int) -> np.ndarray:
+    rows = np.arange(n) if queries is None else np.asarray(queries)
+    if rows.ndim != 1 or not np.issubdtype(rows.dtype, np.integer) or len(rows) == 0:
+        raise fail(
+            "queries", "a non-empty (n_queries,) integer array", f"{rows.dtype} {rows.shape}"
+        )
+    if rows.min() < 0 or rows.max() >= n:
+        raise fail("queries", f"rows in [0, {n})", f"{rows.min()}..{rows.max()}")
+    return rows
+
+
+def _check_ks(ks: Sequence[int], n: int) -> int:
+    if isinstance(ks, int) or not ks:
+        raise fail("ks", "a non-empty sequence of neighbourhood sizes", repr(ks))
+    return max(check_int(k, "ks", low=1, high=n) for k in ks)
 
 
 def retrieval_at_ks(
@@ -126,3 +145,46 @@ def retrieval_at_ks(
         )
     scores["cosine"] = paired_cosine(source, target)
     return scores
+
+
+def neighbourhood_agreement(
+    a: np.ndarray,
+    b: np.ndarray,
+    ks: Sequence[int],
+    *,
+    queries: np.ndarray | None = None,
+    metric: KnnMetric = "cosine",
+) -> dict[str, float]:
+    """Mean Jaccard overlap of each query's k nearest rows in ``a`` and in ``b``, at every k.
+
+    Each space is searched within itself (the query counts in its own neighbourhood, as in
+    :func:`retrieval_at_ks`), so the widths may differ. It says how far two spaces agree on which
+    items are close at all: retrieval across them, through any map, can hardly agree better.
+    Unlike :func:`relreps.metrics.mutual_knn` (self excluded, overlap / k) this is the Jaccard
+    index with the item itself included.
+
+    Args:
+        a: (n_samples, d_a) first space.
+        b: (n_samples, d_b) second space; row i of both is sample i.
+        ks: neighbourhood sizes, each in ``[1, n_samples]``.
+        queries: (n_queries,) rows used as queries (default: every row).
+        metric: kNN metric, see :func:`relreps.metrics.knn`.
+
+    Returns:
+        ``{"jaccard@k": ...}`` for each k in order, in [0, 1]; symmetric in ``a`` and ``b``.
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(40, 6))
+        >>> neighbourhood_agreement(x, np.hstack([x, x]), (3, 5))
+        {'jaccard@3': 1.0, 'jaccard@5': 1.0}
+    """
+    from relreps.metrics.retrieval import knn
+
+    a = check_matrix(a, "a", min_rows=2)
+    b = check_matrix(b, "b", min_rows=2)
+    check_paired(a, "a", b, "b")
+    k_max = _check_ks(ks, a.shape[0])
+    rows = _query_rows(queries, a.shape[0])
+    own_a = np.asarray(knn(a[rows], a, k_max, metric=metric).indices)
+    own_b = np.asarray(knn(b[rows], b, k_max, metric=metric).indices)
+    return {f"jaccard@{k}": retrieval_from_neighbours(own_a, own_b, rows, k)[0] for k in ks}
