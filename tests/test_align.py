@@ -78,10 +78,14 @@ def test_unpaired_recovers_a_rotated_rescaled_noised_copy_of_a_real_space(glove)
 
 
 def test_recovery_degrades_gracefully_as_noise_grows(glove):
+    # One candidate and 300 landmarks: "auto" tries every candidate on the failing copy, and
+    # trying each is test_unrelated_random_spaces_are_reported_as_failed's subject, not this one's.
     scores, statuses = [], []
     for noise in (0.05, 1.0, 3.0):
         y, truth = _copy(glove, noise=noise, seed=1)
-        result = align_unpaired(glove, y, settings=FEW_ROUNDS, seed=0)
+        result = align_unpaired(
+            glove, y, method="gw-norm", n_landmarks=300, settings=FEW_ROUNDS, seed=0
+        )
         scores.append(result.consistency.score)
         statuses.append(result.status)
         if result.ok:
@@ -117,7 +121,7 @@ def test_bootstrap_from_few_seeds_recovers_the_copy(glove, matcher):
     if matcher == "csls":
         settings = RefineSettings(sample_size=1500, max_candidates=1500)
     else:  # the OT plan is dense: smaller samples, whose rows only partly overlap
-        settings = RefineSettings(sample_size=600, max_candidates=600, n_rounds=5, matcher="ot")
+        settings = RefineSettings(sample_size=400, max_candidates=400, n_rounds=5, matcher="ot")
     result = bootstrap_alignment(glove, y, seeds, settings=settings, fallback=False)
     assert result.ok and result.method == "bootstrap"
     assert int(result.given.sum()) == 10 and np.all(np.isnan(result.confidences[result.given]))
