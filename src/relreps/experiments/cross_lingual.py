@@ -57,7 +57,7 @@ from relreps.experiments.base import (
     RunContext,
     Table,
 )
-from relreps.metrics import mean_reciprocal_rank, partner_ranks, top_k_accuracy
+from relreps.metrics.anchored import anchor_draw_retrieval
 
 __all__ = [
     "AMAZON_ENCODERS",
@@ -79,6 +79,7 @@ __all__ = [
 NAME = "cross-lingual"
 TITLE = "English vs French spaces compared through parallel anchors (words and phrases)"
 PAPER_REF = "paper 5.2 (cross-lingual stitching), Table 5 analogue"
+DIRECTIONS = ("en->fr", "fr->en")
 
 #: One RoBERTa-family encoder per language for the online Amazon setting (Hugging Face hub ids).
 AMAZON_ENCODERS = {
@@ -138,99 +139,19 @@ FULL = CrossLingualConfig()
 QUICK = CrossLingualConfig(seeds=2, n_phrases=450, phrase_anchors=150, reference=False)
 
 
-def _scores(ranks: np.ndarray) -> dict[str, float]:
-    return {
-        "top1": top_k_accuracy(ranks, 1),
-        "top10": top_k_accuracy(ranks, 10),
-        "mrr": mean_reciprocal_rank(ranks),
-    }
-
-
-def _chance(n: int) -> dict[str, float]:
-    harmonic = float(np.sum(1.0 / np.arange(1, n + 1)))
-    return {"top1": 1.0 / n, "top10": min(10, n) / n, "mrr": harmonic / n}
-
-
 def translation_retrieval(
     spaces: ParallelSpaces, n_anchors: int, seeds: Sequence[int]
 ) -> dict[str, Any]:
-    """Retrieve each held-out item's translation, both directions, for every method and seed.
-
-    Seed ``s`` draws ``n_anchors`` rows at random as parallel anchors; the other rows are the
-    held-out queries and candidates. Methods: ``absolute`` (raw cosine; only when the widths
-    agree), ``relative`` (cosine to the anchors), ``relative-centred`` (anchor-mean centring) and
-    ``translation`` (Procrustes fitted on the anchors, then raw cosine in the target space).
-
-    Returns:
-        ``{"per_seed": [...], "mean": {direction: {method: {metric: mean}}}, "std": ...,
-        "chance": {...}, "n_candidates": int, "undefined": {method: reason}}``.
+    """Retrieve each held-out item's translation, both directions (``en->fr``, ``fr->en``), for
+    every method and seed: :func:`relreps.metrics.anchored.anchor_draw_retrieval` on ``spaces``.
     """
-    from relreps.projection import relative_projection
-    from relreps.translate import Procrustes
-
+    names = (spaces.source_name, spaces.target_name)
+    block = anchor_draw_retrieval(
+        spaces.source, spaces.target, n_anchors, seeds, names=names, directions=DIRECTIONS
+    )
     n = spaces.source.shape[0]
-    if not 2 <= n_anchors <= n - 2:
-        raise ValueError(
-            f"Expected `n_anchors` in [2, {n - 2}] (leaving held-out pairs), but got {n_anchors}."
-        )
-    undefined: dict[str, str] = {}
-    same_width = spaces.source.shape[1] == spaces.target.shape[1]
-    if not same_width:
-        undefined["absolute"] = (
-            f"{spaces.source_name} has {spaces.source.shape[1]} dimensions and "
-            f"{spaces.target_name} {spaces.target.shape[1]}: raw vectors cannot be compared"
-        )
-    per_seed = []
-    for seed in seeds:
-        order = np.random.default_rng(seed).permutation(n)
-        anchors, held = order[:n_anchors], order[n_anchors:]
-        xs, xt = spaces.source, spaces.target
-        views: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        if same_width:
-            views["absolute"] = (xs[held], xt[held])
-        views["relative"] = (
-            relative_projection(xs[held], xs[anchors]),
-            relative_projection(xt[held], xt[anchors]),
-        )
-        views["relative-centred"] = (
-            relative_projection(xs[held], xs[anchors], center="anchors"),
-            relative_projection(xt[held], xt[anchors], center="anchors"),
-        )
-        translator = Procrustes().fit(xs[anchors], xt[anchors])
-        views["translation"] = (np.asarray(translator.transform(xs[held])), xt[held])
-        back = np.asarray(translator.inverse_transform(xt[held]))
-        cell: dict[str, Any] = {"seed": seed, "en->fr": {}, "fr->en": {}}
-        for method, (a, b) in views.items():
-            cell["en->fr"][method] = _scores(partner_ranks(a, b))
-            if method == "translation":  # fr -> en: map French into English, search English
-                cell["fr->en"][method] = _scores(partner_ranks(back, xs[held]))
-            else:
-                cell["fr->en"][method] = _scores(partner_ranks(b, a))
-        per_seed.append(cell)
-    n_held = n - n_anchors
-    mean: dict[str, dict[str, dict[str, float]]] = {}
-    std: dict[str, dict[str, dict[str, float]]] = {}
-    for direction in ("en->fr", "fr->en"):
-        mean[direction], std[direction] = {}, {}
-        for method in per_seed[0][direction]:
-            mean[direction][method], std[direction][method] = {}, {}
-            for metric in ("top1", "top10", "mrr"):
-                values = [c[direction][method][metric] for c in per_seed]
-                mean[direction][method][metric] = float(np.mean(values))
-                std[direction][method][metric] = float(np.std(values))
-    return {
-        "name": spaces.name,
-        "source": spaces.source_name,
-        "target": spaces.target_name,
-        "n_items": n,
-        "n_anchors": n_anchors,
-        "n_candidates": n_held,
-        "chance": _chance(n_held),
-        "per_seed": per_seed,
-        "mean": mean,
-        "std": std,
-        "undefined": undefined,
-    }
+    info = {"name": spaces.name, "source": names[0], "target": names[1], "n_items": n}
+    return {**info, "n_anchors": n_anchors, **block}
 
 
 def _word_level(
