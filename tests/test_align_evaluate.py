@@ -9,8 +9,10 @@ import pytest
 from relreps.align.evaluate import (
     MethodScore,
     compare_methods,
+    false_passes,
     held_out_split,
     partner_retrieval,
+    score_table,
     stitched_accuracy,
 )
 
@@ -140,3 +142,40 @@ def test_compare_methods_validates_its_inputs():
         compare_methods(x, y, [None], n_held=100, labels=classes[:-1])
     with pytest.raises(ValueError, match="n_held"):
         compare_methods(x, y, [None], n_held=900)
+
+
+def _score(method: str, m: int | None, top1: float, status: str = "ok", acc=None) -> MethodScore:
+    return MethodScore(method, m, top1, min(1.0, top1 + 0.05), acc, status, 0.0)
+
+
+def test_score_table_lays_out_methods_by_m():
+    scores = [_score("unpaired", 0, 0.0, "failed"), _score("relative", 3, 0.2, acc=0.5),
+              _score("procrustes", 3, 0.1234, acc=0.4), _score("bootstrap", 3, 0.9),
+              _score("procrustes", None, 0.95, acc=0.6)]  # fmt: skip
+    table = score_table(scores, "top1", title="T", note="N", digits=2)
+    assert table.title == "T" and table.note == "N"
+    assert table.columns == ("method", "m=0", "m=3", "m=all")
+    assert table.rows == (
+        ("relative", None, 0.2, None),
+        ("procrustes", None, 0.12, 0.95),
+        ("bootstrap", None, 0.9, None),
+        ("unpaired", "failed", None, None),
+    )
+    accuracy = score_table(scores, "accuracy", title="A")
+    assert [r[0] for r in accuracy.rows] == ["relative", "procrustes"]  # no value: no row
+    assert score_table(scores[:1], "accuracy", title="A").rows == ()
+    with pytest.raises(ValueError, match="metric"):
+        score_table(scores, "seconds", title="T")
+
+
+def test_false_passes_are_passing_maps_far_below_procrustes_all():
+    scores = [_score("procrustes", None, 0.8), _score("bootstrap", 25, 0.79),
+              _score("bootstrap", 3, 0.05), _score("unpaired", 0, 0.0, "failed"),
+              _score("procrustes", 3, 0.01)]  # fmt: skip
+    assert [(s.method, s.m) for s in false_passes(scores)] == [("bootstrap", 3)]
+    assert [(s.method, s.m) for s in false_passes(scores, share=1.0)] == [
+        ("bootstrap", 25), ("bootstrap", 3)
+    ]  # fmt: skip
+    assert false_passes(scores[1:]) == []  # no reference: nothing judged
+    with pytest.raises(ValueError, match="share"):
+        false_passes(scores, share=0.0)

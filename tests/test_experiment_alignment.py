@@ -30,29 +30,38 @@ def _pair(noise: float, labels: bool) -> alignment.SpacePair:
     return alignment.SpacePair("toy", x, y, classes if labels else None, True)
 
 
-def test_evaluate_pair_scores_every_method_and_m():
+def test_evaluate_pair_rows_tables_and_verdicts():
     config = alignment.AlignmentConfig(
         ms=(0, 3, 25, alignment.ALL), n_held_out=150, sample_size=800, n_rounds=4
     )
-    rows = alignment.evaluate_pair(_pair(0.05, True), config, seed=0, log=lambda _: None)
-    methods = {(r["method"], r["m"]) for r in rows}
-    assert ("unpaired", "0") in methods and ("procrustes", "all") in methods
-    assert {("relative", "25"), ("procrustes", "25"), ("bootstrap", "25")} <= methods
-    best = {r["m"]: r for r in rows if r["method"] in ("bootstrap", "unpaired", "procrustes")}
-    assert best["all"]["top1"] > 0.9
+    pair = _pair(0.05, True)
+    scores = alignment.evaluate_pair(pair, config, seed=0, log=lambda _: None)
+    rows = alignment._rows(pair, config, scores)
+    assert [(r["method"], r["m"]) for r in rows][-2:] == [
+        ("bootstrap", "25"),
+        ("procrustes", "all"),
+    ]
     boot = next(r for r in rows if r["method"] == "bootstrap" and r["m"] == "25")
     assert boot["status"] == "ok" and boot["top1"] > 0.9 and boot["accuracy"] > 0.9
     assert {"pair", "n_items", "n_held_out", "consistency", "stability_conclusive"} <= set(boot)
-    assert boot["n_held_out"] == 150 and boot["n_items"] == 900
+    assert boot["n_held_out"] == 150 and boot["n_items"] == 900 and boot["pair"] == "toy"
     assert all("stability" not in r for r in rows if r["method"] in ("relative", "procrustes"))
-    for row in rows:
-        assert 0.0 <= row["top1"] <= row["mrr10"] + 1e-12 <= 1.0 + 1e-12
-    tables = alignment._tables(rows, config)
-    assert any("stitched accuracy" in t.title for t in tables)
-    verdicts = alignment._verdicts(rows, [_pair(0.05, True)])
-    assert {v.status for v in verdicts} <= {"reproduced", "partly", "not reproduced"}
-    assert len(verdicts) == 3
+    tables = alignment._tables([(pair, scores)], config)
+    assert [t.title.split(": ")[1] for t in tables] == [
+        "held-out top-1 (150 held-out items)",
+        "held-out MRR@10 (150 held-out items)",
+        "stitched accuracy (150 held-out items)",
+    ]
+    assert tables[0].columns == ("method", "m=0", "m=3", "m=25", "m=all")
+    verdicts = alignment._verdicts([(pair, scores)])
+    assert len(verdicts) == 3 and verdicts[0].status == "reproduced"
+    assert verdicts[0].claim.startswith("toy: bootstrapped from 25 seeds")
+    assert verdicts[1].claim.startswith("toy: unpaired reaches 80%")
+    ref = rows[-1]["top1"]
+    wrong = [r for r in rows if r["method"] in ("bootstrap", "unpaired") and r["status"] == "ok"
+             and r["top1"] < 0.2 * ref]  # fmt: skip
     assert verdicts[-1].claim.startswith("No alignment that passed")
+    assert verdicts[-1].measured == len(wrong) and " of 3 " in verdicts[-1].detail
 
 
 def test_a_failed_unpaired_alignment_scores_zero_and_says_failed():
@@ -60,10 +69,12 @@ def test_a_failed_unpaired_alignment_scores_zero_and_says_failed():
     pair = alignment.SpacePair("random", rng.normal(size=(700, 40)), rng.normal(size=(700, 40)),
                                None, False)  # fmt: skip
     config = alignment.AlignmentConfig(ms=(0,), n_held_out=100, sample_size=600, n_rounds=3)
-    (row,) = alignment.evaluate_pair(pair, config, seed=0, log=lambda _: None)
-    assert row["status"] == "failed" and row["top1"] == 0.0
-    table = alignment._tables([row], config)[0]
-    assert table.rows[0][1] == "failed"
+    scores = alignment.evaluate_pair(pair, config, seed=0, log=lambda _: None)
+    (row,) = alignment._rows(pair, config, scores)
+    assert row["status"] == "failed" and row["top1"] == 0.0 and row["m"] == "0"
+    tables = alignment._tables([(pair, scores)], config)
+    assert len(tables) == 2 and tables[0].rows[0][1] == "failed"  # no labels: no accuracy table
+    assert alignment._verdicts([(pair, scores)])[0].claim.startswith("No alignment")
 
 
 def test_zoo_members_are_parsed_and_bad_ones_named():
@@ -95,15 +106,17 @@ def test_zoo_pairs_embed_the_same_images_and_reload_the_encoders(tmp_path):
     np.testing.assert_allclose(again.y, pair.y, rtol=1e-6)
 
 
-def test_a_passing_wrong_map_is_counted_as_a_false_pass():
-    base = {"pair": "p", "n_held_out": 10, "n_items": 50, "mrr10": 0.0, "accuracy": None}
-    rows = [
-        {**base, "m": "all", "method": "procrustes", "top1": 0.8, "status": "ok"},
-        {**base, "m": "25", "method": "bootstrap", "top1": 0.79, "status": "ok"},
-        {**base, "m": "3", "method": "bootstrap", "top1": 0.05, "status": "ok"},  # wrong, passed
-        {**base, "m": "0", "method": "unpaired", "top1": 0.0, "status": "failed"},  # said so
-    ]
-    assert [r["m"] for r in alignment.false_passes(rows)] == ["3"]
-    verdict = alignment._false_pass_verdict(rows)
-    assert verdict.status == "not reproduced" and "m=3" in verdict.detail
-    assert alignment._false_pass_verdict(rows[:2] + rows[3:]).status == "reproduced"
+def test_a_passing_wrong_map_fails_the_false_pass_claim():
+    from relreps.align.evaluate import MethodScore
+
+    def score(method: str, m: int | None, top1: float, status: str = "ok") -> MethodScore:
+        return MethodScore(method, m, top1, top1, None, status, 0.0)
+
+    pair = alignment.SpacePair("p", np.zeros((50, 2)), np.zeros((50, 2)), None, True)
+    scores = [score("procrustes", None, 0.8), score("bootstrap", 25, 0.79),
+              score("bootstrap", 3, 0.05), score("unpaired", 0, 0.0, "failed")]  # fmt: skip
+    verdict = alignment._false_pass_verdict([(pair, scores)])
+    assert verdict.status == "not reproduced" and "p bootstrap m=3 top-1 0.050" in verdict.detail
+    assert verdict.detail.startswith("1 of 3 ")
+    passing = alignment._false_pass_verdict([(pair, scores[:2] + scores[3:])])
+    assert passing.status == "reproduced"

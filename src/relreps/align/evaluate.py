@@ -11,7 +11,9 @@ of Y is the same item), hide part of that knowledge:
   to X items brought into Y (translated, or relative vectors of both spaces);
 - :func:`compare_methods`: all of it for every method at every number ``m`` of known pairs:
   relative matching, Procrustes, :func:`~relreps.align.bootstrap_alignment` and (``m = 0``)
-  :func:`~relreps.align.align_unpaired`, one :class:`MethodScore` each.
+  :func:`~relreps.align.align_unpaired`, one :class:`MethodScore` each; :func:`score_table`
+  lays one score out as a method x m :class:`~relreps.results.Table`; :func:`false_passes`
+  finds the alignments that passed their own check with a map the held-out pairs show wrong.
 
 Example:
     >>> import numpy as np
@@ -36,14 +38,25 @@ from typing import Any
 
 import numpy as np
 
-from relreps._validation import check_int, check_matrix, check_paired, check_same_features, fail
+from relreps._validation import (
+    check_choice,
+    check_float,
+    check_int,
+    check_matrix,
+    check_paired,
+    check_same_features,
+    fail,
+)
+from relreps.results import Table
 
 __all__ = [
     "HeldOutSplit",
     "MethodScore",
     "compare_methods",
+    "false_passes",
     "held_out_split",
     "partner_retrieval",
+    "score_table",
     "stitched_accuracy",
 ]
 
@@ -196,6 +209,8 @@ def stitched_accuracy(
     return float(np.mean(head.predict(scaler.transform(test)) == test_labels))
 
 
+#: The methods :func:`compare_methods` scores, in table order.
+METHODS = ("relative", "procrustes", "bootstrap", "unpaired")
 #: Fields of a :class:`MethodScore` that only a found alignment (bootstrap, unpaired) has.
 ALIGNMENT_FIELDS = ("detail", "consistency", "stability", "stability_null", "stability_seconds",
                     "stability_conclusive")  # fmt: skip
@@ -398,3 +413,80 @@ def compare_methods(
             result = bootstrap_alignment(x, y, pairs, settings=settings, seed=seed)
             scores.append(data.alignment("bootstrap", m, result, start))
     return scores
+
+
+def _cell(score: MethodScore | None, metric: str, digits: int) -> Any:
+    if score is None or (value := getattr(score, metric)) is None:
+        return None
+    return round(value, digits) if score.status == "ok" else "failed"
+
+
+def score_table(
+    scores: Sequence[MethodScore], metric: str, *, title: str, note: str = "", digits: int = 3
+) -> Table:
+    """One score of :func:`compare_methods` as a method x m table.
+
+    Columns: ``m=<m>`` in the order the scores first name each ``m`` (``m=all`` for None); rows:
+    the methods of :data:`METHODS` with at least one value. A cell is the value rounded to
+    ``digits``, ``"failed"`` for an alignment that reported itself failed, or None (a dash)
+    where the method did not run at that ``m`` or has no such value (no labels, no map).
+
+    Args:
+        scores: the :class:`MethodScore` list of one pair of spaces.
+        metric: ``"top1"``, ``"mrr10"`` or ``"accuracy"``.
+        title, note: the table's title and note.
+        digits: decimals of the cells.
+
+    Returns:
+        A :class:`~relreps.results.Table` (no rows when no method has the value).
+
+    Example:
+        >>> s = [MethodScore("procrustes", 3, 0.51234, 0.6, None, "ok", 0.0),
+        ...      MethodScore("unpaired", 0, 0.0, 0.0, None, "failed", 1.0)]
+        >>> score_table(s, "top1", title="t").rows
+        (('procrustes', 0.512, None), ('unpaired', None, 'failed'))
+    """
+    metric = check_choice(metric, "metric", ("top1", "mrr10", "accuracy"))
+    digits = check_int(digits, "digits", low=0)
+    ms = list(dict.fromkeys(s.m for s in scores))
+    by = {(s.method, s.m): s for s in scores}
+    body = []
+    for method in METHODS:
+        cells = [_cell(by.get((method, m)), metric, digits) for m in ms]
+        if any(c is not None for c in cells):
+            body.append((method, *cells))
+    columns = ("method", *(f"m={'all' if m is None else m}" for m in ms))
+    return Table(title, columns, tuple(body), note)
+
+
+def false_passes(scores: Sequence[MethodScore], share: float = 0.2) -> list[MethodScore]:
+    """Alignments that passed their self-consistency check with a wrong map.
+
+    A bootstrapped or unpaired score with status ``"ok"`` whose held-out top-1 is below
+    ``share`` of the top-1 of Procrustes on every pool pair (``m=None``) of the same comparison:
+    the check let through a map the held-out pairs show to be wrong (a silent wrong map).
+
+    Args:
+        scores: the :class:`MethodScore` list of one pair of spaces (:func:`compare_methods`
+            with ``None`` among its ``ms``; without it nothing can be judged: empty list).
+        share: the share of the reference top-1 below which a map is wrong, in (0, 1].
+
+    Returns:
+        The false passes, in the order of ``scores``.
+
+    Example:
+        >>> s = [MethodScore("procrustes", None, 0.9, 0.9, None, "ok", 0.0),
+        ...      MethodScore("bootstrap", 3, 0.01, 0.02, None, "ok", 1.0),
+        ...      MethodScore("unpaired", 0, 0.0, 0.0, None, "failed", 1.0)]
+        >>> [(f.method, f.m) for f in false_passes(s)]
+        [('bootstrap', 3)]
+    """
+    share = check_float(share, "share", low=0.0, high=1.0, low_inclusive=False)
+    ref = [s.top1 for s in scores if s.method == "procrustes" and s.m is None]
+    if not ref:
+        return []
+    return [
+        s
+        for s in scores
+        if s.method in ("bootstrap", "unpaired") and s.status == "ok" and s.top1 < share * ref[0]
+    ]

@@ -10,7 +10,7 @@ same image (the ground truth of the alignment) and the image labels give the sti
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -43,10 +43,6 @@ class ZooConfig:
     n_test: int = 10000
     epochs: int = 3
     dataset: str = "fashion-mnist"
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-native fields."""
-        return asdict(self)
 
 
 def parse_member(member: str) -> tuple[Arch, int]:

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from relreps.align.evaluate import MethodScore, compare_methods, false_passes, score_table
 from relreps.experiments._alignment_zoo import ZooConfig
 from relreps.experiments.base import (
     ExperimentResult,
@@ -39,9 +40,7 @@ __all__ = ["FULL", "QUICK", "SPEC", "AlignmentConfig", "SpacePair", "evaluate_pa
 NAME = "alignment"
 TITLE = "Aligning two spaces from all, few or no pairs (bootstrapped and unpaired alignment)"
 PAPER_REF = "issue 16; bootstrapped anchors (ICLR 2023 tiny paper), latent functional maps"
-GLOSS_ENCODERS = ("minilm-l6", "minilm-l3-onnx", "wordllama", "e5-small")
 ALL = -1  # m = every pair of the fitting pool
-METHODS = ("relative", "procrustes", "bootstrap", "unpaired")
 
 SHARE = "share of Procrustes-all top-1"
 BOOTSTRAP_25 = Claim(
@@ -54,8 +53,7 @@ NO_FALSE_PASS = Claim(
     0.0,
     comparison="<=",
 )
-#: A map that passed its check is "wrong" when its held-out top-1 is below this share of what
-#: Procrustes on all pairs reaches on the same pair.
+#: A passing map is wrong below this share of Procrustes-all top-1 (align.evaluate.false_passes).
 WRONG_MAP_SHARE = 0.2
 
 
@@ -133,42 +131,50 @@ class SpacePair:
     same_data: bool
 
 
-def _m_label(m: int) -> str:
-    return "all" if m == ALL else str(m)
+def _n_held(pair: SpacePair, config: AlignmentConfig) -> int:
+    return min(config.n_held_out, pair.x.shape[0] // 5)
 
 
 def evaluate_pair(
     pair: SpacePair, config: AlignmentConfig, *, seed: int, log: Callable[[str], None]
-) -> list[dict[str, Any]]:
-    """Every method at every ``m`` on one pair of spaces (:func:`relreps.align.evaluate.
-    compare_methods`); one dict per (method, m)."""
+) -> list[MethodScore]:
+    """Every method at every ``m`` on one pair of spaces (:func:`compare_methods`)."""
     from relreps import align
-    from relreps.align.evaluate import compare_methods
 
-    n, n_held = pair.x.shape[0], min(config.n_held_out, pair.x.shape[0] // 5)
     settings = align.RefineSettings(
         sample_size=config.sample_size,
-        n_rounds=config.n_rounds,
         max_candidates=max(config.sample_size, 20000),
+        n_rounds=config.n_rounds,
     )
     ms = [None if m == ALL else m for m in config.ms]
-    found = compare_methods(
-        pair.x, pair.y, ms, n_held=n_held, labels=pair.labels, settings=settings, seed=seed
+    scores = compare_methods(
+        pair.x,
+        pair.y,
+        ms,
+        n_held=_n_held(pair, config),
+        labels=pair.labels,
+        settings=settings,
+        seed=seed,
     )
-    rows = [
-        {
-            "pair": pair.name,
-            **s.to_dict(),
-            "m": _m_label(ALL if s.m is None else s.m),
-            "n_items": n,
-            "n_held_out": n_held,
-        }
-        for s in found
+    for s in scores:
+        if s.method != "relative":
+            log(f"  [{pair.name}] m={_m_label(s.m)} {s.method}: {s.top1:.3f} ({s.status})")
+    return scores
+
+
+def _m_label(m: int | None) -> str:
+    return "all" if m is None or m == ALL else str(m)
+
+
+def _rows(
+    pair: SpacePair, config: AlignmentConfig, scores: list[MethodScore]
+) -> list[dict[str, Any]]:
+    """The result rows of one pair: its name, ``m`` as a label, sizes, then the scores."""
+    n, n_held = pair.x.shape[0], _n_held(pair, config)
+    return [
+        {"pair": pair.name, **s.to_dict(), "m": _m_label(s.m), "n_items": n, "n_held_out": n_held}
+        for s in scores
     ]
-    for r in rows:
-        if r["method"] != "relative":
-            log(f"  [{pair.name}] m={r['m']} {r['method']}: {r['top1']:.3f} ({r['status']})")
-    return rows
 
 
 def word2vec_pair(config: AlignmentConfig, log: Callable[[str], None]) -> SpacePair:
@@ -230,88 +236,46 @@ _NOTE = (
 )
 
 
-def _cell(row: dict[str, Any] | None, metric: str) -> Any:
-    if row is None or row.get(metric) is None:
-        return None
-    return round(row[metric], 3) if row["status"] == "ok" else "failed"
-
-
-def _tables(rows: list[dict[str, Any]], config: AlignmentConfig) -> tuple[Table, ...]:
+def _tables(
+    evaluated: list[tuple[SpacePair, list[MethodScore]]], config: AlignmentConfig
+) -> tuple[Table, ...]:
     """Per pair: a method x m table of each score (stitched accuracy only where measured)."""
-    labels = [_m_label(m) for m in config.ms]
     tables = []
-    for pair in dict.fromkeys(r["pair"] for r in rows):
-        mine = {(r["method"], r["m"]): r for r in rows if r["pair"] == pair}
-        n_held = next(iter(mine.values()))["n_held_out"]
+    for pair, scores in evaluated:
         for metric, title in _METRICS:
-            body = []
-            for method in METHODS:
-                cells = [_cell(mine.get((method, m)), metric) for m in labels]
-                if any(c is not None for c in cells):
-                    body.append((method, *cells))
-            if body or metric != "accuracy":
-                tables.append(
-                    Table(
-                        f"{pair}: {title} ({n_held} held-out items)",
-                        ("method", *(f"m={m}" for m in labels)),
-                        tuple(body),
-                        _NOTE,
-                    )
-                )
+            name = f"{pair.name}: {title} ({_n_held(pair, config)} held-out items)"
+            table = score_table(scores, metric, title=name, note=_NOTE)
+            if table.rows or metric != "accuracy":
+                tables.append(table)
     return tuple(tables)
 
 
-def _verdicts(rows: list[dict[str, Any]], pairs: list[SpacePair]) -> tuple[Verdict, ...]:
+def _verdicts(evaluated: list[tuple[SpacePair, list[MethodScore]]]) -> tuple[Verdict, ...]:
     """The bootstrap and unpaired claims of each same-data pair, then the false-pass claim."""
-    same = {p.name: p.same_data for p in pairs}
-    top1 = {(r["pair"], r["method"], r["m"]): r["top1"] for r in rows}
     verdicts = []
-    for pair in dict.fromkeys(r["pair"] for r in rows):
-        ref = top1.get((pair, "procrustes", "all"))
-        if not ref or ref <= 0 or not same.get(pair, False):
+    for pair, scores in evaluated:
+        top1 = {(s.method, s.m): s.top1 for s in scores}
+        ref = top1.get(("procrustes", None))
+        if not ref or ref <= 0 or not pair.same_data:
             continue
         for claim, method, m, name in (
-            (BOOTSTRAP_25, "bootstrap", "25", "bootstrap-25"),
-            (UNPAIRED, "unpaired", "0", "unpaired"),
+            (BOOTSTRAP_25, "bootstrap", 25, "bootstrap-25"),
+            (UNPAIRED, "unpaired", 0, "unpaired"),
         ):
-            value = top1.get((pair, method, m))
-            if value is not None:
+            if (value := top1.get((method, m))) is not None:
                 detail = f"{name} top-1 {value:.3f}, Procrustes-all {ref:.3f}"
-                verdicts.append(
-                    replace(claim, claim=f"{pair}: {claim.claim}").judge(value / ref, detail=detail)
-                )
-    return (*verdicts, _false_pass_verdict(rows))
+                named = replace(claim, claim=f"{pair.name}: {claim.claim}")
+                verdicts.append(named.judge(value / ref, detail=detail))
+    return (*verdicts, _false_pass_verdict(evaluated))
 
 
-def false_passes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Alignments that passed their self-consistency check with a wrong map.
-
-    A bootstrapped or unpaired row with status ``"ok"`` whose held-out top-1 is below
-    :data:`WRONG_MAP_SHARE` of its pair's Procrustes-all top-1: the check let through a map the
-    held-out pairs show to be wrong (the silent wrong map issue 16 forbids).
-
-    Example:
-        >>> rows = [{"pair": "p", "m": "all", "method": "procrustes", "top1": 0.9, "status": "ok"},
-        ...         {"pair": "p", "m": "3", "method": "bootstrap", "top1": 0.01, "status": "ok"},
-        ...         {"pair": "p", "m": "0", "method": "unpaired", "top1": 0.0, "status": "failed"}]
-        >>> [(r["method"], r["m"]) for r in false_passes(rows)]
-        [('bootstrap', '3')]
-    """
-    ref = {r["pair"]: r["top1"] for r in rows if r["m"] == "all" and r["method"] == "procrustes"}
-    return [
-        r
-        for r in rows
-        if r["method"] in ("bootstrap", "unpaired")
-        and r["status"] == "ok"
-        and r["pair"] in ref
-        and r["top1"] < WRONG_MAP_SHARE * ref[r["pair"]]
-    ]
-
-
-def _false_pass_verdict(rows: list[dict[str, Any]]) -> Verdict:
-    found = false_passes(rows)
-    checked = sum(1 for r in rows if r["method"] in ("bootstrap", "unpaired"))
-    listed = "; ".join(f"{r['pair']} {r['method']} m={r['m']} top-1 {r['top1']:.3f}" for r in found)
+def _false_pass_verdict(evaluated: list[tuple[SpacePair, list[MethodScore]]]) -> Verdict:
+    """No bootstrapped or unpaired map that passed its check is wrong on the held-out pairs."""
+    found = [(p, s) for p, scores in evaluated for s in false_passes(scores, WRONG_MAP_SHARE)]
+    checked = sum(s.method in ("bootstrap", "unpaired") for _, scores in evaluated for s in scores)
+    listed = "; ".join(
+        f"{p.name} {s.method} m={_m_label(s.m)} top-1 {s.top1:.3f}" for p, s in found
+    )
     return NO_FALSE_PASS.judge(
         float(len(found)),
         detail=f"{len(found)} of {checked} bootstrapped/unpaired alignments passed with held-out "
@@ -370,10 +334,11 @@ def run(context: RunContext) -> ExperimentResult:
         )
     found, zoo_facts = _zoo(config, context)
     pairs.extend(found)
-    rows: list[dict[str, Any]] = []
+    evaluated = []
     for pair in pairs:
         log(f"[{NAME}] {pair.name}: {pair.x.shape} vs {pair.y.shape}")
-        rows.extend(evaluate_pair(pair, config, seed=context.seed, log=log))
+        evaluated.append((pair, evaluate_pair(pair, config, seed=context.seed, log=log)))
+    rows = [row for pair, scores in evaluated for row in _rows(pair, config, scores)]
     null = _unrelated_check(context.seed, config.null_rows, config.n_rounds)
     unrelated = Verdict(
         "Two unrelated random 384-d spaces are reported as failed (no map)",
@@ -385,8 +350,8 @@ def run(context: RunContext) -> ExperimentResult:
         title=TITLE,
         paper_ref=PAPER_REF,
         config=config.to_dict(),
-        tables=_tables(rows, config),
-        verdicts=(*_verdicts(rows, pairs), unrelated),
+        tables=_tables(evaluated, config),
+        verdicts=(*_verdicts(evaluated), unrelated),
         data={"rows": rows, "unrelated": null, "zoo": zoo_facts},
         wall_time_s=time.perf_counter() - start,
     )
