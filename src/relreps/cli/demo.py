@@ -25,13 +25,13 @@ def run(args: argparse.Namespace) -> int:
     from relreps._io import atomic_write_text
     from relreps.cli.main import CommandError
     from relreps.experiments.base import RunContext
+    from relreps.experiments.vision_stitching import FROZEN_DEMO, run_config
     from relreps.report.run_folder import (
         RunFolderError,
         build_manifest,
         prepare_output,
         write_report,
     )
-    from relreps.experiments.vision_stitching import FROZEN_DEMO, run_config
 
     start = time.perf_counter()
     try:

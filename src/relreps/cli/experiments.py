@@ -113,8 +113,8 @@ def _selection(args: argparse.Namespace) -> Any:
 
 def reproduce(args: argparse.Namespace) -> int:
     from relreps import experiments
-    from relreps.report.run_folder import RunFolderError
     from relreps.experiments.runner import reproduce as run
+    from relreps.report.run_folder import RunFolderError
 
     if args.name != "all" and args.name not in experiments.names():
         print(
