@@ -163,3 +163,33 @@ def test_torch_threads_restores_count_also_after_an_error():
     with pytest.raises(RuntimeError), torch_threads(1):
         raise RuntimeError("boom")
     assert torch.get_num_threads() == before
+
+
+def test_each_dataset_skips_unavailable_and_repeated_sets(tmp_path):
+    from types import SimpleNamespace
+
+    from relreps.experiments._aeq_common import DatasetUnavailable, each_dataset
+
+    def load(name):
+        if name == "mnist":
+            raise DatasetUnavailable("MNIST unavailable: offline")
+        note = "fell back to digits." if name == "fashion-mnist" else ""
+        return SimpleNamespace(name="sklearn digits", note=note)
+
+    skipped, notes, logged = {}, [], []
+    context = RunContext(tmp_path, quick=True, log=logged.append)
+    names = ["digits", "mnist", "fashion-mnist"]
+    ran = [name for name, _ in each_dataset(names, load, context, skipped, notes)]
+    assert ran == ["digits"]
+    assert skipped == {
+        "mnist": "MNIST unavailable: offline",
+        "fashion-mnist": "fell back to digits. Digits is already in this run.",
+    }
+    assert notes == ["fell back to digits."] and any("mnist" in m for m in logged)
+
+
+def test_worst_is_nan_when_a_cell_is_unmeasured():
+    from relreps.experiments._aeq_common import worst
+
+    assert worst([0.9, 0.5, 0.7]) == 0.5 and worst([0.9, 0.5], max) == 0.9
+    assert math.isnan(worst([0.9, float("nan"), 0.7]))

@@ -96,14 +96,15 @@ QUICK = TrainingConfig(
 
 @dataclass(frozen=True)
 class Task:
-    """One classification task: inputs (images or frozen embeddings), labels, provenance."""
+    """One classification task: inputs (images, or frozen-encoder embeddings when ``frozen``:
+    only the heads train), labels, provenance."""
 
     name: str
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
-    frozen: bool  # inputs are frozen-encoder embeddings (only the heads train)
+    frozen: bool
     note: str = ""
 
 
@@ -133,25 +134,12 @@ def load_text_task(config: TrainingConfig, seed: int) -> Task:
     n_train = min(config.text_train, len(order) // 2)
     n_test = min(config.text_test, len(order) - n_train)
     picked = order[: n_train + n_test]
-    items = [glosses.items[i] for i in picked]
-    ids = [glosses.ids[i] for i in picked]
-    x = cached_encode(
-        encoder,
-        items,
-        ids,
-        dataset=glosses.name,
-        split=f"abs-vs-rel-{n_train}+{n_test}-seed{seed}",
-        batch_size=256,
-    ).astype(np.float32)
-    y = np.asarray(glosses.labels)[picked].astype(np.int64)
-    return Task(
-        name=f"WordNet glosses ({config.text_encoder}, frozen)",
-        x_train=x[:n_train],
-        y_train=y[:n_train],
-        x_test=x[n_train:],
-        y_test=y[n_train:],
-        frozen=True,
-    )
+    items, ids = [glosses.items[i] for i in picked], [glosses.ids[i] for i in picked]
+    split = f"abs-vs-rel-{n_train}+{n_test}-seed{seed}"
+    x = cached_encode(encoder, items, ids, dataset=glosses.name, split=split, batch_size=256)
+    x, y = x.astype(np.float32), np.asarray(glosses.labels)[picked].astype(np.int64)
+    name = f"WordNet glosses ({config.text_encoder}, frozen)"
+    return Task(name, x[:n_train], y[:n_train], x[n_train:], y[n_train:], frozen=True)
 
 
 def load_task(dataset: str, config: TrainingConfig, seed: int) -> Task:
@@ -172,20 +160,17 @@ def _models(task: Task, config: TrainingConfig, anchor_idx: np.ndarray, seed: in
     n_classes = int(max(task.y_train.max(), task.y_test.max())) + 1
     anchors = torch.from_numpy(task.x_train[anchor_idx])
     ids = [f"train:{int(i)}" for i in anchor_idx]
-    head = (config.head_hidden,)
+    kwargs: dict[str, Any] = {"anchor_ids": ids, "hidden": (config.head_hidden,), "seed": seed}
 
     def encoder() -> Any:
         if task.frozen:
             return IdentityEncoder(shape[0])
         return MLPEncoder(shape, config.latent_dim, hidden=(config.encoder_hidden,), seed=seed)
 
-    absolute = AbsoluteClassifier(
-        encoder(), n_classes, hidden=head, anchor_inputs=anchors, anchor_ids=ids, seed=seed
+    return (
+        AbsoluteClassifier(encoder(), n_classes, anchor_inputs=anchors, **kwargs),
+        RelativeClassifier(encoder(), anchors, n_classes, **kwargs),
     )
-    relative = RelativeClassifier(
-        encoder(), anchors, n_classes, anchor_ids=ids, hidden=head, seed=seed
-    )
-    return absolute, relative
 
 
 def _train_and_score(model: Any, task: Task, config: TrainingConfig, seed: int) -> dict[str, Any]:
@@ -194,14 +179,9 @@ def _train_and_score(model: Any, task: Task, config: TrainingConfig, seed: int) 
     from relreps.nn import TrainConfig, fit
     from relreps.stitching import accuracy, f1_score
 
-    history = fit(
-        model,
-        torch.from_numpy(task.x_train),
-        torch.from_numpy(task.y_train),
-        config=TrainConfig(
-            epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, seed=seed
-        ),
-    )
+    train = TrainConfig(epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, seed=seed)
+    x, y = torch.from_numpy(task.x_train), torch.from_numpy(task.y_train)
+    history = fit(model, x, y, config=train)
     pred = model.predict(torch.from_numpy(task.x_test), batch_size=2048).numpy()
     return {
         "f1": 100.0 * f1_score(task.y_test, pred, average="weighted"),
@@ -251,9 +231,10 @@ def run_config(config: TrainingConfig, context: RunContext) -> ExperimentResult:
                     cell = _train_and_score(models[k], task, config, seed)
                     context.cache.put(key, cell)
                 scores[kind].append(cell)
+            f1 = {kind: scores[kind][-1]["f1"] for kind in scores}
             context.log(
-                f"  {task.name} seed {seed}: F1 absolute {scores['absolute'][-1]['f1']:.1f}, "
-                f"relative {scores['relative'][-1]['f1']:.1f}"
+                f"  {task.name} seed {seed}: F1 absolute {f1['absolute']:.1f}, "
+                f"relative {f1['relative']:.1f}"
             )
         per_dataset[task.name] = {
             "dataset": dataset,
@@ -264,43 +245,55 @@ def run_config(config: TrainingConfig, context: RunContext) -> ExperimentResult:
             "chance_f1": majority_f1(task.y_test),
             "scores": scores,
         }
-    return _result(config, context, per_dataset, skipped, notes)
-
-
-def _result(
-    config: TrainingConfig,
-    context: RunContext,
-    per_dataset: dict[str, Any],
-    skipped: dict[str, str],
-    notes: list[str],
-) -> ExperimentResult:
-    rows = []
-    gaps = {}
-    for name, entry in per_dataset.items():
-        stats = {}
-        for kind in ("absolute", "relative"):
-            for metric in ("f1", "accuracy"):
-                stats[kind, metric] = mean_std([c[metric] for c in entry["scores"][kind]])
-        gap = stats["absolute", "f1"][0] - stats["relative", "f1"][0]
-        gaps[name] = gap
-        entry["summary"] = {f"{k}_{m}": list(v) for (k, m), v in stats.items()}
-        entry["gap_f1"] = gap
-        rows.append(
-            (
-                name,
-                "trained from scratch" if not entry["frozen_encoder"] else "frozen",
-                mean_std_text(*stats["absolute", "f1"]),
-                mean_std_text(*stats["relative", "f1"]),
-                round(gap, 2),
-                mean_std_text(*stats["absolute", "accuracy"]),
-                mean_std_text(*stats["relative", "accuracy"]),
-                rounded(entry["chance_f1"]),
-                "relative ≈ absolute",
-            )
+    rows = [_summarize(name, entry) for name, entry in per_dataset.items()]
+    if rows:
+        gaps = {name: entry["gap_f1"] for name, entry in per_dataset.items()}
+        detail = "; ".join(
+            f"{name}: absolute {per_dataset[name]['summary']['absolute_f1'][0]:.2f} vs relative "
+            f"{per_dataset[name]['summary']['relative_f1'][0]:.2f} F1 (gap {gap:.2f})"
+            for name, gap in gaps.items()
         )
-    table = Table(
+        claim = CLAIM + " (gap <= 2 F1 points on every data set)"
+        verdict = Verdict(claim, gap_status(max(gaps.values())), detail)
+    else:
+        verdict = Verdict(CLAIM, "skipped", "no data set ran:" + skip_note(skipped))
+    return ExperimentResult(
+        NAME,
+        TITLE,
+        PAPER_REF,
+        result_config(config, context),
+        tables=(_table(rows, config.seeds, skipped),) if rows else (),
+        verdicts=(verdict,),
+        data={"datasets": per_dataset, "skipped": skipped, "notes": notes},
+    )
+
+
+def _summarize(name: str, entry: dict[str, Any]) -> tuple[Any, ...]:
+    """Adds mean ± std per (kind, metric) and the F1 gap to ``entry``; returns its table row."""
+    stats = {
+        (kind, metric): mean_std([c[metric] for c in entry["scores"][kind]])
+        for kind in ("absolute", "relative")
+        for metric in ("f1", "accuracy")
+    }
+    entry["summary"] = {f"{k}_{m}": list(v) for (k, m), v in stats.items()}
+    entry["gap_f1"] = gap = stats["absolute", "f1"][0] - stats["relative", "f1"][0]
+    return (
+        name,
+        "trained from scratch" if not entry["frozen_encoder"] else "frozen",
+        mean_std_text(*stats["absolute", "f1"]),
+        mean_std_text(*stats["relative", "f1"]),
+        round(gap, 2),
+        mean_std_text(*stats["absolute", "accuracy"]),
+        mean_std_text(*stats["relative", "accuracy"]),
+        rounded(entry["chance_f1"]),
+        "relative ≈ absolute",
+    )
+
+
+def _table(rows: list[tuple[Any, ...]], n_seeds: int, skipped: dict[str, str]) -> Table:
+    return Table(
         title="Own performance (no stitching): weighted F1 x100 and accuracy %, mean ± std over "
-        f"{config.seeds} seeds",
+        f"{n_seeds} seeds",
         columns=(
             "dataset",
             "encoder",
@@ -316,27 +309,6 @@ def _result(
         note="The paper reports relative on par with absolute (frozen ResNet-18 on MNIST, "
         "F-MNIST, CIFAR-10/100; GCNII on Cora/CiteSeer/PubMed); its per-dataset numbers are not "
         "carried here, so the comparison is with its claim." + skip_note(skipped),
-    )
-    if gaps:
-        worst = max(gaps.values())
-        detail = "; ".join(
-            f"{name}: absolute {per_dataset[name]['summary']['absolute_f1'][0]:.2f} vs relative "
-            f"{per_dataset[name]['summary']['relative_f1'][0]:.2f} F1 (gap {gap:.2f})"
-            for name, gap in gaps.items()
-        )
-        verdict = Verdict(
-            CLAIM + " (gap <= 2 F1 points on every data set)", gap_status(worst), detail
-        )
-    else:
-        verdict = Verdict(CLAIM, "skipped", "no data set ran:" + skip_note(skipped))
-    return ExperimentResult(
-        name=NAME,
-        title=TITLE,
-        paper_ref=PAPER_REF,
-        config=result_config(config, context),
-        tables=(table,) if rows else (),
-        verdicts=(verdict,),
-        data={"datasets": per_dataset, "skipped": skipped, "notes": notes},
     )
 
 

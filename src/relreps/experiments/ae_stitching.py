@@ -374,10 +374,10 @@ def run_config(config: AEConfig, context: RunContext) -> ExperimentResult:
         reason = "; ".join(data_out["skipped"].values()) or "no data set ran"
         verdicts = (Verdict(PAPER_CLAIM, "skipped", reason),)
     return ExperimentResult(
-        name=NAME,
-        title=TITLE,
-        paper_ref=PAPER_REF,
-        config=result_config(config, context),
+        NAME,
+        TITLE,
+        PAPER_REF,
+        result_config(config, context),
         tables=(_table(rows, config.seeds),) if rows else (),
         figures=tuple(figures),
         verdicts=verdicts,

@@ -258,7 +258,6 @@ def run_config(config: QuantConfig, context: RunContext) -> ExperimentResult:
     skipped: dict[str, str] = {}
     notes: list[str] = []
     figures: list[Figure] = []
-    rows = []
 
     def load(dataset: str) -> ImageSplit:
         return load_image_split(dataset, config.n_train, config.n_test, context.seed)
@@ -274,13 +273,12 @@ def run_config(config: QuantConfig, context: RunContext) -> ExperimentResult:
         entry = _dataset_entry(models, data)
         per_dataset[data.name] = entry
         figures.append(_figure(data.name, tag, entry, context))
-        rows.extend(_table_rows(data.name, list(models), entry))
     return ExperimentResult(
-        name=NAME,
-        title=TITLE,
-        paper_ref=PAPER_REF,
-        config=result_config(config, context),
-        tables=(_table(rows, skipped),) if rows else (),
+        NAME,
+        TITLE,
+        PAPER_REF,
+        result_config(config, context),
+        tables=(_table(per_dataset, skipped),) if per_dataset else (),
         figures=tuple(figures),
         verdicts=_verdicts(per_dataset),
         data={"datasets": per_dataset, "skipped": skipped, "notes": notes},
@@ -311,28 +309,23 @@ def _dataset_entry(models: dict[str, Any], data: Any) -> dict[str, Any]:
     return entry
 
 
-def _table_rows(name: str, labels: list[str], entry: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """The table's rows of one dataset, one per bin label."""
+def _table(per_dataset: dict[str, Any], skipped: dict[str, str]) -> Table:
     rows = []
-    for label in labels:
-        t, p = entry["trained"][label], entry["post_hoc"][label]
-        span = entry["similarity_range"][label]
-        rows.append(
-            (
-                name,
-                label,
-                None if label == "none" else levels(float(label)),
-                mean_std_text(t["own"], t["own_std"]),
-                mean_std_text(t["stitched"], t["stitched_std"]),
-                mean_std_text(p["own"], p["own_std"]),
-                mean_std_text(p["stitched"], p["stitched_std"]),
-                f"[{span['min']:.2f}, {span['max']:.2f}]",
+    for name, entry in per_dataset.items():
+        for label, t in entry["trained"].items():
+            p, span = entry["post_hoc"][label], entry["similarity_range"][label]
+            rows.append(
+                (
+                    name,
+                    label,
+                    None if label == "none" else levels(float(label)),
+                    mean_std_text(t["own"], t["own_std"]),
+                    mean_std_text(t["stitched"], t["stitched_std"]),
+                    mean_std_text(p["own"], p["own_std"]),
+                    mean_std_text(p["stitched"], p["stitched_std"]),
+                    f"[{span['min']:.2f}, {span['max']:.2f}]",
+                )
             )
-        )
-    return rows
-
-
-def _table(rows: list[tuple[Any, ...]], skipped: dict[str, str]) -> Table:
     return Table(
         title="Weighted F1 x100 vs quantisation bin (mean ± std over seeds / ordered seed pairs)",
         columns=(
