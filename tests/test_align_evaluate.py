@@ -164,7 +164,7 @@ def test_score_table_lays_out_methods_by_m():
     accuracy = score_table(scores, "accuracy", title="A")
     assert [r[0] for r in accuracy.rows] == ["relative", "procrustes"]  # no value: no row
     assert score_table(scores[:1], "accuracy", title="A").rows == ()
-    with pytest.raises(ValueError, match="metric"):
+    with pytest.raises(ValueError, match="scoring"):
         score_table(scores, "seconds", title="T")
 
 

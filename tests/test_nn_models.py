@@ -533,7 +533,7 @@ def test_autoencoder_stitching_on_digits():
         fit(rel, train, config=config)
         models[f"s{seed}"] = (ab, rel)
     result = stitching_grid_models(
-        models, test, test, metric="mse", methods=["absolute", "relative"]
+        models, test, test, scoring="mse", methods=["absolute", "relative"]
     )
     rows = {r.label: r.mean for r in result.summary()}
     assert rows["relative, stitched"] < 2.5 * rows["relative, not stitched"]

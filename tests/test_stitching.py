@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from relreps.stitching import (
-    METRICS,
+    SCORERS,
     MLPHeadFactory,
     Space,
     StitchingResult,
@@ -40,7 +40,7 @@ def test_f1_matches_sklearn(seed, average):
     assert f1_score(t, p, average=average) == pytest.approx(expected, abs=1e-12)
 
 
-def test_metrics_match_sklearn():
+def test_scorers_match_sklearn():
     rng = np.random.default_rng(0)
     t, p = rng.integers(0, 5, 100), rng.integers(0, 5, 100)
     assert accuracy(t, p) == pytest.approx(sk_metrics.accuracy_score(t, p))
@@ -50,11 +50,11 @@ def test_metrics_match_sklearn():
     assert score("f1_weighted", t, p) == pytest.approx(
         100 * sk_metrics.f1_score(t, p, average="weighted")
     )
-    assert set(METRICS) == {"accuracy", "f1_weighted", "f1_macro", "mse", "mae"}
+    assert set(SCORERS) == {"accuracy", "f1_weighted", "f1_macro", "mse", "mae"}
 
 
-def test_metric_errors():
-    with pytest.raises(ValueError, match="`metric`"):
+def test_scoring_errors():
+    with pytest.raises(ValueError, match="`scoring`"):
         score("auc", [0], [0])
     with pytest.raises(ValueError, match="`y_pred`"):
         accuracy([0, 1], [0])
@@ -124,7 +124,7 @@ def test_default_mlp_head_and_f1():
     spaces, y_train, y_test = _spaces(n_train=200, n_test=100)
     head = MLPHeadFactory(hidden=(16,), epochs=15)
     result = stitching_grid(
-        spaces[:2], y_train, y_test, metric="f1_weighted", head=head, methods=["relative"]
+        spaces[:2], y_train, y_test, scoring="f1_weighted", head=head, methods=["relative"]
     )
     values = result.scores["relative"]
     assert values.min() > 85.0 and values.max() <= 100.0
@@ -138,14 +138,14 @@ def test_mse_and_mae_metrics():
         spaces[:2],
         targets,
         targets_test,
-        metric="mse",
+        scoring="mse",
         methods=["relative"],
         head=MLPHeadFactory(hidden=(16,), epochs=40, lr=1e-2, classification=False),
     )
     assert not result.higher_is_better
     assert result.pair_mean("relative").max() < 0.25 * targets_test.var(axis=0).mean()
     mae = stitching_grid(
-        spaces[:2], y_train + 1, y_test + 1, metric="mae", head=_logreg, methods=["relative"]
+        spaces[:2], y_train + 1, y_test + 1, scoring="mae", head=_logreg, methods=["relative"]
     )
     assert mae.pair_mean("relative").max() < 0.2  # ordinal labels 1..4, predicted back as labels
 
@@ -228,8 +228,8 @@ def test_cache_skips_finished_cells_and_survives_new_spaces(tmp_path):
         path.write_text("{not json")
     fourth = stitching_grid(spaces[:2], y_train, y_test, **kwargs)
     assert fourth.n_cached == 0
-    # a different metric never reads the accuracy cells
-    fifth = stitching_grid(spaces[:2], y_train, y_test, metric="f1_macro", **kwargs)
+    # a different scoring never reads the accuracy cells
+    fifth = stitching_grid(spaces[:2], y_train, y_test, scoring="f1_macro", **kwargs)
     assert fifth.n_cached == 0
 
 
@@ -253,8 +253,8 @@ def test_bad_input_is_named():
         stitching_grid([Space("empty", base.train, base.test[:0], base.anchors)], y_train, y_test)
     with pytest.raises(ValueError, match="`y_test` to be a non-empty array"):
         stitching_grid([base], y_train, y_test[:0])
-    with pytest.raises(ValueError, match="`metric`"):
-        stitching_grid([base], y_train, y_test, metric="auroc")
+    with pytest.raises(ValueError, match="`scoring`"):
+        stitching_grid([base], y_train, y_test, scoring="auroc")
     with pytest.raises(ValueError, match=r"`methods\[0\]`"):
         stitching_grid([base], y_train, y_test, methods=["latent"])
     with pytest.raises(ValueError, match="one row per label in `y_train`"):
@@ -279,7 +279,7 @@ def test_summary_of_an_all_undefined_method_is_nan():
     result = StitchingResult(
         names=("a", "b"),
         seeds=(0,),
-        metric="accuracy",
+        scoring="accuracy",
         higher_is_better=True,
         scores={"absolute": np.array([[[0.9], [np.nan]], [[np.nan], [0.8]]])},
     )

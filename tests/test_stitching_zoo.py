@@ -24,7 +24,7 @@ def _result(
     return StitchingResult(
         names=names,
         seeds=(0,),
-        metric="f1_weighted",
+        scoring="f1_weighted",
         higher_is_better=True,
         scores=scores,
         undefined=(),

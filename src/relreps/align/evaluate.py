@@ -415,14 +415,14 @@ def compare_methods(
     return scores
 
 
-def _cell(score: MethodScore | None, metric: str, digits: int) -> Any:
-    if score is None or (value := getattr(score, metric)) is None:
+def _cell(score: MethodScore | None, scoring: str, digits: int) -> Any:
+    if score is None or (value := getattr(score, scoring)) is None:
         return None
     return round(value, digits) if score.status == "ok" else "failed"
 
 
 def score_table(
-    scores: Sequence[MethodScore], metric: str, *, title: str, note: str = "", digits: int = 3
+    scores: Sequence[MethodScore], scoring: str, *, title: str, note: str = "", digits: int = 3
 ) -> Table:
     """One score of :func:`compare_methods` as a method x m table.
 
@@ -433,7 +433,7 @@ def score_table(
 
     Args:
         scores: the :class:`MethodScore` list of one pair of spaces.
-        metric: ``"top1"``, ``"mrr10"`` or ``"accuracy"``.
+        scoring: ``"top1"``, ``"mrr10"`` or ``"accuracy"``.
         title, note: the table's title and note.
         digits: decimals of the cells.
 
@@ -446,13 +446,13 @@ def score_table(
         >>> score_table(s, "top1", title="t").rows
         (('procrustes', 0.512, None), ('unpaired', None, 'failed'))
     """
-    metric = check_choice(metric, "metric", ("top1", "mrr10", "accuracy"))
+    scoring = check_choice(scoring, "scoring", ("top1", "mrr10", "accuracy"))
     digits = check_int(digits, "digits", low=0)
     ms = list(dict.fromkeys(s.m for s in scores))
     by = {(s.method, s.m): s for s in scores}
     body = []
     for method in METHODS:
-        cells = [_cell(by.get((method, m)), metric, digits) for m in ms]
+        cells = [_cell(by.get((method, m)), scoring, digits) for m in ms]
         if any(c is not None for c in cells):
             body.append((method, *cells))
     columns = ("method", *(f"m={'all' if m is None else m}" for m in ms))

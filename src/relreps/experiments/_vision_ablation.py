@@ -109,7 +109,7 @@ def run_ablation(
             subset,
             data.y_train,
             data.y_test,
-            metric="f1_weighted",
+            scoring="f1_weighted",
             head=FrozenHeadFactory(replace(config.head, **change)),
             methods=("relative",),
             similarity=similarity,

@@ -263,7 +263,7 @@ def run_frozen(
         spaces,
         data.y_train,
         data.y_test,
-        metric="f1_weighted",
+        scoring="f1_weighted",
         head=FrozenHeadFactory(config.head),
         similarity=config.head.similarity,
         center=config.head.center,

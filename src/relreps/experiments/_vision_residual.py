@@ -92,7 +92,7 @@ def run_residual_study(
             spaces,
             data.y_train,
             data.y_test,
-            metric="f1_weighted",
+            scoring="f1_weighted",
             head=FrozenHeadFactory(config.head),
             methods=("absolute", "relative"),
             spec=ProjectionSpec(similarity=config.head.similarity, center=center),

@@ -352,7 +352,7 @@ def run_config(config: AEConfig, context: RunContext) -> ExperimentResult:
         per_family = {}
         for family in FAMILIES:
             grid = stitching_grid_models(
-                models[family], x_test, x_test, metric="mse", methods=METHODS
+                models[family], x_test, x_test, scoring="mse", methods=METHODS
             )
             summary = summarize(grid)
             rows.append((data.name, family, summary))

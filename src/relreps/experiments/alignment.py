@@ -225,7 +225,7 @@ def gloss_spaces(
     return out, np.asarray(subset.labels)
 
 
-_METRICS = (
+_SCORINGS = (
     ("top1", "held-out top-1"),
     ("mrr10", "held-out MRR@10"),
     ("accuracy", "stitched accuracy"),
@@ -242,10 +242,10 @@ def _tables(
     """Per pair: a method x m table of each score (stitched accuracy only where measured)."""
     tables = []
     for pair, scores in evaluated:
-        for metric, title in _METRICS:
+        for scoring, title in _SCORINGS:
             name = f"{pair.name}: {title} ({_n_held(pair, config)} held-out items)"
-            table = score_table(scores, metric, title=name, note=_NOTE)
-            if table.rows or metric != "accuracy":
+            table = score_table(scores, scoring, title=name, note=_NOTE)
+            if table.rows or scoring != "accuracy":
                 tables.append(table)
     return tuple(tables)
 

@@ -182,7 +182,7 @@ def run_experiment(context: RunContext, config: AblationConfig) -> ExperimentRes
             "methods": methods,
             "cache_dir": cache_dir,
         }
-        return stitching_grid(chosen, data.y_train, data.y_test, metric="f1_weighted", **options)
+        return stitching_grid(chosen, data.y_train, data.y_test, scoring="f1_weighted", **options)
 
     # anchors are chosen in the pixel PCA, so no encoder decides them
     pick = partial(select, labels=data.y_train, metric="euclidean", max_iter=100)

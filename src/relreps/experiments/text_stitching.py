@@ -268,7 +268,7 @@ def stitch_text(
     return StitchingResult(
         names=names,
         seeds=tuple(seeds),
-        metric="f1_weighted",
+        scoring="f1_weighted",
         higher_is_better=True,
         scores=scores,
         undefined=tuple(undefined.values()),
@@ -310,7 +310,7 @@ def _seed_grids(
             spaces,
             y_train,
             y_test,
-            metric="f1_weighted",
+            scoring="f1_weighted",
             seeds=(s,),
             head=head,
             methods=methods,

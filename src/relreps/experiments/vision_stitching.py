@@ -285,7 +285,7 @@ def _end_to_end(
     )
     models, facts = train_zoo(config, data, anchor_idx, context)
     x_test, y_test = torch.from_numpy(data.x_test), torch.from_numpy(data.y_test)
-    result = stitching_grid_models(models, x_test, y_test, metric="f1_weighted")
+    result = stitching_grid_models(models, x_test, y_test, scoring="f1_weighted")
     chance, protocol = majority_f1(data.y_test), "(b) End to end:"
     figures = [_heatmaps(result, context, "stitching_heatmaps_end_to_end.png", protocol)]
     data_out = {"stitching": result.to_dict(), "training": facts, "config": config.to_dict()}

@@ -29,7 +29,7 @@ head as an estimator: ``fit(x, labels, anchors)`` on one encoder, ``predict(x_b,
 any other; :class:`AbsoluteHead` and :func:`procrustes_translate` are its baselines, and
 :class:`HeadConfig` (``DEFAULTS``) holds the defaults that ``relreps stitch`` also uses.
 
-Modules: ``frozen`` (the frozen-embedding heads), ``scores`` (metrics), ``heads`` (head
+Modules: ``frozen`` (the frozen-embedding heads), ``scores`` (the scorings), ``heads`` (head
 protocol and the default MLP head), ``spaces``
 (inputs and their checks), ``result`` (:class:`StitchingResult`), ``grid`` (the grid over
 embeddings) and ``models`` (the grid over trained relreps.nn models).
@@ -50,7 +50,7 @@ from relreps.stitching.heads import Head, HeadFactory, MLPHeadFactory
 from relreps.stitching.models import stitching_grid_models
 from relreps.stitching.result import StitchingResult, SummaryRow, UndefinedCell
 from relreps.stitching.scores import (
-    METRICS,
+    SCORERS,
     accuracy,
     f1_score,
     majority_f1,
@@ -63,7 +63,7 @@ from relreps.stitching.spaces import Space, anchor_keys
 __all__ = [
     "DEFAULTS",
     "METHODS",
-    "METRICS",
+    "SCORERS",
     "AbsoluteHead",
     "FrozenHeadFactory",
     "Head",

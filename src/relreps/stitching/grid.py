@@ -25,7 +25,7 @@ from relreps._validation import check_choice, check_int, fail
 from relreps.projection_spec import UNSET, ProjectionSpec, Unset
 from relreps.stitching.heads import HeadFactory, MLPHeadFactory
 from relreps.stitching.result import StitchingResult, UndefinedCell, _json_float
-from relreps.stitching.scores import METRICS, _Metric
+from relreps.stitching.scores import SCORERS, _Scorer
 from relreps.stitching.spaces import (
     Space,
     _as_spaces,
@@ -141,7 +141,7 @@ def stitching_grid(
     y_train: Any,
     y_test: Any,
     *,
-    metric: str = "accuracy",
+    scoring: str = "accuracy",
     seeds: Sequence[int] = (0,),
     head: HeadFactory | None = None,
     methods: Sequence[str] = ("absolute", "relative", "translation"),
@@ -161,7 +161,7 @@ def stitching_grid(
             callable encoder (callables need ``items``).
         y_train: (n_train,) labels (int classes) or (n_train, n_targets) regression targets (mse).
         y_test: (n_test,) or (n_test, n_targets), the same kind.
-        metric: one of :data:`METRICS`: ``accuracy``, ``f1_weighted`` (x100), ``f1_macro`` (x100),
+        scoring: one of :data:`SCORERS`: ``accuracy``, ``f1_weighted`` (x100), ``f1_macro`` (x100),
             ``mse``, ``mae`` (ordinal class labels).
         seeds: head seeds; every (space, seed) gets its own heads.
         head: ``factory(in_features, n_outputs, seed) -> Head`` (fit/predict); the default is
@@ -185,7 +185,7 @@ def stitching_grid(
         A :class:`StitchingResult`.
 
     Raises:
-        ValueError: unknown metric or method, NaN embeddings, empty sets, spaces with different
+        ValueError: unknown scoring or method, NaN embeddings, empty sets, spaces with different
             anchor counts or anchor identities, labels that do not match the rows, bad
             projection options or options that contradict ``spec``.
         TypeError: spaces or labels of the wrong type, unknown projection options or ``out``.
@@ -205,8 +205,8 @@ def stitching_grid(
         True
     """
     start = time.perf_counter()
-    check_choice(metric, "metric", list(METRICS))
-    scorer = METRICS[metric]
+    check_choice(scoring, "scoring", list(SCORERS))
+    scorer = SCORERS[scoring]
     methods = _check_methods(methods)
     seeds = _check_seeds(seeds)
     y_tr, y_te = (
@@ -222,7 +222,7 @@ def stitching_grid(
 
     cache = _Cache(cache_dir)
     run_key = _digest(
-        _CACHE_VERSION, metric, cache_tag, _head_identity(factory), key_options, y_fit, y_te
+        _CACHE_VERSION, scoring, cache_tag, _head_identity(factory), key_options, y_fit, y_te
     )
     bar = _bar(progress, len(prepared) * len(seeds))
     run = _Run(
@@ -245,7 +245,7 @@ def stitching_grid(
     return StitchingResult(
         names=tuple(p.name for p in prepared),
         seeds=seeds,
-        metric=metric,
+        scoring=scoring,
         higher_is_better=scorer.higher_is_better,
         scores=scores,
         undefined=undefined,
@@ -255,7 +255,7 @@ def stitching_grid(
     )
 
 
-def _fit_targets(y_tr: np.ndarray, scorer: _Metric) -> tuple[np.ndarray | None, int, np.ndarray]:
+def _fit_targets(y_tr: np.ndarray, scorer: _Scorer) -> tuple[np.ndarray | None, int, np.ndarray]:
     """``(classes, n_outputs, y_fit)``: class labels become indices into ``classes``; regression
     targets pass through (``classes`` None, one output per target column)."""
     if scorer.needs_classes:
@@ -266,8 +266,8 @@ def _fit_targets(y_tr: np.ndarray, scorer: _Metric) -> tuple[np.ndarray | None, 
     return None, int(y_tr.reshape(len(y_tr), -1).shape[1]), y_tr
 
 
-def _head_factory(head: HeadFactory | None, scorer: _Metric) -> Any:
-    """The given head factory, or the default MLP head for the metric's kind of target."""
+def _head_factory(head: HeadFactory | None, scorer: _Scorer) -> Any:
+    """The given head factory, or the default MLP head for the scoring's kind of target."""
     if head is None:
         return MLPHeadFactory(classification=scorer.needs_classes)
     if not callable(head):
@@ -315,7 +315,7 @@ class _Run:
     n_outputs: int
     y_fit: np.ndarray
     y_test: np.ndarray
-    scorer: _Metric
+    scorer: _Scorer
     translator: Any
     decode_labels: Callable[[Any], np.ndarray]
     rel_of: Callable[[_Prepared, str], np.ndarray]
@@ -420,7 +420,7 @@ def _cell(
     rel_of: Callable[[_Prepared, str], np.ndarray],
     translator: Any,
     decode_labels: Callable[[Any], np.ndarray],
-    spec: _Metric,
+    spec: _Scorer,
     y_test: np.ndarray,
 ) -> tuple[float, str]:
     """Score one (method, encoder, decoder) cell, or return NaN and the reason it is undefined."""
@@ -466,7 +466,7 @@ def _check_seeds(seeds: Sequence[int]) -> tuple[int, ...]:
     return out
 
 
-def _check_targets(y: Any, name: str, spec: _Metric) -> np.ndarray:
+def _check_targets(y: Any, name: str, spec: _Scorer) -> np.ndarray:
     arr = np.asarray(to_numpy(y)) if not isinstance(y, list | tuple) else np.asarray(y)
     if arr.ndim == 0 or arr.shape[0] == 0:
         raise fail(name, "a non-empty array with one target per sample", f"shape {arr.shape}")
@@ -474,7 +474,7 @@ def _check_targets(y: Any, name: str, spec: _Metric) -> np.ndarray:
         if arr.ndim != 1 or arr.dtype.kind not in "iub":
             raise fail(
                 name,
-                f"a 1-D array of integer class labels (metric {spec.name!r})",
+                f"a 1-D array of integer class labels (scoring {spec.name!r})",
                 f"dtype {arr.dtype} and shape {arr.shape}",
             )
     else:

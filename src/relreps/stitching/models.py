@@ -15,7 +15,7 @@ from relreps._array import to_numpy
 from relreps._validation import check_choice, check_int, fail
 from relreps.stitching.grid import _check_methods, _translation
 from relreps.stitching.result import StitchingResult, UndefinedCell
-from relreps.stitching.scores import METRICS
+from relreps.stitching.scores import SCORERS
 
 
 def stitching_grid_models(
@@ -23,7 +23,7 @@ def stitching_grid_models(
     x_test: Any,
     y_test: Any,
     *,
-    metric: str = "accuracy",
+    scoring: str = "accuracy",
     methods: Sequence[str] = ("absolute", "relative", "translation"),
     batch_size: int = 1024,
 ) -> StitchingResult:
@@ -38,8 +38,8 @@ def stitching_grid_models(
         models: name -> an object with ``.absolute`` and ``.relative`` models (a
             ``ClassifierTriple``) or an ``(absolute_model, relative_model)`` pair.
         x_test: (n_test, *input_shape) inputs, tensor or numpy.
-        y_test: (n_test,) labels; for autoencoders (metric ``mse``) the target images.
-        metric: as in :func:`stitching_grid`.
+        y_test: (n_test,) labels; for autoencoders (scoring ``mse``) the target images.
+        scoring: as in :func:`stitching_grid`.
         methods: any of ``absolute``, ``relative``, ``translation`` (Procrustes between the two
             models' absolute latents of their anchor inputs; needs anchor inputs in both).
         batch_size: inference batch size.
@@ -66,8 +66,8 @@ def stitching_grid_models(
     from relreps.nn.train import as_tensor
 
     start = time.perf_counter()
-    check_choice(metric, "metric", list(METRICS))
-    spec = METRICS[metric]
+    check_choice(scoring, "scoring", list(SCORERS))
+    spec = SCORERS[scoring]
     methods = _check_methods(methods)
     batch_size = check_int(batch_size, "batch_size", low=1)
     if not isinstance(models, Mapping) or not models:
@@ -116,7 +116,7 @@ def stitching_grid_models(
     return StitchingResult(
         names=tuple(names),
         seeds=(0,),
-        metric=metric,
+        scoring=scoring,
         higher_is_better=spec.higher_is_better,
         scores=scores,
         undefined=tuple(reasons),

@@ -72,7 +72,8 @@ class StitchingResult:
     Attributes:
         names: the spaces, in order (rows = encoder, columns = decoder in every matrix).
         seeds: the head seeds.
-        metric: the metric name; ``higher_is_better`` says its direction.
+        scoring: the scoring name (see :data:`~relreps.stitching.SCORERS`);
+            ``higher_is_better`` says its direction.
         scores: method -> array (n_encoders, n_decoders, n_seeds); NaN where undefined.
         undefined: the undefined cells with their reasons (one entry per encoder/decoder pair).
         skipped_methods: method -> why it was not run (e.g. translation module missing).
@@ -82,7 +83,7 @@ class StitchingResult:
 
     names: tuple[str, ...]
     seeds: tuple[int, ...]
-    metric: str
+    scoring: str
     higher_is_better: bool
     scores: Mapping[str, np.ndarray]
     undefined: tuple[UndefinedCell, ...] = ()
@@ -134,7 +135,7 @@ class StitchingResult:
 
     def format_summary(self, *, digits: int = 2) -> str:
         """The summary rows as a plain-text table."""
-        lines = [f"{'':<28} {self.metric:>18}  cells"]
+        lines = [f"{'':<28} {self.scoring:>18}  cells"]
         for row in self.summary():
             value = (
                 "n/a" if math.isnan(row.mean) else f"{row.mean:.{digits}f} ± {row.std:.{digits}f}"
@@ -171,7 +172,7 @@ class StitchingResult:
         return {
             "names": list(self.names),
             "seeds": list(self.seeds),
-            "metric": self.metric,
+            "scoring": self.scoring,
             "higher_is_better": self.higher_is_better,
             "scores": {m: nested(v) for m, v in self.scores.items()},
             "pair_mean": {m: nested(self.pair_mean(m)) for m in self.scores},

@@ -1,6 +1,6 @@
 """Metrics of a stitching grid, by name: classification scores and regression errors.
 
-:data:`METRICS` maps each name to its function, its direction and whether it reads class labels
+:data:`SCORERS` maps each name to its function, its direction and whether it reads class labels
 (heads classify) or regression targets; :func:`score` evaluates one by name.
 """
 
@@ -110,7 +110,7 @@ def mean_absolute_error(y_true: Any, y_pred: Any) -> float:
 
 
 @dataclass(frozen=True)
-class _Metric:
+class _Scorer:
     name: str
     fn: Callable[[Any, Any], float]
     higher_is_better: bool
@@ -118,37 +118,37 @@ class _Metric:
     description: str
 
 
-METRICS: Mapping[str, _Metric] = {
+SCORERS: Mapping[str, _Scorer] = {
     m.name: m
     for m in (
-        _Metric("accuracy", accuracy, True, True, "share of correct labels, in [0, 1]"),
-        _Metric(
+        _Scorer("accuracy", accuracy, True, True, "share of correct labels, in [0, 1]"),
+        _Scorer(
             "f1_weighted",
             lambda t, p: 100.0 * f1_score(t, p, average="weighted"),
             True,
             True,
             "support-weighted F1 x100 (the paper's stitching tables)",
         ),
-        _Metric(
+        _Scorer(
             "f1_macro",
             lambda t, p: 100.0 * f1_score(t, p, average="macro"),
             True,
             True,
             "unweighted mean of per-class F1 x100",
         ),
-        _Metric("mse", mean_squared_error, False, False, "mean squared error (reconstruction)"),
-        _Metric(
+        _Scorer("mse", mean_squared_error, False, False, "mean squared error (reconstruction)"),
+        _Scorer(
             "mae", mean_absolute_error, False, True, "mean absolute error of ordinal class labels"
         ),
     )
 }
 
 
-def score(metric: str, y_true: Any, y_pred: Any) -> float:
-    """Evaluate a metric by name (see :data:`METRICS`).
+def score(scoring: str, y_true: Any, y_pred: Any) -> float:
+    """Evaluate a scoring by name (see :data:`SCORERS`).
 
     Example:
         >>> score("f1_weighted", [0, 1], [0, 1])
         100.0
     """
-    return METRICS[check_choice(metric, "metric", list(METRICS))].fn(y_true, y_pred)
+    return SCORERS[check_choice(scoring, "scoring", list(SCORERS))].fn(y_true, y_pred)
