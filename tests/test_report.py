@@ -22,7 +22,7 @@ import pytest
 from relreps import relative_projection
 from relreps.experiments.base import ExperimentResult, Figure, Table, Verdict
 from relreps.report import (
-    ReportError,
+    RunFolderError,
     bar_chart,
     build_report,
     format_cell,
@@ -361,20 +361,20 @@ def test_rebuild_orders_like_the_run_and_names_unfinished(tmp_path: Path) -> Non
 
 
 def test_rebuild_errors(tmp_path: Path) -> None:
-    with pytest.raises(ReportError, match=r"no manifest\.json"):
+    with pytest.raises(RunFolderError, match=r"no manifest\.json"):
         rebuild_report(tmp_path)
     (tmp_path / "manifest.json").write_text("[1, 2]", "utf-8")
-    with pytest.raises(ReportError, match="to hold a JSON object"):
+    with pytest.raises(RunFolderError, match="to hold a JSON object"):
         rebuild_report(tmp_path)
     (tmp_path / "manifest.json").write_text("{not json", "utf-8")
-    with pytest.raises(ReportError, match="readable JSON manifest file"):
+    with pytest.raises(RunFolderError, match="readable JSON manifest file"):
         rebuild_report(tmp_path)
     write_run(tmp_path, [], {"config": {}})
     (tmp_path / "results" / "bad.json").write_text('{"name": "x"', "utf-8")
-    with pytest.raises(ReportError, match=r"bad\.json' to be a readable JSON result file"):
+    with pytest.raises(RunFolderError, match=r"bad\.json' to be a readable JSON result file"):
         rebuild_report(tmp_path)
     (tmp_path / "results" / "bad.json").write_text('{"name": "x"}', "utf-8")
-    with pytest.raises(ReportError, match="to hold an experiment result"):
+    with pytest.raises(RunFolderError, match="to hold an experiment result"):
         rebuild_report(tmp_path)
     with pytest.raises(TypeError, match=r"Expected `folder` to be a str or pathlib\.Path"):
         load_run(3)  # type: ignore[arg-type]
@@ -419,7 +419,7 @@ def test_build_report_is_atomic_and_overwrites(tmp_path: Path) -> None:
 
 def test_build_report_errors(tmp_path: Path) -> None:
     good = ExperimentResult("x", "X", "paper", {})
-    with pytest.raises(ReportError, match="existing run folder"):
+    with pytest.raises(RunFolderError, match="existing run folder"):
         build_report(tmp_path / "nope", [good], {})
     with pytest.raises(TypeError, match=r"`results\[1\]` to be an ExperimentResult"):
         build_report(tmp_path, [good, {"name": "x"}], {})  # type: ignore[list-item]

@@ -11,7 +11,7 @@ where a caller would catch them apart:
 - ``relreps.encoders.ModelUnavailableError``: a model that cannot be loaded offline;
 - ``relreps.align.AlignmentFailedError``: an alignment whose self-consistency check failed;
 - ``relreps.nn.StitchingUndefinedError`` / ``AnchorMismatchError``: a stitch that cannot be made;
-- ``relreps.distributed.JobFailedError``, ``relreps.report.ReportError``, and the command
+- ``relreps.distributed.JobFailedError``, ``relreps.report.RunFolderError``, and the command
   line's own errors (a run folder, an array file, a usage error).
 
 Example:

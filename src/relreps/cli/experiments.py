@@ -190,11 +190,11 @@ def report(args: argparse.Namespace) -> int:
     folder: Path = args.folder
     if not (folder / "manifest.json").exists():
         raise CommandError(f"{str(folder)!r} is not a relreps run folder (no manifest.json)")
-    from relreps.report import ReportError, rebuild_report
+    from relreps.report import RunFolderError, rebuild_report
 
     try:
         paths = rebuild_report(folder)
-    except ReportError as err:
+    except RunFolderError as err:
         raise CommandError(str(err)) from err
     for path in paths:
         print(path)

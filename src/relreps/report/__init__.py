@@ -21,7 +21,7 @@ from relreps.report.figures import (
     stitching_heatmaps,
 )
 from relreps.report.render import (
-    ReportError,
+    RunFolderError,
     build_report,
     format_cell,
     load_run,
@@ -32,7 +32,7 @@ from relreps.report.render import (
 )
 
 __all__ = [
-    "ReportError",
+    "RunFolderError",
     "bar_chart",
     "build_report",
     "format_cell",

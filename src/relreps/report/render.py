@@ -5,7 +5,7 @@ The report is built only from typed results (``ExperimentResult``) and the run's
 without rerunning anything. The HTML page embeds every figure as a base64 data URI: it can be
 mailed or archived as one file. All text coming from results is escaped.
 
-Reading a run folder back (:func:`load_run`, :class:`ReportError`) lives in
+Reading a run folder back (:func:`load_run`, :class:`RunFolderError`) lives in
 :mod:`relreps.report.run_folder` and is re-exported here.
 """
 
@@ -24,11 +24,11 @@ from urllib.parse import quote
 
 from relreps._io import atomic_write_text
 from relreps._validation import fail
-from relreps.report.run_folder import ReportError, load_run
+from relreps.report.run_folder import RunFolderError, load_run
 from relreps.results import ExperimentResult, Figure, Table
 
 __all__ = [
-    "ReportError",
+    "RunFolderError",
     "build_report",
     "format_cell",
     "load_run",
@@ -146,7 +146,9 @@ def _check_inputs(
         raise fail("folder", "a str or pathlib.Path", type(folder).__name__, TypeError)
     path = Path(folder)
     if not path.is_dir():
-        raise ReportError(f"Expected `folder` to be an existing run folder, but got {str(path)!r}.")
+        raise RunFolderError(
+            f"Expected `folder` to be an existing run folder, but got {str(path)!r}."
+        )
     if isinstance(results, str | bytes) or not isinstance(results, Sequence):
         raise fail("results", "a list of ExperimentResult", type(results).__name__, TypeError)
     for i, result in enumerate(results):
@@ -579,7 +581,7 @@ def rebuild_report(folder: Path | str, *, title: str = DEFAULT_TITLE) -> list[Pa
         The paths written: ``[folder/report.md, folder/report.html]``.
 
     Raises:
-        ReportError: when the folder has no readable manifest or a result file is corrupt.
+        RunFolderError: when the folder has no readable manifest or a result file is corrupt.
 
     Example:
         >>> import json, pathlib, tempfile

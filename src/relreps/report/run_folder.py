@@ -27,7 +27,6 @@ from relreps.errors import RelrepsError
 from relreps.results import ExperimentResult
 
 __all__ = [
-    "ReportError",
     "RunFolderError",
     "build_manifest",
     "load_run",
@@ -36,8 +35,9 @@ __all__ = [
 ]
 
 
-class ReportError(RelrepsError, ValueError):
-    """A run folder cannot be reported on (no manifest, unreadable results)."""
+class RunFolderError(RelrepsError, ValueError):
+    """A run folder cannot be used as asked: as an output (it exists, or is not a relreps run
+    folder) or as an input (no manifest, unreadable or corrupt results)."""
 
 
 def load_run(folder: Path | str) -> tuple[dict[str, Any], list[ExperimentResult], list[str]]:
@@ -51,26 +51,26 @@ def load_run(folder: Path | str) -> tuple[dict[str, Any], list[ExperimentResult]
         (then any others by name), and the listed experiments that have no result file.
 
     Raises:
-        ReportError: when the folder has no readable manifest or a result file is corrupt.
+        RunFolderError: when the folder has no readable manifest or a result file is corrupt.
     """
     if not isinstance(folder, str | Path):
         raise fail("folder", "a str or pathlib.Path", type(folder).__name__, TypeError)
     path = Path(folder)
     manifest_path = path / "manifest.json"
     if not manifest_path.is_file():
-        raise ReportError(
+        raise RunFolderError(
             f"Expected {str(path)!r} to be a relreps run folder, but it has no manifest.json."
         )
     manifest = _read_json(manifest_path, "manifest")
     if not isinstance(manifest, dict):
-        raise ReportError(f"Expected {str(manifest_path)!r} to hold a JSON object.")
+        raise RunFolderError(f"Expected {str(manifest_path)!r} to hold a JSON object.")
     found: dict[str, ExperimentResult] = {}
     for result_path in sorted((path / "results").glob("*.json")):
         data = _read_json(result_path, "result")
         try:
             result = ExperimentResult.from_dict(data)
         except (KeyError, TypeError, AttributeError) as err:
-            raise ReportError(
+            raise RunFolderError(
                 f"Expected {str(result_path)!r} to hold an experiment result, but it does not "
                 f"({type(err).__name__}: {err})."
             ) from None
@@ -88,7 +88,7 @@ def _read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise ReportError(
+        raise RunFolderError(
             f"Expected {str(path)!r} to be a readable JSON {what} file, but reading it failed "
             f"({err})."
         ) from None
@@ -109,10 +109,6 @@ _PACKAGES = (
     "dask",
     "matplotlib",
 )
-
-
-class RunFolderError(RelrepsError, ValueError):
-    """The output folder cannot be used as asked (exists, or is not a relreps run folder)."""
 
 
 def prepare_output(output: Path | str, *, overwrite: bool = False, resume: bool = False) -> Path:
