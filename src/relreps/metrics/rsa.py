@@ -18,6 +18,7 @@ import numpy as np
 
 from relreps._array import Array, to_numpy
 from relreps._validation import check_choice, check_matrix, check_paired
+from relreps.metrics.correlation import pearson
 
 __all__ = ["rdm", "rsa"]
 
@@ -81,16 +82,14 @@ def _average_ranks(values: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def _pearson(u: np.ndarray, v: np.ndarray) -> float:
-    u = u - u.mean()
-    v = v - v.mean()
-    den = float(np.sqrt((u @ u) * (v @ v)))
-    if den == 0.0:
+def _correlation(u: np.ndarray, v: np.ndarray) -> float:
+    r = pearson(u, v, min_points=2, tol=0.0)
+    if r is None:
         raise ValueError(
             "Expected both dissimilarity matrices to vary, but one is constant (all samples "
             "equally far apart): their correlation is undefined."
         )
-    return float(u @ v) / den
+    return r
 
 
 def rsa(
@@ -125,4 +124,4 @@ def rsa(
     db = rdm(b, dissimilarity=dissimilarity)
     if method == "spearman":
         da, db = _average_ranks(da), _average_ranks(db)
-    return _pearson(da, db)
+    return _correlation(da, db)

@@ -21,6 +21,7 @@ import numpy as np
 
 from relreps._array import to_numpy
 from relreps._validation import check_int, fail
+from relreps.metrics.correlation import pearson
 from relreps.report._drawing import (
     _category_colours,
     _check_caption,
@@ -442,8 +443,8 @@ def scatter_plot(
             str(t)
             for t in _check_vector(np.asarray(point_labels, dtype=object), "point_labels", len(xs))
         ]
-    pearson = _pearson(xs, ys)
-    stat = f"Pearson r = {pearson:.2f}" if pearson is not None else "Pearson r undefined"
+    r = pearson(xs, ys, min_points=2, tol=0.0)  # None for one point or a constant variable
+    stat = f"Pearson r = {r:.2f}" if r is not None else "Pearson r undefined"
     full_title = f"{title} ({stat}, n = {len(xs)})".strip()
     figure = _new_figure(5.6, 4.2)
     axis = figure.subplots()
@@ -464,15 +465,6 @@ def scatter_plot(
     axis.set_title(full_title, fontsize=10)
     axis.grid(alpha=0.3)
     return _save(figure, path, root, _check_caption(caption, full_title))
-
-
-def _pearson(x: np.ndarray, y: np.ndarray) -> float | None:
-    """Pearson's r, or None when either variable is constant (r undefined)."""
-    dx, dy = x - x.mean(), y - y.mean()
-    denominator = math.sqrt(float(dx @ dx) * float(dy @ dy))
-    if len(x) < 2 or denominator == 0.0:
-        return None
-    return float(dx @ dy) / denominator
 
 
 def image_grid(
