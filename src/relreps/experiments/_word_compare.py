@@ -9,7 +9,7 @@ are. Every cell is cached in the run folder, so an interrupted run resumes where
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,27 +17,21 @@ import numpy as np
 
 from relreps.experiments.base import RunContext
 from relreps.experiments.word_embeddings import NAME, Comparison, WordEmbeddingsConfig
-from relreps.metrics.neighbour_lists import neighbourhood_agreement, retrieval_at_ks
+from relreps.metrics.neighbour_lists import neighbourhood_agreement, pairwise_retrieval
+
+# The experiment's strategy names -> relreps.anchors.strategies.select's (top-N: top_ranked).
+SELECT = {"uniform": "random", "fps": "farthest_point", "kmeans": "kmeans"}
 
 
 def anchor_indices(strategy: str, reference: np.ndarray, n_anchors: int, seed: int) -> np.ndarray:
     """Rows of the vocabulary (frequency order) used as anchors; chosen on the reference space."""
-    from relreps.anchors import farthest_point, kmeans, random, top_ranked
+    from relreps.anchors import top_ranked
+    from relreps.anchors.strategies import select
 
-    n = reference.shape[0]
-    if strategy == "uniform":
-        return random(n, n_anchors, seed=seed)
-    if strategy == "fps":
-        return farthest_point(reference, n_anchors, seed=seed, metric="cosine")
-    if strategy == "kmeans":
-        return kmeans(reference, n_anchors, seed=seed, metric="cosine")
-    pool = int(strategy.split("-")[1])
-    if pool > n:
-        raise ValueError(
-            f"Expected at least {pool} shared words for the {strategy} strategy, but the "
-            f"vocabulary has {n}."
-        )
-    return top_ranked(np.arange(n), n_anchors, pool=pool, seed=seed)
+    if strategy in SELECT:
+        return select(SELECT[strategy], reference, n_anchors, seed=seed, metric="cosine")
+    pool = int(strategy.split("-")[1])  # top-N; top_ranked rejects a pool over the vocabulary
+    return top_ranked(np.arange(reference.shape[0]), n_anchors, pool=pool, seed=seed)
 
 
 @dataclass
@@ -97,12 +91,17 @@ def evaluate(ev: Evaluation) -> list[dict[str, Any]]:
             missing = [c for c in todo if found[c.key] is None]
             if missing:
                 start = time.perf_counter()
-                space = _space(ev, mats, prefix, coordinates, strategy, seed)
+                got = pairwise_retrieval(
+                    mats,
+                    [(c.source, c.target) for c in missing],
+                    ev.config.ks,
+                    anchors=_anchors(ev, mats, prefix, strategy, seed),
+                    center="anchors" if coordinates == "relative-centred" else None,
+                    queries=queries,
+                )
                 for comp in missing:
-                    found[comp.key] = scores = retrieval_at_ks(
-                        space(comp.source), space(comp.target), ev.config.ks, queries=queries
-                    )
-                    ev.context.cache.put(keys[comp.key], scores)
+                    found[comp.key] = got[comp.source, comp.target]
+                    ev.context.cache.put(keys[comp.key], found[comp.key])
                 seconds = time.perf_counter() - start
                 ev.context.log(
                     f"[{NAME}] {vocab_id} {where}: {len(missing)} pair(s), {seconds:.1f} s"
@@ -115,37 +114,19 @@ def evaluate(ev: Evaluation) -> list[dict[str, Any]]:
     return cells
 
 
-def _space(
-    ev: Evaluation,
-    mats: Mapping[str, np.ndarray],
-    prefix: str,
-    coordinates: str,
-    strategy: str | None,
-    seed: int | None,
-) -> Callable[[str], np.ndarray]:
-    """Space id -> its matrix in the run's coordinates (relative ones projected once, on demand);
-    the anchors (chosen on the reference space) are cached with the cells."""
-    if strategy is None or seed is None:
-        return mats.__getitem__
-    from relreps.projection import relative_projection
-
-    anchor_key = f"{prefix}/anchors/{strategy}/seed={seed}"
-    chosen = ev.context.cache.get(anchor_key)
+def _anchors(
+    ev: Evaluation, mats: Mapping[str, np.ndarray], prefix: str, strategy: str | None, seed: Any
+) -> np.ndarray | None:
+    """One draw's anchor rows, chosen on the reference space and cached with the cells (None:
+    absolute coordinates)."""
+    if strategy is None:
+        return None
+    key = f"{prefix}/anchors/{strategy}/seed={seed}"
+    chosen = ev.context.cache.get(key)
     if chosen is None:
-        reference = mats[ev.reference]
-        chosen = anchor_indices(strategy, reference, ev.config.n_anchors, seed).tolist()
-        ev.context.cache.put(anchor_key, chosen)
-    anchors = np.asarray(chosen, dtype=np.int64)
-    center = "anchors" if coordinates == "relative-centred" else None
-    done: dict[str, np.ndarray] = {}
-
-    def space(name: str) -> np.ndarray:
-        if name not in done:
-            x = mats[name]
-            done[name] = np.asarray(relative_projection(x, x[anchors], center=center))
-        return done[name]
-
-    return space
+        chosen = anchor_indices(strategy, mats[ev.reference], ev.config.n_anchors, seed).tolist()
+        ev.context.cache.put(key, chosen)
+    return np.asarray(chosen, dtype=np.int64)
 
 
 def agreement(ev: Evaluation, comparisons: Sequence[Comparison]) -> list[dict[str, Any]]:

@@ -19,7 +19,6 @@ import numpy as np
 from relreps.experiments._word_compare import (
     Evaluation,
     agreement,
-    anchor_indices,
     evaluate,
     summarise,
 )
@@ -33,6 +32,7 @@ from relreps.experiments.word_embeddings import (
     Comparison,
     WordEmbeddingsConfig,
 )
+from relreps.results import mean_std_text
 
 # The claims, and their thresholds on Jaccard@5 / MRR@5.
 TABLE1_CLAIM = "{name}: relative retrieval works where absolute fails (Table 1)"
@@ -134,8 +134,9 @@ class _Scores:
 def _fmt(entry: Mapping[str, Any] | None, metric: str) -> str | None:
     if entry is None or metric not in entry:
         return None
-    std = entry.get(f"{metric}_std", 0.0)
-    return f"{entry[metric]:.3f}" if entry["n_draws"] == 1 else f"{entry[metric]:.3f} ± {std:.3f}"
+    if entry["n_draws"] == 1:
+        return f"{entry[metric]:.3f}"
+    return mean_std_text(entry[metric], entry.get(f"{metric}_std", 0.0), digits=3)
 
 
 def _paper(pair: str, space: str) -> tuple[float | None, ...]:
@@ -330,14 +331,8 @@ def _strategy_verdict(scores: _Scores, comp: Comparison) -> Verdict | None:
     if max(values.values()) < WORKS_JACCARD / 2:  # nothing to rank
         status = "not reproduced"
         spread += " (retrieval fails with every strategy, so they cannot be ranked)"
-    else:
-        status = (
-            "reproduced"
-            if similar and worst_is_top
-            else "partly"
-            if similar or worst_is_top
-            else "not reproduced"
-        )
+    else:  # both hold: reproduced; one: partly
+        status = ("not reproduced", "partly", "reproduced")[similar + worst_is_top]
     detail = f"{comp.key} relative Jaccard@5: {spread}; paper (FT->W2V) {paper}"
     return Verdict(STRATEGY_CLAIM.format(name=scores.name(comp)), status, detail)  # type: ignore[arg-type]
 
@@ -351,33 +346,23 @@ def _pca_figure(
     context: RunContext,
 ) -> Figure:
     """The qualitative picture: absolute views disagree, relative views agree."""
-    from relreps.anchors import kmeans
-    from relreps.projection import relative_projection
-    from relreps.report.figures import space_views
+    from relreps.report.cluster_views import cluster_space_views
 
     rng = np.random.default_rng(config.seed)
     n = min(len(words), 1500)
     chosen = [words[i] for i in np.sort(rng.choice(len(words), n, replace=False))]
-    absolute = {
-        scores.labels[p]: np.asarray(spaces[p].take(chosen), dtype=np.float64) for p in shown
-    }
-    first_label = scores.labels[shown[0]]
-    first = absolute[first_label]
-    anchors = anchor_indices("uniform", first, min(config.n_anchors, n // 2), config.seed)
-    relative = {k: np.asarray(relative_projection(x, x[anchors])) for k, x in absolute.items()}
-    # Colour = a k-means cluster (6 groups) of the first space's words, the same in every panel.
-    unit = first / np.maximum(np.linalg.norm(first, axis=1, keepdims=True), 1e-12)
-    centres = unit[kmeans(unit, 6, seed=config.seed, metric="cosine")]
-    return space_views(
-        absolute,
-        relative,
-        np.argmax(unit @ centres.T, axis=1),
+    views = {scores.labels[p]: np.asarray(spaces[p].take(chosen), np.float64) for p in shown}
+    return cluster_space_views(
+        views,
         "figures/word-embeddings-pca.png",
+        n_anchors=min(config.n_anchors, n // 2),
+        seed=config.seed,
         root=context.output_dir,
         caption=(
-            f"{n} shared words, coloured by k-means cluster in {first_label}. Top: absolute "
-            "spaces (PCA axes of the first space, or its own PCA when the width differs); "
-            "bottom: relative spaces, all on the principal axes of the first relative space."
+            f"{n} shared words, coloured by k-means cluster in {scores.labels[shown[0]]}. Top: "
+            "absolute spaces (PCA axes of the first space, or its own PCA when the width "
+            "differs); bottom: relative spaces, all on the principal axes of the first relative "
+            "space."
         ),
     )
 
@@ -388,23 +373,15 @@ def _bar_figure(
     """Jaccard@10 per ordered pair: absolute, relative and anchor-centred bars side by side."""
     from relreps.report.figures import bar_chart
 
-    bars: dict[str, list[float]] = {"absolute": [], "relative": [], "relative, anchor-centred": []}
-    names = []
-    for comp in comparisons:
-        entry = scores.get(comp.key)
-        if entry is None:
-            continue
-        names.append(comp.key)
-        bars["relative"].append(entry.get("jaccard@10", entry["jaccard@5"]))
-        centred = scores.get(comp.key, "relative-centred") or {}
-        bars["relative, anchor-centred"].append(centred.get("jaccard@10", math.nan))
-        bars["absolute"].append(
-            (scores.get(comp.key, "absolute") or {}).get("jaccard@10", math.nan)
-        )
-    if not names:
+    pairs = [c.key for c in comparisons if scores.get(c.key) is not None]
+    if not pairs:
         return None
+    bars = {
+        shown: [(scores.get(p, space) or {}).get("jaccard@10", math.nan) for p in pairs]
+        for space, shown in COORDINATES
+    }
     return bar_chart(
-        names,
+        pairs,
         bars,
         "figures/word-embeddings-jaccard.png",
         ylabel="Jaccard@10",

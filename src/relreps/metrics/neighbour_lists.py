@@ -11,12 +11,14 @@ first, so their first ``k`` columns are the k-neighbourhoods.
   one source -> target pair.
 - :func:`neighbourhood_agreement`: how alike two spaces' OWN k-neighbourhoods are, each searched
   within its space (the widths may differ).
+- :func:`pairwise_retrieval`: :func:`retrieval_at_ks` for several ordered pairs of named spaces,
+  in absolute or in relative coordinates (each space projected once on its own anchor rows).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -25,7 +27,12 @@ from relreps._validation import check_int, check_matrix, check_paired, check_sam
 if TYPE_CHECKING:
     from relreps.metrics.retrieval import KnnMetric
 
-__all__ = ["neighbourhood_agreement", "retrieval_at_ks", "retrieval_from_neighbours"]
+__all__ = [
+    "neighbourhood_agreement",
+    "pairwise_retrieval",
+    "retrieval_at_ks",
+    "retrieval_from_neighbours",
+]
 
 
 def retrieval_from_neighbours(
@@ -71,14 +78,12 @@ def retrieval_from_neighbours(
     return jaccard, mrr
 
 
-def _query_rows(queries: np.ndarray | None, n: int) -> np.ndarray:
+def _query_rows(queries: np.ndarray | None, n: int, name: str = "queries") -> np.ndarray:
     rows = np.arange(n) if queries is None else np.asarray(queries)
     if rows.ndim != 1 or not np.issubdtype(rows.dtype, np.integer) or len(rows) == 0:
-        raise fail(
-            "queries", "a non-empty (n_queries,) integer array", f"{rows.dtype} {rows.shape}"
-        )
+        raise fail(name, f"a non-empty (n_{name},) integer array", f"{rows.dtype} {rows.shape}")
     if rows.min() < 0 or rows.max() >= n:
-        raise fail("queries", f"rows in [0, {n})", f"{rows.min()}..{rows.max()}")
+        raise fail(name, f"rows in [0, {n})", f"{rows.min()}..{rows.max()}")
     return rows
 
 
@@ -126,16 +131,8 @@ def retrieval_at_ks(
     target = check_matrix(target, "target", min_rows=2)
     check_paired(source, "source", target, "target")
     check_same_features(source, "source", target, "target")
-    if isinstance(ks, int) or not ks:
-        raise fail("ks", "a non-empty sequence of neighbourhood sizes", repr(ks))
-    k_max = max(check_int(k, "ks", low=1, high=target.shape[0]) for k in ks)
-    rows = np.arange(source.shape[0]) if queries is None else np.asarray(queries)
-    if rows.ndim != 1 or not np.issubdtype(rows.dtype, np.integer) or len(rows) == 0:
-        raise fail(
-            "queries", "a non-empty (n_queries,) integer array", f"{rows.dtype} {rows.shape}"
-        )
-    if rows.min() < 0 or rows.max() >= source.shape[0]:
-        raise fail("queries", f"rows in [0, {source.shape[0]})", f"{rows.min()}..{rows.max()}")
+    k_max = _check_ks(ks, target.shape[0])
+    rows = _query_rows(queries, source.shape[0])
     own = np.asarray(knn(target[rows], target, k_max, metric=metric).indices)
     retrieved = np.asarray(knn(source[rows], target, k_max, metric=metric).indices)
     scores = {}
@@ -188,3 +185,78 @@ def neighbourhood_agreement(
     own_a = np.asarray(knn(a[rows], a, k_max, metric=metric).indices)
     own_b = np.asarray(knn(b[rows], b, k_max, metric=metric).indices)
     return {f"jaccard@{k}": retrieval_from_neighbours(own_a, own_b, rows, k)[0] for k in ks}
+
+
+def pairwise_retrieval(
+    spaces: Mapping[str, np.ndarray],
+    pairs: Sequence[tuple[str, str]],
+    ks: Sequence[int],
+    *,
+    anchors: np.ndarray | None = None,
+    center: Literal["anchors"] | None = None,
+    queries: np.ndarray | None = None,
+    metric: KnnMetric = "cosine",
+) -> dict[tuple[str, str], dict[str, float]]:
+    """:func:`retrieval_at_ks` of every ``(source, target)`` pair of named spaces.
+
+    With ``anchors`` the pairs are compared in relative coordinates: each space used by a pair is
+    projected once (:func:`relreps.relative_projection`) on its OWN rows at ``anchors`` (parallel
+    anchors: row i is the same item in every space), so spaces of different widths compare.
+    Without, in absolute coordinates, which needs equal widths.
+
+    Args:
+        spaces: name -> (n_samples, d_name) vectors; row i of every space is item i.
+        pairs: ordered (source name, target name) pairs; sources are the queries.
+        ks: neighbourhood sizes, each in ``[1, n_samples]``.
+        anchors: (n_anchors,) anchor rows, or None for absolute coordinates.
+        center: ``"anchors"`` subtracts each space's anchor mean first (relative only).
+        queries: (n_queries,) query rows (default: every row).
+        metric: kNN metric of the search, see :func:`relreps.metrics.knn`.
+
+    Returns:
+        ``{(source, target): {"jaccard@k": ..., "mrr@k": ..., "cosine": ...}}`` in pair order.
+
+    Raises:
+        KeyError: a pair names a space not in ``spaces``.
+        ValueError: no pairs, bad anchor rows, ``center`` without anchors, unequal widths in
+            absolute coordinates, unpaired spaces.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(50, 6))
+        >>> q = np.linalg.qr(rng.normal(size=(6, 6)))[0]
+        >>> spaces = {"a": x, "b": 3 * x @ q}
+        >>> pairwise_retrieval(spaces, [("a", "b")], (5,), anchors=np.arange(10))
+        {('a', 'b'): {'jaccard@5': 1.0, 'mrr@5': 1.0, 'cosine': 1.0}}
+        >>> pairwise_retrieval(spaces, [("a", "b")], (5,))[("a", "b")]["jaccard@5"] < 0.5
+        True
+    """
+    if not pairs:
+        raise fail("pairs", "at least one (source, target) pair", "none")
+    for name in dict.fromkeys(n for pair in pairs for n in pair):
+        if name not in spaces:
+            raise KeyError(f"Expected pair names among the spaces {sorted(spaces)}, got {name!r}.")
+    if center not in (None, "anchors"):
+        raise fail("center", "None or 'anchors'", repr(center))
+    if anchors is None and center is not None:
+        raise fail("center", "None in absolute coordinates (no anchors)", repr(center))
+    done: dict[str, np.ndarray] = {}
+
+    def view(name: str) -> np.ndarray:
+        if name not in done:
+            x = spaces[name]
+            if anchors is None:
+                done[name] = x
+            else:
+                from relreps.projection import relative_projection
+
+                rows = _query_rows(anchors, np.shape(x)[0], "anchors")
+                done[name] = np.asarray(relative_projection(x, x[rows], center=center))
+        return done[name]
+
+    return {
+        (source, target): retrieval_at_ks(
+            view(source), view(target), ks, queries=queries, metric=metric
+        )
+        for source, target in pairs
+    }
