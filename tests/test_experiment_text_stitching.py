@@ -8,7 +8,6 @@ import os
 import numpy as np
 import pytest
 
-from relreps.experiments import _text_data as text_data
 from relreps.experiments import _text_report as text_report
 from relreps.experiments import text_stitching as ts
 from relreps.experiments.base import ExperimentResult, RunContext
@@ -109,7 +108,7 @@ def test_quick_run_report(quick_run):
 
 
 def _toy_data(n_per_class: int = 40, n_classes: int = 4, seed: int = 0):
-    from relreps.datasets import Dataset
+    from relreps.datasets import Dataset, balanced_split
 
     rng = np.random.default_rng(seed)
     words = [[f"w{c}_{k}" for k in range(12)] for c in range(n_classes)]
@@ -122,7 +121,7 @@ def _toy_data(n_per_class: int = 40, n_classes: int = 4, seed: int = 0):
     labels_arr = np.array(labels)
     ids = tuple(f"toy:{i}" for i in range(len(texts)))
     ds = Dataset("toy-texts", "all", tuple(texts), labels_arr, ids, tuple("abcd"), "memory")
-    train_idx, test_idx = ts.balanced_split(labels_arr, 80, 40, seed=seed)
+    train_idx, test_idx = balanced_split(labels_arr, 80, 40, seed=seed)
     return ts.TextData("toy texts", ds.subset(train_idx), ds.subset(test_idx))
 
 
@@ -240,7 +239,7 @@ def test_online_loader_path_with_a_fixture_table():
         def __getitem__(self, column):
             return self.data[column]
 
-    data = text_data.load_online_data("trec", 0, loader=lambda hub, config, split: Table(30))
+    data = ts.load_online_data("trec", 0, loader=lambda hub, config, split: Table(30))
     assert data.name == "TREC" and len(data.train) == 30 and data.train.class_names[0] == "ABBR"
 
 

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from relreps.experiments._text_data import TextData
-from relreps.experiments.base import Figure, RunContext, Table, Verdict, judge, kept_fraction
+from relreps.experiments.base import Figure, RunContext, Table, Verdict
+from relreps.results import Claim, kept_fraction, mean_std_text, rounded
+
+if TYPE_CHECKING:
+    from relreps.experiments.text_stitching import TextData
 
 __all__ = [
-    "COST",
-    "COST_PARTLY",
-    "KEPT",
-    "KEPT_PARTLY",
+    "ABSOLUTE_FAILS",
+    "COSTS_LITTLE",
+    "KEEPS",
     "METHOD_LABEL",
     "METHOD_ORDER",
-    "NEAR_CHANCE",
     "PAPER_F1",
-    "chance_f1",
     "heatmap_figure",
     "matrix_table",
     "paper_table",
@@ -58,17 +58,6 @@ METHOD_LABEL = {
 }
 
 
-def chance_f1(labels: np.ndarray) -> float:
-    """Weighted F1 x100 of always predicting the majority class."""
-    counts = np.bincount(labels)
-    share = counts.max() / counts.sum()
-    return float(100.0 * share * (2 * share / (share + 1.0)))
-
-
-def _round(value: float) -> float | None:
-    return None if math.isnan(value) else round(float(value), 2)
-
-
 def _summary(result: Any) -> dict[tuple[str, bool], Any]:
     return {(r.method, r.stitched): r for r in result.summary()}
 
@@ -83,7 +72,7 @@ def paper_table(result: Any, data: TextData, chance: float) -> Table:
                 PAPER_F1[d].get((method, stitched)) if method in ("absolute", "relative") else None
                 for d in PAPER_F1
             ]
-            ours = None if math.isnan(row.mean) else f"{row.mean:.2f} ± {row.std:.2f}"
+            ours = mean_std_text(row.mean, row.std)
             setting = "stitched" if stitched else "not stitched"
             rows.append((METHOD_LABEL[method], setting, ours, *paper))
     return Table(
@@ -109,13 +98,7 @@ def paper_table(result: Any, data: TextData, chance: float) -> Table:
 def matrix_table(result: Any, method: str) -> Table:
     mean, std = result.pair_mean(method), result.pair_std(method)
     rows = tuple(
-        (
-            enc,
-            *(
-                None if math.isnan(mean[i, j]) else f"{mean[i, j]:.1f} ± {std[i, j]:.1f}"
-                for j in range(len(result.names))
-            ),
-        )
+        (enc, *(mean_std_text(mean[i, j], std[i, j], 1) for j in range(len(result.names))))
         for i, enc in enumerate(result.names)
     )
     return Table(
@@ -139,7 +122,7 @@ def involving(result: Any, method: str, name: str) -> float:
 def per_encoder_table(result: Any) -> Table:
     methods = [m for m in result.methods if m != "absolute"]
     rows = tuple(
-        (name, *(_round(involving(result, m, name)) for m in methods)) for name in result.names
+        (name, *(rounded(involving(result, m, name)) for m in methods)) for name in result.names
     )
     return Table(
         title="Stitched F1 x100 per encoder (mean over the cells where it is the encoder or the "
@@ -150,15 +133,30 @@ def per_encoder_table(result: Any) -> Table:
     )
 
 
-#: Stitching keeps the not-stitched score: kept fraction (stitched / not stitched) bars.
-KEPT = 0.90
-KEPT_PARTLY = 0.75
-#: Absolute stitching fails: absolute stitched F1 at most this many points above the majority
-#: class ("partly" at three times as many), the rule of vision-stitching.
-NEAR_CHANCE = 10.0
-#: A relative head costs little: relative / absolute not-stitched F1 bars.
-COST = 0.97
-COST_PARTLY = 0.90
+#: Stitching keeps the not-stitched score: a bar on the kept fraction (stitched / not stitched).
+KEEPS = Claim(
+    "Relative heads accept other architectures' encoders zero-shot (stitched keeps the "
+    "not-stitched score)",
+    "kept fraction (relative stitched / relative not stitched)",
+    0.90,
+    partly=0.75,
+)
+#: Absolute stitching fails: absolute stitched F1 at most 10 points above the majority class
+#: ("partly" at three times as many), the rule of vision-stitching.
+ABSOLUTE_FAILS = Claim(
+    "Absolute stitching across architectures fails (near the majority class)",
+    "absolute stitched F1 points above the majority class",
+    10.0,
+    comparison="<=",
+    partly=30.0,
+)
+#: A relative head costs little: a bar on relative / absolute not-stitched F1.
+COSTS_LITTLE = Claim(
+    "A relative head costs little against an absolute one (not stitched)",
+    "relative not stitched / absolute not stitched",
+    0.97,
+    partly=0.90,
+)
 
 
 def _paper_ratio(dataset: str, top: tuple[str, bool], bottom: tuple[str, bool]) -> float:
@@ -178,7 +176,6 @@ def verdicts(result: Any, chance: float, dataset: str = "") -> tuple[Verdict, ..
     - a relative head costs little: relative / absolute not stitched >= 0.97 (partly >= 0.90).
     """
     summary = _summary(result)
-    out: list[Verdict] = []
 
     def mean(method: str, stitched: bool) -> float:
         row = summary.get((method, stitched))
@@ -186,59 +183,39 @@ def verdicts(result: Any, chance: float, dataset: str = "") -> tuple[Verdict, ..
 
     rel_own, rel_st = mean("relative", False), mean("relative", True)
     abs_own, abs_st = mean("absolute", False), mean("absolute", True)
-    which = dataset if dataset in PAPER_F1 else "mean of TREC / DBpedia / Amazon"
+    which = "paper figure: " + (
+        dataset if dataset in PAPER_F1 else "mean of TREC / DBpedia / Amazon"
+    )
+    out: list[Verdict] = []
     if not math.isnan(rel_st):
         out.append(
-            judge(
-                "Relative heads accept other architectures' encoders zero-shot (stitched keeps "
-                "the not-stitched score)",
-                "kept fraction (relative stitched / relative not stitched)",
+            KEEPS.judge(
                 kept_fraction(rel_st, rel_own),
-                KEPT,
-                partly=KEPT_PARTLY,
                 paper=_paper_ratio(dataset, ("relative", True), ("relative", False)),
                 detail=f"relative stitched {rel_st:.1f} vs not stitched {rel_own:.1f} "
-                f"(weighted F1 x100); paper figure: {which}",
+                f"(weighted F1 x100); {which}",
             )
         )
-    claim = "Absolute stitching across architectures fails (near the majority class)"
     if math.isnan(abs_st):
-        out.append(
-            Verdict(
-                claim,
-                "skipped",
-                "absolute stitching undefined (no two encoders of equal width) or not run",
-            )
-        )
+        reason = "absolute stitching undefined (no two encoders of equal width) or not run"
+        out.append(ABSOLUTE_FAILS.skipped(reason))
     else:
         out.append(
-            judge(
-                claim,
-                "absolute stitched F1 points above the majority class",
+            ABSOLUTE_FAILS.judge(
                 abs_st - chance,
-                NEAR_CHANCE,
-                comparison="<=",
-                partly=3 * NEAR_CHANCE,
                 detail=f"absolute stitched {abs_st:.1f} (defined pairs only), majority class "
                 f"{chance:.1f}; relative stitched {rel_st:.1f}",
             )
         )
     if not (math.isnan(abs_own) or math.isnan(rel_own)):
-        paper = _paper_ratio(dataset, ("relative", False), ("absolute", False))
         out.append(
-            judge(
-                "A relative head costs little against an absolute one (not stitched)",
-                "relative not stitched / absolute not stitched",
+            COSTS_LITTLE.judge(
                 kept_fraction(rel_own, abs_own),
-                COST,
-                partly=COST_PARTLY,
-                paper=paper,
-                detail=f"not stitched: relative {rel_own:.1f} vs absolute {abs_own:.1f}; "
-                f"paper figure: {which}",
+                paper=_paper_ratio(dataset, ("relative", False), ("absolute", False)),
+                detail=f"not stitched: relative {rel_own:.1f} vs absolute {abs_own:.1f}; {which}",
             )
         )
-    out += _notes(result, mean)
-    return tuple(out)
+    return (*out, *_notes(result, mean))
 
 
 def _notes(result: Any, mean: Any) -> list[Verdict]:

@@ -10,7 +10,8 @@ that ship offline: WordNet noun glosses labelled with their 26 supersenses (``wo
 embedded by the four offline sentence encoders of :mod:`relreps.encoders` (MiniLM-L6, MiniLM-L3
 on ONNX Runtime, WordLlama, multilingual e5-small). Train and test sets are class-balanced draws
 from disjoint parts of every class; each seed draws its own 768 class-stratified anchors from the
-training set and trains its own heads. Four ways to stitch are compared:
+training set and trains its own heads (:func:`relreps.stitching.anchor_draws.anchor_draw_grid`).
+Five ways to stitch are compared:
 
 - ``absolute``: raw embeddings (defined only between encoders of equal width);
 - ``relative``: cosine similarities to the anchors, the paper's method;
@@ -28,25 +29,17 @@ Online users can rerun the paper's own setting (its encoders on TREC / DBpedia /
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from relreps.datasets import balanced_split
+from relreps.encoders.offline import load_offline_encoders
 from relreps.experiments._repro_torch import torch_threads
-from relreps.experiments._text_data import (
-    ONLINE,
-    TextData,
-    load_online_data,
-    load_wordnet_data,
-    online_datasets,
-)
 from relreps.experiments._text_report import (
     METHOD_ORDER,
     PAPER_F1,
-    chance_f1,
     heatmap_figure,
     matrix_table,
     paper_table,
@@ -64,10 +57,13 @@ from relreps.experiments.base import (
     Verdict,
 )
 from relreps.projection_spec import ProjectionSpec
+from relreps.stitching import MLPHeadFactory, majority_f1
+from relreps.stitching.anchor_draws import anchor_draw_grid
 
 __all__ = [
     "FULL",
     "OFFLINE_ENCODERS",
+    "ONLINE",
     "PAPER_ENCODERS",
     "PAPER_F1",
     "QUICK",
@@ -75,12 +71,11 @@ __all__ = [
     "VARIANTS",
     "TextData",
     "TextStitchingConfig",
-    "balanced_split",
+    "load_online_data",
     "load_wordnet_data",
     "online_datasets",
     "run",
     "run_config",
-    "stitch_text",
 ]
 
 NAME = "text-stitching"
@@ -95,6 +90,12 @@ PAPER_ENCODERS = {
     "bert-base-uncased": "bert-base-uncased",
     "electra-base": "google/electra-base-discriminator",
     "roberta-base": "roberta-base",
+}
+#: The paper's online datasets: HF_DATASETS name -> (label in PAPER_F1, train size, test size).
+ONLINE = {
+    "trec": ("TREC", 5452, 500),
+    "dbpedia14": ("DBpedia", 10000, 5000),
+    "amazon_reviews_multi": ("Amazon (5-class)", 10000, 5000),
 }
 #: Relative variants: label -> the ProjectionSpec of its grid.
 VARIANTS: dict[str, ProjectionSpec] = {
@@ -152,24 +153,66 @@ QUICK = TextStitchingConfig(
 )
 
 
-def _offline_encoders(names: Sequence[str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Build the named registry encoders offline; the missing ones are returned with the reason."""
-    from relreps.encoders import list_models, load_encoder
+@dataclass(frozen=True)
+class TextData:
+    """A labelled text classification task: a training and a test :class:`Dataset`."""
 
-    infos = {info.spec.name: info for info in list_models()}
-    built: dict[str, Any] = {}
-    missing: dict[str, str] = {}
+    name: str
+    train: Any
+    test: Any
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        names: tuple[str, ...] = self.train.class_names
+        return names
+
+
+def load_wordnet_data(n_train: int, n_test: int, *, seed: int) -> TextData:
+    """WordNet noun glosses (26 supersenses) split by :func:`relreps.datasets.balanced_split`."""
+    from relreps.datasets import balanced_split, load_wordnet_glosses
+
+    glosses = load_wordnet_glosses()
+    train_idx, test_idx = balanced_split(glosses.labels, n_train, n_test, seed=seed)
+    return TextData(
+        "WordNet noun glosses (26 supersenses)", glosses.subset(train_idx), glosses.subset(test_idx)
+    )
+
+
+def online_datasets(value: str | Sequence[str] = ()) -> tuple[str, ...]:
+    """The paper's datasets asked for with ``--text-datasets`` (names, or one comma-separated
+    string).
+
+    Names among ``trec``, ``dbpedia14``, ``amazon_reviews_multi`` (English config); empty means
+    the offline WordNet run (or, with ``--online``, every one of them).
+
+    Example:
+        >>> online_datasets("trec, dbpedia14")
+        ('trec', 'dbpedia14')
+        >>> online_datasets(())
+        ()
+    """
+    from relreps._validation import fail
+
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    names = tuple(part.strip() for part in parts if part.strip())
     for name in names:
-        info = infos.get(name)
-        if info is None or not info.available_offline:
-            need = ", ".join(info.missing) if info is not None else "not in the registry"
-            missing[name] = f"offline package missing (pip install {need})"
-            continue
-        try:
-            built[name] = load_encoder(name, offline=True)
-        except Exception as err:  # a broken install: say so, run with the others
-            missing[name] = f"failed to load: {type(err).__name__}: {err}"
-    return built, missing
+        if name not in ONLINE:
+            raise fail("--text-datasets", f"names among {list(ONLINE)}", repr(name))
+    return names
+
+
+def load_online_data(name: str, seed: int, loader: Any = None) -> TextData:
+    """One of the paper's datasets from the Hugging Face hub (needs the network)."""
+    from relreps.datasets import load_hf
+
+    label, n_train, n_test = ONLINE[name]
+    language = "en" if name == "amazon_reviews_multi" else None
+    train = load_hf(name, "train", language=language, loader=loader)
+    test = load_hf(name, "test", language=language, loader=loader)
+    rng = np.random.default_rng(seed)
+    train = train.subset(np.sort(rng.permutation(len(train))[: min(n_train, len(train))]))
+    test = test.subset(np.sort(rng.permutation(len(test))[: min(n_test, len(test))]))
+    return TextData(label, train, test)
 
 
 def _paper_encoders(names: Sequence[str]) -> dict[str, Any]:
@@ -190,137 +233,22 @@ def _embed(
 
     from relreps.encoders import cached_encode
 
+    def encode(encoder: Any, split: Any) -> np.ndarray:
+        return cached_encode(
+            encoder,
+            list(split.items),
+            list(split.ids),
+            dataset=split.name,
+            split=f"text-stitching-{len(split)}",
+            batch_size=64,
+            progress=context.progress,
+        )
+
     out = {}
     for name, encoder in encoders.items():
         start = time.perf_counter()
-        parts = []
-        for split in (data.train, data.test):
-            parts.append(
-                cached_encode(
-                    encoder,
-                    list(split.items),
-                    list(split.ids),
-                    dataset=split.name,
-                    split=f"text-stitching-{len(split)}",
-                    batch_size=64,
-                    progress=context.progress,
-                )
-            )
-        out[name] = (parts[0], parts[1])
+        out[name] = (encode(encoder, data.train), encode(encoder, data.test))
         context.log(f"  embedded with {name} ({time.perf_counter() - start:.1f} s)")
-    return out
-
-
-def stitch_text(
-    embeddings: Mapping[str, tuple[np.ndarray, np.ndarray]],
-    y_train: np.ndarray,
-    y_test: np.ndarray,
-    config: TextStitchingConfig,
-    *,
-    seed: int = 0,
-    cache_dir: Any = None,
-    log: Callable[[str], None] = print,
-) -> Any:
-    """Every (encoder, head) pair, every method, every seed: one combined stitching result.
-
-    Seed ``i`` (``seed + i``) draws its own class-stratified anchors from the training items and
-    trains its own heads; the absolute heads are trained once per seed and reused by
-    ``translation``.
-
-    Args:
-        embeddings: encoder name -> (train (n_train, d), test (n_test, d)) embeddings; rows are the
-            same items in every encoder.
-        y_train: (n_train,) labels.
-        y_test: (n_test,) labels.
-        config: sizes, seeds and methods.
-        seed: base seed.
-        cache_dir: folder for finished cells (resumable), or None.
-        log: status lines.
-
-    Returns:
-        A :class:`relreps.stitching.StitchingResult` whose methods are ``config.methods`` and whose
-        seed axis holds every seed.
-    """
-    from relreps.stitching import MLPHeadFactory, StitchingResult
-
-    head = MLPHeadFactory(hidden=config.head_hidden, epochs=config.head_epochs)
-    seeds = [seed + i for i in range(config.seeds)]
-    per_method: dict[str, list[np.ndarray]] = {m: [] for m in config.methods}
-    skipped: dict[str, str] = {}
-    undefined: dict[tuple[str, str, str], Any] = {}
-    names: tuple[str, ...] = ()
-    n_cached = 0
-    seconds = 0.0
-    with torch_threads(1):
-        for s in seeds:
-            grids = _seed_grids(embeddings, y_train, y_test, config, s, head, cache_dir)
-            for label, (result, method) in grids.items():
-                names = result.names
-                per_method[label].append(result.scores[method])
-                skipped.update(result.skipped_methods)
-                for cell in result.undefined:
-                    undefined[(cell.method, cell.encoder, cell.decoder)] = cell
-            for result in {id(r): r for r, _ in grids.values()}.values():
-                n_cached += result.n_cached
-                seconds += result.seconds
-            log(f"  seed {s}: grids done")
-    scores = {m: np.concatenate(v, axis=2) for m, v in per_method.items() if v}
-    return StitchingResult(
-        names=names,
-        seeds=tuple(seeds),
-        scoring="f1_weighted",
-        higher_is_better=True,
-        scores=scores,
-        undefined=tuple(undefined.values()),
-        skipped_methods=skipped,
-        n_cached=n_cached,
-        seconds=seconds,
-    )
-
-
-def _seed_grids(
-    embeddings: Mapping[str, tuple[np.ndarray, np.ndarray]],
-    y_train: np.ndarray,
-    y_test: np.ndarray,
-    config: TextStitchingConfig,
-    s: int,
-    head: Any,
-    cache_dir: Any,
-) -> dict[str, tuple[Any, str]]:
-    """One seed's grids: method label -> (the StitchingResult holding it, its method name)."""
-    from relreps.anchors import stratified
-    from relreps.stitching import Space, stitching_grid
-
-    anchor_idx = stratified(y_train, min(config.n_anchors, len(y_train)), seed=s)
-    ids = [f"train:{int(i)}" for i in anchor_idx]
-    spaces = [
-        Space(name, train, test, train[anchor_idx], ids)
-        for name, (train, test) in embeddings.items()
-    ]
-    out: dict[str, tuple[Any, str]] = {}
-    runs: list[tuple[str | None, ProjectionSpec, list[str]]] = []
-    base: list[str] = [m for m in ("absolute", "relative", "translation") if m in config.methods]
-    if base:
-        runs.append((None, VARIANTS["relative"], base))
-    for variant in ("relative-centred", "relative-product"):
-        if variant in config.methods:
-            runs.append((variant, VARIANTS[variant], ["relative"]))
-    for label, spec, methods in runs:
-        result = stitching_grid(
-            spaces,
-            y_train,
-            y_test,
-            scoring="f1_weighted",
-            seeds=(s,),
-            head=head,
-            methods=methods,
-            spec=spec,
-            cache_dir=cache_dir,
-            cache_tag=f"{NAME}/{config.head_hidden}/{config.head_epochs}",
-            progress=False,
-        )
-        for method in result.methods:
-            out[label or method] = (result, method)
     return out
 
 
@@ -330,7 +258,7 @@ def _encoders_or_offline(
     """The given encoders, or the config's built offline (the missing ones logged); two or more."""
     missing: dict[str, str] = {}
     if encoders is None:
-        encoders, missing = _offline_encoders(config.encoders)
+        encoders, missing = load_offline_encoders(config.encoders)
         for name, why in missing.items():
             context.log(f"  {name} left out: {why}")
     if len(encoders) < 2:
@@ -371,16 +299,22 @@ def run_config(
     )
     embeddings = _embed(data, encoders, context)
     y_train, y_test = np.asarray(data.train.labels), np.asarray(data.test.labels)
-    result = stitch_text(
-        embeddings,
-        y_train,
-        y_test,
-        config,
-        seed=context.seed,
-        cache_dir=context.output_dir / "cells" / NAME,
-        log=context.log,
-    )
-    chance = chance_f1(y_test)
+    with torch_threads(1):
+        result = anchor_draw_grid(
+            embeddings,
+            y_train,
+            y_test,
+            n_anchors=config.n_anchors,
+            seeds=[context.seed + i for i in range(config.seeds)],
+            methods=config.methods,
+            variants=VARIANTS,
+            scoring="f1_weighted",
+            head=MLPHeadFactory(hidden=config.head_hidden, epochs=config.head_epochs),
+            cache_dir=context.output_dir / "cells" / NAME,
+            cache_tag=f"{NAME}/{config.head_hidden}/{config.head_epochs}",
+            log=context.log,
+        )
+    chance = majority_f1(y_test)
     figure = heatmap_figure(result, data, context, tag)
     tables = [paper_table(result, data, chance), per_encoder_table(result)]
     tables += [matrix_table(result, m) for m in result.methods]
