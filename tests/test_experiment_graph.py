@@ -15,13 +15,7 @@ pytest.importorskip("scipy")
 from relreps.datasets.graphs import GraphDataset, bag_of_words, load_planetoids, random_split_masks
 from relreps.experiments import get
 from relreps.experiments.base import ExperimentResult, RunContext
-from relreps.experiments.graph import (
-    QUICK,
-    WORDNET_NOUNS,
-    planetoid_requested,
-    prepare_graph,
-    run_experiment,
-)
+from relreps.experiments.graph import QUICK, WORDNET_NOUNS, planetoid_requested, run_experiment
 from relreps.nn.graph import normalized_adjacency
 from relreps.report import render_markdown
 
@@ -98,15 +92,6 @@ def test_normalized_adjacency_matches_the_dense_formula():
     a = np.maximum(a, a.T) + np.eye(graph.n_nodes)
     d = a.sum(axis=1)
     np.testing.assert_allclose(adj, a / np.sqrt(np.outer(d, d)), atol=1e-6)
-
-
-def test_prepare_graph_needs_features_or_texts():
-    graph = replace(toy_graph(10, 2), texts=None)
-    with pytest.raises(ValueError, match="features or texts"):
-        prepare_graph(graph, QUICK, 0)
-    data = prepare_graph(graph.with_features(np.eye(graph.n_nodes)), QUICK, 0)
-    assert data.n_features == graph.n_nodes
-    assert set(data.anchors) <= set(data.train)
 
 
 def test_planetoid_is_opt_in_and_explains_why_it_did_not_run():

@@ -34,10 +34,9 @@ from relreps.experiments.base import (
     RunContext,
     Table,
     Verdict,
-    atomic_write_bytes,
     kept_fraction,
 )
-from relreps.results import Claim, mean_std, rounded
+from relreps.results import Claim, rounded
 
 NAME = "graph"
 TITLE = "Graph node classification: absolute vs relative GCNs, stitched across seeds"
@@ -93,140 +92,48 @@ QUICK = GraphConfig(seeds=2, max_nodes=3000, epochs=120, patience=25, vocabulary
 # --- data and training ---------------------------------------------------------------------------
 
 
-@dataclass
-class _Graph:
-    """Tensors of one graph, ready for training."""
-
-    name: str
-    tensors: Any  # relreps.nn.graph.SparseGraph
-    labels: np.ndarray
-    train: np.ndarray
-    val: np.ndarray
-    test: np.ndarray
-    anchors: np.ndarray
-    n_classes: int
-    n_features: int
-    info: dict[str, Any]
-
-
-def prepare_graph(graph: Any, config: GraphConfig, seed: int) -> _Graph:
-    """The graph cut to ``config.max_nodes`` (breadth first), its L1-normalised node features
-    (bag-of-words of the texts unless it has features), the normalised adjacency, the split
-    indices and ``config.n_anchors`` random anchor nodes from the train split.
-    """
-    from relreps.anchors import random as random_anchors
-    from relreps.nn.graph import SparseGraph
-
-    if config.max_nodes is not None and graph.n_nodes > config.max_nodes:
-        graph = graph.bfs_subgraph(config.max_nodes)
-    features, words = graph.node_features(
-        vocabulary=config.vocabulary, skip_top=config.skip_top_words
-    )
-    kind = "given features" if words is None else f"binary bag of {len(words)} gloss words"
-    train = np.flatnonzero(graph.masks["train"])
-    n_anchors = min(config.n_anchors, train.size)
-    return _Graph(
-        name=graph.name,
-        tensors=SparseGraph.build(graph.edges, features),
-        labels=np.asarray(graph.labels, dtype=np.int64),
-        train=train,
-        val=np.flatnonzero(graph.masks["val"]),
-        test=np.flatnonzero(graph.masks["test"]),
-        anchors=train[random_anchors(train.size, n_anchors, seed=seed)],
-        n_classes=len(graph.class_names),
-        n_features=int(features.shape[1]),
-        info={
-            **graph.to_dict(),
-            "n_undirected_edges": int(graph.adjacency().nnz // 2),
-            "features": f"{kind}, rows L1-normalised",
-            "n_anchors": int(n_anchors),
-        },
-    )
-
-
-def _trained(
-    data: _Graph, config: GraphConfig, context: RunContext, *, relative: bool, seed: int
-) -> tuple[Any, dict]:
-    """Train with :func:`relreps.nn.graph.fit_gcn` (full-batch Adam, the weights of the best
-    validation accuracy kept), or load the weights an interrupted run saved in the run folder."""
-    from safetensors.torch import load_file, save
-
-    from relreps.nn.graph import AbsoluteGCN, RelativeGCN, fit_gcn
-
-    kind = "relative" if relative else "absolute"
-    path = context.output_dir / "models" / f"graph-{data.name}-{kind}-seed{seed}.safetensors"
-    fields = {k: v for k, v in config.to_dict().items() if k not in ("seeds", "planetoid")}
-    key = f"graph/{data.name}/{kind}/seed{seed}/" + ",".join(
-        f"{k}={v}" for k, v in sorted(fields.items())
-    )
-    c, n = config, data.n_features
-    options: dict[str, Any] = {"hidden": c.hidden, "latent": c.latent, "dropout": c.dropout}
-    model = (  # one seed gives both kinds the same encoder
-        RelativeGCN(n, data.n_classes, n_anchors=data.anchors.size, **options, seed=seed)
-        if relative
-        else AbsoluteGCN(n, data.n_classes, **options, seed=seed)
-    )
-    facts = context.cache.get(key)
-    if facts is not None and path.exists():
-        model.load_state_dict(load_file(str(path)))
-        model.eval()
-        return model, facts
-    facts = fit_gcn(
-        model, data.tensors, data.labels, train=data.train, val=data.val, anchors=data.anchors,
-        epochs=c.epochs, patience=c.patience, lr=c.lr, weight_decay=c.weight_decay, seed=seed,
-    ).to_dict()  # fmt: skip
-    atomic_write_bytes(path, save({k: v.contiguous() for k, v in model.state_dict().items()}))
-    context.cache.put(key, facts)
-    return model, facts
-
-
-def _summary(matrix: np.ndarray) -> dict[str, float]:
-    own_mean, own_std = mean_std(np.diag(matrix))
-    stitched_mean, stitched_std = mean_std(matrix[~np.eye(len(matrix), dtype=bool)])
-    return {
-        "own_mean": own_mean,
-        "own_std": own_std,
-        "stitched_mean": stitched_mean,
-        "stitched_std": stitched_std,
-    }
-
-
 def run_graph(graph: Any, config: GraphConfig, context: RunContext) -> dict[str, Any]:
-    """Train ``config.seeds`` absolute and relative GCNs on ``graph`` and stitch them
-    (:func:`relreps.nn.graph.stitching_accuracy`: encoder of seed i, head of seed j).
+    """Train ``config.seeds`` absolute and relative GCNs on ``graph`` (cut to ``max_nodes``
+    nodes, breadth first) and stitch them (:func:`relreps.nn.graph_zoo.seed_stitching`).
 
     Returns the JSON-able cell of this graph: dataset facts, per-seed training facts, the
     stitching matrices (rows encoders, columns heads) and their summary.
     """
-    from relreps.nn.graph import stitching_accuracy
+    from relreps.nn.graph_zoo import NodeTask, seed_stitching
 
-    data = prepare_graph(graph, config, context.seed)
-    context.log(
-        f"  {data.name}: {data.info['n_nodes']} nodes, {data.info['n_undirected_edges']} edges, "
-        f"{data.n_classes} classes, {data.n_features} features, {data.anchors.size} anchors"
-    )
-    models: dict[str, list[Any]] = {"absolute": [], "relative": []}
-    facts = {}
-    for s in range(config.seeds):
-        seed = context.seed + s
-        for kind in models:
-            model, fact = _trained(data, config, context, relative=kind == "relative", seed=seed)
-            facts[f"seed{seed}/{kind}"] = fact
-            models[kind].append(model)
-        context.log(f"  {data.name}: seed {seed} trained (absolute + relative)")
-    matrices = {
-        kind: stitching_accuracy(
-            trained, data.tensors, data.labels, nodes=data.test, anchors=data.anchors
-        )
-        for kind, trained in models.items()
+    if config.max_nodes is not None and graph.n_nodes > config.max_nodes:
+        graph = graph.bfs_subgraph(config.max_nodes)
+    c = config
+    task = NodeTask.from_dataset(
+        graph, n_anchors=c.n_anchors, seed=context.seed, vocabulary=c.vocabulary,
+        skip_top=c.skip_top_words,
+    )  # fmt: skip
+    given = graph.features is not None
+    words = "given features" if given else f"binary bag of {task.n_features} gloss words"
+    info = {
+        **graph.to_dict(),
+        "n_undirected_edges": int(graph.adjacency().nnz // 2),
+        "features": f"{words}, rows L1-normalised",
+        "n_anchors": int(task.anchors.size),
     }
-    counts = np.bincount(data.labels[data.test], minlength=data.n_classes)
+    context.log(
+        f"  {task.name}: {info['n_nodes']} nodes, {info['n_undirected_edges']} edges, "
+        f"{task.n_classes} classes, {task.n_features} features, {task.anchors.size} anchors"
+    )
+    fields = {k: v for k, v in config.to_dict().items() if k not in ("seeds", "planetoid")}
+    out = seed_stitching(
+        task, [context.seed + s for s in range(c.seeds)],
+        folder=context.output_dir / "models" / f"graph-{task.name}",
+        key=",".join(f"{k}={v}" for k, v in sorted(fields.items())), hidden=c.hidden,
+        latent=c.latent, dropout=c.dropout, epochs=c.epochs, patience=c.patience, lr=c.lr,
+        weight_decay=c.weight_decay, log=context.log,
+    )  # fmt: skip
     return {
-        "dataset": data.info,
-        "training": facts,
-        "matrices": {k: v.tolist() for k, v in matrices.items()},
-        "summary": {k: _summary(v) for k, v in matrices.items()},
-        "majority_accuracy": float(100.0 * counts.max() / counts.sum()),
+        "dataset": info,
+        "training": {k: fit.to_dict() for k, fit in out.fits.items()},
+        "matrices": {k: v.tolist() for k, v in out.matrices.items()},
+        "summary": out.summary(),
+        "majority_accuracy": task.majority_accuracy(),
     }
 
 
@@ -234,8 +141,9 @@ def run_graph(graph: Any, config: GraphConfig, context: RunContext) -> dict[str,
 
 
 def _results_table(cells: dict[str, dict[str, Any]]) -> Table:
+    keys = ("own_mean", "own_std", "stitched_mean", "stitched_std")
     rows = tuple(
-        (name, kind, *(rounded(cell["summary"][kind][k]) for k in _SUMMARY_KEYS),
+        (name, kind, *(rounded(cell["summary"][kind][k]) for k in keys),
          rounded(cell["majority_accuracy"]))
         for name, cell in cells.items()
         for kind in ("absolute", "relative")
@@ -250,8 +158,6 @@ def _results_table(cells: dict[str, dict[str, Any]]) -> Table:
         "gives no stitched graph numbers, so those are ours only.",
     )
 
-
-_SUMMARY_KEYS = ("own_mean", "own_std", "stitched_mean", "stitched_std")
 
 # The paper gives no graph figures to carry: the bars are ours (absolute "near chance" is the
 # rule of vision-stitching: at most 10 points above the majority class, "partly" at 30).
@@ -282,38 +188,33 @@ def _verdicts(cells: dict[str, dict[str, Any]], skipped: dict[str, str]) -> list
     for name, cell in cells.items():
         a, r = cell["summary"]["absolute"], cell["summary"]["relative"]
         chance = cell["majority_accuracy"]
-
-        def claim(c: Claim, name: str = name) -> Claim:
-            return replace(c, claim=f"{name}: {c.claim}")
-
+        cost, stitches, fails = (
+            replace(c, claim=f"{name}: {c.claim}") for c in (COST, STITCHES, ABSOLUTE_FAILS)
+        )
         verdicts.append(
-            claim(COST).judge(
+            cost.judge(
                 kept_fraction(r["own_mean"], a["own_mean"]),
                 detail=f"not stitched: relative {r['own_mean']:.2f} +- {r['own_std']:.2f} vs "
                 f"absolute {a['own_mean']:.2f} +- {a['own_std']:.2f} (accuracy %)",
             )
         )
         if math.isnan(r["stitched_mean"]):
-            reason = "one seed only: nothing to stitch"
-            verdicts.append(
-                Verdict(f"{name}: relative GCNs stitch across seeds", "skipped", reason)
-            )
+            claim = f"{name}: relative GCNs stitch across seeds"
+            verdicts.append(Verdict(claim, "skipped", "one seed only: nothing to stitch"))
             continue
-        verdicts.append(
-            claim(STITCHES).judge(
+        stitched = f"absolute stitched {a['stitched_mean']:.2f}"
+        verdicts += [
+            stitches.judge(
                 kept_fraction(r["stitched_mean"], r["own_mean"]),
                 detail=f"relative stitched {r['stitched_mean']:.2f} vs not stitched "
-                f"{r['own_mean']:.2f}; absolute stitched {a['stitched_mean']:.2f}; majority "
-                f"class {chance:.2f}",
-            )
-        )
-        verdicts.append(
-            claim(ABSOLUTE_FAILS).judge(
+                f"{r['own_mean']:.2f}; {stitched}; majority class {chance:.2f}",
+            ),
+            fails.judge(
                 a["stitched_mean"] - chance,
-                detail=f"absolute stitched {a['stitched_mean']:.2f} vs not stitched "
-                f"{a['own_mean']:.2f} and majority class {chance:.2f}",
-            )
-        )
+                detail=f"{stitched} vs not stitched {a['own_mean']:.2f} and majority class "
+                f"{chance:.2f}",
+            ),
+        ]
     for name, reason in skipped.items():
         verdicts.append(Verdict(f"{name}: relative ~ absolute GCN accuracy", "skipped", reason))
     return verdicts
@@ -352,28 +253,22 @@ def run_experiment(
         for name, graph in graphs.items()
     }  # fmt: skip
     figures: list[Figure] = []
-    for i, (name, cell) in enumerate(cells.items()):
-        labels = [f"s{context.seed + s}" for s in range(len(cell["matrices"]["absolute"]))]
-        if len(labels) < 2:
-            continue
-        figures.append(
-            stitching_heatmaps(
-                {k: np.asarray(v) for k, v in cell["matrices"].items()},
-                labels,
-                labels,
-                context.figures_dir / f"graph_stitching_{i}.png",
-                "test accuracy (%)",
-                root=context.output_dir,
-                caption=f"{name}: encoder of seed i (rows) with the head of seed j (columns), "
-                "absolute and relative GCNs.",
-            )
-        )
     facts = ("n_nodes", "n_undirected_edges", "features", "n_anchors", "splits")
-    tables = [_results_table(cells)] + [
-        Table(f"{name}: the graph", ("fact", "value"),
-              tuple((k, str(v)) for k, v in cell["dataset"].items() if k in facts))
-        for name, cell in cells.items()
-    ]  # fmt: skip
+    tables = [_results_table(cells)]
+    for i, (name, cell) in enumerate(cells.items()):
+        rows = tuple((k, str(v)) for k, v in cell["dataset"].items() if k in facts)
+        tables.append(Table(f"{name}: the graph", ("fact", "value"), rows))
+        labels = [f"s{context.seed + s}" for s in range(len(cell["matrices"]["absolute"]))]
+        if len(labels) > 1:
+            figures.append(
+                stitching_heatmaps(
+                    {k: np.asarray(v) for k, v in cell["matrices"].items()}, labels, labels,
+                    context.figures_dir / f"graph_stitching_{i}.png", "test accuracy (%)",
+                    root=context.output_dir,
+                    caption=f"{name}: encoder of seed i (rows) with the head of seed j "
+                    "(columns), absolute and relative GCNs.",
+                )
+            )  # fmt: skip
     return ExperimentResult(
         name=NAME,
         title=TITLE,
