@@ -30,6 +30,7 @@ __all__ = [
     "anchored_retrieval",
     "chance_summary",
     "rank_summary",
+    "relative_matches",
 ]
 
 #: The ways :func:`anchored_retrieval` compares two spaces, in table order.
@@ -202,6 +203,57 @@ def anchor_draw_retrieval(
         "std": std,
         "undefined": undefined,
     }
+
+
+def relative_matches(
+    source: Array,
+    target: Array,
+    anchors: Any,
+    held: Any,
+    *,
+    k: int = 3,
+    n_queries: int | None = None,
+) -> np.ndarray:
+    """The ``k`` held-out target rows nearest each held-out source row, by relative cosine.
+
+    The examples behind :func:`anchored_retrieval`'s ``relative`` scores: the first ``n_queries``
+    rows of ``held`` (in ``source``) rank every ``held`` row (in ``target``) by cosine between
+    relative vectors (cosine to each side's own ``anchors``).
+
+    Args:
+        source: (n_items, d_s) vectors; row i is the partner of ``target`` row i.
+        target: (n_items, d_t) vectors.
+        anchors: (n_anchors,) row indices used as parallel anchors (at least 2).
+        held: (n_held,) row indices, disjoint from ``anchors``: candidates, and queries first.
+        k: matches per query, in ``[1, n_held]``.
+        n_queries: how many of ``held`` query (default: all of them).
+
+    Returns:
+        (n_queries, k) positions in ``held`` (not row indices), best match first.
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(20, 4))
+        >>> matches = relative_matches(x, 5 * x[:, ::-1], np.arange(6), np.arange(6, 20), k=2)
+        >>> matches.shape, bool((matches[:, 0] == np.arange(14)).all())
+        ((14, 2), True)
+    """
+    from relreps.projection import relative_projection
+
+    xs, xt = check_matrix(source, "source"), check_matrix(target, "target")
+    check_paired(xs, "source", xt, "target")
+    xs, xt = np.asarray(to_numpy(xs)), np.asarray(to_numpy(xt))
+    a, h = _rows(anchors, "anchors", len(xs)), _rows(held, "held", len(xs))
+    if np.intersect1d(a, h).size:
+        raise fail("held", "rows disjoint from `anchors`", "rows in both")
+    k = check_int(k, "k", low=1, high=len(h))
+    n_queries = (
+        len(h) if n_queries is None else check_int(n_queries, "n_queries", low=1, high=len(h))
+    )
+    one = np.asarray(relative_projection(xs[h], xs[a]))
+    other = np.asarray(relative_projection(xt[h], xt[a]))
+    one = one / np.maximum(np.linalg.norm(one, axis=1, keepdims=True), 1e-12)
+    other = other / np.maximum(np.linalg.norm(other, axis=1, keepdims=True), 1e-12)
+    return np.argsort(-(one[:n_queries] @ other.T), axis=1)[:, :k]
 
 
 def _rows(idx: Any, name: str, n: int) -> np.ndarray:
