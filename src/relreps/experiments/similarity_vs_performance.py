@@ -144,10 +144,9 @@ def sample_models(config: SimilarityConfig, seed: int) -> list[HyperParameters]:
 # --- models ---------------------------------------------------------------------------------------
 
 
-def _build(hp: HyperParameters, in_features: int, n_classes: int, seed: int) -> tuple[Any, ...]:
-    """``(encoder, head, optimizer)``: an MLP whose last hidden layer is the latent space, a
-    linear head, and Adam or SGD (momentum 0.9) over both."""
-    import torch
+def _build(hp: HyperParameters, in_features: int, n_classes: int, seed: int) -> Any:
+    """``Sequential(encoder, head)``: an MLP whose last hidden layer is the latent space, and a
+    linear head."""
     from torch import nn
 
     from relreps.nn import seeded
@@ -159,12 +158,7 @@ def _build(hp: HyperParameters, in_features: int, n_classes: int, seed: int) -> 
         for _ in range(hp.depth):
             layers += [nn.Linear(width, hp.width), activation()]
             width = hp.width
-        encoder = nn.Sequential(*layers)
-        head = nn.Linear(width, n_classes)
-    params = [*encoder.parameters(), *head.parameters()]
-    if hp.optimizer == "adam":
-        return encoder, head, torch.optim.Adam(params, lr=hp.lr)
-    return encoder, head, torch.optim.SGD(params, lr=hp.lr, momentum=0.9)
+        return nn.Sequential(nn.Sequential(*layers), nn.Linear(width, n_classes))
 
 
 @dataclass
@@ -206,44 +200,41 @@ def train_and_log(
     final (n_probe, n_anchors) relative representation (only when ``reference_rel`` is None)}``;
     entry 0 is at initialisation. Accuracies are in %; ``similarity`` is the paper's mean paired
     cosine, ``similarity_centred`` the same after centring each relative vector
-    (:func:`relreps.metrics.paired_cosine`). The loop is its own, not :func:`relreps.nn.fit`: it
-    logs after every epoch, trains with SGD as well as Adam and keeps the last weights.
+    (:func:`relreps.metrics.paired_cosine`). Trained by :func:`relreps.nn.fit` on every training
+    image (no validation split), keeping the last weights; SGD has momentum 0.9.
     """
     import torch
     from torch.nn import functional as F
 
     from relreps.metrics import paired_cosine
+    from relreps.nn import TrainConfig, fit
 
     n_classes = int(data.y_train.max()) + 1
-    encoder, head, optimizer = _build(hp, int(np.prod(data.x_train.shape[1:])), n_classes, seed)
-    generator = torch.Generator().manual_seed(seed)
+    model = _build(hp, int(np.prod(data.x_train.shape[1:])), n_classes, seed)
     out: dict[str, Any] = {"accuracy": [], "similarity": [], "similarity_centred": []}
 
-    def log() -> np.ndarray:
-        encoder.eval()
+    def log(_epoch: int = -1, _model: Any = None) -> None:
+        model.eval()
         with torch.no_grad():
-            pred = head(encoder(data.x_val)).argmax(dim=1).numpy()
+            pred = model(data.x_val).argmax(dim=1).numpy()
         out["accuracy"].append(float(100.0 * (pred == data.y_val).mean()))
-        rel = _relative(encoder, data)
+        out["relative"] = _relative(model[0], data)
         if reference_rel is not None:
-            out["similarity"].append(paired_cosine(rel, reference_rel))
-            out["similarity_centred"].append(paired_cosine(rel, reference_rel, center_rows=True))
-        return rel
+            for key, centred in (("similarity", False), ("similarity_centred", True)):
+                out[key].append(paired_cosine(out["relative"], reference_rel, center_rows=centred))
 
-    rel = log()
-    n = data.x_train.shape[0]
-    for _ in range(hp.epochs):
-        encoder.train()
-        order = torch.randperm(n, generator=generator)
-        for start in range(0, n, batch_size):
-            batch = order[start : start + batch_size]
-            optimizer.zero_grad()
-            loss = F.cross_entropy(head(encoder(data.x_train[batch])), data.y_train[batch])
-            loss.backward()
-            optimizer.step()
-        rel = log()
-    if reference_rel is None:
-        out["relative"] = rel
+    log()
+    momentum = 0.9 if hp.optimizer == "sgd" else 0.0
+    train = TrainConfig(epochs=hp.epochs, batch_size=batch_size, lr=hp.lr, seed=seed,
+                        progress=False, optimizer=hp.optimizer, momentum=momentum,
+                        restore_best=False)  # fmt: skip
+
+    def loss(m: Any, x: Any, y: Any, _: Any) -> Any:
+        return F.cross_entropy(m(x), y)
+
+    fit(model, data.x_train, data.y_train, config=train, loss_fn=loss, val_rows=[], on_epoch=log)
+    if reference_rel is not None:
+        del out["relative"]
     return out
 
 

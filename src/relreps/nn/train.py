@@ -2,8 +2,10 @@
 
 One seeded ``torch.Generator`` drives the validation split, the batch order and any sampling in the
 model's loss (VAEs), so a run is a function of its inputs and ``TrainConfig.seed`` only. Early
-stopping watches the loss on a held-out validation split and restores the best weights. A tqdm
-progress bar appears only when stderr is a terminal (and tqdm is installed).
+stopping watches the loss on a held-out validation split and restores the best weights (or keeps
+the last ones, ``restore_best=False``). The optimizer is Adam or SGD; a hook can look at the model
+after every epoch. A tqdm progress bar appears only when stderr is a terminal (and tqdm is
+installed).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from relreps._validation import check_float, check_int, fail
+from relreps._validation import check_choice, check_float, check_int, fail
 from relreps.nn.models import AbsoluteClassifier, RelativeClassifier, model_device
 
 __all__ = [
@@ -34,6 +36,8 @@ __all__ = [
 ]
 
 LossFn = Callable[[nn.Module, Tensor, Tensor | None, torch.Generator], Tensor]
+EpochHook = Callable[[int, nn.Module], None]
+OPTIMIZERS = ("adam", "sgd")
 
 
 @dataclass
@@ -43,14 +47,18 @@ class TrainConfig:
     Attributes:
         epochs: maximum number of passes over the training split.
         batch_size: samples per optimisation step.
-        lr: Adam learning rate.
-        weight_decay: Adam weight decay.
+        lr: learning rate.
+        weight_decay: weight decay (L2 penalty) of the optimizer.
         val_fraction: share of the data held out for early stopping (0 disables it).
         patience: epochs without a validation improvement before stopping.
         min_delta: smallest decrease of the validation loss that counts as an improvement.
         seed: seeds the split, the batch order and the loss's sampling.
         max_seconds: optional wall-clock budget; training stops after the epoch that exceeds it.
         progress: show a progress bar; None = only when stderr is a terminal.
+        optimizer: ``"adam"`` or ``"sgd"``.
+        momentum: SGD momentum (Adam ignores it).
+        restore_best: end with the weights of the best epoch (lowest validation loss, or training
+            loss without a validation split); False keeps the last epoch's weights.
     """
 
     epochs: int = 20
@@ -63,6 +71,9 @@ class TrainConfig:
     seed: int = 0
     max_seconds: float | None = None
     progress: bool | None = None
+    optimizer: str = "adam"
+    momentum: float = 0.0
+    restore_best: bool = True
 
     def __post_init__(self) -> None:
         check_int(self.epochs, "epochs", low=1)
@@ -77,6 +88,10 @@ class TrainConfig:
             check_float(self.max_seconds, "max_seconds", low=0.0, low_inclusive=False)
         if self.progress is not None and not isinstance(self.progress, bool):
             raise fail("progress", "True, False or None", repr(self.progress), TypeError)
+        check_choice(self.optimizer, "optimizer", OPTIMIZERS)
+        check_float(self.momentum, "momentum", low=0.0, high=1.0)
+        if not isinstance(self.restore_best, bool):
+            raise fail("restore_best", "True or False", repr(self.restore_best), TypeError)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,7 +104,8 @@ class TrainHistory:
     Attributes:
         train_loss: mean training loss per epoch.
         val_loss: validation loss per epoch (empty without a validation split).
-        best_epoch: 0-based epoch whose weights were kept.
+        best_epoch: 0-based epoch whose weights were kept (the last one when
+            ``restore_best=False``).
         epochs_run: epochs completed.
         stopped_early: True when patience ran out before ``epochs``.
         seconds: wall-clock time.
@@ -169,18 +185,38 @@ def _checked_inputs(
     return config, xt, yt
 
 
-def _split(n: int, config: TrainConfig, gen: torch.Generator) -> tuple[Tensor, Tensor]:
-    """(validation, training) row indices from the first draw of ``gen``."""
-    n_val = round(config.val_fraction * n)
-    order = torch.randperm(n, generator=gen)
-    val_idx, train_idx = order[:n_val], order[n_val:]
+def _split(
+    n: int, config: TrainConfig, gen: torch.Generator, val_rows: Any
+) -> tuple[Tensor, Tensor]:
+    """(validation, training) row indices: ``val_rows`` and the other rows in order, or a random
+    ``val_fraction`` split from the first draw of ``gen``."""
+    if val_rows is None:
+        n_val = round(config.val_fraction * n)
+        order = torch.randperm(n, generator=gen)
+        val_idx, train_idx = order[:n_val], order[n_val:]
+    else:
+        rows = np.asarray(val_rows)
+        if rows.ndim != 1 or (rows.size and not np.issubdtype(rows.dtype, np.integer)):
+            raise fail(
+                "val_rows", "a 1-D array of row indices", f"{rows.dtype} of shape {rows.shape}"
+            )
+        if rows.size and (rows.min() < 0 or rows.max() >= n or np.unique(rows).size < rows.size):
+            raise fail("val_rows", f"distinct row indices in [0, {n})", f"{rows.tolist()[:10]}")
+        val_idx = torch.from_numpy(rows.astype(np.int64))
+        held = torch.zeros(n, dtype=torch.bool)
+        held[val_idx] = True
+        train_idx = torch.nonzero(~held).squeeze(1)
     if train_idx.numel() == 0:
-        raise fail(
-            "val_fraction",
-            f"small enough to leave training samples out of {n}",
-            repr(config.val_fraction),
-        )
+        name, got = ("val_fraction", config.val_fraction) if val_rows is None else ("val_rows", n)
+        raise fail(name, f"small enough to leave training samples out of {n}", repr(got))
     return val_idx, train_idx
+
+
+def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    params, lr, decay = model.parameters(), config.lr, config.weight_decay
+    if config.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=config.momentum, weight_decay=decay)
+    return torch.optim.Adam(params, lr=lr, weight_decay=decay)
 
 
 @dataclass(frozen=True)
@@ -232,8 +268,11 @@ def fit(
     *,
     config: TrainConfig | None = None,
     loss_fn: LossFn | None = None,
+    val_rows: Any = None,
+    on_epoch: EpochHook | None = None,
 ) -> TrainHistory:
-    """Train ``model`` with Adam, early stopping on a validation split, best weights restored.
+    """Train ``model`` with Adam (or SGD), early stopping on a validation split, best weights
+    restored (unless ``config.restore_best`` is False).
 
     Args:
         model: a relreps.nn model (or any module with ``training_loss(x, y, generator=...)``).
@@ -241,9 +280,14 @@ def fit(
         y: targets (n_samples,) or None (reconstruction); integer labels become int64.
         config: a :class:`TrainConfig` (defaults if None).
         loss_fn: ``loss_fn(model, xb, yb, generator) -> scalar`` overriding ``training_loss``.
+        val_rows: (n_val,) row indices of ``x`` to validate on instead of a random
+            ``val_fraction`` split (the generator's first draw is then the first batch order); the
+            other rows train, in order. Empty: every row trains, without validation.
+        on_epoch: ``on_epoch(epoch, model)`` called after each epoch (0-based) and its validation,
+            e.g. to log a measure of the model; it may leave the model in eval mode.
 
     Returns:
-        A :class:`TrainHistory`. The model ends in eval mode with the best weights.
+        A :class:`TrainHistory`. The model ends in eval mode with the best (or last) weights.
 
     Example:
         >>> from relreps.nn.models import AbsoluteClassifier, MLPEncoder
@@ -254,14 +298,21 @@ def fit(
         >>> history = fit(model, x, y, config=TrainConfig(epochs=3, batch_size=16))
         >>> history.epochs_run
         3
+        >>> seen = []
+        >>> sgd = TrainConfig(epochs=2, optimizer="sgd", momentum=0.9, restore_best=False)
+        >>> _ = fit(model, x, y, config=sgd, val_rows=[], on_epoch=lambda e, m: seen.append(e))
+        >>> seen
+        [0, 1]
     """
     config, xt, yt = _checked_inputs(model, x, y, config)
     loss_fn = _default_loss if loss_fn is None else loss_fn
+    if on_epoch is not None and not callable(on_epoch):
+        raise fail("on_epoch", "a callable on_epoch(epoch, model)", repr(on_epoch), TypeError)
 
     gen = torch.Generator().manual_seed(config.seed)
-    val_idx, train_idx = _split(xt.shape[0], config, gen)
+    val_idx, train_idx = _split(xt.shape[0], config, gen, val_rows)
     n_val = val_idx.numel()
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = _optimizer(model, config)
     # batches are sliced on the host and moved to the model's device
     batches = _Batches(xt, yt, train_idx, config.batch_size, model_device(model))
 
@@ -284,9 +335,12 @@ def fit(
                 current = train_losses[-1]
             if bar is not None:
                 bar.set_postfix(loss=f"{train_losses[-1]:.4f}", val=f"{current:.4f}")
+            if on_epoch is not None:
+                on_epoch(epoch, model)
             if current < best - config.min_delta:
                 best, best_epoch, stale = current, epoch, 0
-                best_state = copy.deepcopy(model.state_dict())
+                if config.restore_best:
+                    best_state = copy.deepcopy(model.state_dict())
             else:
                 stale += 1
                 if n_val > 0 and stale >= config.patience:
@@ -303,7 +357,7 @@ def fit(
     return TrainHistory(
         train_loss=tuple(train_losses),
         val_loss=tuple(val_losses),
-        best_epoch=best_epoch,
+        best_epoch=best_epoch if config.restore_best else len(train_losses) - 1,
         epochs_run=len(train_losses),
         stopped_early=stopped,
         seconds=time.perf_counter() - start,
