@@ -123,12 +123,6 @@ def test_resume_reloads_saved_models(quick_run, capsys):
     assert "already finished" in capsys.readouterr().err
 
 
-def test_psnr():
-    assert ae_stitching.psnr(0.01) == pytest.approx(20.0)
-    assert ae_stitching.psnr(1.0) == pytest.approx(0.0)
-    assert math.isinf(ae_stitching.psnr(0.0))
-
-
 def test_config_rejects_unknown_dataset_and_seeds():
     with pytest.raises(ValueError, match=r"Expected `datasets\[0\]` to be one of"):
         ae_stitching.AEConfig(datasets=("imagenet",))
@@ -168,24 +162,56 @@ def test_torch_threads_restores_count_also_after_an_error():
 def test_each_dataset_skips_unavailable_and_repeated_sets(tmp_path):
     from types import SimpleNamespace
 
-    from relreps.experiments._aeq_common import DatasetUnavailable, each_dataset
+    import numpy as np
+
+    from relreps.datasets import DataNotFoundError
+    from relreps.experiments._aeq_common import each_dataset
 
     def load(name):
         if name == "mnist":
-            raise DatasetUnavailable("MNIST unavailable: offline")
+            raise DataNotFoundError("MNIST unavailable: offline")
         note = "fell back to digits." if name == "fashion-mnist" else ""
-        return SimpleNamespace(name="sklearn digits", note=note)
+        labels = np.repeat([0, 1, 2], 4)
+        return SimpleNamespace(name="sklearn digits", note=note, y_train=labels, y_test=labels)
 
     skipped, notes, logged = {}, [], []
     context = RunContext(tmp_path, quick=True, log=logged.append)
-    names = ["digits", "mnist", "fashion-mnist"]
-    ran = [name for name, _ in each_dataset(names, load, context, skipped, notes)]
-    assert ran == ["digits"]
+    config = SimpleNamespace(datasets=["digits", "mnist", "fashion-mnist"], n_anchors=6, seeds=1)
+    ran = list(each_dataset(config, context, skipped, notes, load))
+    assert [name for name, *_ in ran] == ["digits"]
+    anchors = ran[0][2]
+    assert len(set(anchors.tolist())) == 6 and np.bincount(
+        np.repeat([0, 1, 2], 4)[anchors]
+    ).tolist() == [2, 2, 2]
     assert skipped == {
         "mnist": "MNIST unavailable: offline",
         "fashion-mnist": "fell back to digits. Digits is already in this run.",
     }
     assert notes == ["fell back to digits."] and any("mnist" in m for m in logged)
+
+
+def test_train_or_reload_keeps_the_training_facts(tmp_path):
+    import torch
+
+    from relreps.experiments._aeq_common import train_config, train_or_reload
+    from relreps.nn import AbsoluteClassifier, MLPEncoder
+
+    context = RunContext(tmp_path, quick=True, log=lambda m: None)
+    x, y = torch.rand(40, 4), torch.arange(40) % 2
+    config = ae_stitching.AEConfig(epochs=2, batch_size=8)
+    built = []
+
+    def build():
+        built.append(1)
+        return AbsoluteClassifier(MLPEncoder((4,), 3), 2)
+
+    train = train_config(config, 3)
+    assert (train.epochs, train.batch_size, train.seed) == (2, 8, 3)
+    model, facts = train_or_reload(context, "toy/m", build, x, y, train)
+    assert facts["epochs_run"] <= 2 and facts["best_val_loss"] > 0 and not model.training
+    again, same = train_or_reload(context, "toy/m", build, x, y, train)
+    assert built == [1] and same == facts  # reloaded: not rebuilt, facts from the cache
+    assert torch.equal(again(x), model(x))
 
 
 def test_worst_is_nan_when_a_cell_is_unmeasured():

@@ -46,6 +46,8 @@ def test_direction_fine_bins_keep_performance(quick_run):
         matrix = np.array(entry["matrices"]["0.1"])
         assert matrix.shape == (2, 2)
         assert set(entry["similarity_range"]) == set(trained)
+        for span in entry["similarity_range"].values():
+            assert -1.0 <= span["min"] <= span["max"] <= 1.0 and span["row_std"] > 0
     assert result.verdicts[0].status in {"reproduced", "partly", "not reproduced"}
     _assert_numeric_verdicts(result)
     robust, stitched = result.verdicts
@@ -116,7 +118,7 @@ def test_report_and_line_figure(quick_run):
     assert "own (quantised training)" in render_markdown(folder, [result], manifest)
 
 
-def test_stitch_matrix_matches_stitch(tmp_path):
+def test_stitch_scores_match_stitch(tmp_path):
     from relreps.nn import MLPEncoder, RelativeClassifier, stitch
     from relreps.stitching import f1_score
 
@@ -128,28 +130,22 @@ def test_stitch_matrix_matches_stitch(tmp_path):
         RelativeClassifier(MLPEncoder((6,), 5, seed=s), anchors, 2, quantize=0.2, seed=s).eval()
         for s in (0, 1)
     ]
-    matrix = q.stitch_matrix(models, x, y)
+    from relreps.stitching.relative_scores import relative_similarities, relative_stitch_scores
+
+    matrix = 100.0 * relative_stitch_scores(models, x, y)
     for i in range(2):
         for j in range(2):
             with torch.no_grad():
                 pred = stitch(models[i], models[j])(x).argmax(dim=1).numpy()
             assert matrix[i, j] == pytest.approx(100.0 * f1_score(y, pred))
     # test-time override leaves the trained setting in place afterwards
-    q.stitch_matrix(models, x, y, quantize=None)
+    relative_stitch_scores(models, x, y, quantize=None)
     assert all(m.projection.quantize == 0.2 for m in models)
-    span = q.similarity_range(models[0], x)
-    assert -1.0 <= span["min"] <= span["max"] <= 1.0 and span["row_std"] > 0
+    rel = relative_similarities(models[0], x)
+    assert -1.0 <= float(rel.min()) <= float(rel.max()) <= 1.0 and float(rel.std()) > 0
     assert models[0].projection.quantize == 0.2
     # unrounded: not every value is a multiple of the bin
-    assert not np.allclose(np.array([span["min"], span["max"]]) / 0.2 % 1.0, 0.0)
-
-
-def test_levels():
-    assert [q.levels(b) for b in (0.1, 0.2, 0.3, 0.4, 0.5)] == [21, 11, 7, 5, 5]
-    # the count agrees with torch's rounding of the whole cosine range
-    for b in (0.1, 0.2, 0.3, 0.4, 0.5):
-        grid = torch.linspace(-1.0, 1.0, 20001, dtype=torch.float64)
-        assert torch.unique(torch.round(grid / b)).numel() == q.levels(b)
+    assert not np.allclose((rel / 0.2 % 1.0).numpy(), 0.0)
 
 
 def test_config_validation():

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from relreps._validation import check_choice, check_int, fail
-from relreps.errors import RelrepsError
+from relreps.datasets.base import DataNotFoundError
 
 __all__ = [
     "DOWNLOADED_IMAGE_SPLITS",
@@ -71,8 +71,9 @@ class ImageSplit:
         return np.asarray(self.class_names, dtype=object)[np.asarray(labels, dtype=np.int64)]
 
 
-class DatasetUnavailable(RelrepsError, RuntimeError):
-    """A data set could not be read here (the message says why and how to get it)."""
+#: Former name of the error of a data set that cannot be read here: it is now
+#: :class:`relreps.datasets.DataNotFoundError` (an ``OSError``), kept for old imports.
+DatasetUnavailable = DataNotFoundError
 
 
 def load_image_split(dataset: str, n_train: int, n_test: int, seed: int) -> ImageSplit:
@@ -94,7 +95,7 @@ def load_image_split(dataset: str, n_train: int, n_test: int, seed: int) -> Imag
 
     Raises:
         ValueError: an unknown data set name or a size below 1.
-        DatasetUnavailable: MNIST or CIFAR-10 cannot be read or downloaded.
+        relreps.datasets.DataNotFoundError: MNIST or CIFAR-10 cannot be read or downloaded.
     """
     from relreps import datasets  # the package, read at call time (tests replace its loaders)
 
@@ -116,7 +117,7 @@ def load_image_split(dataset: str, n_train: int, n_test: int, seed: int) -> Imag
         except (OSError, ValueError) as err:  # FileNotFoundError and URL errors are OSErrors
             reason = str(err).splitlines()[0] if str(err) else type(err).__name__
             if dataset != "fashion-mnist":
-                raise DatasetUnavailable(f"{name} unavailable: {reason}") from err
+                raise DataNotFoundError(f"{name} unavailable: {reason}") from err
             note = f"Fashion-MNIST unavailable ({reason}); fell back to sklearn digits."
             dataset = "digits"
         else:

@@ -1,5 +1,5 @@
 """Shared pieces of ``ae-stitching``, ``abs-vs-rel-training`` and ``quantization``: config checks,
-the loop over data sets (skips, fallbacks), train-or-reload, and the result's config.
+the loop over data sets (skips, fallbacks, anchors), train-or-reload, and the result's config.
 
 The image splits live in :mod:`relreps.datasets.image_splits` (re-exported here for the vision and
 alignment experiments). Imports only numpy at module level; torch is imported where it is used.
@@ -8,39 +8,30 @@ alignment experiments). Imports only numpy at module level; torch is imported wh
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from relreps._validation import check_choice, check_int
+from relreps.datasets.base import DataNotFoundError
 from relreps.datasets.image_splits import DOWNLOADED_IMAGE_SPLITS as ONLINE_DATASETS
 from relreps.datasets.image_splits import IMAGE_SPLITS as IMAGE_DATASETS
-from relreps.datasets.image_splits import (
-    DatasetUnavailable,
-    ImageSplit,
-    load_image_split,
-    scale_images,
-    stratified_subset,
-)
+from relreps.datasets.image_splits import ImageSplit, load_image_split
 from relreps.experiments.base import RunContext
 
 __all__ = [
     "IMAGE_DATASETS",
     "ONLINE_DATASETS",
-    "DatasetUnavailable",
     "ImageSplit",
-    "anchor_indices",
     "check_config",
     "each_dataset",
-    "fit_or_load",
     "load_image_split",
     "result_config",
-    "scale_images",
     "skip_note",
-    "stratified_subset",
+    "train_config",
+    "train_or_reload",
     "with_online_datasets",
     "worst",
 ]
@@ -64,20 +55,31 @@ def check_config(datasets: tuple[str, ...], known: tuple[str, ...], seeds: int) 
 
 
 def each_dataset(
-    names: Iterable[str],
-    load: Callable[[str], Any],
+    config: Any,
     context: RunContext,
     skipped: dict[str, str],
     notes: list[str],
-) -> Iterator[tuple[str, Any]]:
-    """``(name, data)`` per data set that loads (``load(name)``, an object with ``.name`` and
-    ``.note``); unavailable ones and repeats (Fashion-MNIST fell back to digits, which runs
-    anyway) go into ``skipped`` with the reason, fallback notes into ``notes``."""
+    load: Callable[[str], Any] | None = None,
+) -> Iterator[tuple[str, Any, np.ndarray]]:
+    """``(name, data, anchor indices)`` per data set of ``config.datasets`` that loads.
+
+    ``load(name)`` returns an object with ``.name``, ``.note`` and ``.y_train`` (default: the
+    image split of ``config.n_train`` / ``config.n_test`` images drawn with the run's seed). Data
+    sets that raise :class:`relreps.datasets.DataNotFoundError` and repeats (Fashion-MNIST fell
+    back to digits, which runs anyway) go into ``skipped`` with the reason, fallback notes into
+    ``notes``. The anchors are ``config.n_anchors`` class-stratified training indices (at most
+    all of them).
+    """
+    from relreps.anchors import stratified
+
+    def images(name: str) -> ImageSplit:
+        return load_image_split(name, config.n_train, config.n_test, context.seed)
+
     seen: set[str] = set()
-    for dataset in names:
+    for dataset in config.datasets:
         try:
-            data = load(dataset)
-        except DatasetUnavailable as err:
+            data = (load or images)(dataset)
+        except DataNotFoundError as err:
             context.log(f"  skipped {dataset}: {err}")
             skipped[dataset] = str(err)
             continue
@@ -88,29 +90,45 @@ def each_dataset(
             skipped[dataset] = f"{data.note} Digits is already in this run."
             continue
         seen.add(data.name)
-        yield dataset, data
+        labels = data.y_train
+        anchor_idx = stratified(labels, min(config.n_anchors, len(labels)), seed=context.seed)
+        context.log(
+            f"  {data.name}: {len(labels)} train / {len(data.y_test)} test, "
+            f"{len(anchor_idx)} stratified anchors, {config.seeds} seeds"
+        )
+        yield dataset, data, anchor_idx
 
 
-def anchor_indices(labels: np.ndarray, n_anchors: int, seed: int) -> np.ndarray:
-    """Class-stratified anchor indices (at most all of ``labels``)."""
-    from relreps.anchors import stratified
+def train_config(config: Any, seed: int, **options: Any) -> Any:
+    """The :class:`relreps.nn.TrainConfig` of one model: ``config``'s epochs, batch size and
+    learning rate, ``seed``, and any other ``options``."""
+    from relreps.nn import TrainConfig
 
-    return stratified(labels, min(n_anchors, len(labels)), seed=seed)
+    return TrainConfig(
+        epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, seed=seed, **options
+    )
 
 
-def fit_or_load(
-    saved: Path, build: Callable[[], Any], x: Any, y: Any, config: Any, *, reuse: bool = True
-) -> tuple[Any, Any]:
-    """The model saved in ``saved`` (when ``reuse``), else ``build()`` trained by
-    :func:`relreps.nn.fit` and saved there. Returns ``(model in eval mode, history or None)``."""
-    from relreps.nn import fit, load_model, save_model
+def train_or_reload(
+    context: RunContext, name: str, build: Callable[[], Any], x: Any, y: Any, train: Any
+) -> tuple[Any, dict[str, Any] | None]:
+    """The model saved as ``models/<name>`` in the run folder, else ``build()`` trained on
+    ``(x, y)`` and saved there (:func:`relreps.nn.zoo.fit_or_load`); with its training facts
+    (epochs run, seconds, best validation loss), kept in the run's cell cache (None for a saved
+    model whose facts are not there)."""
+    from relreps.nn.zoo import fit_or_load
 
-    if reuse and (saved / "config.json").exists():
-        return load_model(saved).eval(), None
-    model = build()
-    history = fit(model, x, y, config=config)
-    save_model(model.eval(), saved)
-    return model, history
+    key = f"{name}/training"
+    model, history = fit_or_load(build, x, y, context.output_dir / "models" / name, config=train)
+    if history is None:
+        return model, context.cache.get(key)
+    facts = {
+        "epochs_run": history.epochs_run,
+        "seconds": round(history.seconds, 2),
+        "best_val_loss": min(history.val_loss) if history.val_loss else None,
+    }
+    context.cache.put(key, facts)
+    return model, facts
 
 
 def worst(values: list[float], pick: Callable[[list[float]], float] = min) -> float:

@@ -20,15 +20,15 @@ from typing import Any
 
 import numpy as np
 
+from relreps.datasets.base import DataNotFoundError
 from relreps.experiments._aeq_common import (
     IMAGE_DATASETS,
-    DatasetUnavailable,
-    anchor_indices,
     check_config,
     each_dataset,
     load_image_split,
     result_config,
     skip_note,
+    train_config,
     with_online_datasets,
 )
 from relreps.experiments._repro_torch import torch_threads
@@ -112,7 +112,7 @@ def load_text_task(config: TrainingConfig, seed: int) -> Task:
     """WordNet noun glosses embedded by the frozen ``config.text_encoder`` (cached on disk).
 
     Raises:
-        DatasetUnavailable: WordNet or the encoder's offline package is missing.
+        relreps.datasets.DataNotFoundError: WordNet or the encoder's offline package is missing.
     """
     from relreps.datasets import load_wordnet_glosses
     from relreps.encoders import cached_encode, load_encoder
@@ -120,14 +120,14 @@ def load_text_task(config: TrainingConfig, seed: int) -> Task:
     try:
         glosses = load_wordnet_glosses("noun")
     except (OSError, ValueError) as err:
-        raise DatasetUnavailable(
+        raise DataNotFoundError(
             f"WordNet glosses unavailable ({str(err).splitlines()[0]}); install: "
             "apt-get install wordnet-base"
         ) from err
     try:
         encoder = load_encoder(config.text_encoder, offline=True)
     except Exception as err:  # ModelUnavailableError or an import error of the model library
-        raise DatasetUnavailable(
+        raise DataNotFoundError(
             f"text encoder {config.text_encoder!r} unavailable offline: {str(err).splitlines()[0]}"
         ) from err
     order = np.random.default_rng(seed).permutation(len(glosses.labels))
@@ -176,12 +176,11 @@ def _models(task: Task, config: TrainingConfig, anchor_idx: np.ndarray, seed: in
 def _train_and_score(model: Any, task: Task, config: TrainingConfig, seed: int) -> dict[str, Any]:
     import torch
 
-    from relreps.nn import TrainConfig, fit
+    from relreps.nn import fit
     from relreps.stitching import accuracy, f1_score
 
-    train = TrainConfig(epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, seed=seed)
     x, y = torch.from_numpy(task.x_train), torch.from_numpy(task.y_train)
-    history = fit(model, x, y, config=train)
+    history = fit(model, x, y, config=train_config(config, seed))
     pred = model.predict(torch.from_numpy(task.x_test), batch_size=2048).numpy()
     return {
         "f1": 100.0 * f1_score(task.y_test, pred, average="weighted"),
@@ -214,12 +213,7 @@ def run_config(config: TrainingConfig, context: RunContext) -> ExperimentResult:
     def load(dataset: str) -> Task:
         return load_task(dataset, config, context.seed)
 
-    for dataset, task in each_dataset(config.datasets, load, context, skipped, notes):
-        anchor_idx = anchor_indices(task.y_train, config.n_anchors, context.seed)
-        context.log(
-            f"  {task.name}: {len(task.y_train)} train / {len(task.y_test)} test, "
-            f"{len(anchor_idx)} anchors, {config.seeds} seeds"
-        )
+    for dataset, task, anchor_idx in each_dataset(config, context, skipped, notes, load):
         scores: dict[str, list[dict[str, Any]]] = {"absolute": [], "relative": []}
         for seed in range(context.seed, context.seed + config.seeds):
             models = None

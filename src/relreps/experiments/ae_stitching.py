@@ -16,7 +16,6 @@ MNIST and CIFAR-10 (the paper's other data sets) download on first use: pass
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -26,12 +25,11 @@ import numpy as np
 from relreps.experiments._aeq_common import (
     IMAGE_DATASETS,
     ImageSplit,
-    anchor_indices,
     check_config,
     each_dataset,
-    fit_or_load,
-    load_image_split,
     result_config,
+    train_config,
+    train_or_reload,
     with_online_datasets,
     worst,
 )
@@ -46,7 +44,7 @@ from relreps.experiments.base import (
     Verdict,
     kept_fraction,
 )
-from relreps.results import Claim, mean_std, mean_std_text, rounded
+from relreps.results import Claim, mean_std_text, rounded
 
 NAME = "ae-stitching"
 TITLE = "Autoencoders (AE, VAE, relative AE, relative VAE) stitched zero-shot across seeds"
@@ -147,9 +145,6 @@ def train_models(
     """
     import torch
 
-    from relreps.nn import TrainConfig
-
-    folder = context.output_dir / "models" / NAME
     x = torch.from_numpy(data.x_train)
     anchors = x[torch.from_numpy(anchor_idx)]
     ids = [f"{tag}:train:{int(i)}" for i in anchor_idx]
@@ -158,67 +153,18 @@ def train_models(
     facts: dict[str, Any] = {}
     for family in FAMILIES:
         for seed in range(context.seed, context.seed + config.seeds):
-            train = TrainConfig(
-                epochs=config.epochs,
-                batch_size=config.batch_size,
-                lr=config.lr,
-                seed=seed,
-                max_seconds=config.max_seconds_per_model,
-                patience=3,
-            )
+            train = train_config(config, seed, max_seconds=config.max_seconds_per_model)
             pair = []
             for kind in ("absolute", "relative"):
-                saved = folder / f"{tag}-{family.lower()}-seed{seed}-{kind}"
-                key = f"{NAME}/train/{saved.name}"
                 build = partial(_build, family, kind, config, shape, anchors, ids, seed)
-                cached = context.cache.get(key)
-                model, history = fit_or_load(saved, build, x, x, train, reuse=cached is not None)
-                if history is not None:
-                    cached = {
-                        "epochs_run": history.epochs_run,
-                        "seconds": round(history.seconds, 2),
-                        "best_val_loss": min(history.val_loss) if history.val_loss else None,
-                    }
-                    context.cache.put(key, cached)
-                facts[f"{family}/s{seed}/{kind}"] = cached
+                name = f"{NAME}/{tag}-{family.lower()}-seed{seed}-{kind}"
+                model, facts[f"{family}/s{seed}/{kind}"] = train_or_reload(
+                    context, name, build, x, x, train
+                )
                 pair.append(model)
             models[family][f"s{seed}"] = (pair[0], pair[1])
             context.log(f"  {data.name}: trained {family} seed {seed} (absolute + relative)")
     return models, facts
-
-
-def psnr(mse: float) -> float:
-    """PSNR in dB of images in [0, 1] with the given MSE (inf for a perfect match).
-
-    Example:
-        >>> round(psnr(0.01), 2)
-        20.0
-    """
-    return math.inf if mse <= 0 else -10.0 * math.log10(mse)
-
-
-def summarize(grid: Any) -> dict[str, dict[str, Any]]:
-    """Per method: MSE x10^3 and PSNR over the diagonal (not stitched) and off-diagonal cells."""
-    out: dict[str, dict[str, Any]] = {}
-    diagonal = np.eye(len(grid.names), dtype=bool)
-    for method in grid.methods:
-        mse = grid.pair_mean(method)
-        entry: dict[str, Any] = {}
-        for setting, mask in (("not_stitched", diagonal), ("stitched", ~diagonal)):
-            cells = mse[mask]
-            cells = cells[np.isfinite(cells)]
-            m, s = mean_std(cells * 1e3)
-            p, ps = mean_std([psnr(float(c)) for c in cells])
-            entry[setting] = {
-                "mse_x1e3": m,
-                "mse_x1e3_std": s,
-                "psnr": p,
-                "psnr_std": ps,
-                "cells": int(cells.size),
-            }
-        entry["ratio"] = entry["stitched"]["mse_x1e3"] / entry["not_stitched"]["mse_x1e3"]
-        out[method] = entry
-    return out
 
 
 def _ratio_verdict(rows: list[tuple[str, str, dict[str, Any]]]) -> tuple[Verdict, Verdict]:
@@ -295,26 +241,22 @@ def _figure(
     import torch
 
     from relreps.nn import stitch
-    from relreps.report import image_grid
+    from relreps.report.reconstructions import reconstruction_grid
 
     names = list(models["AE"])
     if len(names) < 2:
         return None
     dec, enc = names[0], names[1]
-    x = torch.from_numpy(data.x_test[:n])
-    rows: dict[str, Any] = {"original": x}
-    with torch.no_grad():
-        for family in FAMILIES:
-            (abs_dec, rel_dec), (abs_enc, rel_enc) = models[family][dec], models[family][enc]
-            rows[f"{family} own"] = abs_dec(x)
-            rows[f"rel. {family} own"] = rel_dec(x)
-            rows[f"rel. {family} stitched"] = stitch(rel_enc, rel_dec)(x)
-            rows[f"{family} stitched"] = stitch(abs_enc, abs_dec)(x)
-    arrays = {k: v.detach().numpy() for k, v in rows.items()}
-    # grey: (n, H, W); colour (CIFAR): (n, H, W, 3)
-    images = {k: a[:, 0] if a.shape[1] == 1 else a.transpose(0, 2, 3, 1) for k, a in arrays.items()}
-    return image_grid(
-        images,
+    rows: dict[str, Any] = {}
+    for family in FAMILIES:
+        (abs_dec, rel_dec), (abs_enc, rel_enc) = models[family][dec], models[family][enc]
+        rows[f"{family} own"] = abs_dec
+        rows[f"rel. {family} own"] = rel_dec
+        rows[f"rel. {family} stitched"] = stitch(rel_enc, rel_dec)
+        rows[f"{family} stitched"] = stitch(abs_enc, abs_dec)
+    return reconstruction_grid(
+        torch.from_numpy(data.x_test[:n]),
+        rows,
         context.figures_dir / f"ae_reconstructions_{tag}.png",
         max_cols=n,
         root=context.output_dir,
@@ -329,24 +271,17 @@ def run_config(config: AEConfig, context: RunContext) -> ExperimentResult:
     import torch
 
     from relreps.stitching import stitching_grid_models
+    from relreps.stitching.pairs import reconstruction_summary
 
     torch.manual_seed(context.seed)
     rows: list[tuple[str, str, dict[str, Any]]] = []
     figures: list[Figure] = []
     data_out: dict[str, Any] = {"datasets": {}, "skipped": {}, "notes": []}
 
-    def load(dataset: str) -> ImageSplit:
-        return load_image_split(dataset, config.n_train, config.n_test, context.seed)
-
-    for dataset, data in each_dataset(
-        config.datasets, load, context, data_out["skipped"], data_out["notes"]
+    for dataset, data, anchor_idx in each_dataset(
+        config, context, data_out["skipped"], data_out["notes"]
     ):
         tag = dataset if not data.note else "digits"
-        anchor_idx = anchor_indices(data.y_train, config.n_anchors, context.seed)
-        context.log(
-            f"  {data.name}: {len(data.y_train)} train / {len(data.y_test)} test images, "
-            f"{len(anchor_idx)} stratified anchors, {config.seeds} seeds x 4 models"
-        )
         models, facts = train_models(config, data, tag, anchor_idx, context)
         x_test = torch.from_numpy(data.x_test)
         per_family = {}
@@ -354,7 +289,7 @@ def run_config(config: AEConfig, context: RunContext) -> ExperimentResult:
             grid = stitching_grid_models(
                 models[family], x_test, x_test, scoring="mse", methods=METHODS
             )
-            summary = summarize(grid)
+            summary = reconstruction_summary(grid)
             rows.append((data.name, family, summary))
             per_family[family] = {"grid": grid.to_dict(), "summary": summary}
         data_out["datasets"][data.name] = {
@@ -366,12 +301,11 @@ def run_config(config: AEConfig, context: RunContext) -> ExperimentResult:
         if figure is not None:
             figures.append(figure)
     verdicts: tuple[Verdict, ...]
-    if rows and config.seeds < 2:
-        verdicts = (Verdict(PAPER_CLAIM, "skipped", "one seed: no pair of seeds to stitch"),)
-    elif rows:
+    if rows and config.seeds > 1:
         verdicts = _ratio_verdict(rows)
     else:
         reason = "; ".join(data_out["skipped"].values()) or "no data set ran"
+        reason = "one seed: no pair of seeds to stitch" if rows else reason
         verdicts = (Verdict(PAPER_CLAIM, "skipped", reason),)
     return ExperimentResult(
         NAME,

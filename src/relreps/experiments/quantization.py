@@ -22,13 +22,12 @@ from relreps._validation import check_float
 from relreps.experiments._aeq_common import (
     IMAGE_DATASETS,
     ImageSplit,
-    anchor_indices,
     check_config,
     each_dataset,
-    fit_or_load,
-    load_image_split,
     result_config,
     skip_note,
+    train_config,
+    train_or_reload,
     worst,
 )
 from relreps.experiments._repro_torch import torch_threads
@@ -42,8 +41,10 @@ from relreps.experiments.base import (
     Verdict,
     kept_fraction,
 )
-from relreps.results import Claim, mean_std, mean_std_text
+from relreps.results import Claim, mean_std_text
 from relreps.stitching import majority_f1
+from relreps.stitching.pairs import own_and_stitched
+from relreps.stitching.relative_scores import quantization_levels
 
 NAME = "quantization"
 TITLE = "Relative classifiers with quantised similarities: own and stitched F1 vs bin size"
@@ -102,17 +103,6 @@ FULL = QuantConfig()
 QUICK = QuantConfig(seeds=2, n_train=3000, n_test=1000, n_anchors=300, epochs=6)
 
 
-def levels(bin_size: float) -> int:
-    """Distinct values a cosine in [-1, 1] takes once rounded to multiples of ``bin_size``
-    (round half to even, as torch.round: with bin 0.4, +-1 rounds to +-0.8).
-
-    Example:
-        >>> levels(0.1), levels(0.3), levels(0.4), levels(0.5)
-        (21, 7, 5, 5)
-    """
-    return 2 * round(1.0 / bin_size) + 1
-
-
 def _label(bin_size: float | None) -> str:
     return "none" if bin_size is None else f"{bin_size:g}"
 
@@ -126,9 +116,8 @@ def train_models(
     """
     import torch
 
-    from relreps.nn import MLPEncoder, RelativeClassifier, TrainConfig
+    from relreps.nn import MLPEncoder, RelativeClassifier
 
-    folder = context.output_dir / "models" / NAME
     x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
     anchors = x[torch.from_numpy(anchor_idx)]
     ids = [f"{tag}:train:{int(i)}" for i in anchor_idx]
@@ -147,42 +136,11 @@ def train_models(
         label = _label(bin_size)
         models[label] = []
         for seed in range(context.seed, context.seed + config.seeds):
-            train = TrainConfig(
-                epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, seed=seed
-            )
-            saved = folder / f"{tag}-bin{label}-seed{seed}"
-            models[label].append(fit_or_load(saved, partial(build, bin_size, seed), x, y, train)[0])
+            name, build_one = f"{NAME}/{tag}-bin{label}-seed{seed}", partial(build, bin_size, seed)
+            train = train_config(config, seed)
+            models[label].append(train_or_reload(context, name, build_one, x, y, train)[0])
         context.log(f"  {data.name}: trained {config.seeds} models with bin {label}")
     return models
-
-
-def stitch_matrix(models: list[Any], x: Any, y: np.ndarray, quantize: Any = "own") -> np.ndarray:
-    """Weighted F1 x100 of encoder i (rows) with head j (columns); the diagonal is own F1.
-    ``quantize``: ``"own"`` (each head's trained setting), or a bin size / None for every head
-    at test time only (:func:`relreps.stitching.relative_scores.relative_stitch_scores`)."""
-    from relreps.stitching.relative_scores import relative_stitch_scores
-
-    return 100.0 * relative_stitch_scores(models, x, y, quantize=quantize)
-
-
-def similarity_range(model: Any, x: Any) -> dict[str, float]:
-    """Range of the unrounded cosines of ``x`` to the anchors under ``model``, and their mean
-    per-sample std: how much room the similarities leave for rounding."""
-    from relreps.stitching.relative_scores import relative_similarities
-
-    rel = relative_similarities(model, x)
-    return {
-        "min": float(rel.min()),
-        "max": float(rel.max()),
-        "row_std": float(rel.std(dim=1).mean()),
-    }
-
-
-def _split(matrix: np.ndarray) -> dict[str, float]:
-    diagonal = np.eye(len(matrix), dtype=bool)
-    own, own_std = mean_std(matrix[diagonal])
-    stitched, stitched_std = mean_std(matrix[~diagonal])
-    return {"own": own, "own_std": own_std, "stitched": stitched, "stitched_std": stitched_std}
 
 
 def _verdicts(per_dataset: dict[str, Any]) -> tuple[Verdict, ...]:
@@ -191,15 +149,14 @@ def _verdicts(per_dataset: dict[str, Any]) -> tuple[Verdict, ...]:
     robust: list[tuple[str, float, float]] = []
     stitched: list[tuple[str, float, float]] = []
     for name, entry in per_dataset.items():
-        base = entry["trained"]["none"]
+        base = entry["trained"]["none"]["own"]
         for label, stats in entry["trained"].items():
             if label == "none":
                 continue
-            robust.append((name, float(label), kept_fraction(stats["own"], base["own"])))
+            robust.append((name, float(label), kept_fraction(stats["own"], base)))
             if not math.isnan(stats["stitched"]):
-                stitched.append(
-                    (name, float(label), kept_fraction(stats["stitched"], stats["own"]))
-                )
+                kept = kept_fraction(stats["stitched"], stats["own"])
+                stitched.append((name, float(label), kept))
     if not robust:
         return (Verdict(CLAIM, "skipped", "no quantised model ran"),)
 
@@ -259,16 +216,8 @@ def run_config(config: QuantConfig, context: RunContext) -> ExperimentResult:
     notes: list[str] = []
     figures: list[Figure] = []
 
-    def load(dataset: str) -> ImageSplit:
-        return load_image_split(dataset, config.n_train, config.n_test, context.seed)
-
-    for dataset, data in each_dataset(config.datasets, load, context, skipped, notes):
+    for dataset, data, anchor_idx in each_dataset(config, context, skipped, notes):
         tag = "digits" if data.note else dataset
-        anchor_idx = anchor_indices(data.y_train, config.n_anchors, context.seed)
-        context.log(
-            f"  {data.name}: {len(data.y_train)} train / {len(data.y_test)} test, "
-            f"{len(anchor_idx)} anchors, {len(config.bins) + 1} bin settings x {config.seeds} seeds"
-        )
         models = train_models(config, data, tag, anchor_idx, context)
         entry = _dataset_entry(models, data)
         per_dataset[data.name] = entry
@@ -290,21 +239,26 @@ def _dataset_entry(models: dict[str, Any], data: Any) -> dict[str, Any]:
     of the unquantised models rounded at test time only, with their mean/std splits."""
     import torch
 
-    x = torch.from_numpy(data.x_test)
-    entry: dict[str, Any] = {
-        "chance_f1": majority_f1(data.y_test),
-        "trained": {},
-        "post_hoc": {},
-        "matrices": {},
-    }
+    from relreps.stitching.relative_scores import relative_similarities, relative_stitch_scores
+
+    x, y = torch.from_numpy(data.x_test), data.y_test
+    entry: dict[str, Any] = {"chance_f1": majority_f1(y), "trained": {}, "post_hoc": {}}
+    entry.update(matrices={}, similarity_range={})
     for label, group in models.items():
-        entry.setdefault("similarity_range", {})[label] = similarity_range(group[0], x)
-        matrix = stitch_matrix(group, x, data.y_test)
+        # the unrounded cosines of seed 0: how much room they leave for rounding
+        rel = relative_similarities(group[0], x)
+        entry["similarity_range"][label] = {
+            "min": float(rel.min()),
+            "max": float(rel.max()),
+            "row_std": float(rel.std(dim=1).mean()),
+        }
+        # F1 x100 of encoder i (rows) with head j (columns); the diagonal is own F1
+        matrix = 100.0 * relative_stitch_scores(group, x, y)
         entry["matrices"][label] = matrix.tolist()
-        entry["trained"][label] = _split(matrix)
-        bin_size = None if label == "none" else float(label)
-        entry["post_hoc"][label] = _split(
-            stitch_matrix(models["none"], x, data.y_test, quantize=bin_size)
+        entry["trained"][label] = own_and_stitched(matrix)
+        post_hoc = None if label == "none" else float(label)  # test-time rounding only
+        entry["post_hoc"][label] = own_and_stitched(
+            100.0 * relative_stitch_scores(models["none"], x, y, quantize=post_hoc)
         )
     return entry
 
@@ -318,7 +272,7 @@ def _table(per_dataset: dict[str, Any], skipped: dict[str, str]) -> Table:
                 (
                     name,
                     label,
-                    None if label == "none" else levels(float(label)),
+                    None if label == "none" else quantization_levels(float(label)),
                     mean_std_text(t["own"], t["own_std"]),
                     mean_std_text(t["stitched"], t["stitched_std"]),
                     mean_std_text(p["own"], p["own_std"]),

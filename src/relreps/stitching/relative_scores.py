@@ -5,7 +5,7 @@ relreps.nn relative classifiers that share their anchors - the same numbers as
 ``relreps.nn.stitch(models[i], models[j])`` - and can round every head's similarities to another
 bin size first (:func:`quantized_projection`), without retraining: how much of a model's
 robustness to quantisation needs quantisation-aware training. :func:`relative_similarities` gives
-the similarities themselves.
+the similarities themselves, :func:`quantization_levels` how many values a rounded cosine takes.
 
 Example:
     >>> import torch
@@ -29,7 +29,12 @@ from relreps._array import to_numpy
 from relreps._validation import check_choice, check_float, fail
 from relreps.stitching.scores import f1_score
 
-__all__ = ["quantized_projection", "relative_similarities", "relative_stitch_scores"]
+__all__ = [
+    "quantization_levels",
+    "quantized_projection",
+    "relative_similarities",
+    "relative_stitch_scores",
+]
 
 _OWN = "own"
 
@@ -39,6 +44,22 @@ def _check_relative(model: Any, name: str) -> None:
         raise fail(
             name, "a relreps.nn relative model with anchor inputs", type(model).__name__, TypeError
         )
+
+
+def quantization_levels(bin_size: float) -> int:
+    """Distinct values a cosine in [-1, 1] takes once rounded to multiples of ``bin_size``, as
+    ``RelativeProjection(quantize=bin_size)`` rounds it (half to even, as ``torch.round``: with
+    bin 0.4, +-1 rounds to +-0.8).
+
+    Args:
+        bin_size: the bin, in (0, 2].
+
+    Example:
+        >>> [quantization_levels(b) for b in (0.1, 0.3, 0.4, 0.5, 2.0)]
+        [21, 7, 5, 5, 1]
+    """
+    check_float(bin_size, "bin_size", low=0, high=2, low_inclusive=False)
+    return 2 * round(1.0 / bin_size) + 1
 
 
 @contextlib.contextmanager
