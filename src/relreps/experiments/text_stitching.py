@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from relreps.encoders.offline import load_offline_encoders
+from relreps.encoders.suite import encode_datasets, load_offline_encoders
 from relreps.experiments._repro_torch import torch_threads
 from relreps.experiments._text_report import (
     METHOD_ORDER,
@@ -225,50 +225,6 @@ def _paper_encoders(names: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def _embed(
-    data: TextData, encoders: Mapping[str, Any], context: RunContext
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """(train, test) embeddings per encoder, through the embedding cache (reruns are instant)."""
-    import time
-
-    from relreps.encoders import cached_encode
-
-    def encode(encoder: Any, split: Any) -> np.ndarray:
-        return cached_encode(
-            encoder,
-            list(split.items),
-            list(split.ids),
-            dataset=split.name,
-            split=f"text-stitching-{len(split)}",
-            batch_size=64,
-            progress=context.progress,
-        )
-
-    out = {}
-    for name, encoder in encoders.items():
-        start = time.perf_counter()
-        out[name] = (encode(encoder, data.train), encode(encoder, data.test))
-        context.log(f"  embedded with {name} ({time.perf_counter() - start:.1f} s)")
-    return out
-
-
-def _encoders_or_offline(
-    config: TextStitchingConfig, encoders: Mapping[str, Any] | None, context: RunContext
-) -> tuple[Mapping[str, Any], dict[str, str]]:
-    """The given encoders, or the config's built offline (the missing ones logged); two or more."""
-    missing: dict[str, str] = {}
-    if encoders is None:
-        encoders, missing = load_offline_encoders(config.encoders)
-        for name, why in missing.items():
-            context.log(f"  {name} left out: {why}")
-    if len(encoders) < 2:
-        raise ValueError(
-            f"Expected at least two encoders to stitch, but only {list(encoders)} could be "
-            f"built ({missing})."
-        )
-    return encoders, missing
-
-
 def run_config(
     config: TextStitchingConfig,
     context: RunContext,
@@ -292,12 +248,28 @@ def run_config(
     """
     if data is None:
         data = load_wordnet_data(config.n_train, config.n_test, seed=context.seed)
-    encoders, missing = _encoders_or_offline(config, encoders, context)
+    missing: dict[str, str] = {}
+    if encoders is None:
+        encoders, missing = load_offline_encoders(config.encoders)
+        for name, why in missing.items():
+            context.log(f"  {name} left out: {why}")
+    if len(encoders) < 2:
+        raise ValueError(
+            f"Expected at least two encoders to stitch, but only {list(encoders)} could be "
+            f"built ({missing})."
+        )
     context.log(
         f"  {data.name}: {len(data.train)} train / {len(data.test)} test items, "
         f"{len(data.class_names)} classes, encoders {list(encoders)}"
     )
-    embeddings = _embed(data, encoders, context)
+    embeddings = encode_datasets(
+        encoders,
+        [data.train, data.test],
+        split=NAME,
+        batch_size=64,
+        progress=context.progress,
+        log=context.log,
+    )
     y_train, y_test = np.asarray(data.train.labels), np.asarray(data.test.labels)
     with torch_threads(1):
         result = anchor_draw_grid(
@@ -349,16 +321,23 @@ def run_config(
     )
 
 
-def _merge(results: Sequence[ExperimentResult]) -> ExperimentResult:
+def _merge(results: Sequence[ExperimentResult], skipped: Mapping[str, str]) -> ExperimentResult:
+    """One result of several datasets' runs (claims prefixed by the dataset), with a skipped
+    verdict per dataset that could not run."""
     first = results[0]
+    verdicts = [
+        replace(v, claim=f"[{r.config['data']}] {v.claim}") for r in results for v in r.verdicts
+    ]
+    verdicts += [
+        Verdict(f"[{name}] the paper's encoders stitch on {name}", "skipped", reason)
+        for name, reason in skipped.items()
+    ]
     return replace(
         first,
         config={**first.config, "datasets": [r.config["data"] for r in results]},
         tables=tuple(t for r in results for t in r.tables),
         figures=tuple(f for r in results for f in r.figures),
-        verdicts=tuple(
-            replace(v, claim=f"[{r.config['data']}] {v.claim}") for r in results for v in r.verdicts
-        ),
+        verdicts=tuple(verdicts),
         data={r.config["data"]: dict(r.data) for r in results},
     )
 
@@ -393,12 +372,7 @@ def run(context: RunContext) -> ExperimentResult:
             results.append(run_config(paper, context, data=data, encoders=encoders, tag=name))
     for name, reason in skipped.items():
         context.log(f"  {name} skipped: {reason}")
-    merged = _merge(results)
-    unavailable = tuple(
-        Verdict(f"[{name}] the paper's encoders stitch on {name}", "skipped", reason)
-        for name, reason in skipped.items()
-    )
-    return replace(merged, verdicts=merged.verdicts + unavailable)
+    return _merge(results, skipped)
 
 
 SPEC = ExperimentSpec(

@@ -26,7 +26,7 @@ __all__ = ["anchor_draw_grid"]
 
 
 def anchor_draw_grid(
-    embeddings: Mapping[str, tuple[Any, Any]],
+    embeddings: Mapping[str, Sequence[Any]],
     y_train: Any,
     y_test: Any,
     *,
