@@ -16,12 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from relreps.experiments._word_compare import (
-    Evaluation,
-    agreement,
-    evaluate,
-    summarise,
-)
+from relreps.experiments._word_compare import Evaluation, agreement, evaluate, summarise
 from relreps.experiments.base import ExperimentResult, Figure, RunContext, Table, Verdict
 from relreps.experiments.word_embeddings import (
     NAME,
@@ -30,7 +25,6 @@ from relreps.experiments.word_embeddings import (
     PAPER_REF,
     TITLE,
     Comparison,
-    WordEmbeddingsConfig,
 )
 from relreps.results import mean_std_text
 
@@ -52,29 +46,23 @@ COORDINATES = (
     ("relative-plain", "relative"),
     ("relative-centred", "relative, anchor-centred"),
 )
+HEADERS = {"jaccard@5": "Jaccard@5", "mrr@5": "MRR@5", "cosine": "cosine"}  # the k=5 columns
 
 
 def build_result(
-    spaces: Mapping[str, Any],
-    info: Mapping[str, Mapping[str, Any]],
-    vocabularies: Mapping[str, tuple[str, ...]],
-    comparisons: Sequence[Comparison],
-    config: WordEmbeddingsConfig,
-    context: RunContext,
-    model_key: str,
-    reference: str,
-    figure_spaces: Sequence[str],
+    ev: Evaluation, info: Mapping[str, Mapping[str, Any]], figure_spaces: Sequence[str]
 ) -> ExperimentResult:
-    """Score every comparison and assemble the tables, verdicts, figures and data of the run."""
-    evaluation = Evaluation(
-        spaces, vocabularies, comparisons, reference, config, context, model_key
-    )
+    """Score every comparison and assemble the tables, verdicts, figures and data of the run.
+
+    ``info``: the spaces table's facts per space id; ``figure_spaces``: the PCA figure's spaces.
+    """
+    comparisons, config, context = ev.comparisons, ev.config, ev.context
     start = time.perf_counter()
-    cells = evaluate(evaluation)
+    cells = evaluate(ev)
     eval_seconds = time.perf_counter() - start
     scores = _Scores(summarise(cells), {k: v["label"] for k, v in info.items()})
-    n_words = {k: len(v) for k, v in vocabularies.items()}
-    tables = [_results_table(scores, comparisons, k, with_paper=k == 5) for k in (5, 10)]
+    n_words = {k: len(v) for k, v in ev.vocabularies.items()}
+    tables = [_results_table(scores, comparisons, k) for k in (5, 10)]
     verdicts = [v for c in comparisons if (v := _pair_verdict(scores, c, n_words)) is not None]
     # One strategy table and verdict per pair that ran several strategies (both directions).
     swept = {c.key: c for c in comparisons if len(c.strategies) > 1}
@@ -82,14 +70,14 @@ def build_result(
         back = swept.get(f"{comp.target}->{comp.source}")
         if back is None or comparisons.index(back) < comparisons.index(comp):
             continue
-        tables.append(_strategy_table(scores, comp, back, reference))
-        verdicts += [v for v in [_strategy_verdict(scores, comp)] if v is not None]
-    agreed = agreement(evaluation, comparisons)
+        tables.append(_strategy_table(scores, comp, back, ev.reference))
+        if (verdict := _strategy_verdict(scores, comp)) is not None:
+            verdicts.append(verdict)
+    agreed = agreement(ev, comparisons)
     tables += [_agreement_table(agreed, scores, config.ks), _spaces_table(info, n_words)]
     figures: list[Figure] = []
     try:
-        first_vocab = next(iter(vocabularies.values()))
-        figures.append(_pca_figure(spaces, first_vocab, figure_spaces, scores, config, context))
+        figures.append(_pca_figure(ev, figure_spaces, scores))
         figures += [f for f in [_bar_figure(scores, comparisons, context)] if f is not None]
     except ImportError as err:
         context.log(f"[{NAME}] no figures: {err}")
@@ -146,11 +134,9 @@ def _paper(pair: str, space: str) -> tuple[float | None, ...]:
     return tuple(values) if values else (None, None, None)
 
 
-def _results_table(
-    scores: _Scores, comparisons: Sequence[Comparison], k: int, with_paper: bool
-) -> Table:
-    metrics = (f"jaccard@{k}", f"mrr@{k}", "cosine")
-    paper_columns = (f"Paper Jaccard@{k}", f"Paper MRR@{k}", "Paper cosine") if with_paper else ()
+def _results_table(scores: _Scores, comparisons: Sequence[Comparison], k: int) -> Table:
+    """Every pair in every coordinates at ``k``; the paper's Table 1 beside it at k=5."""
+    metrics, with_paper = (f"jaccard@{k}", f"mrr@{k}", "cosine"), k == 5
     rows = []
     for comp in comparisons:
         for space, shown in COORDINATES:
@@ -158,29 +144,14 @@ def _results_table(
             if entry is None and space != "absolute":
                 continue
             entry = entry or {"n_draws": 1}  # dims differ: absolute retrieval is undefined
-            paper = (_paper(comp.key, space) if k == 5 else (None,) * 3) if with_paper else ()
-            rows.append(
-                (
-                    scores.label(comp.source),
-                    scores.label(comp.target),
-                    shown,
-                    entry.get("n_words"),
-                    *(_fmt(entry, m) for m in metrics),
-                    *paper,
-                )
-            )
+            paper = _paper(comp.key, space) if with_paper else ()
+            names = (scores.label(comp.source), scores.label(comp.target), shown)
+            rows.append((*names, entry.get("n_words"), *(_fmt(entry, m) for m in metrics), *paper))
+    columns = ["Source", "Target", "Coordinates", "Words", f"Jaccard@{k}", f"MRR@{k}", "Cosine"]
+    columns += [f"Paper {h}" for h in HEADERS.values()] if with_paper else []
     return Table(
         title=f"Retrieval across spaces at k={k} (uniform anchors; mean ± std over anchor draws)",
-        columns=(
-            "Source",
-            "Target",
-            "Coordinates",
-            "Words",
-            f"Jaccard@{k}",
-            f"MRR@{k}",
-            "Cosine",
-            *paper_columns,
-        ),
+        columns=tuple(columns),
         rows=tuple(rows),
         note=(
             "A dash in absolute rows: the dimensions differ, so absolute vectors cannot be "
@@ -190,34 +161,16 @@ def _results_table(
 
 
 def _strategy_table(scores: _Scores, comp: Comparison, back: Comparison, reference: str) -> Table:
+    """Relative k=5 scores of ``comp`` and ``back`` per anchor strategy, the paper's beside."""
+    shown = [(comp.key, m) for m in HEADERS] + [(back.key, "jaccard@5"), (back.key, "mrr@5")]
     rows = []
     for strategy in comp.strategies:
-        there, again = (
-            scores.get(comp.key, strategy=strategy),
-            scores.get(back.key, strategy=strategy),
-        )
-        rows.append(
-            (
-                strategy,
-                _fmt(there, "jaccard@5"),
-                PAPER["strategies"].get(strategy),
-                _fmt(there, "mrr@5"),
-                _fmt(there, "cosine"),
-                _fmt(again, "jaccard@5"),
-                _fmt(again, "mrr@5"),
-            )
-        )
+        row = [_fmt(scores.get(pair, strategy=strategy), m) for pair, m in shown]
+        rows.append((strategy, row[0], PAPER["strategies"].get(strategy), *row[1:]))
+    columns = [f"{pair} {HEADERS[m]}" for pair, m in shown]
     return Table(
         title=f"Anchor strategies: {scores.name(comp)} and back, relative, k=5",
-        columns=(
-            "Strategy",
-            f"{comp.key} Jaccard@5",
-            "Paper FT->W2V Jaccard@5",
-            f"{comp.key} MRR@5",
-            f"{comp.key} cosine",
-            f"{back.key} Jaccard@5",
-            f"{back.key} MRR@5",
-        ),
+        columns=("Strategy", columns[0], "Paper FT->W2V Jaccard@5", *columns[1:]),
         rows=tuple(rows),
         note=(
             f"Anchors chosen on the vectors of {scores.label(reference)} (shared words); "
@@ -337,27 +290,21 @@ def _strategy_verdict(scores: _Scores, comp: Comparison) -> Verdict | None:
     return Verdict(STRATEGY_CLAIM.format(name=scores.name(comp)), status, detail)  # type: ignore[arg-type]
 
 
-def _pca_figure(
-    spaces: Mapping[str, Any],
-    words: Sequence[str],
-    shown: Sequence[str],
-    scores: _Scores,
-    config: WordEmbeddingsConfig,
-    context: RunContext,
-) -> Figure:
-    """The qualitative picture: absolute views disagree, relative views agree."""
+def _pca_figure(ev: Evaluation, shown: Sequence[str], scores: _Scores) -> Figure:
+    """The qualitative picture on the first vocabulary: absolute views disagree, relative agree."""
     from relreps.report.cluster_views import cluster_space_views
 
+    config, words = ev.config, next(iter(ev.vocabularies.values()))
     rng = np.random.default_rng(config.seed)
     n = min(len(words), 1500)
     chosen = [words[i] for i in np.sort(rng.choice(len(words), n, replace=False))]
-    views = {scores.labels[p]: np.asarray(spaces[p].take(chosen), np.float64) for p in shown}
+    views = {scores.labels[p]: np.asarray(ev.spaces[p].take(chosen), np.float64) for p in shown}
     return cluster_space_views(
         views,
         "figures/word-embeddings-pca.png",
         n_anchors=min(config.n_anchors, n // 2),
         seed=config.seed,
-        root=context.output_dir,
+        root=ev.context.output_dir,
         caption=(
             f"{n} shared words, coloured by k-means cluster in {scores.labels[shown[0]]}. Top: "
             "absolute spaces (PCA axes of the first space, or its own PCA when the width "

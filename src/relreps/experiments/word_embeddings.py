@@ -1,16 +1,11 @@
 """Word embeddings (paper section 5.1, Table 1 analogue): are two word spaces comparable?
 
 The paper's FastText / Word2Vec files cannot be downloaded here, so the spaces are TRAINED here
-(:mod:`relreps.datasets.word2vec`: gensim on the GCIDE dictionary and WordNet glosses Debian
-ships), beside three pretrained spaces that ship in Python packages (GloVe 6B 50-d, MiniLM word
-pieces, WordLlama tokens). The same protocol compares a user's own vector files
-(:func:`run_on_files`, or ``relreps reproduce word-embeddings --word-vectors a.vec ...``).
-The protocol, the verdict rules and the results are in ``docs/experiments/word-embeddings.md``.
-
-This module holds the names, the paper's numbers (:data:`PAPER`), :class:`Comparison` and
-:class:`WordEmbeddingsConfig`, picks the spaces and their shared words, and is the entry point
-(:func:`run`, :func:`run_experiment`, :func:`run_on_files`, :data:`SPEC`); ``_word_compare``
-computes the scores and ``_word_report`` the tables, verdicts and figures.
+(:mod:`relreps.datasets.word2vec`, on text Debian ships), beside three pretrained spaces that ship
+in Python packages; :func:`run_on_files` compares a user's own vector files the same way.
+Protocol, verdict rules and results: ``docs/experiments/word-embeddings.md``. This module holds
+the config and picks the spaces and their shared words; ``_word_compare`` computes the scores and
+``_word_report`` the tables, verdicts and figures.
 """
 
 from __future__ import annotations
@@ -24,7 +19,6 @@ from typing import Any
 from relreps._validation import check_choice, check_int, fail
 from relreps.datasets.word2vec import CorpusSpec
 from relreps.experiments.base import ExperimentResult, ExperimentSpec, Requirement, RunContext
-from relreps.metrics.neighbour_lists import retrieval_from_neighbours
 
 __all__ = [
     "PAPER",
@@ -32,7 +26,6 @@ __all__ = [
     "STRATEGIES",
     "Comparison",
     "WordEmbeddingsConfig",
-    "retrieval_from_neighbours",
     "run",
     "run_experiment",
     "run_on_files",
@@ -166,17 +159,8 @@ class WordEmbeddingsConfig:
             object.__setattr__(self, "corpus", CorpusSpec())
         elif not isinstance(self.corpus, CorpusSpec):
             raise fail("corpus", "a CorpusSpec", type(self.corpus).__name__, TypeError)
-        ints = (
-            "dim",
-            "epochs",
-            "min_count",
-            "workers",
-            "bucket",
-            "n_words",
-            "n_anchors",
-            "n_seeds",
-        )
-        for name in ints:
+        positive = "dim epochs min_count workers bucket n_words n_anchors n_seeds".split()
+        for name in positive:
             check_int(getattr(self, name), name, low=1)
         check_int(self.skip_most_frequent, "skip_most_frequent", low=0)
         check_int(self.min_length, "min_length", low=1)
@@ -272,14 +256,8 @@ def _trained_spaces(
     """The four models trained here (id -> WordVectors) and their info; cached ones are reused."""
     from relreps.datasets.word2vec import TrainingConfig, cached_word_spaces
 
-    base = TrainingConfig(
-        dim=config.dim,
-        epochs=config.epochs,
-        min_count=config.min_count,
-        workers=config.workers,
-        bucket=config.bucket,
-        seed=config.seed,
-    )
+    fields = ("dim", "epochs", "min_count", "workers", "bucket", "seed")
+    base = TrainingConfig(**{name: getattr(config, name) for name in fields})
     plans = {
         "w2v": base,
         "w2v-b": replace(base, seed=config.seed + 1),
@@ -381,14 +359,9 @@ def run_experiment(context: RunContext, config: WordEmbeddingsConfig) -> Experim
     pretrained, pre_info = _pretrained_spaces(config.pretrained, context.log)
     spaces, info = {**trained, **pretrained}, {**info, **pre_info}
     ref, order = trained[REFERENCE], trained[REFERENCE].words  # corpus frequency order
-    vocabularies = {
-        "trained": _shared_words("trained", list(trained.values()), order, context, config)
-    }
-    for name in pretrained:
-        vocab_id = f"{REFERENCE}+{name}"
-        vocabularies[vocab_id] = _shared_words(
-            vocab_id, [ref, pretrained[name]], order, context, config
-        )
+    members = {"trained": list(trained.values())}
+    members |= {f"{REFERENCE}+{name}": [ref, space] for name, space in pretrained.items()}
+    vocabularies = {v: _shared_words(v, m, order, context, config) for v, m in members.items()}
     strategies = _strategies(config, len(vocabularies["trained"]))
     comparisons = [
         Comparison("ft", REFERENCE, "trained", strategies),
@@ -404,19 +377,11 @@ def run_experiment(context: RunContext, config: WordEmbeddingsConfig) -> Experim
         comparisons.append(Comparison(name, REFERENCE, f"{REFERENCE}+{name}"))
     model_key = ",".join(f"{k}={v.get('training', {}).get('seed', '-')}" for k, v in info.items())
     model_key = f"{config.corpus.sources}/{config.dim}d/e{config.epochs}/{model_key}"
+    from relreps.experiments._word_compare import Evaluation
     from relreps.experiments._word_report import build_result
 
-    return build_result(
-        spaces,
-        info,
-        vocabularies,
-        comparisons,
-        config,
-        context,
-        model_key,
-        REFERENCE,
-        (REFERENCE, "w2v-b", "ft"),
-    )
+    ev = Evaluation(spaces, vocabularies, comparisons, REFERENCE, config, context, model_key)
+    return build_result(ev, info, (REFERENCE, "w2v-b", "ft"))
 
 
 def run_on_files(
@@ -501,19 +466,12 @@ def _files_experiment(
     sizes = ",".join(
         f"{i}:{Path(p).resolve()}:{os.path.getsize(p)}" for i, p in zip(ids, paths, strict=True)
     )
+    from relreps.experiments._word_compare import Evaluation
     from relreps.experiments._word_report import build_result
 
-    result = build_result(
-        spaces,
-        info,
-        {"files": vocab},
-        comparisons,
-        config,
-        context,
-        f"files/{sizes}/{max_words}",
-        first,
-        ids[:3],
-    )
+    model_key = f"files/{sizes}/{max_words}"
+    ev = Evaluation(spaces, {"files": vocab}, comparisons, first, config, context, model_key)
+    result = build_result(ev, info, ids[:3])
     return replace(result, config={**result.config, "files": [str(p) for p in paths]})
 
 
