@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -34,6 +33,7 @@ from relreps.experiments.base import (
     Verdict,
 )
 from relreps.results import rounded
+from relreps.stitching.anchor_sweep import AnchorSweep, saturation_count
 
 NAME = "anchors-ablation"
 TITLE = "Accuracy and stitching vs number of anchors and anchor strategy"
@@ -90,168 +90,94 @@ def _train_encoders(
     config: AblationConfig, data: Any, context: RunContext
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """``name -> (train latents, test latents)`` of each encoder (trained, or loaded from the run
-    folder when a previous run saved it)."""
+    folder when a previous run saved it; :func:`relreps.nn.zoo.fit_or_load`)."""
     import torch
 
-    from relreps.nn import (
-        AbsoluteClassifier,
-        CNNEncoder,
-        MLPEncoder,
-        TrainConfig,
-        fit,
-        load_model,
-        save_model,
-    )
+    from relreps.nn import AbsoluteClassifier, TrainConfig
+    from relreps.nn.zoo import fit_or_load, image_encoder
 
     x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
+    x_test = torch.from_numpy(data.x_test)
     n_classes = int(data.y_train.max()) + 1
     shape = tuple(data.x_train.shape[1:])
+    models = context.output_dir / "models"
     spaces = {}
     for kind, dim in config.encoders:
-        for s in range(config.encoder_seeds):
-            seed = context.seed + s
+        for seed in range(context.seed, context.seed + config.encoder_seeds):
             name = f"{kind}{dim}/s{seed}"
-            folder = (
-                context.output_dir
-                / "models"
-                / f"ablation-{data.name.replace(' ', '-')}-{config.n_train}-{kind}{dim}-"
+            folder = models / (
+                f"ablation-{data.name.replace(' ', '-')}-{config.n_train}-{kind}{dim}-"
                 f"e{config.encoder_epochs}-seed{seed}"
             )
-            if (folder / "config.json").exists():
-                model: Any = load_model(folder)
-            else:
-                encoder: Any = (
-                    CNNEncoder(shape, dim, seed=seed)
-                    if kind == "cnn"
-                    else MLPEncoder(shape, dim, hidden=(256,), seed=seed)
-                )
-                model = AbsoluteClassifier(encoder, n_classes, seed=seed)
-                train_config = TrainConfig(
-                    epochs=config.encoder_epochs, batch_size=128, seed=seed, patience=2
-                )
-                fit(model, x, y, config=train_config)
-                model.eval()
-                save_model(model, folder)
+
+            def build(kind: str = kind, dim: int = dim, seed: int = seed) -> Any:
+                encoder = image_encoder(kind, shape, dim, seed=seed, hidden=(256,))
+                return AbsoluteClassifier(encoder, n_classes, seed=seed)
+
+            train = TrainConfig(epochs=config.encoder_epochs, batch_size=128, seed=seed, patience=2)
+            model: Any = fit_or_load(build, x, y, folder, config=train)[0]
             with torch.no_grad():
-                spaces[name] = (
-                    model.embed(x).numpy(),
-                    model.embed(torch.from_numpy(data.x_test)).numpy(),
-                )
+                spaces[name] = (model.embed(x).numpy(), model.embed(x_test).numpy())
             context.log(f"  encoder {name} ready")
     return spaces
 
 
-def _summary(result: Any, method: str) -> dict[str, float]:
-    rows = {r.stitched: r for r in result.summary() if r.method == method}
-    return {
-        "own": rows[False].mean,
-        "own_std": rows[False].std,
-        "stitched": rows[True].mean,
-        "stitched_std": rows[True].std,
-    }
-
-
 def run_experiment(context: RunContext, config: AblationConfig) -> ExperimentResult:
-    """Train the encoders, then every (strategy, count, repetition) grid of relative heads."""
-    from relreps.anchors import pca_coordinates, select
+    """Train the encoders, then every (strategy, count, repetition) grid of relative heads
+    (:func:`relreps.stitching.anchor_sweep.anchor_sweep`)."""
+    from relreps.anchors import pca_coordinates
     from relreps.datasets.image_splits import load_image_split
-    from relreps.stitching import MLPHeadFactory, Space, majority_f1, stitching_grid
+    from relreps.report import line_plot
+    from relreps.stitching import MLPHeadFactory, majority_f1
+    from relreps.stitching.anchor_sweep import anchor_sweep
 
     data = load_image_split(config.dataset, config.n_train, config.n_test, context.seed)
     if data.note:
         context.log(data.note)
     spaces = _train_encoders(config, data, context)
-    candidates = pca_coordinates(data.x_train, config.pca_dims)
     n_train = len(data.y_train)
-    counts = tuple(sorted({min(c, n_train) for c in config.counts}))
-    # BatchNorm in front of the head: LayerNorm over 1 or 2 similarities would erase them.
-    head = MLPHeadFactory(input_norm="batchnorm", epochs=config.head_epochs)
-    cache_dir = context.output_dir / "cells" / NAME
     context.log(
         f"  {data.name}: {n_train} train / {len(data.y_test)} test images, {len(spaces)} "
-        f"encoders, {len(config.strategies)} strategies x {len(counts)} counts x "
+        f"encoders, {len(config.strategies)} strategies x {len(config.counts)} counts x "
         f"{config.repetitions} repetitions"
     )
-
-    def grid(idx: np.ndarray, methods: tuple[str, ...], seed: int) -> Any:
-        ids = [int(i) for i in idx]
-        chosen = [Space(name, tr, te, tr[idx], anchor_ids=ids) for name, (tr, te) in spaces.items()]
-        options: dict[str, Any] = {
-            "seeds": [seed],
-            "head": head,
-            "methods": methods,
-            "cache_dir": cache_dir,
-        }
-        return stitching_grid(chosen, data.y_train, data.y_test, scoring="f1_weighted", **options)
-
-    # anchors are chosen in the pixel PCA, so no encoder decides them
-    pick = partial(select, labels=data.y_train, metric="euclidean", max_iter=100)
-    absolute = [
-        _summary(grid(np.arange(1), ("absolute",), context.seed + r), "absolute")
-        for r in range(config.repetitions)
-    ]
-    cells: dict[str, dict[str, Any]] = {}
-    for strategy in config.strategies:
-        for k in counts:
-            reps = []
-            for r in range(config.repetitions):
-                seed = context.seed + r
-                idx = pick(strategy, candidates, k, seed=seed)
-                reps.append(_summary(grid(idx, ("relative",), seed), "relative"))
-            cells[f"{strategy}|{k}"] = {
-                "strategy": strategy,
-                "n_anchors": k,
-                **{key: float(np.mean([rep[key] for rep in reps])) for key in reps[0]},
-                "repetitions": reps,
-            }
-        scores = [cells[f"{strategy}|{k}"] for k in counts]
-        context.log(
-            f"  {strategy} (anchors: own/stitched F1): "
-            + ", ".join(f"{c['n_anchors']}: {c['own']:.1f}/{c['stitched']:.1f}" for c in scores)
-        )
-    reference = {key: float(np.mean([a[key] for a in absolute])) for key in absolute[0]}
-    chance = majority_f1(data.y_test)
-    return _result(context, config, data.name, counts, cells, reference, chance, data.note)
-
-
-def _result(
-    context: RunContext,
-    config: AblationConfig,
-    data_name: str,
-    counts: tuple[int, ...],
-    cells: dict[str, dict[str, Any]],
-    absolute: dict[str, float],
-    chance: float,
-    note: str,
-) -> ExperimentResult:
-    from relreps.report import line_plot
-
+    sweep = anchor_sweep(
+        spaces, data.y_train, data.y_test,
+        # anchors are chosen in the pixel PCA, so no encoder decides them
+        pca_coordinates(data.x_train, config.pca_dims),
+        counts=config.counts, strategies=config.strategies,
+        seeds=range(context.seed, context.seed + config.repetitions), scoring="f1_weighted",
+        # BatchNorm in front of the head: LayerNorm over 1 or 2 similarities would erase them.
+        head=MLPHeadFactory(input_norm="batchnorm", epochs=config.head_epochs),
+        metric="euclidean", max_iter=100, cache_dir=context.output_dir / "cells" / NAME,
+        log=context.log,
+    )  # fmt: skip
+    cells = {
+        f"{s}|{k}": {"strategy": s, "n_anchors": k, **sweep.mean(s, k), "repetitions": list(reps)}
+        for (s, k), reps in sweep.scores.items()
+    }
+    absolute, chance, counts = sweep.absolute_mean(), majority_f1(data.y_test), sweep.counts
     figures: list[Figure] = []
     tables = []
     for setting, label in (("own", "not stitched"), ("stitched", "stitched")):
         stitched = setting == "stitched"
-        series = {s: [cells[f"{s}|{k}"][setting] for k in counts] for s in config.strategies}
+        series = {s: [sweep.mean(s, k)[setting] for k in counts] for s in config.strategies}
         errors = {
-            s: [cells[f"{s}|{k}"][f"{setting}_std"] for k in counts] for s in config.strategies
+            s: [sweep.mean(s, k)[f"{setting}_std"] for k in counts] for s in config.strategies
         }
         if math.isfinite(absolute[setting]):
             series[f"absolute ({label})"] = [absolute[setting]] * len(counts)
         figures.append(
             line_plot(
-                counts,
-                series,
-                context.figures_dir / f"anchors_ablation_{setting}.png",
-                errors=errors,
-                xlabel="number of anchors",
-                ylabel="weighted F1 x100",
-                title=f"Relative heads, {label}, vs number of anchors ({data_name})",
-                logx=True,
+                counts, series, context.figures_dir / f"anchors_ablation_{setting}.png",
+                errors=errors, xlabel="number of anchors", ylabel="weighted F1 x100",
+                title=f"Relative heads, {label}, vs number of anchors ({data.name})", logx=True,
                 root=context.output_dir,
                 caption=f"Relative classifiers {label} (bands: std over encoders"
                 f"{' and pairs' if stitched else ''}) for each anchor strategy; "
                 f"absolute heads as reference. Majority-class F1: {chance:.1f}.",
             )
-        )
+        )  # fmt: skip
         rows = tuple(
             (k, *(rounded(series[s][i]) for s in config.strategies)) for i, k in enumerate(counts)
         )
@@ -273,47 +199,36 @@ def _result(
             "quick": context.quick,
             "seed": context.seed,
             **config.to_dict(),
-            "data": data_name,
+            "data": data.name,
         },
         tables=tuple(tables),
         figures=tuple(figures),
-        verdicts=(
-            _saturation_verdict(cells, counts, config.strategies),
-            _strategy_verdict(cells, counts),
-        ),
+        verdicts=(_saturation_verdict(sweep), _strategy_verdict(sweep)),
         data={
             "cells": cells,
             "absolute": absolute,
             "chance_f1": chance,
             "counts": list(counts),
-            "note": note,
+            "note": data.note,
         },
     )
 
 
-def saturation_count(counts: tuple[int, ...], scores: list[float], tolerance: float) -> int:
-    """The smallest count whose score is within ``tolerance`` of the best score.
-
-    Example:
-        >>> saturation_count((1, 10, 100, 1000), [20.0, 70.0, 79.0, 80.0], 2.0)
-        100
-    """
-    best = max(scores)
-    return next(c for c, s in zip(counts, scores, strict=True) if s >= best - tolerance)
-
-
-def _saturation_verdict(
-    cells: dict[str, dict[str, Any]], counts: tuple[int, ...], strategies: tuple[str, ...]
-) -> Verdict:
-    mean_own = [float(np.mean([cells[f"{s}|{k}"]["own"] for s in strategies])) for k in counts]
-    mean_st = [float(np.mean([cells[f"{s}|{k}"]["stitched"] for s in strategies])) for k in counts]
-    own_at = saturation_count(counts, mean_own, 2.0)
-    st_at = saturation_count(counts, mean_st, 2.0)
+def _saturation_verdict(sweep: AnchorSweep) -> Verdict:
+    """Saturation of the scores averaged over the strategies: reproduced when both the not
+    stitched and the stitched ones come within 2 F1 points of their best by 100 anchors."""
+    means = {
+        key: [
+            float(np.mean([sweep.mean(s, k)[key] for s in sweep.strategies])) for k in sweep.counts
+        ]
+        for key in ("own", "stitched")
+    }
+    own_at, st_at = (saturation_count(sweep.counts, means[key], 2.0) for key in means)
     status: Status = "reproduced" if max(own_at, st_at) <= 100 else "partly"
     if min(own_at, st_at) > 100:
         status = "not reproduced"
     shown = ", ".join(
-        f"{k}: {o:.1f}/{t:.1f}" for k, o, t in zip(counts, mean_own, mean_st, strict=True)
+        f"{k}: {o:.1f}/{t:.1f}" for k, o, t in zip(sweep.counts, *means.values(), strict=True)
     )
     return Verdict(
         "Performance saturates quickly as the number of anchors grows",
@@ -323,21 +238,22 @@ def _saturation_verdict(
     )
 
 
-def _strategy_verdict(cells: dict[str, dict[str, Any]], counts: tuple[int, ...]) -> Verdict:
-    strategies = {c["strategy"] for c in cells.values()}
-    if not {"kmeans", "random"} <= strategies:
+def _strategy_verdict(sweep: AnchorSweep) -> Verdict:
+    """k-means vs random anchors over the counts >= 10: reproduced when k-means stitches at
+    least 0.5 F1 points better, not reproduced when 0.5 worse, partly in between (a tie)."""
+    if not {"kmeans", "random"} <= set(sweep.strategies):
         return Verdict("k-means anchors help (vs random)", "skipped", "k-means or random not run")
-    used = [k for k in counts if k >= 10] or list(counts)
+    used = [k for k in sweep.counts if k >= 10] or list(sweep.counts)
 
     def mean(strategy: str, setting: str) -> float:
-        return float(np.mean([cells[f"{strategy}|{k}"][setting] for k in used]))
+        return float(np.mean([sweep.mean(strategy, k)[setting] for k in used]))
 
     diff_st = mean("kmeans", "stitched") - mean("random", "stitched")
     diff_own = mean("kmeans", "own") - mean("random", "own")
     status: Status = "reproduced" if diff_st >= 0.5 else "partly"
     if diff_st <= -0.5:
         status = "not reproduced"
-    others = ", ".join(f"{s} {mean(s, 'stitched'):.2f}" for s in sorted(strategies))
+    others = ", ".join(f"{s} {mean(s, 'stitched'):.2f}" for s in sorted(sweep.strategies))
     return Verdict(
         "k-means anchors help (vs random); paper (words, Jaccard): kmeans 0.39, uniform 0.38, "
         "fps 0.38",
