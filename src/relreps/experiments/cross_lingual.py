@@ -66,6 +66,12 @@ WORDS_TITLE = "Word translation retrieval (GloVe EN vs fastText FR)"
 PHRASES_TITLE = "Phrase translation retrieval (English-only MiniLM-L6 vs multilingual e5-small)"
 #: The offline probe of ASSETS.md: GloVe-EN vs fastText-FR, 300 FreeDict anchors, 2,267 candidates.
 ASSETS_PROBE = {"top1": 0.178, "top10": 0.431, "mrr": 0.264, "chance": 0.0004}
+#: The probe's row in the word table.
+PROBE_ROW = (
+    "en->fr",
+    "ASSETS probe (relative, 2,267 candidates)",
+    *(f"{ASSETS_PROBE[k]:.3f}" for k in SCORES),
+)
 METHOD_LABEL = {
     "absolute": "absolute (raw cosine)",
     "relative": "relative (cosine, the paper)",
@@ -153,9 +159,6 @@ class CrossLingualConfig:
         if not (self.word_level or self.phrase_level):
             raise fail("word_level/phrase_level", "at least one level to run", "both False")
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 FULL = CrossLingualConfig()
 QUICK = CrossLingualConfig(seeds=2, n_phrases=450, phrase_anchors=150, reference=False)
@@ -214,8 +217,7 @@ def translation_retrieval(
     block = anchor_draw_retrieval(
         spaces.source, spaces.target, n_anchors, seeds, names=names, directions=DIRECTIONS
     )
-    n = spaces.source.shape[0]
-    info = {"name": spaces.name, "source": names[0], "target": names[1], "n_items": n}
+    info = {"name": spaces.name, "source": names[0], "target": names[1], "n_items": len(spaces)}
     return {**info, "n_anchors": n_anchors, **block}
 
 
@@ -263,7 +265,7 @@ def run_config(
             context, key, given, lambda: (load_word_spaces(), None), config.n_anchors, seeds
         )
         words = cell["scores"]
-        tables.append(level_table(words, WORDS_TITLE, [probe_row()]))
+        tables.append(level_table(words, WORDS_TITLE, [PROBE_ROW]))
         examples.append(Table.from_dict(cell["examples"]))
     if config.phrase_level:
         key = f"{NAME}/phrases/{config.phrase_anchors}/{config.n_phrases}/{seeds}"
@@ -274,11 +276,7 @@ def run_config(
 
         cell = _level(context, key, phrase_spaces, load, config.phrase_anchors, seeds)
         phrases, reference = cell["scores"], cell["reference"]
-        rows = (
-            []
-            if reference is None
-            else [method_row(reference, d, "absolute", "reference") for d in DIRECTIONS]
-        )
+        rows = [method_row(reference, d, "absolute", "reference") for d in DIRECTIONS if reference]
         tables.append(level_table(phrases, PHRASES_TITLE, rows))
         examples.append(Table.from_dict(cell["examples"]))
     levels = {"words (GloVe vs fastText)": words, "phrases (MiniLM vs e5)": phrases}
@@ -287,7 +285,7 @@ def run_config(
         name=NAME,
         title=TITLE,
         paper_ref=PAPER_REF,
-        config={"quick": context.quick, "seed": context.seed, **config.to_dict()},
+        config={"quick": context.quick, "seed": context.seed, **asdict(config)},
         tables=(*tables, *examples),
         figures=(chart,) if chart is not None else (),
         verdicts=tuple(verdicts(words, phrases)),
@@ -304,20 +302,11 @@ def method_row(
     block: Mapping[str, Any], direction: str, method: str, label: str | None = None
 ) -> tuple[Any, ...]:
     """``(direction, label, top-1, top-10, MRR)`` as "mean ± std" (dashes when undefined)."""
+    name = METHOD_LABEL[label or method]
     if method in block["undefined"]:
-        return (direction, METHOD_LABEL[label or method], None, None, None)
+        return (direction, name, None, None, None)
     m, s = block["mean"][direction][method], block["std"][direction][method]
-    return (
-        direction,
-        METHOD_LABEL[label or method],
-        *(mean_std_text(m[k], s[k], 3) for k in SCORES),
-    )
-
-
-def probe_row() -> tuple[Any, ...]:
-    """The ASSETS probe's row of the word table."""
-    figures = (f"{ASSETS_PROBE[k]:.3f}" for k in SCORES)
-    return ("en->fr", "ASSETS probe (relative, 2,267 candidates)", *figures)
+    return (direction, name, *(mean_std_text(m[k], s[k], 3) for k in SCORES))
 
 
 def level_table(block: Mapping[str, Any], title: str, extra_rows: Sequence[Any] = ()) -> Table:
@@ -354,12 +343,10 @@ def examples_table(spaces: ParallelSpaces, n_anchors: int, seed: int) -> Table:
 
 def verdicts(words: Mapping[str, Any] | None, phrases: Mapping[str, Any] | None) -> list[Verdict]:
     """The judged claims of the levels that ran, the follow-up figures, and the Amazon claim."""
-    out = []
-    if words is not None:
-        out += _word_verdicts(words)
-    if phrases is not None:
-        out += _phrase_verdicts(phrases)
-    return [*out, AMAZON]
+    found = (_word_verdicts(words) if words else []) + (
+        _phrase_verdicts(phrases) if phrases else []
+    )
+    return [*found, AMAZON]
 
 
 def _word_verdicts(words: Mapping[str, Any]) -> list[Verdict]:
@@ -490,40 +477,38 @@ def amazon_stitching(
             lang: TransformersEncoder(AMAZON_ENCODERS[lang], pooling="cls", name=f"roberta-{lang}")
             for lang in ("en", *languages)
         }
-    train = load_hf("amazon_reviews_multi", "train", language="en", loader=loader)
-    train = train.subset(np.arange(min(n_train, len(train))))
-    x_train = np.asarray(encoders["en"].encode(list(train.items)))
+
+    def reviews(split: str, lang: str, n: int) -> tuple[Any, np.ndarray]:
+        data = load_hf("amazon_reviews_multi", split, language=lang, loader=loader)
+        data = data.subset(np.arange(min(n, len(data))))
+        return data, np.asarray(encoders[lang].encode(list(data.items)))
 
     def f1(fit_on: np.ndarray, read: np.ndarray, truth: Any, seed: int) -> float:
         """Weighted F1 x100 on ``read`` of a head fitted on ``fit_on`` (the English reviews)."""
         head = MLPHeadFactory()(fit_on.shape[1], 5, seed).fit(fit_on, train.labels)
         return score("f1_weighted", truth, head.predict(read))
 
+    train, x_train = reviews("train", "en", n_train)
     out: dict[str, Any] = {}
     for lang in languages:
         pairs = anchors.get(lang) if isinstance(anchors, Mapping) else anchors
-        if pairs is None:
-            pairs = cldr_phrase_pairs(n=min(n_anchors, 4000)) if lang == "fr" else None
+        if pairs is None and lang == "fr":
+            pairs = cldr_phrase_pairs(n=min(n_anchors, 4000))
         if not pairs:
             raise ValueError(f"Expected parallel anchors for {lang!r} (pass anchors=), got none.")
         pairs = list(pairs)
-        test = load_hf("amazon_reviews_multi", "test", language=lang, loader=loader)
-        test = test.subset(np.arange(min(n_test, len(test))))
-        x_test = np.asarray(encoders[lang].encode(list(test.items)))
-        result: dict[str, Any] = {"relative": [], "absolute": None}
+        test, x_test = reviews("test", lang, n_test)
+        relative, absolute = [], []
         for seed in seeds:
             chosen = np.random.default_rng(seed).permutation(len(pairs))[:n_anchors]
             a_en = np.asarray(encoders["en"].encode([pairs[i][0] for i in chosen]))
             a_xx = np.asarray(encoders[lang].encode([pairs[i][1] for i in chosen]))
             rel_train = np.asarray(relative_projection(x_train, a_en))
             rel_test = np.asarray(relative_projection(x_test, a_xx))
-            result["relative"].append(f1(rel_train, rel_test, test.labels, seed))
+            relative.append(f1(rel_train, rel_test, test.labels, seed))
             if x_train.shape[1] == x_test.shape[1]:
-                result["absolute"] = [
-                    *(result["absolute"] or []),
-                    f1(x_train, x_test, test.labels, seed),
-                ]
-        out[lang] = result
+                absolute.append(f1(x_train, x_test, test.labels, seed))
+        out[lang] = {"relative": relative, "absolute": absolute or None}
     return out
 
 
@@ -552,18 +537,15 @@ def run(context: RunContext) -> ExperimentResult:
         context.log(f"  Amazon setting skipped: {reason}")
         found = tuple(replace(v, detail=reason) if _is_amazon(v) else v for v in result.verdicts)
         return replace(result, verdicts=found)
-    rows = tuple(
-        (
-            lang,
-            float(np.mean(v["relative"])),
-            None if v["absolute"] is None else np.mean(v["absolute"]),
-        )
+    kinds = ("relative", "absolute")
+    means = (
+        (lang, *(None if v[k] is None else float(np.mean(v[k])) for k in kinds))
         for lang, v in amazon.items()
     )
     table = Table(
         "Amazon reviews: English head on another language's encoder (weighted F1 x100)",
         ("language", "relative stitched", "absolute stitched"),
-        rows,
+        tuple(means),
         "Anchors: CLDR phrase pairs (out-of-domain) unless translated reviews are passed.",
     )
     tables, data = (*result.tables, table), {**result.data, "amazon": amazon}
