@@ -5,7 +5,14 @@ As in the paper's image-classification stitching (5.3): every encoder of the zoo
 train, test and anchor images; :func:`relreps.stitching.stitching_grid` trains per encoder an
 absolute head on the embeddings and a relative head (the same head kind) on their cosines to the
 anchors, and scores every encoder with every head. The head is the stitching default, chosen by
-the ablation this module also runs (docs/stitching.md has the table).
+the head ablation (:mod:`relreps.stitching.ablation`) this module also runs (docs/stitching.md).
+
+The residual-CNN study (:func:`run_residual_study`) explains why residual CNNs stitched badly:
+their untrained embeddings nearly share one direction (global average pooling of ReLU features:
+mean pairwise cosine 0.994 on Fashion-MNIST), so cosines to the anchors carry little signal. It
+measures two remedies beside MLP and CNN encoders, each variant read with plain and anchor-centred
+cosine: anchor-centred cosine (``center="anchors"``) and GroupNorm before pooling
+(:class:`relreps.nn.ResidualCNNEncoder` with ``norm="groupnorm"``, the ``resgn`` family).
 """
 
 from __future__ import annotations
@@ -19,14 +26,30 @@ from typing import Any
 import numpy as np
 
 from relreps.experiments._aeq_common import ImageSplit, load_image_split
-from relreps.experiments._vision_ablation import AblationRow, ablation_table, run_ablation
 from relreps.experiments._vision_zoo import Arch, build_encoder, family, head_seed, is_classifier
 from relreps.experiments.base import RunContext
+from relreps.metrics.anisotropy import mean_pairwise_cosine
+from relreps.projection_spec import ProjectionSpec
 from relreps.results import Claim, Table, Verdict, kept_fraction, rounded
+from relreps.stitching.ablation import AblationRow, ablation_table, head_ablation
 from relreps.stitching.frozen import DEFAULTS, FrozenHeadFactory, HeadConfig
-from relreps.stitching.zoo import PairGroup, encoder_spaces, pair_groups, pooled_group
+from relreps.stitching.zoo import (
+    PairGroup,
+    encoder_spaces,
+    pair_group_table,
+    pair_groups,
+    pooled_group,
+)
 
-__all__ = ["FrozenConfig", "FrozenOutcome", "embed_zoo", "run_frozen", "train_frozen_zoo"]
+__all__ = [
+    "FrozenConfig",
+    "FrozenOutcome",
+    "ResidualRow",
+    "embed_zoo",
+    "run_frozen",
+    "run_residual_study",
+    "train_frozen_zoo",
+]
 
 
 def _keeps(scope: str) -> tuple[Claim, Claim]:
@@ -48,15 +71,20 @@ def _keeps(scope: str) -> tuple[Claim, Claim]:
     )
 
 
+def absolute_fails(protocol: str) -> Claim:
+    """The claim that absolute stitching is near chance, for ``protocol`` ``"(a)"`` or ``"(b)"``."""
+    return Claim(
+        f"{protocol} absolute stitching fails (near chance)",
+        "absolute stitched F1 points above the majority baseline",
+        10.0,
+        comparison="<=",
+        partly=30.0,
+    )
+
+
 KEEPS_ALL_PAIRS = _keeps("all pairs")
 KEEPS_CROSS_PAIRS = _keeps("MLP <-> CNN pairs")
-ABSOLUTE_FAILS = Claim(
-    "(a) absolute stitching fails (near chance)",
-    "absolute stitched F1 points above the majority baseline",
-    10.0,
-    comparison="<=",
-    partly=30.0,
-)
+ABSOLUTE_FAILS = absolute_fails("(a)")
 RELATIVE_HEAD_COSTS_NOTHING = Claim(
     "(a) a relative head costs (almost) no accuracy on a frozen encoder",
     "relative not stitched / absolute not stitched",
@@ -118,7 +146,8 @@ def train_frozen_zoo(
     """Train every encoder once (or reload it from the run folder) and freeze it.
 
     Classifier encoders are trained under an absolute head seeded per (architecture, seed)
-    (:func:`head_seed`); autoencoder encoders reconstruct the images.
+    (:func:`head_seed`); autoencoder encoders reconstruct the images
+    (:func:`relreps.nn.zoo.fit_encoder`).
 
     Returns:
         ``name -> frozen encoder`` (torch modules in eval mode) and per-encoder training facts.
@@ -126,7 +155,7 @@ def train_frozen_zoo(
     import torch
 
     from relreps.nn import TrainConfig
-    from relreps.nn.zoo import fit_or_load, freeze
+    from relreps.nn.zoo import fit_encoder
 
     x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
     n_classes, shape = int(data.y_train.max()) + 1, data.x_train.shape[1:]
@@ -136,35 +165,24 @@ def train_frozen_zoo(
         for seed in range(context.seed, context.seed + config.seeds):
             name, ae = f"{arch.name}/s{seed}", arch.kind == "ae"
             stem = f"{'ae-' if ae else ''}{arch.name}-seed{seed}"
-            train = TrainConfig(
-                epochs=config.encoder_epochs,
-                batch_size=config.batch_size,
-                seed=seed,
-                patience=2,
-                progress=False,
+            train = TrainConfig(epochs=config.encoder_epochs, batch_size=config.batch_size,
+                                seed=seed, patience=2, progress=False)  # fmt: skip
+            encoders[name], history = fit_encoder(
+                partial(build_encoder, arch, shape, seed),
+                x,
+                None if ae else y,
+                context.output_dir / "models" / "frozen" / stem,
+                n_classes=n_classes,
+                head_seed=seed if ae else head_seed(arch, seed),
+                config=train,
             )
-            build = partial(_encoder_model, arch, shape, seed, n_classes)
-            folder = context.output_dir / "models" / "frozen" / stem
-            model, history = fit_or_load(build, x, x if ae else y, folder, config=train)
-            if ae:
-                facts[name] = {"objective": "reconstruction"}
-            else:
-                facts[name] = training_facts(
-                    context, f"frozen/{stem}", history, objective="classification"
-                )
-            encoders[name] = freeze(model.get_submodule("encoder"))
+            facts[name] = (
+                {"objective": "reconstruction"}
+                if ae
+                else training_facts(context, f"frozen/{stem}", history, objective="classification")
+            )
             context.log(f"  encoder {name} trained and frozen")
     return encoders, facts
-
-
-def _encoder_model(arch: Arch, shape: tuple[int, ...], seed: int, n_classes: int) -> Any:
-    """The model an encoder is trained in: an autoencoder, or a classifier under its own head."""
-    from relreps.nn import AbsoluteAE, AbsoluteClassifier
-
-    encoder = build_encoder(arch, shape, seed)
-    if arch.kind == "ae":
-        return AbsoluteAE(encoder, seed=seed)
-    return AbsoluteClassifier(encoder, n_classes, seed=head_seed(arch, seed))
 
 
 def training_facts(
@@ -184,25 +202,34 @@ def embed_zoo(encoders: dict[str, Any], data: ImageSplit, anchor_idx: np.ndarray
     return encoder_spaces(encoders, data.x_train, data.x_test, anchor_idx)
 
 
-def groups_table(groups: Sequence[PairGroup], title: str, note: str) -> Table:
-    """Own and stitched F1 x100 and kept fractions of ``groups``, one row each."""
-    rows = tuple(
-        (
-            g.encoders,
-            g.heads or "-",
-            *(rounded(v, 1) for v in (g.relative_own, g.relative_stitched)),
-            rounded(g.kept, 3),
-            rounded(g.absolute_own, 1),
-            rounded(g.kept_vs_absolute, 3),
-            *(rounded(v, 1) for v in (g.absolute_stitched, g.translation_stitched)),
-            g.n_cells,
-        )
-        for g in groups
+def _zoo_spaces(
+    config: FrozenConfig, data: ImageSplit, context: RunContext
+) -> tuple[list[Any], dict[str, Any]]:
+    """The trained (or reloaded) zoo's spaces with ``n_anchors`` stratified anchors, and facts."""
+    from relreps.anchors import stratified
+
+    anchor_idx = stratified(
+        data.y_train, min(config.n_anchors, len(data.y_train)), seed=context.seed
     )
-    columns = ("encoders", "heads", "relative own", "relative stitched", "kept (vs relative)",
-               "absolute own", "kept (vs absolute)", "absolute stitched",
-               "Procrustes translation", "stitched cells")  # fmt: skip
-    return Table(title=title, columns=columns, rows=rows, note=note)
+    encoders, facts = train_frozen_zoo(config, data, context)
+    return embed_zoo(encoders, data, anchor_idx), facts
+
+
+def _grid(spaces: list[Any], data: ImageSplit, config: FrozenConfig, context: RunContext,
+          study: str, **options: Any) -> Any:  # fmt: skip
+    """The grid of ``spaces`` with the configured frozen heads, weighted F1 x100."""
+    from relreps.stitching import stitching_grid
+
+    return stitching_grid(
+        spaces,
+        data.y_train,
+        data.y_test,
+        scoring="f1_weighted",
+        head=FrozenHeadFactory(config.head),
+        cache_dir=context.output_dir / "cells" / study,
+        progress=context.progress,
+        **options,
+    )
 
 
 def absolute_near_chance(claim: Claim, absolute_stitched: float, chance: float) -> Verdict:
@@ -242,46 +269,33 @@ def run_frozen(
     config: FrozenConfig, context: RunContext, data: ImageSplit | None = None
 ) -> FrozenOutcome:
     """Protocol (a) end to end: train and freeze the zoo, stitch every encoder into every head."""
-    from relreps.anchors import stratified
-    from relreps.stitching import majority_f1, stitching_grid
+    from relreps.stitching import majority_f1
 
     if data is None:
         data = load_image_split(config.dataset, config.n_train, config.n_test, context.seed)
         if data.note:
             context.log(data.note)
-    anchor_idx = stratified(
-        data.y_train, min(config.n_anchors, len(data.y_train)), seed=context.seed
-    )
     n_encoders = (len(config.archs) + len(config.ae_archs)) * config.seeds
     context.log(
         f"  (a) frozen encoders: {data.name}, {len(data.y_train)} train / {len(data.y_test)} "
-        f"test images, {len(anchor_idx)} stratified anchors, {n_encoders} encoders"
+        f"test images, {min(config.n_anchors, len(data.y_train))} stratified anchors, "
+        f"{n_encoders} encoders"
     )
-    encoders, facts = train_frozen_zoo(config, data, context)
-    spaces = embed_zoo(encoders, data, anchor_idx)
-    result = stitching_grid(
-        spaces,
-        data.y_train,
-        data.y_test,
-        scoring="f1_weighted",
-        head=FrozenHeadFactory(config.head),
-        similarity=config.head.similarity,
-        center=config.head.center,
-        cache_dir=context.output_dir / "cells" / "frozen",
-        progress=context.progress,
-    )
+    spaces, facts = _zoo_spaces(config, data, context)
+    spec = {"similarity": config.head.similarity, "center": config.head.center}
+    result = _grid(spaces, data, config, context, "frozen", **spec)
     chance = majority_f1(data.y_test)
     overall = pooled_group(result, "all", keep=is_classifier)
     cross = pooled_group(result, "MLP <-> CNN", keep=is_classifier, across=family)
     groups = pair_groups(result, family)
     tables = [
-        groups_table(
+        pair_group_table(
             (overall, cross),
             "(a) Frozen encoders: classifier zoo, weighted F1 x100",
             f"Mean over ordered (encoder, head) pairs of the classification-trained encoders "
             f"(own = each head on its own encoder). Majority baseline {chance:.1f}.",
         ),
-        groups_table(
+        pair_group_table(
             groups,
             "(a) Frozen encoders by architecture pair (encoder family -> head family)",
             "Stitched cells only (the encoder of one model, the head of another); 'own' is "
@@ -290,10 +304,8 @@ def run_frozen(
     ]
     ablation: tuple[AblationRow, ...] = ()
     if config.ablation:
-        ablation = run_ablation(config, spaces, data, context, overall.translation_stitched)
-        n_ablation = sum(1 for s in spaces if is_classifier(s.name)) // config.seeds
-        n_ablation *= min(config.ablation_seeds, config.seeds)
-        tables.append(ablation_table(ablation, n_ablation, config.head))
+        ablation, table = _ablation(config, spaces, data, context, overall.translation_stitched)
+        tables.append(table)
     return FrozenOutcome(
         result=result,
         overall=overall,
@@ -305,4 +317,140 @@ def run_frozen(
         verdicts=_verdicts(overall, cross, chance),
         spaces=spaces,
         training=facts,
+    )
+
+
+def _ablation(
+    config: FrozenConfig, spaces: Sequence[Any], data: ImageSplit, context: RunContext,
+    translation: float,
+) -> tuple[tuple[AblationRow, ...], Table]:  # fmt: skip
+    """The head ablation on the classifier encoders of the first ``ablation_seeds`` seeds, with
+    the Procrustes-translation baseline row (``translation``: over all pairs of the main grid)."""
+    first = range(context.seed, context.seed + config.ablation_seeds)
+    keep = [s for s in spaces if is_classifier(s.name) and int(s.name.split("/s")[1]) in first]
+    rows = head_ablation(
+        keep,
+        data.y_train,
+        data.y_test,
+        head=config.head,
+        n_anchors=config.n_anchors,
+        anchor_counts=config.ablation_anchors,
+        anchor_seed=context.seed,
+        scoring="f1_weighted",
+        cache_dir=context.output_dir / "cells" / "ablation",
+        progress=context.progress,
+        on_row=lambda r: context.log(f"  ablation {r.factor}={r.setting}: kept {r.kept:.3f}"),
+    )
+    rows += (AblationRow("baseline", "Procrustes translation + absolute head", math.nan,
+                         translation),)  # fmt: skip
+    head = config.head
+    return rows, ablation_table(
+        rows,
+        "Head ablation (one factor at a time): relative weighted F1 x100",
+        f"{len(keep)} frozen classifier encoders (MLP and CNN, two widths); each row "
+        f"changes one factor of the default head ({head.head} layer on {head.norm} of the "
+        f"{'anchor-centred' if head.center else 'plain'} {head.similarity} to class-stratified "
+        "anchors). The baseline row is the Procrustes translation fitted on the anchors, read by "
+        "an absolute head, over all pairs of the main grid.",
+    )
+
+
+# --- the residual-CNN study -----------------------------------------------------------------------
+
+_RESIDUAL = {"resnet": "residual CNN", "resgn": "residual CNN + GroupNorm before pooling"}
+
+
+@dataclass(frozen=True)
+class ResidualRow:
+    """One residual variant read with one similarity: its cosine spread and F1 x100 (``own``:
+    its heads on its encoders; ``into_others``: its encoder into the MLP/CNN heads;
+    ``from_others``: MLP/CNN encoders into its heads; ``within``: across its seeds)."""
+
+    variant: str
+    centring: str
+    untrained_cosine: float
+    trained_cosine: float
+    own: float
+    absolute_own: float
+    into_others: float
+    from_others: float
+    within: float
+
+
+def _untrained_cosine(arch: Arch, data: ImageSplit, seed: int) -> float:
+    import torch
+
+    encoder = build_encoder(arch, data.x_train.shape[1:], seed)
+    with torch.no_grad():
+        return mean_pairwise_cosine(encoder(torch.from_numpy(data.x_test[:600])).numpy())
+
+
+def _stitched(groups: dict[tuple[str, str], PairGroup], pairs: list[tuple[str, str]]) -> float:
+    values = [groups[p].relative_stitched for p in pairs if p in groups]
+    return float(np.mean(values)) if values else math.nan
+
+
+def run_residual_study(
+    config: FrozenConfig, data: ImageSplit, context: RunContext
+) -> tuple[tuple[ResidualRow, ...], Table]:
+    """Train (or reload) the study's frozen encoders and stitch them with plain and centred
+    cosine; returns the rows and their table."""
+    context.log(
+        f"  residual CNN study: {', '.join(a.name for a in config.archs)} x {config.seeds} seeds"
+    )
+    spaces, _ = _zoo_spaces(config, data, context)
+    untrained = {family(a.name): _untrained_cosine(a, data, context.seed) for a in config.archs}
+    trained = {
+        f: float(np.mean([mean_pairwise_cosine(s.test) for s in spaces if family(s.name) == f]))
+        for f in untrained
+    }
+    others = sorted({family(s.name) for s in spaces} - set(_RESIDUAL))
+    missing = PairGroup("", "", math.nan, math.nan, math.nan, math.nan, math.nan, 0)
+    rows: list[ResidualRow] = []
+    for centring, center in (("plain cosine", None), ("anchor-centred cosine", "anchors")):
+        spec = ProjectionSpec(similarity=config.head.similarity, center=center)
+        result = _grid(spaces, data, config, context, "residual", methods=("absolute", "relative"),
+                       spec=spec)  # fmt: skip
+        groups = {(g.encoders, g.heads): g for g in pair_groups(result, family)}
+        for v in (v for v in _RESIDUAL if v in untrained):
+            within = groups.get((v, v), missing)
+            rows.append(
+                ResidualRow(
+                    v,
+                    centring,
+                    untrained[v],
+                    trained[v],
+                    within.relative_own,
+                    within.absolute_own,
+                    into_others=_stitched(groups, [(v, o) for o in others]),
+                    from_others=_stitched(groups, [(o, v) for o in others]),
+                    within=within.relative_stitched,
+                )
+            )
+        context.log(f"  residual CNN study, {centring}: done")
+    return tuple(rows), _residual_table(rows, config)
+
+
+def _residual_table(rows: list[ResidualRow], config: FrozenConfig) -> Table:
+    others = ", ".join(a.name for a in config.archs if family(a.name) not in _RESIDUAL)
+    columns = ("encoder", "similarity", "mean pairwise cosine, untrained",
+               "mean pairwise cosine, trained", "relative own", "absolute own",
+               "stitched within (other seeds)", "into MLP/CNN heads",
+               "MLP/CNN into its heads")  # fmt: skip
+    return Table(
+        title="Residual CNN remedies (frozen encoders): relative weighted F1 x100",
+        columns=columns,
+        rows=tuple(
+            (
+                _RESIDUAL[x.variant],
+                x.centring,
+                rounded(x.untrained_cosine, 3),
+                rounded(x.trained_cosine, 3),
+                *(rounded(v, 1) for v in (x.own, x.absolute_own, x.within)),
+                *(rounded(v, 1) for v in (x.into_others, x.from_others)),
+            )
+            for x in rows
+        ),
+        note=f"{config.seeds} seeds per architecture, compared with {others}; cosines over 600 "
+        "test images. Heads: the stitching default (linear on LayerNorm of the similarities).",
     )

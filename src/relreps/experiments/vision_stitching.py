@@ -23,13 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from relreps.experiments._aeq_common import ImageSplit as ImageData
-from relreps.experiments._aeq_common import load_image_split
+from relreps.experiments._aeq_common import ImageSplit, load_image_split
 from relreps.experiments._vision_frozen import (
     FrozenConfig,
     FrozenOutcome,
+    absolute_fails,
     absolute_near_chance,
     run_frozen,
+    run_residual_study,
     training_facts,
 )
 from relreps.experiments._vision_zoo import Arch, build_encoder, family, head_seed
@@ -103,13 +104,7 @@ def _keeps(scope: str) -> Claim:
 
 KEEPS_WITHIN_FAMILY = _keeps("within an architecture family")
 KEEPS_ALL_PAIRS = _keeps("all pairs")
-ABSOLUTE_FAILS = Claim(
-    "(b) absolute stitching fails (near chance)",
-    "absolute stitched F1 points above the majority baseline",
-    10.0,
-    comparison="<=",
-    partly=30.0,
-)
+ABSOLUTE_FAILS = absolute_fails("(b)")
 RELATIVE_TRAINING_COSTS_NOTHING = Claim(
     "(b) training on relative representations costs (almost) no accuracy",
     "relative not stitched / absolute not stitched",
@@ -118,21 +113,16 @@ RELATIVE_TRAINING_COSTS_NOTHING = Claim(
 )
 
 
-def load_images(config: VisionConfig, seed: int) -> ImageData:
-    """Class-stratified seeded subsets of Fashion-MNIST's official splits (sklearn digits when
-    the Debian package is absent, and the split's note says so)."""
-    return load_image_split(config.dataset, config.n_train, config.n_test, seed)
-
-
 def train_zoo(
-    config: VisionConfig, data: ImageData, anchor_idx: np.ndarray, context: RunContext
+    config: VisionConfig, data: ImageSplit, anchor_idx: np.ndarray, context: RunContext
 ) -> tuple[dict[str, tuple[Any, Any]], dict[str, Any]]:
     """Train (or reload from the run folder) an absolute and a relative classifier per encoder,
-    from the same encoder initialisation; returns ``name -> (absolute, relative)`` and facts."""
+    from the same encoder initialisation (:func:`relreps.nn.zoo.fit_classifier_pair`); returns
+    ``name -> (absolute, relative)`` and facts."""
     import torch
 
     from relreps.nn import TrainConfig
-    from relreps.nn.zoo import fit_or_load
+    from relreps.nn.zoo import fit_classifier_pair
 
     x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
     anchors = x[torch.from_numpy(anchor_idx)]
@@ -142,37 +132,25 @@ def train_zoo(
     facts: dict[str, Any] = {}
     for arch in config.archs:
         for seed in range(context.seed, context.seed + config.seeds):
-            name = f"{arch.name}/s{seed}"
-            train = TrainConfig(
-                epochs=config.epochs,
-                batch_size=config.batch_size,
-                seed=seed,
-                max_seconds=config.max_seconds_per_model,
-                patience=2,
+            name, stem = f"{arch.name}/s{seed}", f"{arch.name}-seed{seed}"
+            train = TrainConfig(epochs=config.epochs, batch_size=config.batch_size, seed=seed,
+                                max_seconds=config.max_seconds_per_model, patience=2)  # fmt: skip
+            pair = fit_classifier_pair(
+                partial(build_encoder, arch, shape, seed),
+                x,
+                y,
+                anchors,
+                context.output_dir / "models" / stem,
+                n_classes=n_classes,
+                anchor_ids=ids,
+                head_seed=head_seed(arch, seed),
+                config=train,
             )
-            pair = []
-            for kind in ("absolute", "relative"):
-                build = partial(_classifier, kind, arch, shape, seed, anchors, ids, n_classes)
-                saved = context.output_dir / "models" / f"{arch.name}-seed{seed}-{kind}"
-                model, history = fit_or_load(build, x, y, saved, config=train)
-                facts[f"{name}/{kind}"] = training_facts(context, f"train/{saved.name}", history)
-                pair.append(model)
+            for kind, (_, history) in pair.items():
+                facts[f"{name}/{kind}"] = training_facts(context, f"train/{stem}-{kind}", history)
             context.log(f"  trained {name} (absolute + relative)")
-            models[name] = (pair[0], pair[1])
+            models[name] = (pair["absolute"][0], pair["relative"][0])
     return models, facts
-
-
-def _classifier(kind: str, arch: Arch, shape: Any, seed: int, anchors: Any, ids: list[str],
-                n_classes: int) -> Any:  # fmt: skip
-    """An untrained absolute or relative classifier on a fresh encoder of ``arch``."""
-    from relreps.nn import AbsoluteClassifier, RelativeClassifier
-
-    encoder, hs = build_encoder(arch, shape, seed), head_seed(arch, seed)
-    if kind == "absolute":
-        return AbsoluteClassifier(
-            encoder, n_classes, anchor_inputs=anchors, anchor_ids=ids, seed=hs
-        )
-    return RelativeClassifier(encoder, anchors, n_classes, anchor_ids=ids, seed=hs)
 
 
 def _tables(result: Any, chance: float, protocol: str) -> list[Table]:
@@ -198,26 +176,20 @@ def _tables(result: Any, chance: float, protocol: str) -> list[Table]:
 
 def _end_to_end_verdicts(result: Any, chance: float) -> tuple[Verdict, ...]:
     """Protocol (b): the kept-fraction rule, within an architecture family and over all pairs."""
-    from relreps.stitching.zoo import pair_groups
+    from relreps.stitching.zoo import merge_groups, pair_groups
 
     groups = pair_groups(result, family)
-
-    def pooled(selected: list[Any], attr: str) -> float:
-        weights = np.array([g.n_cells for g in selected], dtype=float)
-        values = np.array([getattr(g, attr) for g in selected], dtype=float)
-        ok = np.isfinite(values)
-        return float(np.average(values[ok], weights=weights[ok])) if ok.any() else np.nan
-
     verdicts = []
     for claim, selected in (
         (KEEPS_WITHIN_FAMILY, [g for g in groups if g.encoders == g.heads]),
         (KEEPS_ALL_PAIRS, list(groups)),
     ):
-        stitched, own = pooled(selected, "relative_stitched"), pooled(selected, "relative_own")
+        pooled = merge_groups(selected, "")
         verdicts.append(
             claim.judge(
-                kept_fraction(stitched, own),
-                detail=f"relative stitched {stitched:.1f} vs not stitched {own:.1f}",
+                pooled.kept,
+                detail=f"relative stitched {pooled.relative_stitched:.1f} vs not stitched "
+                f"{pooled.relative_own:.1f}",
             )
         )
     summary = {(r.method, r.stitched): r.mean for r in result.summary()}
@@ -232,7 +204,7 @@ def _end_to_end_verdicts(result: Any, chance: float) -> tuple[Verdict, ...]:
     return tuple(verdicts)
 
 
-def _frozen_space_figure(outcome: FrozenOutcome, data: ImageData, context: RunContext) -> Figure:
+def _frozen_space_figure(outcome: FrozenOutcome, data: ImageSplit, context: RunContext) -> Figure:
     """Absolute vs relative 2-D views of two frozen encoders of one architecture (two seeds)."""
     from relreps import relative_projection
     from relreps.report import space_views
@@ -274,7 +246,7 @@ def _end_to_end(
     from relreps.anchors import stratified
     from relreps.stitching import majority_f1, stitching_grid_models
 
-    data = load_images(config, context.seed)
+    data = load_image_split(config.dataset, config.n_train, config.n_test, context.seed)
     anchor_idx = stratified(
         data.y_train, min(config.n_anchors, len(data.y_train)), seed=context.seed
     )
@@ -307,7 +279,6 @@ def run_config(
     import torch
 
     from relreps.experiments._repro_torch import torch_threads
-    from relreps.experiments._vision_residual import run_residual_study
 
     with torch_threads(1):
         torch.manual_seed(context.seed)  # layers outside relreps.nn's seeded builders

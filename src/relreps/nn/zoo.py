@@ -5,12 +5,17 @@
 - :func:`fit_or_load`: train a model with :func:`relreps.nn.fit` and save it, or reload it when
   its folder already holds a saved model (a rerun of an interrupted zoo resumes).
 - :func:`freeze`: eval mode and no gradients, for encoders used as fixed feature extractors.
+- :func:`fit_encoder`: train an encoder under its own classification head (or as the encoder of
+  an autoencoder), save or reload it, and freeze it: one member of a zoo of frozen encoders.
+- :func:`fit_classifier_pair`: an absolute and a relative classifier trained end to end from the
+  same encoder initialisation (the paper's end-to-end stitching protocol).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +23,18 @@ from torch import nn
 
 from relreps._validation import check_choice, check_int, fail
 from relreps.nn.io import CONFIG, load_model, save_model
+from relreps.nn.models import AbsoluteAE, AbsoluteClassifier, RelativeClassifier
 from relreps.nn.networks import CNNEncoder, MLPEncoder, ResidualCNNEncoder
 from relreps.nn.train import TrainConfig, TrainHistory, fit
 
-__all__ = ["IMAGE_ENCODERS", "fit_or_load", "freeze", "image_encoder"]
+__all__ = [
+    "IMAGE_ENCODERS",
+    "fit_classifier_pair",
+    "fit_encoder",
+    "fit_or_load",
+    "freeze",
+    "image_encoder",
+]
 
 IMAGE_ENCODERS = ("mlp", "cnn", "resnet", "resnet-gn")
 """The encoder kinds :func:`image_encoder` builds."""
@@ -95,11 +108,7 @@ def fit_or_load(
         >>> history.epochs_run, fit_or_load(build, x, y, folder)[1]
         (1, None)
     """
-    if isinstance(build, nn.Module) or not callable(build):
-        got = f"a {type(build).__name__}" + (
-            " (a model, not its builder)" if callable(build) else ""
-        )
-        raise fail("build", "a callable making a model", got, TypeError)
+    _check_builder(build, "build")
     folder = Path(folder)
     if (folder / CONFIG).exists():
         return load_model(folder), None
@@ -108,6 +117,136 @@ def fit_or_load(
     model.eval()
     save_model(model, folder)
     return model, history
+
+
+def _check_builder(build: Any, name: str) -> None:
+    if isinstance(build, nn.Module) or not callable(build):
+        got = f"a {type(build).__name__}" + (
+            " (a model, not its builder)" if callable(build) else ""
+        )
+        raise fail(name, "a callable making a model", got, TypeError)
+
+
+def _n_classes(y: Any, n_classes: int | None) -> int:
+    if n_classes is None:
+        return int(y.max()) + 1
+    return check_int(n_classes, "n_classes", low=2)
+
+
+def fit_encoder(
+    encoder: Callable[[], nn.Module],
+    x: Any,
+    y: Any,
+    folder: str | os.PathLike[str],
+    *,
+    n_classes: int | None = None,
+    head_seed: int = 0,
+    config: TrainConfig | None = None,
+) -> tuple[nn.Module, TrainHistory | None]:
+    """Train a fresh encoder for a zoo of frozen encoders (or reload it), and freeze it.
+
+    With labels ``y`` the encoder is trained under its own :class:`AbsoluteClassifier` head;
+    with ``y=None`` as the encoder of an :class:`AbsoluteAE` reconstructing ``x``. The whole
+    model is saved to (or reloaded from) ``folder`` by :func:`fit_or_load`; only its encoder is
+    returned, frozen (:func:`freeze`).
+
+    Args:
+        encoder: makes the untrained encoder (a module with ``latent_dim``; an autoencoder's
+            also needs ``in_shape``), e.g. ``functools.partial(image_encoder, "cnn", shape, 64)``.
+        x: training inputs (n_samples, *in_shape).
+        y: (n_samples,) integer labels, or None for reconstruction.
+        folder: where the model (encoder and head or decoder) is saved.
+        n_classes: classes of the head (default ``y.max() + 1``; unused without labels).
+        head_seed: initialisation seed of the head or decoder. Give every encoder its own: encoders
+            trained under identically initialised heads learn spaces aligned to that head.
+        config: the :class:`TrainConfig` of the training.
+
+    Returns:
+        ``(encoder, history)``: the frozen encoder, mapping (n, *in_shape) to (n, latent_dim), and
+        the training history (None when the model was reloaded).
+
+    Example:
+        >>> import functools, tempfile, torch
+        >>> x, y = torch.randn(32, 4), torch.arange(32) % 2
+        >>> build = functools.partial(image_encoder, "mlp", (4,), 3)
+        >>> encoder, history = fit_encoder(build, x, y, tempfile.mkdtemp(),
+        ...                                config=TrainConfig(epochs=1))
+        >>> encoder(x).shape, encoder.training, history.epochs_run
+        (torch.Size([32, 3]), False, 1)
+    """
+    _check_builder(encoder, "encoder")
+    head_seed = check_int(head_seed, "head_seed", low=0)
+    classes = None if y is None else _n_classes(y, n_classes)
+
+    def build() -> nn.Module:
+        if classes is None:
+            return AbsoluteAE(encoder(), seed=head_seed)
+        return AbsoluteClassifier(encoder(), classes, seed=head_seed)
+
+    model, history = fit_or_load(build, x, x if y is None else y, folder, config=config)
+    return freeze(model.get_submodule("encoder")), history
+
+
+def fit_classifier_pair(
+    encoder: Callable[[], nn.Module],
+    x: Any,
+    y: Any,
+    anchors: Any,
+    folder: str | os.PathLike[str],
+    *,
+    n_classes: int | None = None,
+    anchor_ids: Any = None,
+    head_seed: int = 0,
+    config: TrainConfig | None = None,
+) -> dict[str, tuple[nn.Module, TrainHistory | None]]:
+    """An absolute and a relative classifier, each trained end to end on a fresh ``encoder()``.
+
+    ``encoder`` is called once per model and must be seeded, so both models start from the same
+    encoder initialisation (and the same head seed): they differ only in what the head reads,
+    the latent (:class:`AbsoluteClassifier`) or its cosines to the anchors' current embeddings
+    (:class:`RelativeClassifier`). The absolute model keeps the anchors too (translation
+    stitching). Each model is saved to (or reloaded from) ``<folder>-absolute`` and
+    ``<folder>-relative`` by :func:`fit_or_load`; the absolute one is trained first.
+
+    Args:
+        encoder: makes the untrained, seeded encoder (a module with ``latent_dim``).
+        x: training inputs (n_samples, *in_shape); y: their (n_samples,) integer labels.
+        anchors: (n_anchors, *in_shape) anchor inputs (torch tensor), re-embedded at every step.
+        folder: the path stem the two models are saved under.
+        n_classes: classes (default ``y.max() + 1``).
+        anchor_ids: the anchors' identities, compared when the models are stitched.
+        head_seed: initialisation seed of both heads.
+        config: the :class:`TrainConfig` of both trainings.
+
+    Returns:
+        ``{"absolute": (model, history), "relative": (model, history)}``: models in eval mode,
+        histories None for reloaded models.
+
+    Example:
+        >>> import functools, tempfile, torch
+        >>> x, y = torch.randn(32, 4), torch.arange(32) % 2
+        >>> build = functools.partial(image_encoder, "mlp", (4,), 3, seed=1)
+        >>> pair = fit_classifier_pair(build, x, y, x[:5], tempfile.mkdtemp() + "/m",
+        ...                            config=TrainConfig(epochs=1))
+        >>> [type(model).__name__ for model, _ in pair.values()]
+        ['AbsoluteClassifier', 'RelativeClassifier']
+    """
+    _check_builder(encoder, "encoder")
+    classes, head_seed = _n_classes(y, n_classes), check_int(head_seed, "head_seed", low=0)
+
+    def build(kind: str) -> nn.Module:
+        if kind == "absolute":
+            return AbsoluteClassifier(
+                encoder(), classes, anchor_inputs=anchors, anchor_ids=anchor_ids, seed=head_seed
+            )
+        return RelativeClassifier(
+            encoder(), anchors, classes, anchor_ids=anchor_ids, seed=head_seed
+        )
+
+    return {
+        kind: fit_or_load(partial(build, kind), x, y, f"{os.fspath(folder)}-{kind}", config=config)
+        for kind in ("absolute", "relative")
+    }
 
 
 def freeze(module: nn.Module) -> nn.Module:

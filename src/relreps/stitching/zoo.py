@@ -4,15 +4,16 @@
   rows, the anchors being training rows).
 - :class:`PairGroup`, :func:`pair_groups`, :func:`pooled_group`: the stitched and not-stitched
   means of a :class:`StitchingResult` per (encoder family, head family), or pooled over a subset
-  of the models, with the kept fractions every stitching claim uses.
+  of the models, with the kept fractions every stitching claim uses; :func:`merge_groups` pools
+  several groups into one.
 - :func:`summary_table`, :func:`matrix_table`: a result's summary rows and per-pair matrix as
-  :class:`relreps.results.Table` s.
+  :class:`relreps.results.Table` s; :func:`pair_group_table`: groups, one row each.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,8 @@ __all__ = [
     "PairGroup",
     "encoder_spaces",
     "matrix_table",
+    "merge_groups",
+    "pair_group_table",
     "pair_groups",
     "pooled_group",
     "summary_table",
@@ -222,6 +225,79 @@ def pooled_group(
         translation_stitched=_mean(matrices["translation"][mask]),
         n_cells=int(mask.sum()),
     )
+
+
+_SCORES = ("relative_stitched", "relative_own", "absolute_own", "absolute_stitched",
+           "translation_stitched")  # fmt: skip
+
+
+def _check_groups(groups: Sequence[PairGroup]) -> tuple[PairGroup, ...]:
+    if isinstance(groups, PairGroup) or not isinstance(groups, Sequence):
+        raise fail("groups", "a sequence of PairGroup", type(groups).__name__, TypeError)
+    bad = sorted({type(g).__name__ for g in groups if not isinstance(g, PairGroup)})
+    if bad:
+        raise fail(
+            "groups", "a sequence of PairGroup", f"items of type {', '.join(bad)}", TypeError
+        )
+    return tuple(groups)
+
+
+def merge_groups(groups: Sequence[PairGroup], label: str) -> PairGroup:
+    """Pool several groups into one: every score is the mean of the groups' finite scores
+    weighted by their ``n_cells`` (so it is the mean over all their stitched cells for the
+    stitched scores; NaN when no group has one, or no group is given), and ``n_cells`` is their
+    sum.
+
+    Args:
+        groups: the groups, e.g. those of :func:`pair_groups` with equal encoder and head
+            families (``[g for g in groups if g.encoders == g.heads]``: within a family).
+        label: the merged group's name (its ``encoders``; ``heads`` is empty).
+
+    Example:
+        >>> a = PairGroup("mlp", "mlp", 80.0, 90.0, 91.0, 10.0, 70.0, 2)
+        >>> b = PairGroup("cnn", "cnn", 50.0, 60.0, 61.0, float("nan"), 40.0, 1)
+        >>> merged = merge_groups([a, b], "within")
+        >>> merged.relative_stitched, merged.relative_own, merged.absolute_stitched, merged.n_cells
+        (70.0, 80.0, 10.0, 3)
+    """
+    groups = _check_groups(groups)
+    weights = np.array([g.n_cells for g in groups], dtype=float)
+
+    def pooled(attr: str) -> float:
+        values = np.array([getattr(g, attr) for g in groups], dtype=float)
+        ok = np.isfinite(values) & (weights > 0)
+        return float(np.average(values[ok], weights=weights[ok])) if ok.any() else math.nan
+
+    scores = {attr: pooled(attr) for attr in _SCORES}
+    return PairGroup(label, "", **scores, n_cells=int(weights.sum()))
+
+
+def pair_group_table(groups: Sequence[PairGroup], title: str, note: str = "") -> Table:
+    """Groups as a table, one row each: own and stitched scores (1 decimal) and kept fractions
+    (3 decimals); a pooled group's empty ``heads`` shows as ``-``.
+
+    Example:
+        >>> g = PairGroup("mlp", "cnn", 80.0, 90.0, 91.0, 10.0, 70.0, 4)
+        >>> pair_group_table([g], "t").rows
+        (('mlp', 'cnn', 90.0, 80.0, 0.889, 91.0, 0.879, 10.0, 70.0, 4),)
+    """
+    rows = tuple(
+        (
+            g.encoders,
+            g.heads or "-",
+            *(rounded(v, 1) for v in (g.relative_own, g.relative_stitched)),
+            rounded(g.kept, 3),
+            rounded(g.absolute_own, 1),
+            rounded(g.kept_vs_absolute, 3),
+            *(rounded(v, 1) for v in (g.absolute_stitched, g.translation_stitched)),
+            g.n_cells,
+        )
+        for g in _check_groups(groups)
+    )
+    columns = ("encoders", "heads", "relative own", "relative stitched", "kept (vs relative)",
+               "absolute own", "kept (vs absolute)", "absolute stitched",
+               "Procrustes translation", "stitched cells")  # fmt: skip
+    return Table(title=title, columns=columns, rows=rows, note=note)
 
 
 def summary_table(result: StitchingResult, title: str, note: str = "") -> Table:
