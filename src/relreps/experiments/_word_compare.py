@@ -121,11 +121,10 @@ def _anchors(
     absolute coordinates)."""
     if strategy is None:
         return None
-    key = f"{prefix}/anchors/{strategy}/seed={seed}"
-    chosen = ev.context.cache.get(key)
-    if chosen is None:
-        chosen = anchor_indices(strategy, mats[ev.reference], ev.config.n_anchors, seed).tolist()
-        ev.context.cache.put(key, chosen)
+    chosen = ev.context.cache.get_or_compute(
+        f"{prefix}/anchors/{strategy}/seed={seed}",
+        lambda: anchor_indices(strategy, mats[ev.reference], ev.config.n_anchors, seed).tolist(),
+    )
     return np.asarray(chosen, dtype=np.int64)
 
 
@@ -154,9 +153,8 @@ def summarise(cells: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """(pair, space, strategy) -> mean and std (ddof 1) of every score over the anchor draws."""
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for cell in cells:
-        groups.setdefault(f"{cell['pair']}|{cell['space']}|{cell['strategy'] or '-'}", []).append(
-            cell
-        )
+        key = f"{cell['pair']}|{cell['space']}|{cell['strategy'] or '-'}"
+        groups.setdefault(key, []).append(cell)
     summary = {}
     for key, members in groups.items():
         entry: dict[str, Any] = {"n_draws": len(members), "n_words": members[0]["n_words"]}

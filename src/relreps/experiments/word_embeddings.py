@@ -42,14 +42,7 @@ STRATEGIES = ("uniform", "fps", "kmeans", "top-1000", "top-5000", "top-10000")
 PAPER: dict[str, Any] = {
     "ft->w2v": {"absolute": (0.00, 0.00, 0.01), "relative": (0.38, 0.93, 0.86)},
     "w2v->ft": {"relative": (0.44, 0.97, 0.86)},
-    "strategies": {
-        "uniform": 0.38,
-        "fps": 0.38,
-        "kmeans": 0.39,
-        "top-1000": 0.30,
-        "top-5000": 0.36,
-        "top-10000": 0.37,
-    },
+    "strategies": dict(zip(STRATEGIES, (0.38, 0.38, 0.39, 0.30, 0.36, 0.37), strict=True)),
 }
 
 # The spaces trained here (id -> label) and the pairs of the paper's questions.
@@ -69,9 +62,7 @@ PAIR_QUESTIONS = {
     "w2v-b": "same algorithm, different seed",
     "ft": "FastText vs Word2Vec",
     "w2v-sg": "CBOW vs skip-gram",
-    "glove": "trained vs pretrained",
-    "minilm": "trained vs pretrained",
-    "wordllama": "trained vs pretrained",
+    **dict.fromkeys(PRETRAINED_LABELS, "trained vs pretrained"),
 }
 
 
