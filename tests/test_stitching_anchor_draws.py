@@ -153,6 +153,8 @@ def test_bad_inputs(task):
         call(embeddings={})
     with pytest.raises(ValueError, match="a \\(train, test\\) pair"):
         call(embeddings={"a": embeddings["a"][0]})
+    with pytest.raises(ValueError, match="90 rows \\(one per y_train label\\), but got 89"):
+        call(embeddings={"a": (embeddings["a"][0][:89], embeddings["a"][1])})
     with pytest.raises(ValueError, match="n_anchors"):
         call(n_anchors=0)
     with pytest.raises(ValueError, match="distinct seeds"):
@@ -163,7 +165,7 @@ def test_bad_inputs(task):
         call(seeds=[-1])
     with pytest.raises(ValueError, match="names among"):
         call(methods=["relative", "centred"])  # not declared in variants
-    with pytest.raises(ValueError, match="methods"):
+    with pytest.raises(TypeError, match="methods"):
         call(methods="relative")
     with pytest.raises(TypeError, match="ProjectionSpec"):
         call(methods=["centred"], variants={"centred": {"center": "anchors"}})

@@ -47,23 +47,16 @@ METHOD_LABEL = {
 }
 
 
-def _summary(result: Any) -> dict[tuple[str, bool], Any]:
-    return {(r.method, r.stitched): r for r in result.summary()}
-
-
 def paper_table(result: Any, data: TextData, chance: float) -> Table:
-    summary = _summary(result)
-    rows = []
-    for method in result.methods:
-        for stitched in (False, True):
-            row = summary[(method, stitched)]
-            paper = [
-                PAPER_F1[d].get((method, stitched)) if method in ("absolute", "relative") else None
-                for d in PAPER_F1
-            ]
-            ours = mean_std_text(row.mean, row.std)
-            setting = "stitched" if stitched else "not stitched"
-            rows.append((METHOD_LABEL[method], setting, ours, *paper))
+    rows = tuple(
+        (
+            METHOD_LABEL[row.method],
+            "stitched" if row.stitched else "not stitched",
+            mean_std_text(row.mean, row.std),
+            *(PAPER_F1[d].get((row.method, row.stitched)) for d in PAPER_F1),
+        )
+        for row in result.summary()  # per method: not stitched, then stitched
+    )
     return Table(
         title="Weighted F1 x100 in the paper's layout: ours on WordNet glosses beside the paper's "
         "numbers on other datasets",
@@ -73,7 +66,7 @@ def paper_table(result: Any, data: TextData, chance: float) -> Table:
             f"ours: {data.name}",
             *(f"paper: {d} (different dataset)" for d in PAPER_F1),
         ),
-        rows=tuple(rows),
+        rows=rows,
         note=f"Ours: mean ± std over (encoder, head) cells and {len(result.seeds)} seeds, "
         f"{len(result.names)} encoders ({', '.join(result.names)}). The paper's columns are "
         "TREC / DBpedia / Amazon with BERT, ELECTRA, RoBERTa (a different task and different "
@@ -102,10 +95,9 @@ def involving(result: Any, method: str, name: str) -> float:
     """Mean stitched score of the cells where ``name`` is the encoder or the head."""
     mean = result.pair_mean(method)
     i = result.names.index(name)
-    off = [mean[i, j] for j in range(len(result.names)) if j != i]
-    off += [mean[j, i] for j in range(len(result.names)) if j != i]
-    values = [v for v in off if not math.isnan(v)]
-    return float(np.mean(values)) if values else math.nan
+    cells = np.concatenate([np.delete(mean[i], i), np.delete(mean[:, i], i)])
+    cells = cells[~np.isnan(cells)]
+    return float(np.mean(cells)) if cells.size else math.nan
 
 
 def per_encoder_table(result: Any) -> Table:
@@ -159,7 +151,7 @@ def verdicts(result: Any, chance: float, dataset: str = "") -> tuple[Verdict, ..
     """The paper's three claims (:data:`KEEPS`, :data:`ABSOLUTE_FAILS`, :data:`COSTS_LITTLE`)
     judged on ``result``, then the figures without a paper number. ``paper=``: the paper's figure
     of the same quantity on ``dataset``, or its mean over TREC / DBpedia / Amazon for ours."""
-    summary = _summary(result)
+    summary = {(r.method, r.stitched): r for r in result.summary()}
 
     def mean(method: str, stitched: bool) -> float:
         row = summary.get((method, stitched))

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from relreps._validation import check_choice, check_int, fail
 from relreps.encoders.suite import encode_datasets, load_offline_encoders
 from relreps.experiments._repro_torch import torch_threads
 from relreps.experiments._text_report import (
@@ -130,8 +131,6 @@ class TextStitchingConfig:
     methods: tuple[str, ...] = METHOD_ORDER
 
     def __post_init__(self) -> None:
-        from relreps._validation import check_choice, check_int, fail
-
         if not self.encoders or len(set(self.encoders)) != len(self.encoders):
             raise fail("encoders", "a non-empty tuple of distinct names", repr(self.encoders))
         for name in ("n_train", "n_test", "n_anchors", "seeds", "head_epochs"):
@@ -191,8 +190,6 @@ def online_datasets(value: str | Sequence[str] = ()) -> tuple[str, ...]:
         >>> online_datasets(())
         ()
     """
-    from relreps._validation import fail
-
     parts = value.split(",") if isinstance(value, str) else list(value)
     names = tuple(part.strip() for part in parts if part.strip())
     for name in names:

@@ -75,9 +75,11 @@ def anchor_draw_grid(
         grids.
 
     Raises:
-        ValueError: no spaces, a space that is not a (train, test) pair, bad ``n_anchors``,
-            repeated or negative seeds, unknown methods, or what :func:`stitching_grid` refuses.
-        TypeError: variants that are not ProjectionSpecs.
+        ValueError: no spaces, a space that is not a (train, test) pair or whose training rows
+            do not match ``y_train``, bad ``n_anchors``, repeated or negative seeds, unknown
+            methods, or what :func:`stitching_grid` refuses.
+        TypeError: seeds or methods that are not sequences, variants that are not
+            ProjectionSpecs.
 
     Example:
         >>> from sklearn.linear_model import LogisticRegression
@@ -94,8 +96,8 @@ def anchor_draw_grid(
     """
     from relreps.anchors import stratified
 
-    seeds, methods, specs = _check(embeddings, n_anchors, seeds, methods, variants)
     labels = np.asarray(y_train)
+    seeds, methods, specs = _check(embeddings, len(labels), n_anchors, seeds, methods, variants)
     per_method: dict[str, list[np.ndarray]] = {m: [] for m in methods}
     undefined: dict[tuple[str, str, str], UndefinedCell] = {}
     skipped: dict[str, str] = {}
@@ -160,6 +162,7 @@ def _runs(
 
 def _check(
     embeddings: Any,
+    n_train: int,
     n_anchors: Any,
     seeds: Any,
     methods: Any,
@@ -170,6 +173,9 @@ def _check(
     for name, pair in embeddings.items():
         if not isinstance(pair, tuple | list) or len(pair) != 2:
             raise fail(f"embeddings[{name!r}]", "a (train, test) pair", type(pair).__name__)
+        if len(pair[0]) != n_train:
+            where = f"embeddings[{name!r}] train"
+            raise fail(where, f"{n_train} rows (one per y_train label)", f"{len(pair[0])} rows")
     check_int(n_anchors, "n_anchors", low=1)
     if isinstance(seeds, int) or not isinstance(seeds, Sequence) or len(seeds) == 0:
         raise fail("seeds", "a non-empty sequence of ints", repr(seeds), TypeError)
@@ -182,7 +188,7 @@ def _check(
             raise fail(f"variants[{label!r}]", "a ProjectionSpec", type(spec).__name__, TypeError)
     known = list(dict.fromkeys([*METHODS, *specs]))
     if isinstance(methods, str) or not isinstance(methods, Sequence) or not methods:
-        raise fail("methods", f"a non-empty list drawn from {known}", repr(methods))
+        raise fail("methods", f"a non-empty list drawn from {known}", repr(methods), TypeError)
     for method in methods:
         if method not in known:
             raise fail("methods", f"names among {known}", repr(method))
