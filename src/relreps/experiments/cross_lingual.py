@@ -21,6 +21,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -221,20 +222,24 @@ def translation_retrieval(
     return {**info, "n_anchors": n_anchors, **block}
 
 
+Loaded = ParallelSpaces | tuple[ParallelSpaces, ParallelSpaces | None]
+
+
 def _level(
     context: RunContext,
     key: str,
-    given: tuple[ParallelSpaces, ParallelSpaces | None] | None,
-    load: Callable[[], tuple[ParallelSpaces, ParallelSpaces | None]],
+    given: Loaded | None,
+    load: Callable[[], Loaded],
     n_anchors: int,
     seeds: list[int],
 ) -> dict[str, Any]:
-    """One level's scores, examples table and reference scores (``given`` spaces, else loaded),
-    kept in the run's cells: a resumed run without ``given`` spaces reads them back."""
+    """One level's scores, examples table and reference scores, of the spaces ``given`` (and
+    their reference) or else loaded; kept in the run's cells, so a resumed run reads them back."""
     cell = None if given else context.cache.get(key)
     if cell is None:
         start = time.perf_counter()
-        spaces, ref = given or load()
+        loaded = given or load()
+        spaces, ref = loaded if isinstance(loaded, tuple) else (loaded, None)
         seconds = time.perf_counter() - start
         context.log(f"  {spaces.name}: {len(spaces)} parallel items ({seconds:.1f} s)")
         cell = {
@@ -255,39 +260,32 @@ def run_config(
 ) -> ExperimentResult:
     """Run the word and phrase levels (spaces may be given, e.g. fixtures; else loaded here)."""
     seeds = [context.seed + i for i in range(config.seeds)]
-    tables: list[Table] = []
-    examples: list[Table] = []
-    words = phrases = reference = None
+    cells: dict[str, dict[str, Any]] = {}
     if config.word_level:
         key = f"{NAME}/words/{config.n_anchors}/{seeds}/{word_spaces.name if word_spaces else ''}"
-        given = None if word_spaces is None else (word_spaces, None)
-        cell = _level(
-            context, key, given, lambda: (load_word_spaces(), None), config.n_anchors, seeds
+        cells["words"] = _level(
+            context, key, word_spaces, load_word_spaces, config.n_anchors, seeds
         )
-        words = cell["scores"]
-        tables.append(level_table(words, WORDS_TITLE, [PROBE_ROW]))
-        examples.append(Table.from_dict(cell["examples"]))
     if config.phrase_level:
         key = f"{NAME}/phrases/{config.phrase_anchors}/{config.n_phrases}/{seeds}"
-
-        def load() -> tuple[ParallelSpaces, ParallelSpaces | None]:
-            n, ref = config.n_phrases, config.reference
-            return load_phrase_spaces(n, seed=context.seed, reference=ref, log=context.log)
-
-        cell = _level(context, key, phrase_spaces, load, config.phrase_anchors, seeds)
-        phrases, reference = cell["scores"], cell["reference"]
-        rows = [method_row(reference, d, "absolute", "reference") for d in DIRECTIONS if reference]
-        tables.append(level_table(phrases, PHRASES_TITLE, rows))
-        examples.append(Table.from_dict(cell["examples"]))
+        n, ref = config.n_phrases, config.reference
+        load = partial(load_phrase_spaces, n, seed=context.seed, reference=ref, log=context.log)
+        cells["phrases"] = _level(context, key, phrase_spaces, load, config.phrase_anchors, seeds)
+    words, phrases = (cells[k]["scores"] if k in cells else None for k in ("words", "phrases"))
+    reference = cells["phrases"]["reference"] if phrases else None
+    rows = [method_row(reference, d, "absolute", "reference") for d in DIRECTIONS if reference]
+    tables = [level_table(words, WORDS_TITLE, [PROBE_ROW])] if words else []
+    tables += [level_table(phrases, PHRASES_TITLE, rows)] if phrases else []
+    tables += [Table.from_dict(cell["examples"]) for cell in cells.values()]
     levels = {"words (GloVe vs fastText)": words, "phrases (MiniLM vs e5)": phrases}
-    chart = figure({k: v for k, v in levels.items() if v is not None}, context)
+    chart = figure({k: v for k, v in levels.items() if v is not None}, context)  # >= 1 level
     return ExperimentResult(
         name=NAME,
         title=TITLE,
         paper_ref=PAPER_REF,
         config={"quick": context.quick, "seed": context.seed, **asdict(config)},
-        tables=(*tables, *examples),
-        figures=(chart,) if chart is not None else (),
+        tables=tuple(tables),
+        figures=(chart,),
         verdicts=tuple(verdicts(words, phrases)),
         data={
             "words": words,
@@ -405,12 +403,9 @@ def _phrase_verdicts(phrases: Mapping[str, Any]) -> list[Verdict]:
     ]
 
 
-def figure(blocks: Mapping[str, Mapping[str, Any]], context: RunContext) -> Figure | None:
+def figure(blocks: Mapping[str, Mapping[str, Any]], context: RunContext) -> Figure:
     """Top-1 per method and level (en->fr), with the chance level."""
     from relreps.report.figures import bar_chart
-
-    if not blocks:
-        return None
 
     def top1(block: Mapping[str, Any], stat: str, undefined: float) -> list[float]:
         return [
