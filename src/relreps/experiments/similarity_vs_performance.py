@@ -329,16 +329,16 @@ def _result(
     reference: dict[str, Any],
     runs: list[dict[str, Any]],
 ) -> ExperimentResult:
+    from relreps.metrics.correlation import training_correlations
     from relreps.report import scatter_plot
 
+    accuracy = [r["accuracy"] for r in runs]
+    centred = training_correlations([r["similarity_centred"] for r in runs], accuracy)
     stats = {
         "n_models": len(runs),
         "reference_accuracy": reference["accuracy"][-1],
-        **_correlations(runs, "similarity", "pearson"),
-        **{
-            f"centred_{k}": v
-            for k, v in _correlations(runs, "similarity_centred", "pearson_centred").items()
-        },
+        **training_correlations([r["similarity"] for r in runs], accuracy),
+        **{f"centred_{k}": v for k, v in centred.items()},
     }
     figures: list[Figure] = []
     for file, measure, xlabel, group, final, title in _SCATTERS:
@@ -375,31 +375,6 @@ def _result(
             "note": data.note,
         },
     )
-
-
-def _correlations(runs: list[dict[str, Any]], measure: str, per_model: str) -> dict[str, Any]:
-    """Per-model (over epochs), across-model (final) and pooled correlations of one measure."""
-    from scipy.stats import spearmanr
-
-    from relreps.metrics.correlation import pearson
-
-    final_sim = np.array([r[measure][-1] for r in runs])
-    final_acc = np.array([r["accuracy"][-1] for r in runs])
-    pooled_sim = np.concatenate([r[measure] for r in runs])
-    pooled_acc = np.concatenate([r["accuracy"] for r in runs])
-    rs = np.array([r[per_model] for r in runs if r[per_model] is not None], dtype=float)
-    rho = math.nan
-    if len(runs) > 2 and np.ptp(final_sim) > 0 and np.ptp(final_acc) > 0:
-        rho = float(spearmanr(final_sim, final_acc).statistic)
-    return {
-        "overall_pearson_final": pearson(final_sim, final_acc),
-        "overall_spearman_final": rho,
-        "pooled_pearson_all_epochs": pearson(pooled_sim, pooled_acc),
-        "per_model_pearson_median": float(np.median(rs)) if rs.size else None,
-        "per_model_pearson_mean": float(rs.mean()) if rs.size else None,
-        "per_model_positive_fraction": float((rs > 0).mean()) if rs.size else None,
-        "per_model_defined": int(rs.size),
-    }
 
 
 # --- report ---------------------------------------------------------------------------------------
