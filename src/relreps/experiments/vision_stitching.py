@@ -27,6 +27,7 @@ from relreps.experiments._aeq_common import ImageSplit, load_image_split
 from relreps.experiments._vision_frozen import (
     FrozenConfig,
     FrozenOutcome,
+    ResidualRow,
     absolute_fails,
     absolute_near_chance,
     run_frozen,
@@ -48,7 +49,6 @@ from relreps.results import Claim, kept_fraction
 NAME = "vision-stitching"
 TITLE = "Image classifiers stitched zero-shot across seeds, architectures and widths"
 PAPER_REF = "paper 5.2 (vision stitching), 4.3"
-FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 
 MLP64, CNN64 = Arch("mlp64", "mlp", 64), Arch("cnn64", "cnn", 64)
 WIDE = (MLP64, Arch("mlp128", "mlp", 128), CNN64, Arch("cnn128", "cnn", 128))
@@ -153,8 +153,11 @@ def train_zoo(
     return models, facts
 
 
-def _tables(result: Any, chance: float, protocol: str) -> list[Table]:
-    """The summary (paper layout) and one stitching matrix per method."""
+def _report(
+    result: Any, chance: float, protocol: str, context: RunContext, heatmaps: str
+) -> tuple[list[Table], Figure]:
+    """The summary (paper layout), one stitching matrix per method, and their heatmaps."""
+    from relreps.report import stitching_heatmaps
     from relreps.stitching.zoo import matrix_table, summary_table
 
     summary = summary_table(
@@ -164,34 +167,37 @@ def _tables(result: Any, chance: float, protocol: str) -> list[Table]:
         f"Majority-class baseline: weighted F1 {chance:.2f}. Stitched = encoder of one model, "
         "head of another; undefined = absolute stitching across different latent widths.",
     )
-    return [summary] + [
-        matrix_table(
-            result,
-            m,
-            f"{protocol} {m.capitalize()} stitching matrix (rows: encoder, columns: head), F1 x100",
-        )
-        for m in result.methods
+    title = "{} {} stitching matrix (rows: encoder, columns: head), F1 x100"
+    tables = [
+        matrix_table(result, m, title.format(protocol, m.capitalize())) for m in result.methods
     ]
+    figure = stitching_heatmaps(
+        {m: result.pair_mean(m) for m in result.methods},
+        list(result.names),
+        list(result.names),
+        context.figures_dir / heatmaps,
+        "weighted F1 x100",
+        root=context.output_dir,
+        caption=f"{protocol}: every encoder (rows) with every head (columns). Hatched: undefined "
+        "(latent widths differ).",
+    )
+    return [summary, *tables], figure
 
 
-def _end_to_end_verdicts(result: Any, chance: float) -> tuple[Verdict, ...]:
+def _end_to_end_verdicts(result: Any, chance: float) -> list[Verdict]:
     """Protocol (b): the kept-fraction rule, within an architecture family and over all pairs."""
     from relreps.stitching.zoo import merge_groups, pair_groups
 
     groups = pair_groups(result, family)
-    verdicts = []
-    for claim, selected in (
-        (KEEPS_WITHIN_FAMILY, [g for g in groups if g.encoders == g.heads]),
-        (KEEPS_ALL_PAIRS, list(groups)),
-    ):
-        pooled = merge_groups(selected, "")
-        verdicts.append(
-            claim.judge(
-                pooled.kept,
-                detail=f"relative stitched {pooled.relative_stitched:.1f} vs not stitched "
-                f"{pooled.relative_own:.1f}",
-            )
+    within = merge_groups([g for g in groups if g.encoders == g.heads], "within")
+    verdicts = [
+        claim.judge(
+            g.kept,
+            detail=f"relative stitched {g.relative_stitched:.1f} vs not stitched "
+            f"{g.relative_own:.1f}",
         )
+        for claim, g in ((KEEPS_WITHIN_FAMILY, within), (KEEPS_ALL_PAIRS, merge_groups(groups, "")))
+    ]
     summary = {(r.method, r.stitched): r.mean for r in result.summary()}
     verdicts.append(absolute_near_chance(ABSOLUTE_FAILS, summary[("absolute", True)], chance))
     rel_own, abs_own = summary[("relative", False)], summary[("absolute", False)]
@@ -201,7 +207,7 @@ def _end_to_end_verdicts(result: Any, chance: float) -> tuple[Verdict, ...]:
             detail=f"not stitched: relative {rel_own:.1f} vs absolute {abs_own:.1f}",
         )
     )
-    return tuple(verdicts)
+    return verdicts
 
 
 def _frozen_space_figure(outcome: FrozenOutcome, data: ImageSplit, context: RunContext) -> Figure:
@@ -222,24 +228,9 @@ def _frozen_space_figure(outcome: FrozenOutcome, data: ImageSplit, context: RunC
     )
 
 
-def _heatmaps(result: Any, context: RunContext, filename: str, protocol: str) -> Figure:
-    from relreps.report import stitching_heatmaps
-
-    return stitching_heatmaps(
-        {m: result.pair_mean(m) for m in result.methods},
-        list(result.names),
-        list(result.names),
-        context.figures_dir / filename,
-        "weighted F1 x100",
-        root=context.output_dir,
-        caption=f"{protocol}: every encoder (rows) with every head (columns). Hatched: undefined "
-        "(latent widths differ).",
-    )
-
-
 def _end_to_end(
     config: VisionConfig, context: RunContext
-) -> tuple[list[Table], list[Figure], tuple[Verdict, ...], dict[str, Any]]:
+) -> tuple[list[Table], Figure, list[Verdict], dict[str, Any]]:
     """Protocol (b): train absolute and relative models end to end, stitch the trained models."""
     import torch
 
@@ -258,11 +249,12 @@ def _end_to_end(
     models, facts = train_zoo(config, data, anchor_idx, context)
     x_test, y_test = torch.from_numpy(data.x_test), torch.from_numpy(data.y_test)
     result = stitching_grid_models(models, x_test, y_test, scoring="f1_weighted")
-    chance, protocol = majority_f1(data.y_test), "(b) End to end:"
-    figures = [_heatmaps(result, context, "stitching_heatmaps_end_to_end.png", protocol)]
+    chance = majority_f1(data.y_test)
+    tables, figure = _report(
+        result, chance, "(b) End to end:", context, "stitching_heatmaps_end_to_end.png"
+    )
     data_out = {"stitching": result.to_dict(), "training": facts, "config": config.to_dict()}
-    verdicts = _end_to_end_verdicts(result, chance)
-    return _tables(result, chance, protocol), figures, verdicts, data_out
+    return tables, figure, _end_to_end_verdicts(result, chance), data_out
 
 
 def run_config(
@@ -286,27 +278,22 @@ def run_config(
         if data.note:
             context.log(data.note)
         outcome = run_frozen(frozen, context, data)
-        protocol = "(a) Frozen encoders:"
-        tables = [*outcome.tables, *_tables(outcome.result, outcome.chance, protocol)]
-        figures = [
-            _frozen_space_figure(outcome, data, context),
-            _heatmaps(outcome.result, context, "stitching_heatmaps.png", protocol),
-        ]
-        verdicts, extra = outcome.verdicts, dict[str, Any]()
-        residual_rows: tuple[Any, ...] = ()
+        result, chance = outcome.result, outcome.chance
+        tables, heatmaps = _report(
+            result, chance, "(a) Frozen encoders:", context, "stitching_heatmaps.png"
+        )
+        tables = [*outcome.tables, *tables]
+        figures = [_frozen_space_figure(outcome, data, context), heatmaps]
+        verdicts, extra = list(outcome.verdicts), dict[str, Any]()
+        residual_rows: tuple[ResidualRow, ...] = ()
         if end_to_end is not None:
-            e_tables, e_figures, e_verdicts, extra = _end_to_end(end_to_end, context)
-            tables, figures, verdicts = (
-                tables + e_tables,
-                figures + e_figures,
-                verdicts + e_verdicts,
-            )
+            e_tables, e_heatmaps, e_verdicts, extra = _end_to_end(end_to_end, context)
+            tables, verdicts = tables + e_tables, verdicts + e_verdicts
+            figures.append(e_heatmaps)
         if residual is not None:
-            residual_data = data
-            if (residual.n_train, residual.n_test) != (frozen.n_train, frozen.n_test):
-                residual_data = load_image_split(
-                    residual.dataset, residual.n_train, residual.n_test, context.seed
-                )
+            same = (residual.n_train, residual.n_test) == (frozen.n_train, frozen.n_test)
+            split = (residual.dataset, residual.n_train, residual.n_test, context.seed)
+            residual_data = data if same else load_image_split(*split)
             residual_rows, residual_table = run_residual_study(residual, residual_data, context)
             tables.append(residual_table)
     config = {"quick": context.quick, "seed": context.seed, "frozen": frozen.to_dict()}
@@ -319,12 +306,12 @@ def run_config(
         config={**config, "data": data.name},
         tables=tuple(tables),
         figures=tuple(figures),
-        verdicts=verdicts,
+        verdicts=tuple(verdicts),
         data={
-            "stitching": outcome.result.to_dict(),
+            "stitching": result.to_dict(),
             "ablation": [asdict(r) | {"kept": r.kept} for r in outcome.ablation],
             "training": outcome.training,
-            "chance_f1": outcome.chance,
+            "chance_f1": chance,
             "end_to_end": extra,
             "residual": [asdict(r) for r in residual_rows],
             "note": data.note,
