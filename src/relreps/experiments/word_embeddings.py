@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from relreps._validation import check_choice, check_int, fail
+from relreps.datasets.pretrained_words import PRETRAINED_WORD_SPACES
 from relreps.datasets.word2vec import CorpusSpec
 from relreps.experiments.base import ExperimentResult, ExperimentSpec, Requirement, RunContext
 
@@ -53,11 +54,7 @@ TRAINED_LABELS = {
     "w2v-sg": "Word2Vec skip-gram seed c",
     "ft": "FastText CBOW",
 }
-PRETRAINED_LABELS = {
-    "glove": "GloVe 6B 50d",
-    "minilm": "MiniLM-L6 word pieces",
-    "wordllama": "WordLlama tokens",
-}
+PRETRAINED_LABELS = PRETRAINED_WORD_SPACES
 PAIR_QUESTIONS = {
     "w2v-b": "same algorithm, different seed",
     "ft": "FastText vs Word2Vec",
@@ -277,21 +274,12 @@ def _pretrained_spaces(
     names: Sequence[str], log: Callable[[str], None]
 ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """The pretrained spaces that load (id -> WordVectors) and their info; others are logged."""
-    from relreps.datasets import words
+    from relreps.datasets.pretrained_words import load_pretrained_words
 
-    loaders = {
-        "glove": words.load_glove,
-        "minilm": words.load_minilm_token_embeddings,
-        "wordllama": words.load_wordllama_token_embeddings,
-    }
-    spaces, info = {}, {}
-    for name in names:
-        try:
-            spaces[name] = loaders[name]()
-        except (ImportError, OSError, ValueError) as err:
-            log(f"[{NAME}] {PRETRAINED_LABELS[name]} is not available, left out: {err}")
-            continue
-        info[name] = _info(PRETRAINED_LABELS[name], "pretrained (package)", spaces[name])
+    spaces, missing = load_pretrained_words(names)
+    for name, why in missing.items():
+        log(f"[{NAME}] {PRETRAINED_LABELS[name]} is not available, left out: {why}")
+    info = {n: _info(PRETRAINED_LABELS[n], "pretrained (package)", s) for n, s in spaces.items()}
     return spaces, info
 
 
