@@ -1,15 +1,12 @@
 """``anchors-ablation``: how many anchors, and which ones?
 
-A few image encoders are trained once (plain torch, CPU) as absolute classifiers on
-Fashion-MNIST (sklearn digits when the Debian package is absent); their latent spaces of the
-training and test images are then fixed. For every anchor strategy of :mod:`relreps.anchors`
-(random, class-stratified, k-means, farthest-point) and every number of anchors, relative heads
-are trained per space on the cosine similarities to the anchors
-(:func:`relreps.stitching.stitching_grid`) and scored on their own space (not stitched) and on
-every other encoder's space (zero-shot stitched). Anchors are chosen once per (strategy, count,
-repetition) among the training images - in a PCA of the pixels, so the choice depends on no
-encoder - and are the same items in every space. Absolute heads on the same spaces are the
-reference lines.
+A few image encoders are trained once as absolute classifiers on Fashion-MNIST (sklearn digits
+when the Debian package is absent) and their latents of the training and test images fixed. For
+every anchor strategy of :mod:`relreps.anchors` and every number of anchors, relative heads are
+trained per space on the cosines to the anchors - chosen among the training images in a PCA of
+the pixels, so no encoder decides them - and scored on their own space (not stitched) and on
+every other encoder's space (zero-shot stitched), with absolute heads on the same spaces as
+reference lines (:func:`relreps.stitching.anchor_sweep.anchor_sweep`).
 """
 
 from __future__ import annotations
@@ -135,9 +132,8 @@ def run_experiment(context: RunContext, config: AblationConfig) -> ExperimentRes
     if data.note:
         context.log(data.note)
     spaces = _train_encoders(config, data, context)
-    n_train = len(data.y_train)
     context.log(
-        f"  {data.name}: {n_train} train / {len(data.y_test)} test images, {len(spaces)} "
+        f"  {data.name}: {len(data.y_train)} train / {len(data.y_test)} test images, {len(spaces)} "
         f"encoders, {len(config.strategies)} strategies x {len(config.counts)} counts x "
         f"{config.repetitions} repetitions"
     )

@@ -1,18 +1,14 @@
 """``graph``: node classification with absolute vs relative graph networks, stitched across seeds.
 
-The WordNet noun taxonomy is the offline graph: 82,115 synsets, an undirected edge per
-hyponym/hypernym pair, the synset's supersense (26 classes) as node label and a binary
-bag-of-words of its gloss (the most frequent gloss words, rows L1-normalised, like Planetoid's
-features) as node features. A two-layer GCN (:mod:`relreps.nn.graph`: symmetric normalised
-adjacency with self loops, as a torch sparse tensor) embeds every node; the absolute model
-(:class:`~relreps.nn.graph.AbsoluteGCN`) reads the embeddings through LayerNorm + Linear, the
-relative one (:class:`~relreps.nn.graph.RelativeGCN`) reads the cosine similarities of each node
-to 300 anchor nodes' *current* embeddings (``RelativeProjection(anchor_grad=True)``: the paper's
-graph models let the gradient flow through the anchors) through LayerNorm + Linear. Every seed
-trains both models from the same initialisation (:func:`~relreps.nn.graph.fit_gcn`); then the
-encoder of seed i is fed to the head of seed j (zero-shot stitching). Cora, CiteSeer and PubMed
-run through the same code when requested (``relreps reproduce graph --planetoid Cora`` or
-``--online``) and PyTorch Geometric can download them.
+The offline graph is the WordNet noun taxonomy: a node per synset, an undirected edge per
+hyponym/hypernym pair, the supersense (26 classes) as label and a binary bag of words of the
+gloss (rows L1-normalised, like Planetoid's features) as features. Per seed, an absolute and a
+relative two-layer GCN (:mod:`relreps.nn.graph`; the relative head reads the cosines to 300
+anchor nodes' *current* embeddings, the gradient flowing through the anchors as in the paper)
+train from the same initialisation; then the encoder of seed i feeds the head of seed j,
+zero-shot (:func:`relreps.nn.graph_zoo.seed_stitching`). Cora, CiteSeer and PubMed run through
+the same code when requested (``--planetoid Cora`` or ``--online``; PyTorch Geometric downloads
+them). Details: docs/experiments/graph.md.
 """
 
 from __future__ import annotations
@@ -283,9 +279,8 @@ def run_experiment(
 
 def run(context: RunContext) -> ExperimentResult:
     """The experiment entry point (``relreps reproduce graph [--quick]``)."""
-    config = context.sized(QUICK, FULL)
     wanted = planetoid_requested(context.selection.planetoid, online=context.online)
-    config = replace(config, planetoid=wanted)
+    config = replace(context.sized(QUICK, FULL), planetoid=wanted)
     with torch_threads(1):
         return run_experiment(context, config)
 
