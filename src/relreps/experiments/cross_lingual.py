@@ -1,18 +1,13 @@
 """``cross-lingual`` (paper 5.2, cross-lingual): English and French spaces through parallel anchors.
 
-The paper's Amazon reviews and per-language RoBERTa checkpoints do not ship offline, so the claim
-(relative vectors from parallel anchors make two languages' spaces comparable; absolute ones do
-not) is tested by *retrieval of each held-out item's translation* at two levels:
-
-- **words**: GloVe English (50-d) vs fastText French (300-d), FreeDict pairs as anchors and ground
-  truth (absolute comparison is undefined);
-- **phrases**: English-only MiniLM-L6 on English vs multilingual e5-small on French CLDR names
-  (both 384-d: absolute cosine is defined but meaningless).
-
-Methods: absolute, relative, anchor-centred relative and a Procrustes translation fitted on the
-anchors (:mod:`relreps.metrics.anchored`); top-1, top-10, MRR and chance, both directions, over
-anchor draws. The Amazon setting runs online (:func:`amazon_stitching`,
-``--amazon-languages fr,es``). Details and measured figures: ``docs/experiments/cross-lingual.md``.
+The paper's Amazon reviews and per-language RoBERTa checkpoints do not ship offline, so its claim
+(relative vectors from parallel anchors make two languages' spaces comparable, absolute ones do
+not) is tested by retrieving each held-out item's translation: **words** (GloVe EN 50-d vs
+fastText FR 300-d, FreeDict pairs; absolute is undefined) and **phrases** (English-only MiniLM-L6
+vs multilingual e5-small on CLDR names; both 384-d). Methods: absolute, relative, anchor-centred
+relative, Procrustes (:mod:`relreps.metrics.anchored`). The Amazon setting runs online
+(:func:`amazon_stitching`, ``--amazon-languages fr,es``). Details and measured figures:
+``docs/experiments/cross-lingual.md``.
 """
 
 from __future__ import annotations
@@ -530,7 +525,10 @@ def run(context: RunContext) -> ExperimentResult:
     except UNAVAILABLE_ERRORS as err:
         reason = f"could not fetch the reviews or checkpoints: {type(err).__name__}: {err}"
         context.log(f"  Amazon setting skipped: {reason}")
-        found = tuple(replace(v, detail=reason) if _is_amazon(v) else v for v in result.verdicts)
+        found = tuple(
+            replace(v, detail=reason) if v.claim.startswith("Amazon") else v
+            for v in result.verdicts
+        )
         return replace(result, verdicts=found)
     kinds = ("relative", "absolute")
     means = (
@@ -544,12 +542,8 @@ def run(context: RunContext) -> ExperimentResult:
         "Anchors: CLDR phrase pairs (out-of-domain) unless translated reviews are passed.",
     )
     tables, data = (*result.tables, table), {**result.data, "amazon": amazon}
-    verdicts = tuple(v for v in result.verdicts if not _is_amazon(v))
+    verdicts = tuple(v for v in result.verdicts if not v.claim.startswith("Amazon"))
     return replace(result, tables=tables, data=data, verdicts=verdicts)
-
-
-def _is_amazon(verdict: Verdict) -> bool:
-    return verdict.claim.startswith("Amazon")
 
 
 SPEC = ExperimentSpec(
