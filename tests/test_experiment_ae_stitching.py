@@ -193,7 +193,7 @@ def test_each_dataset_skips_unavailable_and_repeated_sets(tmp_path):
 def test_train_or_reload_keeps_the_training_facts(tmp_path):
     import torch
 
-    from relreps.experiments._aeq_common import train_config, train_or_reload
+    from relreps.experiments._aeq_common import train_or_reload
     from relreps.nn import AbsoluteClassifier, MLPEncoder
 
     context = RunContext(tmp_path, quick=True, log=lambda m: None)
@@ -205,7 +205,7 @@ def test_train_or_reload_keeps_the_training_facts(tmp_path):
         built.append(1)
         return AbsoluteClassifier(MLPEncoder((4,), 3), 2)
 
-    train = train_config(config, 3)
+    train = config.train(3)
     assert (train.epochs, train.batch_size, train.seed) == (2, 8, 3)
     model, facts = train_or_reload(context, "toy/m", build, x, y, train)
     assert facts["epochs_run"] <= 2 and facts["best_val_loss"] > 0 and not model.training

@@ -1,5 +1,6 @@
-"""Shared pieces of ``ae-stitching``, ``abs-vs-rel-training`` and ``quantization``: config checks,
-the loop over data sets (skips, fallbacks, anchors), train-or-reload, and the result's config.
+"""Shared pieces of ``ae-stitching``, ``abs-vs-rel-training`` and ``quantization``: the sizes of
+their configs, the loop over data sets (skips, fallbacks, anchors), train-or-reload, and the
+result's config.
 
 The image splits live in :mod:`relreps.datasets.image_splits` (re-exported here for the vision and
 alignment experiments). Imports only numpy at module level; torch is imported where it is used.
@@ -9,8 +10,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import asdict
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -24,13 +25,12 @@ from relreps.experiments.base import RunContext
 __all__ = [
     "IMAGE_DATASETS",
     "ONLINE_DATASETS",
+    "ImageRunConfig",
     "ImageSplit",
-    "check_config",
     "each_dataset",
     "load_image_split",
     "result_config",
     "skip_note",
-    "train_config",
     "train_or_reload",
     "with_online_datasets",
     "worst",
@@ -47,11 +47,44 @@ def with_online_datasets(datasets: tuple[str, ...], online: bool) -> tuple[str, 
     return tuple(dict.fromkeys(datasets + ONLINE_DATASETS)) if online else datasets
 
 
-def check_config(datasets: tuple[str, ...], known: tuple[str, ...], seeds: int) -> None:
-    """A config's data set names and seed count (``__post_init__`` of the three configs)."""
-    for i, name in enumerate(datasets):
-        check_choice(name, f"datasets[{i}]", known)
-    check_int(seeds, "seeds", low=1)
+@dataclass(frozen=True)
+class ImageRunConfig:
+    """The sizes every config of the three experiments has (each adds its own model widths).
+
+    Attributes:
+        datasets: any of :attr:`known`: ``fashion-mnist`` (falls back to digits when absent),
+            ``digits``, ``mnist``, ``cifar10`` (the last two download: online only).
+        seeds: models per data set and kind (ordered pairs of seeds are stitched).
+        n_train, n_test: stratified image subset sizes (digits has 1,797 images in all).
+        n_anchors: class-stratified anchors from the training subset.
+        epochs, batch_size, lr: training; early stopping on 10% of the training subset.
+    """
+
+    datasets: tuple[str, ...] = ("fashion-mnist", "digits")
+    seeds: int = 6
+    n_train: int = 20000
+    n_test: int = 5000
+    n_anchors: int = 500
+    epochs: int = 12
+    batch_size: int = 128
+    lr: float = 1e-3
+
+    #: The data set names ``datasets`` may hold.
+    known: ClassVar[tuple[str, ...]] = IMAGE_DATASETS
+
+    def __post_init__(self) -> None:
+        for i, name in enumerate(self.datasets):
+            check_choice(name, f"datasets[{i}]", self.known)
+        check_int(self.seeds, "seeds", low=1)
+
+    def train(self, seed: int, **options: Any) -> Any:
+        """The :class:`relreps.nn.TrainConfig` of one model: these epochs, batch size and
+        learning rate, ``seed``, and any other ``options``."""
+        from relreps.nn import TrainConfig
+
+        return TrainConfig(
+            epochs=self.epochs, batch_size=self.batch_size, lr=self.lr, seed=seed, **options
+        )
 
 
 def each_dataset(
@@ -97,16 +130,6 @@ def each_dataset(
             f"{len(anchor_idx)} stratified anchors, {config.seeds} seeds"
         )
         yield dataset, data, anchor_idx
-
-
-def train_config(config: Any, seed: int, **options: Any) -> Any:
-    """The :class:`relreps.nn.TrainConfig` of one model: ``config``'s epochs, batch size and
-    learning rate, ``seed``, and any other ``options``."""
-    from relreps.nn import TrainConfig
-
-    return TrainConfig(
-        epochs=config.epochs, batch_size=config.batch_size, lr=config.lr, seed=seed, **options
-    )
 
 
 def train_or_reload(

@@ -16,19 +16,18 @@ Reported: weighted F1 x100 and accuracy, mean ± std over seeds, and the gap abs
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from relreps.datasets.base import DataNotFoundError
 from relreps.experiments._aeq_common import (
     IMAGE_DATASETS,
-    check_config,
+    ImageRunConfig,
     each_dataset,
     load_image_split,
     result_config,
     skip_note,
-    train_config,
     with_online_datasets,
 )
 from relreps.experiments._repro_torch import torch_threads
@@ -53,39 +52,26 @@ CLAIM = "Training on relative instead of absolute representations costs (almost)
 
 
 @dataclass(frozen=True)
-class TrainingConfig:
-    """Size of a run.
+class TrainingConfig(ImageRunConfig):
+    """Size of a run: the shared sizes of :class:`ImageRunConfig` (``datasets`` may also name
+    ``wordnet``: glosses embedded by ``text_encoder``; seeds: models per data set and kind), and:
 
     Attributes:
-        datasets: any of ``fashion-mnist`` (digits fallback when absent), ``digits``, ``mnist``,
-            ``cifar10`` (the last two download: online only) and ``wordnet`` (glosses embedded by
-            ``text_encoder``).
-        seeds: models per data set and kind.
-        n_train, n_test: image subset sizes (stratified).
         text_train, text_test: WordNet gloss subset sizes (seeded random draw of 82,115 glosses).
-        n_anchors: class-stratified anchors from the training subset.
-        latent_dim: image encoder width; head hidden width is ``head_hidden``.
+        latent_dim: image encoder width (hidden width ``encoder_hidden``); head hidden width is
+            ``head_hidden``.
         text_encoder: a name from ``relreps.encoders.model_names()`` (offline package used).
-        epochs, batch_size, lr: training; early stopping on 10% of the training subset.
     """
 
+    known: ClassVar[tuple[str, ...]] = (*IMAGE_DATASETS, TEXT_DATASET)
+
     datasets: tuple[str, ...] = ("fashion-mnist", "digits", TEXT_DATASET)
-    seeds: int = 6
-    n_train: int = 20000
-    n_test: int = 5000
     text_train: int = 30000
     text_test: int = 10000
-    n_anchors: int = 500
     latent_dim: int = 64
     encoder_hidden: int = 256
     head_hidden: int = 128
     text_encoder: str = "wordllama"
-    epochs: int = 12
-    batch_size: int = 128
-    lr: float = 1e-3
-
-    def __post_init__(self) -> None:
-        check_config(self.datasets, (*IMAGE_DATASETS, TEXT_DATASET), self.seeds)
 
 
 FULL = TrainingConfig()
@@ -180,7 +166,7 @@ def _train_and_score(model: Any, task: Task, config: TrainingConfig, seed: int) 
     from relreps.stitching import accuracy, f1_score
 
     x, y = torch.from_numpy(task.x_train), torch.from_numpy(task.y_train)
-    history = fit(model, x, y, config=train_config(config, seed))
+    history = fit(model, x, y, config=config.train(seed))
     pred = model.predict(torch.from_numpy(task.x_test), batch_size=2048).numpy()
     return {
         "f1": 100.0 * f1_score(task.y_test, pred, average="weighted"),

@@ -23,12 +23,10 @@ from typing import Any
 import numpy as np
 
 from relreps.experiments._aeq_common import (
-    IMAGE_DATASETS,
+    ImageRunConfig,
     ImageSplit,
-    check_config,
     each_dataset,
     result_config,
-    train_config,
     train_or_reload,
     with_online_datasets,
     worst,
@@ -77,18 +75,13 @@ ABSOLUTE_WORSE = Claim(
 
 
 @dataclass(frozen=True)
-class AEConfig:
-    """Size of a run.
+class AEConfig(ImageRunConfig):
+    """Size of a run: the shared sizes of :class:`ImageRunConfig` (every ordered pair of seeds of
+    a family and data set is stitched), and:
 
     Attributes:
-        datasets: any of ``fashion-mnist`` (falls back to digits when absent), ``digits``,
-            ``mnist``, ``cifar10`` (the last two download: online only).
-        seeds: models per family and data set (every ordered pair of seeds is stitched).
-        n_train, n_test: stratified subset sizes (digits has 1,797 images in all).
-        n_anchors: class-stratified anchors from the training subset.
         latent_dim: absolute bottleneck width (AE latent; VAE posterior dimension).
         hidden: encoder and decoder hidden width.
-        epochs, batch_size, lr: training; early stopping on 10% of the training subset.
         beta: KL weight of both VAEs. Their loss is summed-pixel MSE + beta * KL, so
             beta = 2 sigma^2 is a Gaussian decoder of pixel std sigma: 0.02 = sigma 0.1 (beta = 1
             makes these small VAEs collapse to the mean image).
@@ -96,22 +89,12 @@ class AEConfig:
         n_figure_images: test images shown in the reconstruction figure.
     """
 
-    datasets: tuple[str, ...] = ("fashion-mnist", "digits")
-    seeds: int = 6
-    n_train: int = 20000
-    n_test: int = 5000
-    n_anchors: int = 500
+    epochs: int = 15
     latent_dim: int = 32
     hidden: int = 256
-    epochs: int = 15
-    batch_size: int = 128
-    lr: float = 1e-3
     beta: float = 0.02
     max_seconds_per_model: float | None = None
     n_figure_images: int = 10
-
-    def __post_init__(self) -> None:
-        check_config(self.datasets, IMAGE_DATASETS, self.seeds)
 
 
 FULL = AEConfig()
@@ -153,7 +136,7 @@ def train_models(
     facts: dict[str, Any] = {}
     for family in FAMILIES:
         for seed in range(context.seed, context.seed + config.seeds):
-            train = train_config(config, seed, max_seconds=config.max_seconds_per_model)
+            train = config.train(seed, max_seconds=config.max_seconds_per_model)
             pair = []
             for kind in ("absolute", "relative"):
                 build = partial(_build, family, kind, config, shape, anchors, ids, seed)

@@ -20,13 +20,11 @@ import numpy as np
 
 from relreps._validation import check_float
 from relreps.experiments._aeq_common import (
-    IMAGE_DATASETS,
+    ImageRunConfig,
     ImageSplit,
-    check_config,
     each_dataset,
     result_config,
     skip_note,
-    train_config,
     train_or_reload,
     worst,
 )
@@ -67,34 +65,23 @@ STITCHES = Claim(
 
 
 @dataclass(frozen=True)
-class QuantConfig:
-    """Size of a run.
+class QuantConfig(ImageRunConfig):
+    """Size of a run: the shared sizes of :class:`ImageRunConfig` (seeds: models per bin and
+    data set), and:
 
     Attributes:
-        datasets: image data sets (``fashion-mnist`` falls back to digits when absent; ``mnist``
-            and ``cifar10`` download: online only).
         bins: quantisation bin sizes (the unquantised model is always run as well).
-        seeds: models per bin and data set (ordered pairs of seeds are stitched).
-        n_train, n_test, n_anchors: stratified subset sizes and anchors.
         latent_dim, hidden: MLP encoder widths; the head has ``head_hidden`` units.
-        epochs, batch_size, lr: training (early stopping on 10% of the training subset).
     """
 
-    datasets: tuple[str, ...] = ("fashion-mnist", "digits")
     bins: tuple[float, ...] = (0.1, 0.2, 0.3, 0.4, 0.5)
     seeds: int = 5
-    n_train: int = 20000
-    n_test: int = 5000
-    n_anchors: int = 500
     latent_dim: int = 64
     hidden: int = 256
     head_hidden: int = 128
-    epochs: int = 12
-    batch_size: int = 128
-    lr: float = 1e-3
 
     def __post_init__(self) -> None:
-        check_config(self.datasets, IMAGE_DATASETS, self.seeds)
+        super().__post_init__()
         for i, b in enumerate(self.bins):
             check_float(b, f"bins[{i}]", low=0, high=2, low_inclusive=False)
 
@@ -137,7 +124,7 @@ def train_models(
         models[label] = []
         for seed in range(context.seed, context.seed + config.seeds):
             name, build_one = f"{NAME}/{tag}-bin{label}-seed{seed}", partial(build, bin_size, seed)
-            train = train_config(config, seed)
+            train = config.train(seed)
             models[label].append(train_or_reload(context, name, build_one, x, y, train)[0])
         context.log(f"  {data.name}: trained {config.seeds} models with bin {label}")
     return models
