@@ -229,7 +229,8 @@ def _level(
     seeds: list[int],
 ) -> dict[str, Any]:
     """One level's scores, examples table and reference scores, of the spaces ``given`` (and
-    their reference) or else loaded; kept in the run's cells, so a resumed run reads them back."""
+    their reference) or else loaded; kept in the run's cells, so a resumed run reads them back
+    (keys ``cross-lingual:<level>/...``: cells of the older layout are not read)."""
     cell = None if given else context.cache.get(key)
     if cell is None:
         start = time.perf_counter()
@@ -257,12 +258,12 @@ def run_config(
     seeds = [context.seed + i for i in range(config.seeds)]
     cells: dict[str, dict[str, Any]] = {}
     if config.word_level:
-        key = f"{NAME}/words/{config.n_anchors}/{seeds}/{word_spaces.name if word_spaces else ''}"
+        key = f"{NAME}:words/{config.n_anchors}/{seeds}/{word_spaces.name if word_spaces else ''}"
         cells["words"] = _level(
             context, key, word_spaces, load_word_spaces, config.n_anchors, seeds
         )
     if config.phrase_level:
-        key = f"{NAME}/phrases/{config.phrase_anchors}/{config.n_phrases}/{seeds}"
+        key = f"{NAME}:phrases/{config.phrase_anchors}/{config.n_phrases}/{seeds}"
         n, ref = config.n_phrases, config.reference
         load = partial(load_phrase_spaces, n, seed=context.seed, reference=ref, log=context.log)
         cells["phrases"] = _level(context, key, phrase_spaces, load, config.phrase_anchors, seeds)
