@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -86,36 +87,26 @@ QUICK = AblationConfig(
 def _train_encoders(
     config: AblationConfig, data: Any, context: RunContext
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``name -> (train latents, test latents)`` of each encoder (trained, or loaded from the run
-    folder when a previous run saved it; :func:`relreps.nn.zoo.fit_or_load`)."""
+    """``name -> (train latents, test latents)`` of each encoder, trained under an absolute
+    classifier head (or reloaded from the run folder: :func:`relreps.nn.zoo.fit_encoder`)."""
     import torch
 
-    from relreps.nn import AbsoluteClassifier, TrainConfig
-    from relreps.nn.zoo import fit_or_load, image_encoder
+    from relreps.nn import TrainConfig
+    from relreps.nn.zoo import fit_encoder, image_encoder
 
     x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
-    x_test = torch.from_numpy(data.x_test)
-    n_classes = int(data.y_train.max()) + 1
-    shape = tuple(data.x_train.shape[1:])
+    x_test, shape = torch.from_numpy(data.x_test), tuple(data.x_train.shape[1:])
     models = context.output_dir / "models"
+    stem = f"ablation-{data.name.replace(' ', '-')}-{config.n_train}"
     spaces = {}
     for kind, dim in config.encoders:
         for seed in range(context.seed, context.seed + config.encoder_seeds):
-            name = f"{kind}{dim}/s{seed}"
-            folder = models / (
-                f"ablation-{data.name.replace(' ', '-')}-{config.n_train}-{kind}{dim}-"
-                f"e{config.encoder_epochs}-seed{seed}"
-            )
-
-            def build(kind: str = kind, dim: int = dim, seed: int = seed) -> Any:
-                encoder = image_encoder(kind, shape, dim, seed=seed, hidden=(256,))
-                return AbsoluteClassifier(encoder, n_classes, seed=seed)
-
+            folder = models / f"{stem}-{kind}{dim}-e{config.encoder_epochs}-seed{seed}"
+            build = partial(image_encoder, kind, shape, dim, seed=seed, hidden=(256,))
             train = TrainConfig(epochs=config.encoder_epochs, batch_size=128, seed=seed, patience=2)
-            model: Any = fit_or_load(build, x, y, folder, config=train)[0]
-            with torch.no_grad():
-                spaces[name] = (model.embed(x).numpy(), model.embed(x_test).numpy())
-            context.log(f"  encoder {name} ready")
+            encoder = fit_encoder(build, x, y, folder, head_seed=seed, config=train)[0]
+            spaces[f"{kind}{dim}/s{seed}"] = (encoder(x).numpy(), encoder(x_test).numpy())
+            context.log(f"  encoder {kind}{dim}/s{seed} ready")
     return spaces
 
 
