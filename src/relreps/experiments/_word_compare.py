@@ -128,11 +128,11 @@ def _anchors(
     return np.asarray(chosen, dtype=np.int64)
 
 
-def agreement(ev: Evaluation, comparisons: Sequence[Comparison]) -> list[dict[str, Any]]:
+def agreement(ev: Evaluation) -> list[dict[str, Any]]:
     """How alike the two spaces' OWN neighbourhoods are, per unordered pair and vocabulary
     (:func:`relreps.metrics.neighbour_lists.neighbourhood_agreement`, absolute spaces)."""
     rows: list[dict[str, Any]] = []
-    for comp in [c for v in ev.vocabularies for c in comparisons if c.vocabulary == v]:
+    for comp in [c for v in ev.vocabularies for c in ev.comparisons if c.vocabulary == v]:
         vocab_id, words = comp.vocabulary, ev.vocabularies[comp.vocabulary]
         a, b = sorted((comp.source, comp.target))
         if any((r["vocabulary"], r["a"], r["b"]) == (vocab_id, a, b) for r in rows):

@@ -73,7 +73,7 @@ def build_result(
         tables.append(_strategy_table(scores, comp, back, ev.reference))
         if (verdict := _strategy_verdict(scores, comp)) is not None:
             verdicts.append(verdict)
-    agreed = agreement(ev, comparisons)
+    agreed = agreement(ev)
     tables += [_agreement_table(agreed, scores, config.ks), _spaces_table(info, n_words)]
     figures: list[Figure] = []
     try:
