@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
-from typing import Any, ClassVar
+from dataclasses import asdict, dataclass, replace
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -32,19 +32,8 @@ __all__ = [
     "result_config",
     "skip_note",
     "train_or_reload",
-    "with_online_datasets",
     "worst",
 ]
-
-
-def with_online_datasets(datasets: tuple[str, ...], online: bool) -> tuple[str, ...]:
-    """``datasets`` plus the downloaded ones (MNIST, CIFAR-10) when ``online``, without repeats.
-
-    Example:
-        >>> with_online_datasets(("fashion-mnist", "mnist"), online=True)
-        ('fashion-mnist', 'mnist', 'cifar10')
-    """
-    return tuple(dict.fromkeys(datasets + ONLINE_DATASETS)) if online else datasets
 
 
 @dataclass(frozen=True)
@@ -76,6 +65,18 @@ class ImageRunConfig:
         for i, name in enumerate(self.datasets):
             check_choice(name, f"datasets[{i}]", self.known)
         check_int(self.seeds, "seeds", low=1)
+
+    def with_online(self, online: bool) -> Self:
+        """This config plus the downloaded data sets (MNIST, CIFAR-10) when ``online``, without
+        repeats.
+
+        Example:
+            >>> ImageRunConfig(datasets=("fashion-mnist", "mnist")).with_online(True).datasets
+            ('fashion-mnist', 'mnist', 'cifar10')
+        """
+        if not online:
+            return self
+        return replace(self, datasets=tuple(dict.fromkeys(self.datasets + ONLINE_DATASETS)))
 
     def train(self, seed: int, **options: Any) -> Any:
         """The :class:`relreps.nn.TrainConfig` of one model: these epochs, batch size and

@@ -15,7 +15,8 @@ Reported: weighted F1 x100 and accuracy, mean ± std over seeds, and the gap abs
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
@@ -28,7 +29,6 @@ from relreps.experiments._aeq_common import (
     load_image_split,
     result_config,
     skip_note,
-    with_online_datasets,
 )
 from relreps.experiments._repro_torch import torch_threads
 from relreps.experiments.base import (
@@ -196,9 +196,7 @@ def run_config(config: TrainingConfig, context: RunContext) -> ExperimentResult:
     notes: list[str] = []
     sizes = {k: v for k, v in asdict(config).items() if k not in ("datasets", "seeds")}
 
-    def load(dataset: str) -> Task:
-        return load_task(dataset, config, context.seed)
-
+    load = partial(load_task, config=config, seed=context.seed)
     for dataset, task, anchor_idx in each_dataset(config, context, skipped, notes, load):
         scores: dict[str, list[dict[str, Any]]] = {"absolute": [], "relative": []}
         for seed in range(context.seed, context.seed + config.seeds):
@@ -294,8 +292,7 @@ def _table(rows: list[tuple[Any, ...]], n_seeds: int, skipped: dict[str, str]) -
 
 def run(context: RunContext) -> ExperimentResult:
     """The entry point (``relreps reproduce abs-vs-rel-training [--quick] [--seeds N]``)."""
-    config = context.sized(QUICK, FULL)
-    config = replace(config, datasets=with_online_datasets(config.datasets, context.online))
+    config = context.sized(QUICK, FULL).with_online(context.online)
     with torch_threads(1):
         return run_config(config, context)
 

@@ -16,7 +16,7 @@ MNIST and CIFAR-10 (the paper's other data sets) download on first use: pass
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -28,7 +28,6 @@ from relreps.experiments._aeq_common import (
     each_dataset,
     result_config,
     train_or_reload,
-    with_online_datasets,
     worst,
 )
 from relreps.experiments._repro_torch import torch_threads
@@ -304,8 +303,7 @@ def run_config(config: AEConfig, context: RunContext) -> ExperimentResult:
 
 def run(context: RunContext) -> ExperimentResult:
     """The experiment entry point (``relreps reproduce ae-stitching [--quick] [--seeds N]``)."""
-    config = context.sized(QUICK, FULL)
-    config = replace(config, datasets=with_online_datasets(config.datasets, context.online))
+    config = context.sized(QUICK, FULL).with_online(context.online)
     with torch_threads(1):
         return run_config(config, context)
 
