@@ -1,17 +1,12 @@
 """``ae-stitching`` (paper 5.1): autoencoders stitched zero-shot across seeds.
 
-Per data set and seed, four image models with matched capacity are trained from scratch (plain
-torch, CPU): an AE, a VAE, a relative AE and a relative VAE. Each pair (absolute, relative) shares
-the same encoder architecture and initialisation and the same decoder widths; the only difference
-is the bottleneck (``latent_dim`` coordinates vs the cosine similarities to class-stratified anchor
-images, re-embedded by the current encoder at every step). Then every ordered pair of seeds is
-stitched - seed i's encoder with seed j's decoder, no training - and reconstruction quality is
-reported as MSE x10^3 (and PSNR, from the pair's MSE over all pixels) for the diagonal (not
-stitched) and off-diagonal (stitched) cells, the paper's table layout. A Procrustes translation
-of the absolute latents (fitted on the anchors' latents) is a third, reference column.
-
-MNIST and CIFAR-10 (the paper's other data sets) download on first use: pass
-``AEConfig(datasets=("mnist", "cifar10", ...))`` to :func:`run_config` when online.
+Per data set and seed an AE, a VAE, a relative AE and a relative VAE are trained from scratch;
+each (absolute, relative) pair shares encoder architecture, initialisation and decoder widths and
+differs only in the bottleneck (latents vs cosines to class-stratified anchor images). Every
+ordered pair of seeds is stitched (seed i's encoder, seed j's decoder, no training) and scored as
+MSE x10^3 and PSNR, not stitched vs stitched (the paper's layout), with a Procrustes translation
+of the absolute latents as a reference. MNIST and CIFAR-10 download: online only. Details and
+measured figures: ``docs/experiments/ae-stitching.md``.
 """
 
 from __future__ import annotations

@@ -1,12 +1,10 @@
 """``quantization`` (paper appendix): relative classifiers with quantised similarities.
 
-Per data set, bin size and seed a relative image classifier is trained whose cosine similarities
-to the anchors are rounded to multiples of the bin (0.1 ... 0.5; cosines in [-1, 1] then take
-only 2/bin + 1 values) with a straight-through gradient (``RelativeClassifier(quantize=bin)``).
-Each model is scored on its own (no stitching) and stitched zero-shot with every model of the
-other seeds of the same bin (encoder of one, head of another; ordered pairs). A second series
-quantises the unquantised models' similarities at test time only (no retraining), which shows how
-much of the robustness needs quantisation-aware training.
+Per data set, bin size and seed a relative image classifier is trained with its cosines rounded
+to multiples of the bin (``RelativeClassifier(quantize=bin)``, straight-through gradient), scored
+on its own and stitched with the other seeds' models of the same bin; a second series rounds the
+unquantised models' similarities at test time only. Details and measured figures:
+``docs/experiments/quantization.md``.
 """
 
 from __future__ import annotations
