@@ -117,8 +117,8 @@ class WordEmbeddingsConfig:
         ks: neighbourhood sizes (5 and 10).
         n_queries: words used as queries per cell (a fixed random sample; ``None`` = every
             word). The searched index is always the whole vocabulary.
-        seed: base seed: models are trained with seeds ``seed`` and ``seed + 1``; anchor draw
-            ``i`` uses ``seed + i``.
+        seed: base seed: models are trained with seeds ``seed``, ``seed + 1`` (CBOW seed b) and
+            ``seed + 2`` (skip-gram); anchor draw ``i`` uses ``seed + i``.
         quick: the reduced variant.
         cache_dir: where trained vectors are kept (default: the relreps cache dir).
     """
@@ -186,10 +186,8 @@ class WordEmbeddingsConfig:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-dict view (JSON-ready)."""
-        data = asdict(self)
-        data["corpus"] = asdict(self.corpus)
-        return data
+        """Plain-dict view (JSON-ready; ``asdict`` turns the corpus into a dict too)."""
+        return asdict(self)
 
     def evaluation_key(self) -> str:
         """What the cached cells depend on besides the models."""
