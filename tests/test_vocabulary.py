@@ -18,11 +18,12 @@ import pytest
 
 import relreps
 from relreps.errors import NotFittedError, RelrepsError
+from relreps.stitching import SCORERS
 
 # Kept only because the README documented them; each warns (tests/test_metrics_retrieval.py).
 DEPRECATED_BLOCK_SIZE = {"relreps.metrics.retrieval.knn", "relreps.metrics.cka.cka"}
-# Components where `metric` is the neighbour geometry (cosine / inner / euclidean).
-GEOMETRY_COMPONENTS = ("relreps.metrics", "relreps.knn_index", "relreps.anchors", "relreps._dask")
+# `metric` is the neighbour geometry, and only that.
+GEOMETRIES = ("cosine", "inner", "euclidean")
 
 
 def _modules() -> Iterator[ModuleType]:
@@ -80,16 +81,29 @@ def test_chunk_size_is_the_only_chunking_name(signatures: dict[str, list[str]]) 
         assert "chunk_size" in signatures[name]
 
 
-def test_metric_means_the_neighbour_geometry_only(signatures: dict[str, list[str]]) -> None:
-    offenders = {
-        name
-        for name, params in signatures.items()
-        if "metric" in params and not name.startswith(GEOMETRY_COMPONENTS)
+@pytest.fixture(scope="module")
+def defaults() -> dict[str, dict[str, object]]:
+    out = {}
+    for name, fn in _public_callables():
+        try:
+            out[name] = {p.name: p.default for p in inspect.signature(fn).parameters.values()}
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def test_metric_means_the_neighbour_geometry_only(defaults: dict[str, dict[str, object]]) -> None:
+    # wherever a `metric` has a default, it is a geometry, never a score
+    metric_defaults = {
+        n: d["metric"] for n, d in defaults.items() if isinstance(d.get("metric"), str)
     }
-    # other components may pass a geometry through, but never name a score `metric`
-    scoring_side = {n for n in offenders if n.startswith(("relreps.stitching", "relreps.align"))}
-    assert not scoring_side, f"a score is `scoring`, not `metric`: {sorted(scoring_side)}"
-    assert "scoring" in signatures["relreps.stitching.grid.stitching_grid"]
+    assert len(metric_defaults) >= 5  # knn, knn_index, anchors, ... (the rule is not vacuous)
+    not_geometry = {n: v for n, v in metric_defaults.items() if v not in GEOMETRIES}
+    assert not not_geometry, f"a score is `scoring`, not `metric`: {not_geometry}"
+    # and every score is named `scoring`, with a default the scorers know
+    scoring_defaults = {n: d["scoring"] for n, d in defaults.items() if "scoring" in d}
+    assert "relreps.stitching.grid.stitching_grid" in scoring_defaults
+    assert all(v in SCORERS for v in scoring_defaults.values() if isinstance(v, str))
 
 
 def test_every_exception_derives_from_the_one_base() -> None:
