@@ -104,6 +104,10 @@ def test_fit_or_load_gcn_reloads_only_the_same_run(tmp_path):
     other = model(seed=5)
     refit = fit_or_load_gcn(other, task, path, key="b", epochs=3, patience=3)
     assert refit.epochs_run == 3
+    # no path: a plain fit that writes nothing
+    before = sorted(tmp_path.rglob("*"))
+    assert fit_or_load_gcn(model(), task, None, epochs=2, patience=2).epochs_run == 2
+    assert sorted(tmp_path.rglob("*")) == before
     with pytest.raises(TypeError, match="GCN"):
         fit_or_load_gcn(object(), task, path)  # type: ignore[arg-type]
 

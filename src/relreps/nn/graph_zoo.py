@@ -120,7 +120,7 @@ class NodeTask:
 def fit_or_load_gcn(
     model: GCN,
     task: NodeTask,
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | None,
     *,
     key: str = "",
     epochs: int = 200,
@@ -138,7 +138,7 @@ def fit_or_load_gcn(
     Args:
         model: an untrained GCN for ``task`` (its seed decides the initialisation).
         task: the graph, labels, splits and anchors.
-        path: the weights file (``.safetensors``); folders are created.
+        path: the weights file (``.safetensors``); folders are created. None: train, save nothing.
         key: what else identifies the run (the data, the model's sizes); a different key
             retrains.
         epochs, patience, lr, weight_decay, seed: see :func:`~relreps.nn.graph.fit_gcn`.
@@ -146,28 +146,29 @@ def fit_or_load_gcn(
     Returns:
         What the fit did (the saved one when reloaded); ``model`` ends in eval mode.
     """
-    from safetensors.torch import load_file, save
-
     if not isinstance(model, GCN):
         raise fail("model", "a relreps.nn GCN model", type(model).__name__, TypeError)
-    path = Path(path)
     options: dict[str, Any] = {"epochs": epochs, "patience": patience, "lr": lr}
     options["weight_decay"] = weight_decay
     stamp = {"key": key, "model": type(model).__name__, "seed": seed, **options}
-    sidecar = path.with_suffix(".json")
-    if path.exists() and sidecar.exists():
-        saved = json.loads(sidecar.read_text())
+    if path is not None:
+        from safetensors.torch import load_file
+
+        path, sidecar = Path(path), Path(path).with_suffix(".json")
+        saved = json.loads(sidecar.read_text()) if path.exists() and sidecar.exists() else {}
         if saved.get("stamp") == stamp:
             model.load_state_dict(load_file(str(path)))
             model.eval()
             return GCNFit(**saved["fit"])
-    labels, graph = task.labels, task.graph
     fit = fit_gcn(
-        model, graph, labels, train=task.train, val=task.val, anchors=task.anchors, **options,
-        seed=seed,
+        model, task.graph, task.labels, train=task.train, val=task.val, anchors=task.anchors,
+        **options, seed=seed,
     )  # fmt: skip
-    atomic_write_bytes(path, save({k: v.contiguous() for k, v in model.state_dict().items()}))
-    atomic_write_text(sidecar, json.dumps({"stamp": stamp, "fit": fit.to_dict()}))
+    if path is not None:
+        from safetensors.torch import save
+
+        atomic_write_bytes(path, save({k: v.contiguous() for k, v in model.state_dict().items()}))
+        atomic_write_text(sidecar, json.dumps({"stamp": stamp, "fit": fit.to_dict()}))
     return fit
 
 
@@ -273,15 +274,10 @@ def seed_stitching(
                 if kind == "relative"
                 else AbsoluteGCN(n, k, **sizes, seed=seed)
             )
-            if folder is None:
-                fit = fit_gcn(
-                    model, task.graph, task.labels, train=task.train, val=task.val,
-                    anchors=task.anchors, **options, seed=seed,
-                )  # fmt: skip
-            else:
-                path = Path(folder) / f"{kind}-seed{seed}.safetensors"
-                fit = fit_or_load_gcn(model, task, path, key=key, **options, seed=seed)
-            fits[f"seed{seed}/{kind}"] = fit
+            path = None if folder is None else Path(folder) / f"{kind}-seed{seed}.safetensors"
+            fits[f"seed{seed}/{kind}"] = fit_or_load_gcn(
+                model, task, path, key=key, **options, seed=seed
+            )
             models[kind].append(model)
         if log is not None:
             log(f"  {task.name}: seed {seed} trained (absolute + relative)")
