@@ -78,7 +78,7 @@ def test_a_failed_unpaired_alignment_scores_zero_and_says_failed():
 
 
 def test_zoo_members_are_parsed_and_bad_ones_named():
-    from relreps.experiments._alignment_zoo import parse_member
+    from relreps.experiments.alignment import parse_member
 
     assert parse_member("mlp64/s1")[1] == 1 and parse_member("cnn64/s0")[0].kind == "cnn"
     for bad in ("mlp64", "resnet64/s0", "mlp64/x1", "mlp64/s-1"):
@@ -90,7 +90,7 @@ def test_zoo_members_are_parsed_and_bad_ones_named():
 
 def test_zoo_pairs_embed_the_same_images_and_reload_the_encoders(tmp_path):
     pytest.importorskip("torch")
-    from relreps.experiments._alignment_zoo import ZooConfig, zoo_pairs
+    from relreps.experiments.alignment import ZooConfig, zoo_pairs
     from relreps.experiments.base import RunContext
 
     config = ZooConfig(pairs=(("mlp64/s0", "mlp64/s1"),), n_train=300, n_test=120, epochs=1,

@@ -12,7 +12,7 @@ exist the stitched accuracy (:mod:`relreps.align.evaluate`).
 
 Pairs: two Word2Vec seeds (the word-embeddings models and cache), MiniLM-L6 vs MiniLM-L3 /
 WordLlama / e5-small on WordNet glosses, GloVe-EN vs fastText-FR (different data), and frozen
-Fashion-MNIST encoders (:mod:`relreps.experiments._alignment_zoo`). See docs/alignment.md.
+Fashion-MNIST encoders (:func:`zoo_pairs`). See docs/alignment.md.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from relreps._validation import fail
 from relreps.align.evaluate import MethodScore, compare_methods, false_passes, score_table
-from relreps.experiments._alignment_zoo import ZooConfig
+from relreps.experiments._vision_zoo import Arch
 from relreps.experiments.base import (
     ExperimentResult,
     ExperimentSpec,
@@ -35,7 +36,8 @@ from relreps.experiments.base import (
 )
 from relreps.results import Claim, Verdict, jsonable
 
-__all__ = ["FULL", "QUICK", "SPEC", "AlignmentConfig", "SpacePair", "evaluate_pair", "run"]
+__all__ = ["FULL", "QUICK", "SPEC", "ZOO_ARCHS", "AlignmentConfig", "SpacePair", "ZooConfig",
+           "evaluate_pair", "parse_member", "run", "zoo_pairs"]  # fmt: skip
 
 NAME = "alignment"
 TITLE = "Aligning two spaces from all, few or no pairs (bootstrapped and unpaired alignment)"
@@ -55,6 +57,29 @@ NO_FALSE_PASS = Claim(
 )
 #: A passing map is wrong below this share of Procrustes-all top-1 (align.evaluate.false_passes).
 WRONG_MAP_SHARE = 0.2
+
+#: The architectures a zoo member may name (``"<arch>/s<seed offset>"``).
+ZOO_ARCHS = {a.name: a for a in (Arch("mlp64", "mlp", 64), Arch("cnn64", "cnn", 64))}
+
+
+@dataclass(frozen=True)
+class ZooConfig:
+    """Which frozen encoders are paired, and how they are trained.
+
+    Attributes:
+        pairs: (X, Y) members ``"<arch>/s<offset>"``: architecture of :data:`ZOO_ARCHS`, seed
+            ``context.seed + offset``.
+        n_train: training images of each encoder (stratified subset of the official split).
+        n_test: test images embedded by both encoders (the aligned items).
+        epochs: training epochs of each encoder.
+        dataset: image data set (``fashion-mnist``; sklearn digits when absent).
+    """
+
+    pairs: tuple[tuple[str, str], ...] = (("mlp64/s0", "mlp64/s1"), ("mlp64/s0", "cnn64/s1"))
+    n_train: int = 60000
+    n_test: int = 10000
+    epochs: int = 3
+    dataset: str = "fashion-mnist"
 
 
 @dataclass(frozen=True)
@@ -179,25 +204,20 @@ def _rows(
 
 def word2vec_pair(config: AlignmentConfig, log: Callable[[str], None]) -> SpacePair:
     """The two Word2Vec seeds of the word-embeddings experiment (same corpus, config, cache)."""
-    from relreps.experiments._word_spaces import CorpusSpec, TrainingConfig, cached_word_vectors
+    from relreps.datasets.word2vec import CorpusSpec, TrainingConfig, cached_word_spaces
+    from relreps.datasets.words import shared_vocabulary
 
     if config.word2vec_quick:
         corpus, base = CorpusSpec(gcide=False), TrainingConfig(dim=100, epochs=3, bucket=100_000)
     else:
         corpus, base = CorpusSpec(), TrainingConfig()
-    spaces = []
-    for s in (0, 1):
-        found = cached_word_vectors(corpus, replace(base, seed=s), name=f"w2v-s{s}")
-        how = "cached" if found.from_cache else "trained"
-        log(f"  word2vec seed {s}: {len(found.vectors)} words ({how})")
-        spaces.append(found.vectors)
-    index = [{w: i for i, w in enumerate(v.words)} for v in spaces]
-    words = [w for w in spaces[0].words[400:] if w.isalpha() and len(w) >= 4 and w in index[1]]
-    words = words[: config.n_words]
-    x, y = (v.vectors[[ix[w] for w in words]] for v, ix in zip(spaces, index, strict=True))
-    return SpacePair(
-        f"Word2Vec seed 0 vs seed 1 ({base.dim}-d, {len(words)} words)", x, y, None, True
-    )
+    seeds = {f"w2v-s{s}": replace(base, seed=s) for s in (0, 1)}
+    a, b = (found.vectors for found in cached_word_spaces(corpus, seeds, log=log).values())
+    log(f"  word2vec seeds 0, 1: {len(a)} words")
+    # one corpus, one vocabulary: the words after the 400 most frequent, alphabetic, >= 4 letters
+    words = shared_vocabulary(a, b, max_words=config.n_words)
+    return SpacePair(f"Word2Vec seed 0 vs seed 1 ({base.dim}-d, {len(words)} words)",
+                     a.take(words), b.take(words), None, True)  # fmt: skip
 
 
 def gloss_spaces(
@@ -295,20 +315,79 @@ def _unrelated_check(seed: int, n_rows: int, n_rounds: int) -> dict[str, Any]:
     return {"status": result.status, "score": check.score, "null": check.null_score}
 
 
-def _zoo(config: AlignmentConfig, context: RunContext) -> tuple[list[SpacePair], dict[str, Any]]:
-    """The frozen image-encoder pairs, or none (with the reason) when torch is missing."""
+def parse_member(member: str) -> tuple[Arch, int]:
+    """``"cnn64/s1"`` -> (the cnn64 :class:`Arch`, seed offset 1).
+
+    Raises:
+        ValueError: not ``"<arch>/s<offset>"`` with a known architecture and offset >= 0.
+
+    Example:
+        >>> arch, offset = parse_member("cnn64/s1")
+        >>> arch.kind, offset
+        ('cnn', 1)
+    """
+    stem, _, seed = member.partition("/")
+    if stem not in ZOO_ARCHS or not seed.startswith("s") or not seed[1:].isdigit():
+        raise fail(
+            "member", f"'<arch>/s<seed offset>' with arch in {sorted(ZOO_ARCHS)}", repr(member)
+        )
+    return ZOO_ARCHS[stem], int(seed[1:])
+
+
+def zoo_pairs(config: ZooConfig, context: RunContext) -> tuple[list[SpacePair], dict[str, Any]]:
+    """The frozen image-encoder pairs: train (or reload) the encoders, embed the test images.
+
+    The encoders are those of ``vision-stitching``'s protocol (a)
+    (:func:`relreps.experiments._vision_frozen.train_frozen_zoo`): each is trained once as a
+    classifier under its own head seed, saved in the run folder (reloaded on a rerun) and frozen.
+    Both encoders of a pair embed the same test images: row ``i`` of X and of Y is the same image
+    (the ground truth of the alignment), and the test labels give the stitched accuracy.
+
+    Returns:
+        ``([SpacePair, ...], facts)``: one pair per ``config.pairs`` entry, and what was trained
+        (seconds, data set, note); no pairs, with the reason, when torch is missing.
+    """
     import importlib.util
 
-    if config.zoo is None:
-        return [], {}
     if importlib.util.find_spec("torch") is None:
-        facts = {"skipped": "torch is not installed (pip install 'relreps[torch]')"}
-        context.log(f"[{NAME}] image zoo skipped: {facts['skipped']}")
-        return [], facts
-    from relreps.experiments._alignment_zoo import zoo_pairs
+        reason = "torch is not installed (pip install 'relreps[torch]')"
+        context.log(f"[{NAME}] image zoo skipped: {reason}")
+        return [], {"skipped": reason}
+    import torch
+
+    from relreps.datasets.image_splits import load_image_split
+    from relreps.experiments._vision_frozen import FrozenConfig, train_frozen_zoo
 
     context.log(f"[{NAME}] training / loading the frozen image encoders ...")
-    return zoo_pairs(config.zoo, context)
+    members = {m: parse_member(m) for pair in config.pairs for m in pair}
+    data = load_image_split(config.dataset, config.n_train, config.n_test, context.seed)
+    if data.note:
+        context.log(data.note)
+    embedded: dict[str, np.ndarray] = {}
+    facts: dict[str, Any] = {"dataset": data.name, "note": data.note, "encoders": {}}
+    for member, (arch, offset) in members.items():
+        start = time.perf_counter()
+        frozen = FrozenConfig(archs=(arch,), seeds=1, n_train=config.n_train,
+                              n_test=config.n_test, encoder_epochs=config.epochs)  # fmt: skip
+        # train_frozen_zoo seeds member s of a run with context.seed + s.
+        encoders, trained = train_frozen_zoo(
+            frozen, data, replace(context, seed=context.seed + offset)
+        )
+        ((name, encoder),) = encoders.items()
+        with torch.no_grad():
+            batches = torch.from_numpy(data.x_test).split(2048)
+            embedded[member] = torch.cat([encoder(b) for b in batches]).numpy()
+        facts["encoders"][member] = {
+            "name": name,
+            **(trained.get(name) or {}),
+            "seconds_with_embedding": round(time.perf_counter() - start, 2),
+        }
+    pairs = [
+        SpacePair(f"{data.name} zoo: {a} vs {b} ({embedded[a].shape[1]}-d, {len(data.y_test)} "
+                  "test images)", embedded[a], embedded[b], np.asarray(data.y_test), True)
+        for a, b in config.pairs
+    ]  # fmt: skip
+    return pairs, facts
 
 
 def run(context: RunContext) -> ExperimentResult:
@@ -332,7 +411,7 @@ def run(context: RunContext) -> ExperimentResult:
                 "GloVe-EN vs fastText-FR (FreeDict pairs)", words.source, words.target, None, False
             )
         )
-    found, zoo_facts = _zoo(config, context)
+    found, zoo_facts = ([], {}) if config.zoo is None else zoo_pairs(config.zoo, context)
     pairs.extend(found)
     evaluated = []
     for pair in pairs:
