@@ -7,7 +7,7 @@ import pytest
 
 from relreps import datasets
 from relreps.datasets import (
-    DatasetUnavailable,
+    DataNotFoundError,
     ImageSplit,
     load_image_split,
     scale_images,
@@ -61,7 +61,7 @@ def test_downloaded_data_set_that_cannot_be_fetched_raises_with_reason(monkeypat
         raise OSError("network is unreachable")
 
     monkeypatch.setattr(datasets, "load_cifar10", offline)
-    with pytest.raises(DatasetUnavailable, match="CIFAR-10 unavailable: network is unreachable"):
+    with pytest.raises(DataNotFoundError, match="CIFAR-10 unavailable: network is unreachable"):
         load_image_split("cifar10", 10, 10, 0)
     assert seen == [True]  # MNIST and CIFAR-10 are allowed to download
 

@@ -38,7 +38,6 @@ from relreps.datasets.hf import HF_DATASETS, HFSpec, load_hf
 from relreps.datasets.image_splits import (
     DOWNLOADED_IMAGE_SPLITS,
     IMAGE_SPLITS,
-    DatasetUnavailable,
     ImageSplit,
     load_image_split,
     scale_images,
@@ -85,7 +84,6 @@ __all__ = [
     "DataFormatError",
     "DataNotFoundError",
     "Dataset",
-    "DatasetUnavailable",
     "GraphDataset",
     "HFSpec",
     "ImageSplit",

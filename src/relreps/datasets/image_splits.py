@@ -25,7 +25,6 @@ from relreps.datasets.base import DataNotFoundError
 __all__ = [
     "DOWNLOADED_IMAGE_SPLITS",
     "IMAGE_SPLITS",
-    "DatasetUnavailable",
     "ImageSplit",
     "load_image_split",
     "scale_images",
@@ -69,11 +68,6 @@ class ImageSplit:
         if not self.class_names:
             return np.asarray(labels)
         return np.asarray(self.class_names, dtype=object)[np.asarray(labels, dtype=np.int64)]
-
-
-#: Former name of the error of a data set that cannot be read here: it is now
-#: :class:`relreps.datasets.DataNotFoundError` (an ``OSError``), kept for old imports.
-DatasetUnavailable = DataNotFoundError
 
 
 def load_image_split(dataset: str, n_train: int, n_test: int, seed: int) -> ImageSplit:
