@@ -84,11 +84,25 @@ def test_cells_are_cached_and_reused(tmp_path):
     assert first.data == second.data
 
 
-def test_gap_status_thresholds():
-    assert avr.gap_status(-3.0) == "reproduced"
-    assert avr.gap_status(2.0) == "reproduced"
-    assert avr.gap_status(5.0) == "partly"
-    assert avr.gap_status(5.1) == "not reproduced"
+def test_small_gap_claim_thresholds():
+    status = {gap: avr.SMALL_GAP.judge(gap).status for gap in (-3.0, 2.0, 2.1, 5.0, 5.1)}
+    assert status == {
+        -3.0: "reproduced",
+        2.0: "reproduced",
+        2.1: "partly",
+        5.0: "partly",
+        5.1: "not reproduced",
+    }
+    assert avr.SMALL_GAP.judge(float("nan")).status == "not reproduced"  # a data set unmeasured
+
+
+def test_verdict_records_the_largest_gap(quick_run):
+    _, result = quick_run
+    verdict = result.verdicts[0]
+    gaps = [entry["gap_f1"] for entry in result.data["datasets"].values()]
+    assert verdict.claim == avr.SMALL_GAP.claim and verdict.comparison == "<="
+    assert verdict.measured == pytest.approx(max(gaps))
+    assert (verdict.threshold, verdict.partly) == (2.0, 5.0)
 
 
 def test_config_validation():
