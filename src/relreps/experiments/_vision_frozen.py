@@ -31,7 +31,7 @@ from relreps.experiments.base import RunContext
 from relreps.metrics.anisotropy import mean_pairwise_cosine
 from relreps.projection_spec import ProjectionSpec
 from relreps.results import Claim, Table, Verdict, kept_fraction, rounded
-from relreps.stitching.ablation import AblationRow, ablation_table, head_ablation
+from relreps.stitching.ablation import ANCHOR_COUNTS, AblationRow, ablation_table, head_ablation
 from relreps.stitching.frozen import DEFAULTS, FrozenHeadFactory, HeadConfig
 from relreps.stitching.zoo import (
     PairGroup,
@@ -117,7 +117,7 @@ class FrozenConfig:
     head: HeadConfig = DEFAULTS
     ablation: bool = False
     ablation_seeds: int = 2
-    ablation_anchors: tuple[int, ...] = (10, 50, 100, 300, 1000)
+    ablation_anchors: tuple[int, ...] = ANCHOR_COUNTS
     dataset: str = "fashion-mnist"
 
     def to_dict(self) -> dict[str, Any]:
@@ -341,8 +341,8 @@ def _ablation(
         progress=context.progress,
         on_row=lambda r: context.log(f"  ablation {r.factor}={r.setting}: kept {r.kept:.3f}"),
     )
-    rows += (AblationRow("baseline", "Procrustes translation + absolute head", math.nan,
-                         translation),)  # fmt: skip
+    label = "Procrustes translation + absolute head"
+    rows += (AblationRow("baseline", label, math.nan, translation),)
     head = config.head
     return rows, ablation_table(
         rows,
@@ -407,10 +407,10 @@ def run_residual_study(
     others = sorted({family(s.name) for s in spaces} - set(_RESIDUAL))
     missing = PairGroup("", "", math.nan, math.nan, math.nan, math.nan, math.nan, 0)
     rows: list[ResidualRow] = []
+    methods = ("absolute", "relative")
     for centring, center in (("plain cosine", None), ("anchor-centred cosine", "anchors")):
         spec = ProjectionSpec(similarity=config.head.similarity, center=center)
-        result = _grid(spaces, data, config, context, "residual", methods=("absolute", "relative"),
-                       spec=spec)  # fmt: skip
+        result = _grid(spaces, data, config, context, "residual", methods=methods, spec=spec)
         groups = {(g.encoders, g.heads): g for g in pair_groups(result, family)}
         for v in (v for v in _RESIDUAL if v in untrained):
             within = groups.get((v, v), missing)
