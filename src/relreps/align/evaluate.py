@@ -13,7 +13,9 @@ of Y is the same item), hide part of that knowledge:
   relative matching, Procrustes, :func:`~relreps.align.bootstrap_alignment` and (``m = 0``)
   :func:`~relreps.align.align_unpaired`, one :class:`MethodScore` each; :func:`score_table`
   lays one score out as a method x m :class:`~relreps.results.Table`; :func:`false_passes`
-  finds the alignments that passed their own check with a map the held-out pairs show wrong.
+  finds the alignments that passed their own check with a map the held-out pairs show wrong;
+- :func:`unrelated_spaces_check`: the control with nothing to find, two unrelated random spaces
+  aligned without pairs, which a sound self-consistency check reports as failed.
 
 Example:
     >>> import numpy as np
@@ -58,6 +60,7 @@ __all__ = [
     "partner_retrieval",
     "score_table",
     "stitched_accuracy",
+    "unrelated_spaces_check",
 ]
 
 
@@ -490,3 +493,41 @@ def false_passes(scores: Sequence[MethodScore], share: float = 0.2) -> list[Meth
         for s in scores
         if s.method in ("bootstrap", "unpaired") and s.status == "ok" and s.top1 < share * ref[0]
     ]
+
+
+def unrelated_spaces_check(
+    n_rows: int, dim: int = 384, *, n_rounds: int = 10, seed: int = 0
+) -> dict[str, Any]:
+    """Align two unrelated random spaces without pairs: nothing is there to find.
+
+    Draws X then Y, each ``(n_rows, dim)`` standard normal, from ``np.random.default_rng(seed)``
+    and runs :func:`~relreps.align.align_unpaired` on them (every row matched in each of at most
+    ``n_rounds`` rounds). A sound self-consistency check reports ``"failed"``; an ``"ok"`` is a
+    false pass.
+
+    Args:
+        n_rows: rows of each space (>= 2).
+        dim: their dimension (>= 1).
+        n_rounds: most refinement rounds (>= 1).
+        seed: seed of the draws and of the alignment (>= 0).
+
+    Returns:
+        ``{"status": "ok" | "failed", "score": self-consistency score, "null": its null score}``.
+
+    Example:
+        >>> unrelated_spaces_check(300, 16, n_rounds=2)["status"]
+        'failed'
+    """
+    from relreps.align.refine import RefineSettings
+    from relreps.align.unpaired import align_unpaired
+
+    n_rows = check_int(n_rows, "n_rows", low=2)
+    dim = check_int(dim, "dim", low=1)
+    n_rounds = check_int(n_rounds, "n_rounds", low=1)
+    seed = check_int(seed, "seed", low=0)
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=(n_rows, dim)), rng.normal(size=(n_rows, dim))
+    settings = RefineSettings(sample_size=n_rows, max_candidates=n_rows, n_rounds=n_rounds)
+    check = align_unpaired(x, y, settings=settings, seed=seed)
+    return {"status": check.status, "score": check.consistency.score,
+            "null": check.consistency.null_score}  # fmt: skip

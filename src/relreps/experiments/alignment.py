@@ -25,7 +25,13 @@ from typing import Any
 import numpy as np
 
 from relreps._validation import fail
-from relreps.align.evaluate import MethodScore, compare_methods, false_passes, score_table
+from relreps.align.evaluate import (
+    MethodScore,
+    compare_methods,
+    false_passes,
+    score_table,
+    unrelated_spaces_check,
+)
 from relreps.experiments._vision_zoo import Arch
 from relreps.experiments.base import (
     ExperimentResult,
@@ -303,18 +309,6 @@ def _false_pass_verdict(evaluated: list[tuple[SpacePair, list[MethodScore]]]) ->
     )
 
 
-def _unrelated_check(seed: int, n_rows: int, n_rounds: int) -> dict[str, Any]:
-    """Two unrelated random 384-d spaces must be reported as failed."""
-    from relreps import align
-
-    rng = np.random.default_rng(seed)
-    x, y = rng.normal(size=(n_rows, 384)), rng.normal(size=(n_rows, 384))
-    settings = align.RefineSettings(sample_size=n_rows, max_candidates=n_rows, n_rounds=n_rounds)
-    result = align.align_unpaired(x, y, settings=settings, seed=seed)
-    check = result.consistency
-    return {"status": result.status, "score": check.score, "null": check.null_score}
-
-
 def parse_member(member: str) -> tuple[Arch, int]:
     """``"cnn64/s1"`` -> (the cnn64 :class:`Arch`, seed offset 1).
 
@@ -418,7 +412,7 @@ def run(context: RunContext) -> ExperimentResult:
         log(f"[{NAME}] {pair.name}: {pair.x.shape} vs {pair.y.shape}")
         evaluated.append((pair, evaluate_pair(pair, config, seed=context.seed, log=log)))
     rows = [row for pair, scores in evaluated for row in _rows(pair, config, scores)]
-    null = _unrelated_check(context.seed, config.null_rows, config.n_rounds)
+    null = unrelated_spaces_check(config.null_rows, n_rounds=config.n_rounds, seed=context.seed)
     unrelated = Verdict(
         "Two unrelated random 384-d spaces are reported as failed (no map)",
         "reproduced" if null["status"] == "failed" else "not reproduced",
