@@ -355,6 +355,7 @@ def _result(
                 root=context.output_dir,
             )
         )
+    reference_data = {**config.reference.to_dict(), "accuracy": reference["accuracy"]}
     return ExperimentResult(
         name=NAME,
         title=TITLE,
@@ -368,12 +369,7 @@ def _result(
         tables=(summary_table(stats), models_table(runs)),
         figures=tuple(figures),
         verdicts=(verdict(stats),),
-        data={
-            "summary": stats,
-            "models": runs,
-            "reference": {**config.reference.to_dict(), "accuracy": reference["accuracy"]},
-            "note": data.note,
-        },
+        data={"summary": stats, "models": runs, "reference": reference_data, "note": data.note},
     )
 
 
@@ -427,14 +423,18 @@ def models_table(runs: list[dict[str, Any]]) -> Table:
     )  # fmt: skip
 
 
+#: The claim's bars on the median per-model r and the across-model r (see :func:`status`).
+REPRODUCED_AT, PARTLY_ABOVE = 0.5, 0.2
+
+
 def status(median: float | None, overall: float | None) -> Status:
     """Reproduced when the median per-model r and the across-model r are both >= 0.5; partly
-    when one is, or both are > 0.2."""
+    when one is, or both are > 0.2 (undefined counts as -1)."""
     m = -1.0 if median is None else median
     o = -1.0 if overall is None else overall
-    if m >= 0.5 and o >= 0.5:
+    if m >= REPRODUCED_AT and o >= REPRODUCED_AT:
         return "reproduced"
-    if m >= 0.5 or o >= 0.5 or (m > 0.2 and o > 0.2):
+    if m >= REPRODUCED_AT or o >= REPRODUCED_AT or (m > PARTLY_ABOVE and o > PARTLY_ABOVE):
         return "partly"
     return "not reproduced"
 
