@@ -140,35 +140,29 @@ def load_task(dataset: str, config: TrainingConfig, seed: int) -> Task:
     return Task(data.name, data.x_train, data.y_train, data.x_test, data.y_test, False, data.note)
 
 
-def _models(task: Task, config: TrainingConfig, anchor_idx: np.ndarray, seed: int) -> Any:
-    """(absolute, relative) classifiers with matched capacity and the same initialisation."""
+def _train_and_score(
+    kind: str, task: Task, config: TrainingConfig, anchor_idx: np.ndarray, seed: int
+) -> dict[str, Any]:
+    """Train the ``kind`` classifier of one seed and score it on the test split: both kinds have
+    matched capacity and the same (seeded) encoder and head initialisation."""
     import torch
 
-    from relreps.nn import AbsoluteClassifier, IdentityEncoder, MLPEncoder, RelativeClassifier
+    from relreps.nn import AbsoluteClassifier, IdentityEncoder, MLPEncoder, RelativeClassifier, fit
+    from relreps.stitching import accuracy, f1_score
 
     shape = tuple(task.x_train.shape[1:])
     n_classes = int(max(task.y_train.max(), task.y_test.max())) + 1
     anchors = torch.from_numpy(task.x_train[anchor_idx])
     ids = [f"train:{int(i)}" for i in anchor_idx]
     kwargs: dict[str, Any] = {"anchor_ids": ids, "hidden": (config.head_hidden,), "seed": seed}
-
-    def encoder() -> Any:
-        if task.frozen:
-            return IdentityEncoder(shape[0])
-        return MLPEncoder(shape, config.latent_dim, hidden=(config.encoder_hidden,), seed=seed)
-
-    return (
-        AbsoluteClassifier(encoder(), n_classes, anchor_inputs=anchors, **kwargs),
-        RelativeClassifier(encoder(), anchors, n_classes, **kwargs),
-    )
-
-
-def _train_and_score(model: Any, task: Task, config: TrainingConfig, seed: int) -> dict[str, Any]:
-    import torch
-
-    from relreps.nn import fit
-    from relreps.stitching import accuracy, f1_score
-
+    if task.frozen:
+        encoder: Any = IdentityEncoder(shape[0])
+    else:
+        encoder = MLPEncoder(shape, config.latent_dim, hidden=(config.encoder_hidden,), seed=seed)
+    if kind == "absolute":
+        model: Any = AbsoluteClassifier(encoder, n_classes, anchor_inputs=anchors, **kwargs)
+    else:
+        model = RelativeClassifier(encoder, anchors, n_classes, **kwargs)
     x, y = torch.from_numpy(task.x_train), torch.from_numpy(task.y_train)
     history = fit(model, x, y, config=config.train(seed))
     pred = model.predict(torch.from_numpy(task.x_test), batch_size=2048).numpy()
@@ -194,15 +188,10 @@ def run_config(config: TrainingConfig, context: RunContext) -> ExperimentResult:
     for dataset, task, anchor_idx in each_dataset(config, context, skipped, notes, load):
         scores: dict[str, list[dict[str, Any]]] = {"absolute": [], "relative": []}
         for seed in range(context.seed, context.seed + config.seeds):
-            models = None
-            for k, kind in enumerate(("absolute", "relative")):
+            for kind in scores:  # a resumable cell per (seed, kind)
                 key = f"{NAME}/{dataset}/{task.name}/seed{seed}/{kind}/{sizes}"
-                cell = context.cache.get(key)
-                if cell is None:
-                    models = models or _models(task, config, anchor_idx, seed)
-                    cell = _train_and_score(models[k], task, config, seed)
-                    context.cache.put(key, cell)
-                scores[kind].append(cell)
+                fit = partial(_train_and_score, kind, task, config, anchor_idx, seed)
+                scores[kind].append(context.cache.get_or_compute(key, fit))
             f1 = {kind: scores[kind][-1]["f1"] for kind in scores}
             context.log(
                 f"  {task.name} seed {seed}: F1 absolute {f1['absolute']:.1f}, "
