@@ -12,13 +12,10 @@ pytest.importorskip("sklearn")
 from sklearn.linear_model import LogisticRegression
 
 from relreps.anchors import select
+from relreps.stitching import anchor_sweep as sweep_module
 from relreps.stitching import stitching_grid
-from relreps.stitching.anchor_sweep import (
-    AnchorSweep,
-    anchor_sweep,
-    own_and_stitched,
-    saturation_count,
-)
+from relreps.stitching.anchor_sweep import AnchorSweep, anchor_sweep, saturation_count
+from relreps.stitching.pairs import own_and_stitched
 from relreps.stitching.spaces import Space
 
 
@@ -59,7 +56,7 @@ def test_sweep_cells_match_a_hand_built_grid(data):
         [Space(n, tr, te, tr[idx], anchor_ids=ids) for n, (tr, te) in spaces.items()],
         y_tr, y_te, seeds=[1], head=logreg, methods=("relative",),
     )  # fmt: skip
-    assert sweep.scores["kmeans", 10][1] == own_and_stitched(by_hand, "relative")
+    assert sweep.scores["kmeans", 10][1] == own_and_stitched(by_hand.pair_mean("relative"))
     mean = sweep.mean("kmeans", 10)
     assert mean["own"] == pytest.approx(np.mean([s["own"] for s in sweep.scores["kmeans", 10]]))
     # enough anchors stitch the rotated and rescaled spaces; absolute heads fail across spaces
@@ -70,18 +67,33 @@ def test_sweep_cells_match_a_hand_built_grid(data):
         sweep.mean("random", 7)
 
 
-def test_own_and_stitched_reads_the_summary_rows(data):
+def test_pairs_split_of_a_one_seed_grid_is_its_summary_rows(data):
+    """The sweep summarises each grid with the pairs split of its pair means: with one seed that
+    is exactly the grid's own summary rows (diagonal vs off-diagonal cells)."""
+    assert sweep_module.own_and_stitched is own_and_stitched  # one meaning per name
     spaces, y_tr, y_te, _ = data
-    only = {"a": spaces["a"]}
     grid = stitching_grid(
-        [Space(n, tr, te, tr[:4]) for n, (tr, te) in only.items()], y_tr, y_te, head=logreg,
+        [Space(n, tr, te, tr[:4]) for n, (tr, te) in spaces.items()], y_tr, y_te, head=logreg,
+        seeds=[3], methods=("absolute", "relative"),
+    )  # fmt: skip
+    for method in ("absolute", "relative"):
+        split = own_and_stitched(grid.pair_mean(method))
+        rows = {r.stitched: r for r in grid.summary() if r.method == method}
+        assert list(split) == ["own", "own_std", "stitched", "stitched_std"]
+        assert split == {
+            "own": rows[False].mean,
+            "own_std": rows[False].std,
+            "stitched": rows[True].mean,
+            "stitched_std": rows[True].std,
+        }
+    one = stitching_grid(
+        [Space("a", *spaces["a"], spaces["a"][0][:4])], y_tr, y_te, head=logreg,
         methods=("absolute",),
     )  # fmt: skip
-    one = own_and_stitched(grid, "absolute")
-    assert list(one) == ["own", "own_std", "stitched", "stitched_std"]
-    assert one["own"] > 0.8 and math.isnan(one["stitched"])  # one space: nothing stitched
+    alone = own_and_stitched(one.pair_mean("absolute"))
+    assert alone["own"] > 0.8 and math.isnan(alone["stitched"])  # one space: nothing stitched
     with pytest.raises(ValueError, match="method"):
-        own_and_stitched(grid, "relative")
+        one.pair_mean("relative")
 
 
 def test_sweep_logs_each_strategy_and_checks_inputs(data):

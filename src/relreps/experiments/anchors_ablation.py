@@ -26,16 +26,33 @@ from relreps.experiments.base import (
     ExperimentSpec,
     Figure,
     RunContext,
-    Status,
     Table,
     Verdict,
 )
-from relreps.results import rounded
+from relreps.results import Claim, rounded
 from relreps.stitching.anchor_sweep import AnchorSweep, saturation_count
 
 NAME = "anchors-ablation"
 TITLE = "Accuracy and stitching vs number of anchors and anchor strategy"
 PAPER_REF = "paper appendix (anchor ablations)"
+#: The anchor count by which performance should have saturated.
+SATURATED_BY = 100
+#: Performance saturates: of the two settings (not stitched, stitched), how many come within 2 F1
+#: points of their best by :data:`SATURATED_BY` anchors (scores averaged over the strategies).
+SATURATES = Claim(
+    "Performance saturates quickly as the number of anchors grows",
+    f"settings (not stitched, stitched) within 2 F1 points of their best by {SATURATED_BY} anchors",
+    2.0,
+    partly=1.0,
+)
+#: k-means anchors help: mean stitched F1 over the counts >= 10, k-means minus random; a
+#: difference within 0.5 points either way is a tie ("partly"), as in the paper's numbers.
+KMEANS_HELPS = Claim(
+    "k-means anchors help (vs random); paper (words, Jaccard): kmeans 0.39, uniform 0.38, fps 0.38",
+    "stitched F1 points, k-means minus random",
+    0.5,
+    partly=-0.5,
+)
 
 
 @dataclass(frozen=True)
@@ -202,8 +219,7 @@ def run_experiment(context: RunContext, config: AblationConfig) -> ExperimentRes
 
 
 def _saturation_verdict(sweep: AnchorSweep) -> Verdict:
-    """Saturation of the scores averaged over the strategies: reproduced when both the not
-    stitched and the stitched ones come within 2 F1 points of their best by 100 anchors."""
+    """:data:`SATURATES` on the scores averaged over the strategies."""
     means = {
         key: [
             float(np.mean([sweep.mean(s, k)[key] for s in sweep.strategies])) for k in sweep.counts
@@ -211,25 +227,20 @@ def _saturation_verdict(sweep: AnchorSweep) -> Verdict:
         for key in ("own", "stitched")
     }
     own_at, st_at = (saturation_count(sweep.counts, means[key], 2.0) for key in means)
-    status: Status = "reproduced" if max(own_at, st_at) <= 100 else "partly"
-    if min(own_at, st_at) > 100:
-        status = "not reproduced"
     shown = ", ".join(
         f"{k}: {o:.1f}/{t:.1f}" for k, o, t in zip(sweep.counts, *means.values(), strict=True)
     )
-    return Verdict(
-        "Performance saturates quickly as the number of anchors grows",
-        status,
-        f"within 2 F1 points of the best from {own_at} anchors (not stitched) and {st_at} "
+    return SATURATES.judge(
+        sum(at <= SATURATED_BY for at in (own_at, st_at)),
+        detail=f"within 2 F1 points of the best from {own_at} anchors (not stitched) and {st_at} "
         f"(stitched); mean over strategies, anchors: not stitched/stitched F1 = {shown}",
     )
 
 
 def _strategy_verdict(sweep: AnchorSweep) -> Verdict:
-    """k-means vs random anchors over the counts >= 10: reproduced when k-means stitches at
-    least 0.5 F1 points better, not reproduced when 0.5 worse, partly in between (a tie)."""
+    """:data:`KMEANS_HELPS` over the counts >= 10 (all counts when none is)."""
     if not {"kmeans", "random"} <= set(sweep.strategies):
-        return Verdict("k-means anchors help (vs random)", "skipped", "k-means or random not run")
+        return KMEANS_HELPS.skipped("k-means or random not run")
     used = [k for k in sweep.counts if k >= 10] or list(sweep.counts)
 
     def mean(strategy: str, setting: str) -> float:
@@ -237,15 +248,10 @@ def _strategy_verdict(sweep: AnchorSweep) -> Verdict:
 
     diff_st = mean("kmeans", "stitched") - mean("random", "stitched")
     diff_own = mean("kmeans", "own") - mean("random", "own")
-    status: Status = "reproduced" if diff_st >= 0.5 else "partly"
-    if diff_st <= -0.5:
-        status = "not reproduced"
     others = ", ".join(f"{s} {mean(s, 'stitched'):.2f}" for s in sorted(sweep.strategies))
-    return Verdict(
-        "k-means anchors help (vs random); paper (words, Jaccard): kmeans 0.39, uniform 0.38, "
-        "fps 0.38",
-        status,
-        f"over {used[0]}-{used[-1]} anchors, stitched F1: {others}; k-means minus random: "
+    return KMEANS_HELPS.judge(
+        diff_st,
+        detail=f"over {used[0]}-{used[-1]} anchors, stitched F1: {others}; k-means minus random: "
         f"{diff_st:+.2f} stitched, {diff_own:+.2f} not stitched (a gain under 0.5 points counts "
         "as a tie: 'partly')",
     )

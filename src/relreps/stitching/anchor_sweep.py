@@ -4,9 +4,9 @@
 every count among shared candidate coordinates (row i is the same item in every space, e.g. a
 pixel PCA, so no encoder decides the choice), trains relative heads per space on the
 similarities to those anchors (:func:`~relreps.stitching.stitching_grid`) and keeps each grid's
-summary (:func:`own_and_stitched`): the heads on their own space and zero-shot on every other.
-An absolute grid per seed on the same spaces is the reference. :func:`saturation_count` says
-from how many anchors a score curve is near its best.
+own vs stitched split (:func:`relreps.stitching.pairs.own_and_stitched`): the heads on their own
+space and zero-shot on every other. An absolute grid per seed on the same spaces is the
+reference. :func:`saturation_count` says from how many anchors a score curve is near its best.
 
 Example:
     >>> from sklearn.linear_model import LogisticRegression
@@ -36,26 +36,10 @@ from relreps._validation import check_choice, check_int, fail
 from relreps.anchors import STRATEGIES, select
 from relreps.stitching.grid import stitching_grid
 from relreps.stitching.heads import HeadFactory
-from relreps.stitching.result import StitchingResult
+from relreps.stitching.pairs import own_and_stitched
 from relreps.stitching.spaces import Space
 
-__all__ = ["AnchorSweep", "anchor_sweep", "own_and_stitched", "saturation_count"]
-
-SUMMARY_KEYS = ("own", "own_std", "stitched", "stitched_std")
-"""The keys of :func:`own_and_stitched`."""
-
-
-def own_and_stitched(result: StitchingResult, method: str) -> dict[str, float]:
-    """One method's summary rows of a grid: ``{"own", "own_std", "stitched", "stitched_std"}``.
-
-    ``own`` is the mean over the diagonal cells (each space's heads on its own test set),
-    ``stitched`` over the others; ``*_std`` are the population stds (NaN when undefined).
-    """
-    if method not in result.methods:
-        raise fail("method", f"one of {list(result.methods)}", repr(method))
-    rows = {r.stitched: r for r in result.summary() if r.method == method}
-    own, stitched = rows[False], rows[True]
-    return dict(zip(SUMMARY_KEYS, (own.mean, own.std, stitched.mean, stitched.std), strict=True))
+__all__ = ["AnchorSweep", "anchor_sweep", "saturation_count"]
 
 
 @dataclass(frozen=True)
@@ -66,7 +50,8 @@ class AnchorSweep:
         strategies: the anchor strategies, in order.
         counts: the numbers of anchors (capped at the number of candidates), increasing.
         seeds: the seeds (one anchor draw and one set of heads each).
-        scores: ``(strategy, count)`` -> one :func:`own_and_stitched` summary per seed.
+        scores: ``(strategy, count)`` -> one summary per seed
+            (:func:`relreps.stitching.pairs.own_and_stitched` of its grid).
         absolute: one summary of the absolute heads per seed.
     """
 
@@ -157,7 +142,8 @@ def anchor_sweep(
         result = stitching_grid(
             chosen, y_train, y_test, scoring=scoring, methods=(method,), **options
         )
-        return own_and_stitched(result, method)
+        # one seed per grid: its pair means are its cells
+        return own_and_stitched(result.pair_mean(method))
 
     def relative(strategy: str, k: int, seed: int) -> dict[str, float]:
         options = {"labels": y_train, "metric": metric, "max_iter": max_iter}

@@ -37,7 +37,8 @@ def own_and_stitched(matrix: Any) -> dict[str, float]:
     """Mean and population std of the diagonal (own) and off-diagonal (stitched) cells.
 
     NaN cells (undefined pairs) are left out; a part with no finite cell is NaN (a single
-    model has no stitched cells).
+    model has no stitched cells). For a stitching grid pass ``result.pair_mean(method)`` (its
+    per-pair means over seeds; with one seed, the cells of :meth:`StitchingResult.summary`).
 
     Args:
         matrix: ``(n, n)`` scores, rows encoders and columns decoders.
