@@ -24,6 +24,7 @@ __all__ = [
     "check_float",
     "check_int",
     "check_matrix",
+    "check_names",
     "check_out",
     "check_paired",
     "check_same_device",
@@ -238,6 +239,64 @@ def check_choice(value: object, name: str, options: Iterable[_Choice]) -> _Choic
         if isinstance(value, str) and value == option:
             return option
     raise fail(name, f"one of {valid}", repr(value))
+
+
+def check_names(
+    value: str | Iterable[str],
+    name: str,
+    options: Iterable[_Choice],
+    *,
+    allow_all: bool = False,
+    sep: str = ",",
+) -> tuple[_Choice, ...]:
+    """Validate a list of option names typed by a user (a CLI flag such as ``--text-datasets``).
+
+    ``value`` is one ``sep``-separated string or a sequence of strings; each part is stripped,
+    empty parts are dropped, the order is kept and each remaining name must be one of
+    ``options``. A name given twice is refused. With ``allow_all``, the single name ``"all"``
+    means every option (in the options' order).
+
+    Args:
+        value: ``"a, b"`` or ``("a", "b")``; empty (``""``, ``()``) gives ``()``.
+        name: the argument's name, for the messages.
+        options: the valid names.
+        allow_all: accept ``"all"`` alone for every option.
+        sep: the separator of a string ``value``.
+
+    Returns:
+        The names, in the order given (each one the matching option).
+
+    Raises:
+        TypeError: ``value`` is neither a string nor an iterable of strings.
+        ValueError: an unknown name, or a name given twice.
+
+    Example:
+        >>> check_names("trec, dbpedia14", "--text-datasets", ["trec", "dbpedia14", "ag_news"])
+        ('trec', 'dbpedia14')
+        >>> check_names(["all"], "--planetoid", ["Cora", "PubMed"], allow_all=True)
+        ('Cora', 'PubMed')
+        >>> check_names("fr,fr", "--amazon-languages", ["de", "fr"])
+        Traceback (most recent call last):
+        ...
+        ValueError: Expected `--amazon-languages` to be distinct names, but got 'fr' twice.
+    """
+    valid = list(options)
+    if not isinstance(value, str | Iterable):
+        raise fail(name, "a string or a sequence of strings", repr(value), TypeError)
+    parts: list[object] = list(value.split(sep) if isinstance(value, str) else value)
+    wanted: list[str] = []
+    for part in parts:
+        if not isinstance(part, str):
+            raise fail(name, "a sequence of strings", f"{part!r} in it", TypeError)
+        if part.strip():
+            wanted.append(part.strip())
+    if allow_all and wanted == ["all"]:
+        return tuple(valid)
+    names = tuple(check_choice(part, name, valid) for part in wanted)
+    for i, chosen in enumerate(names):
+        if chosen in names[:i]:
+            raise fail(name, "distinct names", f"{chosen!r} twice")
+    return names
 
 
 def renamed_keyword(
