@@ -64,6 +64,19 @@ def chance_summary(n_candidates: int) -> dict[str, float]:
     return {"top1": 1.0 / n, "top10": min(10, n) / n, "mrr": harmonic / n}
 
 
+def _paired_split(
+    source: Array, target: Array, anchors: Any, held: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Checked paired spaces as numpy, with disjoint anchor and held-out row indices."""
+    xs, xt = check_matrix(source, "source"), check_matrix(target, "target")
+    check_paired(xs, "source", xt, "target")
+    xs, xt = np.asarray(to_numpy(xs)), np.asarray(to_numpy(xt))
+    a, h = _rows(anchors, "anchors", len(xs)), _rows(held, "held", len(xs))
+    if np.intersect1d(a, h).size:
+        raise fail("held", "rows disjoint from `anchors`", "rows in both")
+    return xs, xt, a, h
+
+
 def anchored_retrieval(
     source: Array,
     target: Array,
@@ -103,12 +116,7 @@ def anchored_retrieval(
     from relreps.projection import relative_projection
     from relreps.translate import Procrustes
 
-    xs, xt = check_matrix(source, "source"), check_matrix(target, "target")
-    check_paired(xs, "source", xt, "target")
-    xs, xt = np.asarray(to_numpy(xs)), np.asarray(to_numpy(xt))
-    a, h = _rows(anchors, "anchors", len(xs)), _rows(held, "held", len(xs))
-    if np.intersect1d(a, h).size:
-        raise fail("held", "rows disjoint from `anchors`", "rows in both")
+    xs, xt, a, h = _paired_split(source, target, anchors, held)
     methods = [check_choice(m, "methods", RETRIEVAL_METHODS) for m in methods]
     views: dict[str, tuple[Any, Any]] = {}
     if "absolute" in methods and xs.shape[1] == xt.shape[1]:
@@ -239,12 +247,7 @@ def relative_matches(
     """
     from relreps.projection import relative_projection
 
-    xs, xt = check_matrix(source, "source"), check_matrix(target, "target")
-    check_paired(xs, "source", xt, "target")
-    xs, xt = np.asarray(to_numpy(xs)), np.asarray(to_numpy(xt))
-    a, h = _rows(anchors, "anchors", len(xs)), _rows(held, "held", len(xs))
-    if np.intersect1d(a, h).size:
-        raise fail("held", "rows disjoint from `anchors`", "rows in both")
+    xs, xt, a, h = _paired_split(source, target, anchors, held)
     k = check_int(k, "k", low=1, high=len(h))
     n_queries = (
         len(h) if n_queries is None else check_int(n_queries, "n_queries", low=1, high=len(h))
