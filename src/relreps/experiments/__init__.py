@@ -13,31 +13,26 @@ from relreps.experiments.base import ExperimentResult, ExperimentSpec, RunContex
 
 __all__ = ["EXPERIMENT_MODULES", "ExperimentResult", "ExperimentSpec", "RunContext", "get", "names"]
 
-# name -> importable module exposing SPEC; the order is the order of `relreps reproduce all`.
-EXPERIMENT_MODULES: dict[str, str] = {}
-
-
-_KNOWN = {
-    "word-embeddings": "word_embeddings",
-    "graph": "graph",
-    "vision-stitching": "vision_stitching",
-    "ae-stitching": "ae_stitching",
-    "text-stitching": "text_stitching",
-    "cross-lingual": "cross_lingual",
-    "similarity-vs-performance": "similarity_vs_performance",
-    "abs-vs-rel-training": "abs_vs_rel_training",
-    "anchors-ablation": "anchors_ablation",
-    "quantization": "quantization",
-    "alignment": "alignment",
-}
-# Only experiments whose module is installed are listed (keeps partial checkouts usable).
-EXPERIMENT_MODULES.update(
-    {
-        name: f"relreps.experiments.{module}"
-        for name, module in _KNOWN.items()
-        if importlib.util.find_spec(f"relreps.experiments.{module}") is not None
-    }
+_KNOWN = (  # in the order of `relreps reproduce all`; module names have '_' for '-'
+    "word-embeddings",
+    "graph",
+    "vision-stitching",
+    "ae-stitching",
+    "text-stitching",
+    "cross-lingual",
+    "similarity-vs-performance",
+    "abs-vs-rel-training",
+    "anchors-ablation",
+    "quantization",
+    "alignment",
 )
+#: name -> importable module exposing SPEC, in run order. Only experiments whose module is
+#: installed are listed (keeps partial checkouts usable).
+EXPERIMENT_MODULES: dict[str, str] = {
+    name: f"relreps.experiments.{name.replace('-', '_')}"
+    for name in _KNOWN
+    if importlib.util.find_spec(f"relreps.experiments.{name.replace('-', '_')}") is not None
+}
 
 
 def names() -> list[str]:
@@ -53,6 +48,5 @@ def get(name: str) -> ExperimentSpec:
     """
     if name not in EXPERIMENT_MODULES:
         raise ValueError(f"Expected `name` to be one of {names()} or 'all', but got {name!r}.")
-    module = importlib.import_module(EXPERIMENT_MODULES[name])
-    spec: ExperimentSpec = module.SPEC
+    spec: ExperimentSpec = importlib.import_module(EXPERIMENT_MODULES[name]).SPEC
     return spec

@@ -9,6 +9,7 @@ written into the run folder, and one-line verdicts per claim. Results are JSON r
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -17,15 +18,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from relreps._io import CellCache, atomic_write_bytes, atomic_write_text
 from relreps._validation import fail
-from relreps.results import (
-    ExperimentResult,
-    Figure,
-    Status,
-    Table,
-    Verdict,
-    judge,
-    kept_fraction,
-)
+from relreps.results import ExperimentResult, Figure, Status, Table, Verdict, judge, kept_fraction
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -69,8 +62,6 @@ class Requirement:
     def available(self) -> bool:
         """True when the module imports (is findable) and the path exists."""
         if self.module is not None:
-            import importlib.util
-
             try:
                 if importlib.util.find_spec(self.module) is None:
                     return False

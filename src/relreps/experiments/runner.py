@@ -31,21 +31,7 @@ from relreps.report.run_folder import RunFolderError, build_manifest, prepare_ou
 
 __all__ = ["RunFolderError", "build_manifest", "prepare_output", "reproduce", "write_report"]
 
-
-def _result_path(output: Path, name: str) -> Path:
-    return output / "results" / f"{name}.json"
-
-
-def _load_finished(output: Path, name: str, quick: bool) -> ExperimentResult | None:
-    path = _result_path(output, name)
-    try:
-        data = json.loads(path.read_text("utf-8"))
-        result = ExperimentResult.from_dict(data)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if bool(result.config.get("quick")) != quick or result.skipped_reason:
-        return None
-    return result
+_Log = Callable[[str], None]  # receives one status line
 
 
 def reproduce(
@@ -61,7 +47,7 @@ def reproduce(
     jobs: int = 1,
     online: bool = False,
     selection: DataSelection | None = None,
-    log: Callable[[str], None] = print,
+    log: _Log = print,
 ) -> list[ExperimentResult]:
     """Run the named experiments (``["all"]`` for every one) into ``output``.
 
@@ -98,21 +84,18 @@ def reproduce(
         get(name)  # unknown names fail before any folder is touched
     folder = prepare_output(output, overwrite=overwrite, resume=resume)
     selection = DataSelection() if selection is None else selection
-    config = _run_config(chosen, quick=quick, seeds=seeds, seed=seed, online=online,
-                         selection=selection)  # fmt: skip
+    # The RunContext options that change results; the manifest's config records them.
+    options: dict[str, Any] = {"quick": quick, "seeds": seeds, "seed": seed, "online": bool(online)}
+    config: dict[str, Any] = {"experiments": chosen, **options}
+    if not selection.is_empty():  # recorded only when used: older manifests stay comparable
+        config["selection"] = selection.to_dict()
+    options["selection"] = selection
     if resume:
         _check_resumable(folder, config)
     manifest = build_manifest(config)
     atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=2))
     done = _finished_results(folder, chosen, quick, log) if resume else {}
     to_run = [name for name in chosen if name not in done]
-    options = {
-        "quick": quick,
-        "seeds": seeds,
-        "seed": seed,
-        "online": bool(online),
-        "selection": selection,
-    }
     if jobs == 1 or len(to_run) <= 1:
         for name in to_run:
             done[name] = _run_one(get(name), folder, options, progress=progress, log=log)
@@ -123,43 +106,26 @@ def reproduce(
     return results
 
 
-def _run_config(
-    chosen: list[str],
-    *,
-    quick: bool,
-    seeds: int | None,
-    seed: int,
-    online: bool,
-    selection: DataSelection,
-) -> dict[str, Any]:
-    """The manifest's ``config``: what a run was asked for."""
-    config: dict[str, Any] = {
-        "experiments": chosen,
-        "quick": quick,
-        "seeds": seeds,
-        "seed": seed,
-        "online": bool(online),
-    }
-    if not selection.is_empty():  # recorded only when used: older manifests stay comparable
-        config["selection"] = selection.to_dict()
-    return config
+def _result_path(output: Path, name: str) -> Path:
+    return output / "results" / f"{name}.json"
 
 
 def _finished_results(
-    folder: Path, chosen: Sequence[str], quick: bool, log: Callable[[str], None]
+    folder: Path, chosen: Sequence[str], quick: bool, log: _Log
 ) -> dict[str, ExperimentResult]:
-    """The finished results of a resumed run folder, by name (unfinished ones left out)."""
+    """The finished results of a resumed run folder, by name: unreadable ones, skipped ones and
+    those of the other variant (quick or full) are left out, to be run again."""
     done: dict[str, ExperimentResult] = {}
     for name in chosen:
-        finished = _load_finished(folder, name, quick)
-        if finished is not None:
-            log(f"[{name}] already finished; loaded {_result_path(folder, name)}")
-            done[name] = finished
+        path = _result_path(folder, name)
+        try:
+            result = ExperimentResult.from_dict(json.loads(path.read_text("utf-8")))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if bool(result.config.get("quick")) == quick and not result.skipped_reason:
+            log(f"[{name}] already finished; loaded {path}")
+            done[name] = result
     return done
-
-
-# Options that change results: a resumed run must use the ones its folder was made with.
-_RESULT_OPTIONS = ("quick", "seeds", "seed", "online", "selection")
 
 
 def _check_resumable(folder: Path, config: dict[str, Any]) -> None:
@@ -169,12 +135,13 @@ def _check_resumable(folder: Path, config: dict[str, Any]) -> None:
         previous = json.loads((folder / "manifest.json").read_text("utf-8"))["config"]
     except (OSError, ValueError, KeyError, TypeError):
         return  # no readable manifest: nothing to compare against (finished results still load)
+    # The value a manifest that lacks an option (an older one, or no selection) stands for.
     defaults: dict[str, Any] = {"online": False, "selection": DataSelection().to_dict()}
-    pairs = {
-        key: (previous.get(key, defaults.get(key)), config.get(key, defaults.get(key)))
-        for key in _RESULT_OPTIONS
-    }
-    changed = [f"{key}={old!r} (now {new!r})" for key, (old, new) in pairs.items() if old != new]
+    changed = []
+    for key in ("quick", "seeds", "seed", "online", "selection"):
+        old, new = previous.get(key, defaults.get(key)), config.get(key, defaults.get(key))
+        if old != new:
+            changed.append(f"{key}={old!r} (now {new!r})")
     if changed:
         raise RunFolderError(
             f"cannot resume {str(folder)!r}: it was made with {', '.join(changed)}; pass the same "
@@ -183,39 +150,24 @@ def _check_resumable(folder: Path, config: dict[str, Any]) -> None:
 
 
 def _run_one(
-    spec: ExperimentSpec,
-    folder: Path,
-    options: dict[str, Any],
-    *,
-    progress: bool,
-    log: Callable[[str], None],
+    spec: ExperimentSpec, folder: Path, options: dict[str, Any], *, progress: bool, log: _Log
 ) -> ExperimentResult:
-    """Run (or skip, naming what is missing) one experiment and write its result atomically."""
-    name = spec.name
-    quick = bool(options["quick"])
+    """Run (or skip, naming what is missing) one experiment and write its result atomically.
+
+    ``options`` are the :class:`RunContext` keywords ``quick``, ``seeds``, ``seed``, ``online``
+    and ``selection``.
+    """
+    name, quick = spec.name, bool(options["quick"])
     missing = spec.missing()
     if missing:
         reason = format_missing(missing)
         log(f"[{name}] skipped: {reason}")
         result = ExperimentResult(
-            name=spec.name,
-            title=spec.title,
-            paper_ref=spec.paper_ref,
-            config={"quick": quick},
-            skipped_reason=reason,
+            name, spec.title, spec.paper_ref, config={"quick": quick}, skipped_reason=reason
         )
     else:
         log(f"[{name}] running{' (quick)' if quick else ''} ...")
-        context = RunContext(
-            folder,
-            quick=quick,
-            seeds=options["seeds"],
-            seed=options["seed"],
-            progress=progress,
-            log=log,
-            online=options["online"],
-            selection=options["selection"],
-        )
+        context = RunContext(folder, progress=progress, log=log, **options)
         start = time.perf_counter()
         result = spec.run(context)
         result = dataclasses.replace(result, wall_time_s=time.perf_counter() - start)
@@ -225,12 +177,7 @@ def _run_one(
 
 
 def _run_parallel(
-    to_run: Sequence[str],
-    folder: Path,
-    options: dict[str, Any],
-    *,
-    jobs: int,
-    log: Callable[[str], None],
+    to_run: Sequence[str], folder: Path, options: dict[str, Any], *, jobs: int, log: _Log
 ) -> dict[str, ExperimentResult]:
     """Run experiments in ``jobs`` worker processes, each experiment in a fresh process.
 
