@@ -192,11 +192,12 @@ def fit_classifier_pair(
     x: Any,
     y: Any,
     anchors: Any,
-    folder: str | os.PathLike[str],
+    folder: str | os.PathLike[str] | None,
     *,
     n_classes: int | None = None,
     anchor_ids: Any = None,
     head_seed: int = 0,
+    hidden: Sequence[int] = (128,),
     config: TrainConfig | None = None,
 ) -> dict[str, tuple[nn.Module, TrainHistory | None]]:
     """An absolute and a relative classifier, each trained end to end on a fresh ``encoder()``.
@@ -206,21 +207,23 @@ def fit_classifier_pair(
     the latent (:class:`AbsoluteClassifier`) or its cosines to the anchors' current embeddings
     (:class:`RelativeClassifier`). The absolute model keeps the anchors too (translation
     stitching). Each model is saved to (or reloaded from) ``<folder>-absolute`` and
-    ``<folder>-relative`` by :func:`fit_or_load`; the absolute one is trained first.
+    ``<folder>-relative`` by :func:`fit_or_load` (``folder=None``: trained, not saved); the
+    absolute one is trained first.
 
     Args:
         encoder: makes the untrained, seeded encoder (a module with ``latent_dim``).
         x: training inputs (n_samples, *in_shape); y: their (n_samples,) integer labels.
         anchors: (n_anchors, *in_shape) anchor inputs (torch tensor), re-embedded at every step.
-        folder: the path stem the two models are saved under.
+        folder: the path stem the two models are saved under; None: train both, save nothing.
         n_classes: classes (default ``y.max() + 1``).
         anchor_ids: the anchors' identities, compared when the models are stitched.
         head_seed: initialisation seed of both heads.
+        hidden: hidden widths of both heads (the classifiers' default ``(128,)``).
         config: the :class:`TrainConfig` of both trainings.
 
     Returns:
         ``{"absolute": (model, history), "relative": (model, history)}``: models in eval mode,
-        histories None for reloaded models.
+        histories None for reloaded models (never with ``folder=None``).
 
     Example:
         >>> import functools, tempfile, torch
@@ -233,20 +236,21 @@ def fit_classifier_pair(
     """
     _check_builder(encoder, "encoder")
     classes, head_seed = _n_classes(y, n_classes), check_int(head_seed, "head_seed", low=0)
+    head = tuple(check_int(w, f"hidden[{i}]", low=1) for i, w in enumerate(hidden))
+    options: dict[str, Any] = {"anchor_ids": anchor_ids, "hidden": head, "seed": head_seed}
 
     def build(kind: str) -> nn.Module:
         if kind == "absolute":
-            return AbsoluteClassifier(
-                encoder(), classes, anchor_inputs=anchors, anchor_ids=anchor_ids, seed=head_seed
-            )
-        return RelativeClassifier(
-            encoder(), anchors, classes, anchor_ids=anchor_ids, seed=head_seed
-        )
+            return AbsoluteClassifier(encoder(), classes, anchor_inputs=anchors, **options)
+        return RelativeClassifier(encoder(), anchors, classes, **options)
 
-    return {
-        kind: fit_or_load(partial(build, kind), x, y, f"{os.fspath(folder)}-{kind}", config=config)
-        for kind in ("absolute", "relative")
-    }
+    def train(kind: str) -> tuple[nn.Module, TrainHistory | None]:
+        if folder is None:
+            model = build(kind)
+            return model, fit(model, x, y, config=config)
+        return fit_or_load(partial(build, kind), x, y, f"{os.fspath(folder)}-{kind}", config=config)
+
+    return {kind: train(kind) for kind in ("absolute", "relative")}
 
 
 def freeze(module: nn.Module) -> nn.Module:
