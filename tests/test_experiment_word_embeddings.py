@@ -15,8 +15,9 @@ from relreps.datasets.word2vec import CorpusSpec
 from relreps.experiments import get
 from relreps.experiments.base import DataSelection, ExperimentResult, RunContext
 from relreps.experiments.word_embeddings import (
+    FULL,
+    QUICK,
     SPEC,
-    WordEmbeddingsConfig,
     run,
     run_experiment,
     run_on_files,
@@ -70,7 +71,7 @@ def _summary(result: ExperimentResult, pair: str, space: str, strategy: str = "u
 )
 def test_config_rejects_bad_values(change, error, match):
     with pytest.raises(error, match=match):
-        replace(WordEmbeddingsConfig.full(), **change)
+        replace(FULL, **change)
 
 
 def test_spec_is_registered_with_its_requirements():
@@ -83,7 +84,7 @@ def test_missing_corpus_names_the_debian_package(tmp_path):
     with pytest.raises(DataNotFoundError, match="apt-get install dict-gcide"):
         CorpusSpec(gcide_path=str(tmp_path / "no-dictd")).files()
     config = replace(
-        WordEmbeddingsConfig.quick_variant(),
+        QUICK,
         corpus=CorpusSpec(gcide=False, wordnet_path=str(tmp_path / "no-wordnet")),
         cache_dir=str(tmp_path / "cache"),
     )
@@ -169,7 +170,7 @@ def quick_run(tmp_path_factory):
     if not (HAVE_CORPUS and HAVE_GENSIM):
         pytest.skip("needs gensim and the Debian package wordnet-base (apt-get install)")
     root = tmp_path_factory.mktemp("word-embeddings")
-    config = replace(WordEmbeddingsConfig.quick_variant(), cache_dir=str(root / "cache"))
+    config = replace(QUICK, cache_dir=str(root / "cache"))
     context = RunContext(root / "run", quick=True, log=_quiet)
     return run_experiment(context, config), context, config
 

@@ -22,7 +22,9 @@ from relreps.datasets.word2vec import CorpusSpec
 from relreps.experiments.base import ExperimentResult, ExperimentSpec, Requirement, RunContext
 
 __all__ = [
+    "FULL",
     "PAPER",
+    "QUICK",
     "SPEC",
     "STRATEGIES",
     "Comparison",
@@ -98,49 +100,31 @@ class Comparison:
 
 @dataclass(frozen=True)
 class WordEmbeddingsConfig:
-    """Everything that defines a run of the experiment.
+    """Everything that defines a run of the experiment (:data:`FULL`, :data:`QUICK`)."""
 
-    Attributes:
-        corpus: the training text (a :class:`~relreps.datasets.word2vec.CorpusSpec`).
-        dim: vector size of the trained models.
-        epochs: training passes.
-        min_count: words seen fewer times are not trained.
-        workers: gensim threads (1 for bit-exact reruns, see :mod:`relreps.datasets.word2vec`).
-        bucket: FastText character n-gram buckets.
-        pretrained: pretrained spaces to compare with (``glove``, ``minilm``, ``wordllama``).
-        n_words: at most this many shared words (20,000 in the paper).
-        skip_most_frequent: the most frequent shared words dropped (400).
-        min_length: shortest word kept (4).
-        n_anchors: anchors per draw (300).
-        n_seeds: anchor draws per strategy (10).
-        strategies: anchor strategies for the FastText <-> Word2Vec pair (all pairs run uniform).
-        ks: neighbourhood sizes (5 and 10).
-        n_queries: words used as queries per cell (a fixed random sample; ``None`` = every
-            word). The searched index is always the whole vocabulary.
-        seed: base seed: models are trained with seeds ``seed``, ``seed + 1`` (CBOW seed b) and
-            ``seed + 2`` (skip-gram); anchor draw ``i`` uses ``seed + i``.
-        quick: the reduced variant.
-        cache_dir: where trained vectors are kept (default: the relreps cache dir).
-    """
-
-    corpus: Any = None
-    dim: int = 300
-    epochs: int = 5
-    min_count: int = 5
-    workers: int = 2
-    bucket: int = 500_000
-    pretrained: tuple[str, ...] = ("glove", "minilm", "wordllama")
-    n_words: int = 20_000
-    skip_most_frequent: int = 400
-    min_length: int = 4
-    n_anchors: int = 300
-    n_seeds: int = 10
+    corpus: Any = None  # the training text (a CorpusSpec)
+    dim: int = 300  # vector size of the trained models
+    epochs: int = 5  # training passes
+    min_count: int = 5  # words seen fewer times are not trained
+    workers: int = 2  # gensim threads (1 for bit-exact reruns, see relreps.datasets.word2vec)
+    bucket: int = 500_000  # FastText character n-gram buckets
+    pretrained: tuple[str, ...] = ("glove", "minilm", "wordllama")  # pretrained spaces compared
+    n_words: int = 20_000  # at most this many shared words (20,000 in the paper)
+    skip_most_frequent: int = 400  # the most frequent shared words dropped
+    min_length: int = 4  # shortest word kept
+    n_anchors: int = 300  # anchors per draw
+    n_seeds: int = 10  # anchor draws per strategy
+    #: anchor strategies for the FastText <-> Word2Vec and seed pairs (all pairs run uniform)
     strategies: tuple[str, ...] = STRATEGIES
-    ks: tuple[int, ...] = (5, 10)
+    ks: tuple[int, ...] = (5, 10)  # neighbourhood sizes
+    #: words used as queries per cell (a fixed random sample; ``None`` = every word); the
+    #: searched index is always the whole vocabulary
     n_queries: int | None = 2_000
+    #: base seed: models are trained with seeds ``seed``, ``seed + 1`` (CBOW seed b) and
+    #: ``seed + 2`` (skip-gram); anchor draw ``i`` uses ``seed + i``
     seed: int = 0
-    quick: bool = False
-    cache_dir: str | None = None
+    quick: bool = False  # the reduced variant
+    cache_dir: str | None = None  # where trained vectors are kept (default: relreps cache dir)
 
     def __post_init__(self) -> None:
         if self.corpus is None:
@@ -164,27 +148,6 @@ class WordEmbeddingsConfig:
         if not self.ks or any(check_int(k, "ks", low=1) >= self.n_words for k in self.ks):
             raise fail("ks", "neighbourhood sizes in [1, n_words)", repr(self.ks))
 
-    @classmethod
-    def full(cls, *, seed: int = 0, n_seeds: int = 10) -> WordEmbeddingsConfig:
-        """The documented full run: 300-d models on GCIDE + WordNet, 20k words, 10 draws."""
-        return cls(seed=seed, n_seeds=n_seeds)
-
-    @classmethod
-    def quick_variant(cls, *, seed: int = 0, n_seeds: int = 2) -> WordEmbeddingsConfig:
-        """CI's reduced run: 100-d models on the WordNet glosses only, 3,000 words, 2 draws."""
-        return cls(
-            corpus=CorpusSpec(gcide=False),
-            dim=100,
-            epochs=3,
-            bucket=100_000,
-            n_words=3_000,
-            n_seeds=n_seeds,
-            strategies=("uniform", "fps", "top-1000"),
-            n_queries=None,
-            seed=seed,
-            quick=True,
-        )
-
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict view (JSON-ready; ``asdict`` turns the corpus into a dict too)."""
         return asdict(self)
@@ -196,6 +159,21 @@ class WordEmbeddingsConfig:
             f"/q{self.n_queries}/k{','.join(map(str, self.ks))}/seed{self.seed}"
         )
 
+
+#: The documented full run: 300-d models on GCIDE + WordNet, 20k words, 10 draws.
+FULL = WordEmbeddingsConfig()
+#: CI's reduced run: 100-d models on the WordNet glosses only, 3,000 words, 2 draws.
+QUICK = WordEmbeddingsConfig(
+    corpus=CorpusSpec(gcide=False),
+    dim=100,
+    epochs=3,
+    bucket=100_000,
+    n_words=3_000,
+    n_seeds=2,
+    strategies=("uniform", "fps", "top-1000"),
+    n_queries=None,
+    quick=True,
+)
 
 SPEC_REQUIREMENTS = (
     Requirement("gensim", "pip install gensim", module="gensim"),
@@ -209,10 +187,7 @@ SPEC_REQUIREMENTS = (
 
 
 def _preset(context: RunContext) -> WordEmbeddingsConfig:
-    n_seeds = context.n_seeds(full=10, quick=2)
-    if context.quick:
-        return WordEmbeddingsConfig.quick_variant(seed=context.seed, n_seeds=n_seeds)
-    return WordEmbeddingsConfig.full(seed=context.seed, n_seeds=n_seeds)
+    return replace(context.sized(QUICK, FULL, seeds_field="n_seeds"), seed=context.seed)
 
 
 def run(context: RunContext) -> ExperimentResult:
@@ -319,7 +294,7 @@ def run_experiment(context: RunContext, config: WordEmbeddingsConfig) -> Experim
 
     Args:
         context: where to write figures and cached cells, and how to log.
-        config: the protocol (:meth:`WordEmbeddingsConfig.full` or ``quick_variant``).
+        config: the protocol (:data:`FULL`, :data:`QUICK` or your own).
 
     Returns:
         The :class:`~relreps.experiments.base.ExperimentResult` (tables, figures, verdicts and
