@@ -440,7 +440,8 @@ def amazon_stitching(
 
     A head trained on English reviews (relative vectors of the English encoder) reads the reviews
     of each other language through that language's encoder, zero-shot; the absolute head is fed the
-    other encoder's raw vectors (defined when widths agree). Labels: stars 1-5 (5 classes).
+    other encoder's raw vectors (defined when widths agree). Labels: stars 1-5 (5 classes). Per
+    language: :func:`relreps.stitching.parallel_anchors.parallel_anchor_stitching`.
 
     Args:
         languages: target languages among ``AMAZON_ENCODERS`` (``"fr"``, ``"es"``, ...).
@@ -460,8 +461,7 @@ def amazon_stitching(
     """
     from relreps.datasets import load_hf
     from relreps.encoders import TransformersEncoder
-    from relreps.projection import relative_projection
-    from relreps.stitching import MLPHeadFactory, score
+    from relreps.stitching.parallel_anchors import parallel_anchor_stitching
 
     if encoders is None:
         encoders = {
@@ -474,11 +474,6 @@ def amazon_stitching(
         data = data.subset(np.arange(min(n, len(data))))
         return data, np.asarray(encoders[lang].encode(list(data.items)))
 
-    def f1(fit_on: np.ndarray, read: np.ndarray, truth: Any, seed: int) -> float:
-        """Weighted F1 x100 on ``read`` of a head fitted on ``fit_on`` (the English reviews)."""
-        head = MLPHeadFactory()(fit_on.shape[1], 5, seed).fit(fit_on, train.labels)
-        return score("f1_weighted", truth, head.predict(read))
-
     train, x_train = reviews("train", "en", n_train)
     out: dict[str, Any] = {}
     for lang in languages:
@@ -487,29 +482,27 @@ def amazon_stitching(
             pairs = cldr_phrase_pairs(n=min(n_anchors, 4000))
         if not pairs:
             raise ValueError(f"Expected parallel anchors for {lang!r} (pass anchors=), got none.")
-        pairs = list(pairs)
         test, x_test = reviews("test", lang, n_test)
-        relative, absolute = [], []
-        for seed in seeds:
-            chosen = np.random.default_rng(seed).permutation(len(pairs))[:n_anchors]
-            a_en = np.asarray(encoders["en"].encode([pairs[i][0] for i in chosen]))
-            a_xx = np.asarray(encoders[lang].encode([pairs[i][1] for i in chosen]))
-            rel_train = np.asarray(relative_projection(x_train, a_en))
-            rel_test = np.asarray(relative_projection(x_test, a_xx))
-            relative.append(f1(rel_train, rel_test, test.labels, seed))
-            if x_train.shape[1] == x_test.shape[1]:
-                absolute.append(f1(x_train, x_test, test.labels, seed))
-        out[lang] = {"relative": relative, "absolute": absolute or None}
+        encode = encoders["en"].encode, encoders[lang].encode
+        out[lang] = parallel_anchor_stitching(
+            x_train,
+            train.labels,
+            x_test,
+            test.labels,
+            pairs,
+            *encode,
+            n_anchors=n_anchors,
+            seeds=seeds,
+            n_classes=5,
+        )
     return out
 
 
 def _amazon_languages(value: str | Sequence[str] = ()) -> tuple[str, ...]:
     """The Amazon languages of ``--amazon-languages`` (names, or one comma-separated string)."""
-    from relreps._validation import check_choice
+    from relreps._validation import check_names
 
-    parts = value.split(",") if isinstance(value, str) else value
-    options = [k for k in AMAZON_ENCODERS if k != "en"]
-    return tuple(check_choice(p.strip(), "--amazon-languages", options) for p in parts if p.strip())
+    return check_names(value, "--amazon-languages", [k for k in AMAZON_ENCODERS if k != "en"])
 
 
 def run(context: RunContext) -> ExperimentResult:
