@@ -18,6 +18,7 @@ import numpy as np
 from relreps.experiments.base import RunContext
 from relreps.experiments.word_embeddings import NAME, Comparison, WordEmbeddingsConfig
 from relreps.metrics.neighbour_lists import neighbourhood_agreement, pairwise_retrieval
+from relreps.report.draws import summarise_draws
 
 # The experiment's strategy names -> relreps.anchors.strategies.select's (top-N: top_ranked).
 SELECT = {"uniform": "random", "fps": "farthest_point", "kmeans": "kmeans"}
@@ -151,16 +152,9 @@ def agreement(ev: Evaluation) -> list[dict[str, Any]]:
 
 def summarise(cells: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """(pair, space, strategy) -> mean and std (ddof 1) of every score over the anchor draws."""
-    groups: dict[str, list[Mapping[str, Any]]] = {}
-    for cell in cells:
-        key = f"{cell['pair']}|{cell['space']}|{cell['strategy'] or '-'}"
-        groups.setdefault(key, []).append(cell)
-    summary = {}
-    for key, members in groups.items():
-        entry: dict[str, Any] = {"n_draws": len(members), "n_words": members[0]["n_words"]}
-        for metric in (m for m in members[0] if m.startswith(("jaccard@", "mrr@", "cosine"))):
-            values = np.array([float(m[metric]) for m in members])
-            entry[metric] = float(values.mean())
-            entry[f"{metric}_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
-        summary[key] = entry
-    return summary
+    return summarise_draws(
+        cells,
+        lambda cell: f"{cell['pair']}|{cell['space']}|{cell['strategy'] or '-'}",
+        ("jaccard@", "mrr@", "cosine"),
+        keep=("n_words",),
+    )
