@@ -11,7 +11,7 @@ from relreps.experiments.base import Figure, RunContext, Table, Verdict
 from relreps.results import Claim, kept_fraction, mean_std_text, rounded
 
 if TYPE_CHECKING:
-    from relreps.experiments.text_stitching import TextData
+    from relreps.datasets.text_tasks import TextTask
 
 __all__ = [
     "ABSOLUTE_FAILS",
@@ -47,7 +47,7 @@ METHOD_LABEL = {
 }
 
 
-def paper_table(result: Any, data: TextData, chance: float) -> Table:
+def paper_table(result: Any, data: TextTask, chance: float) -> Table:
     rows = tuple(
         (
             METHOD_LABEL[row.method],
@@ -224,7 +224,7 @@ def _notes(result: Any, mean: Any) -> list[Verdict]:
     return out
 
 
-def heatmap_figure(result: Any, data: TextData, context: RunContext, tag: str = "") -> Figure:
+def heatmap_figure(result: Any, data: TextTask, context: RunContext, tag: str = "") -> Figure:
     """Every (encoder, head) cell's mean F1 per method, one heatmap each."""
     from relreps.report import stitching_heatmaps
 

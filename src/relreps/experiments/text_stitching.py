@@ -35,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from relreps._validation import check_choice, check_int, fail
+from relreps._validation import check_int, check_names, fail
+from relreps.datasets.text_tasks import TextTask, hub_task, wordnet_supersense_task
 from relreps.encoders.suite import encode_datasets, load_offline_encoders
 from relreps.experiments._repro_torch import torch_threads
 from relreps.experiments._text_report import (
@@ -137,8 +138,7 @@ class TextStitchingConfig:
             check_int(getattr(self, name), name, low=1)
         if not self.methods:
             raise fail("methods", f"a non-empty tuple among {list(METHOD_ORDER)}", "()")
-        for method in self.methods:
-            check_choice(method, "methods", METHOD_ORDER)
+        check_names(self.methods, "methods", METHOD_ORDER)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-native fields (tuples become lists, as after a JSON round trip)."""
@@ -152,29 +152,10 @@ QUICK = TextStitchingConfig(
 )
 
 
-@dataclass(frozen=True)
-class TextData:
-    """A labelled text classification task: a training and a test :class:`Dataset`."""
-
-    name: str
-    train: Any
-    test: Any
-
-    @property
-    def class_names(self) -> tuple[str, ...]:
-        names: tuple[str, ...] = self.train.class_names
-        return names
-
-
-def load_wordnet_data(n_train: int, n_test: int, *, seed: int) -> TextData:
-    """WordNet noun glosses (26 supersenses) split by :func:`relreps.datasets.balanced_split`."""
-    from relreps.datasets import balanced_split, load_wordnet_glosses
-
-    glosses = load_wordnet_glosses()
-    train_idx, test_idx = balanced_split(glosses.labels, n_train, n_test, seed=seed)
-    return TextData(
-        "WordNet noun glosses (26 supersenses)", glosses.subset(train_idx), glosses.subset(test_idx)
-    )
+#: The task type of :func:`run_config` (kept under its old name).
+TextData = TextTask
+#: WordNet noun glosses (26 supersenses) split class-balanced (kept under its old name).
+load_wordnet_data = wordnet_supersense_task
 
 
 def online_datasets(value: str | Sequence[str] = ()) -> tuple[str, ...]:
@@ -190,26 +171,14 @@ def online_datasets(value: str | Sequence[str] = ()) -> tuple[str, ...]:
         >>> online_datasets(())
         ()
     """
-    parts = value.split(",") if isinstance(value, str) else list(value)
-    names = tuple(part.strip() for part in parts if part.strip())
-    for name in names:
-        if name not in ONLINE:
-            raise fail("--text-datasets", f"names among {list(ONLINE)}", repr(name))
-    return names
+    return check_names(value, "--text-datasets", ONLINE)
 
 
 def load_online_data(name: str, seed: int, loader: Any = None) -> TextData:
     """One of the paper's datasets from the Hugging Face hub (needs the network)."""
-    from relreps.datasets import load_hf
-
     label, n_train, n_test = ONLINE[name]
     language = "en" if name == "amazon_reviews_multi" else None
-    train = load_hf(name, "train", language=language, loader=loader)
-    test = load_hf(name, "test", language=language, loader=loader)
-    rng = np.random.default_rng(seed)
-    train = train.subset(np.sort(rng.permutation(len(train))[: min(n_train, len(train))]))
-    test = test.subset(np.sort(rng.permutation(len(test))[: min(n_test, len(test))]))
-    return TextData(label, train, test)
+    return hub_task(name, n_train, n_test, seed=seed, label=label, language=language, loader=loader)
 
 
 def _paper_encoders(names: Sequence[str]) -> dict[str, Any]:
@@ -244,7 +213,7 @@ def run_config(
         The experiment result (tables, heatmap figure, verdicts, raw scores in ``data``).
     """
     if data is None:
-        data = load_wordnet_data(config.n_train, config.n_test, seed=context.seed)
+        data = wordnet_supersense_task(config.n_train, config.n_test, seed=context.seed)
     missing: dict[str, str] = {}
     if encoders is None:
         encoders, missing = load_offline_encoders(config.encoders)
