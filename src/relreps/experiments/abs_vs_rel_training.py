@@ -43,6 +43,7 @@ NAME = "abs-vs-rel-training"
 TITLE = "Own accuracy of absolute vs relative classifiers (no stitching)"
 PAPER_REF = "paper 4.3 (training with relative representations), Tables 5-6"
 TEXT_DATASET = "wordnet"
+KINDS = ("absolute", "relative")
 CLAIM = "Training on relative instead of absolute representations costs (almost) no accuracy"
 #: Relative costs at most 2 F1 points (5 for "partly"): the largest gap absolute - relative of
 #: mean F1 over seeds, over every data set (NaN when a data set has none: the claim fails).
@@ -141,37 +142,47 @@ def load_task(dataset: str, config: TrainingConfig, seed: int) -> Task:
 
 
 def _train_and_score(
-    kind: str, task: Task, config: TrainingConfig, anchor_idx: np.ndarray, seed: int
-) -> dict[str, Any]:
-    """Train the ``kind`` classifier of one seed and score it on the test split: both kinds have
-    matched capacity and the same (seeded) encoder and head initialisation."""
+    task: Task, config: TrainingConfig, anchor_idx: np.ndarray, seed: int
+) -> dict[str, dict[str, Any]]:
+    """Train the absolute and the relative classifier of one seed, with matched capacity and the
+    same (seeded) encoder and head initialisation (:func:`relreps.nn.zoo.fit_classifier_pair`,
+    nothing saved), and score each on the test split: ``kind -> scores``."""
     import torch
 
-    from relreps.nn import AbsoluteClassifier, IdentityEncoder, MLPEncoder, RelativeClassifier, fit
+    from relreps.nn import IdentityEncoder, MLPEncoder
+    from relreps.nn.zoo import fit_classifier_pair
     from relreps.stitching import accuracy, f1_score
 
-    shape = tuple(task.x_train.shape[1:])
-    n_classes = int(max(task.y_train.max(), task.y_test.max())) + 1
-    anchors = torch.from_numpy(task.x_train[anchor_idx])
-    ids = [f"train:{int(i)}" for i in anchor_idx]
-    kwargs: dict[str, Any] = {"anchor_ids": ids, "hidden": (config.head_hidden,), "seed": seed}
+    shape, hidden = tuple(task.x_train.shape[1:]), (config.encoder_hidden,)
     if task.frozen:
-        encoder: Any = IdentityEncoder(shape[0])
+        encoder: Any = partial(IdentityEncoder, shape[0])
     else:
-        encoder = MLPEncoder(shape, config.latent_dim, hidden=(config.encoder_hidden,), seed=seed)
-    if kind == "absolute":
-        model: Any = AbsoluteClassifier(encoder, n_classes, anchor_inputs=anchors, **kwargs)
-    else:
-        model = RelativeClassifier(encoder, anchors, n_classes, **kwargs)
+        encoder = partial(MLPEncoder, shape, config.latent_dim, hidden=hidden, seed=seed)
     x, y = torch.from_numpy(task.x_train), torch.from_numpy(task.y_train)
-    history = fit(model, x, y, config=config.train(seed))
-    pred = model.predict(torch.from_numpy(task.x_test), batch_size=2048).numpy()
-    return {
-        "f1": 100.0 * f1_score(task.y_test, pred, average="weighted"),
-        "accuracy": 100.0 * accuracy(task.y_test, pred),
-        "epochs_run": history.epochs_run,
-        "seconds": round(history.seconds, 2),
-    }
+    n_classes = int(max(task.y_train.max(), task.y_test.max())) + 1
+    ids, head = [f"train:{int(i)}" for i in anchor_idx], (config.head_hidden,)
+    pair: dict[str, Any] = fit_classifier_pair(  # folder None: trained, never reloaded
+        encoder,
+        x,
+        y,
+        x[anchor_idx],
+        None,
+        n_classes=n_classes,
+        anchor_ids=ids,
+        head_seed=seed,
+        hidden=head,
+        config=config.train(seed),
+    )
+    scores = {}
+    for kind, (model, history) in pair.items():
+        pred = model.predict(torch.from_numpy(task.x_test), batch_size=2048).numpy()
+        scores[kind] = {
+            "f1": 100.0 * f1_score(task.y_test, pred, average="weighted"),
+            "accuracy": 100.0 * accuracy(task.y_test, pred),
+            "epochs_run": history.epochs_run,
+            "seconds": round(history.seconds, 2),
+        }
+    return scores
 
 
 def run_config(config: TrainingConfig, context: RunContext) -> ExperimentResult:
@@ -186,17 +197,14 @@ def run_config(config: TrainingConfig, context: RunContext) -> ExperimentResult:
 
     load = partial(load_task, config=config, seed=context.seed)
     for dataset, task, anchor_idx in each_dataset(config, context, skipped, notes, load):
-        scores: dict[str, list[dict[str, Any]]] = {"absolute": [], "relative": []}
-        for seed in range(context.seed, context.seed + config.seeds):
-            for kind in scores:  # a resumable cell per (seed, kind)
-                key = f"{NAME}/{dataset}/{task.name}/seed{seed}/{kind}/{sizes}"
-                fit = partial(_train_and_score, kind, task, config, anchor_idx, seed)
-                scores[kind].append(context.cache.get_or_compute(key, fit))
-            f1 = {kind: scores[kind][-1]["f1"] for kind in scores}
-            context.log(
-                f"  {task.name} seed {seed}: F1 absolute {f1['absolute']:.1f}, "
-                f"relative {f1['relative']:.1f}"
-            )
+        cells = []
+        for seed in range(context.seed, context.seed + config.seeds):  # a resumable cell each
+            key = f"{NAME}/{dataset}/{task.name}/seed{seed}/{sizes}"
+            fit = partial(_train_and_score, task, config, anchor_idx, seed)
+            cells.append(cell := context.cache.get_or_compute(key, fit))
+            f1 = [cell[kind]["f1"] for kind in KINDS]
+            context.log(f"  {task.name} seed {seed}: F1 absolute {f1[0]:.1f}, relative {f1[1]:.1f}")
+        scores = {kind: [cell[kind] for cell in cells] for kind in KINDS}
         per_dataset[task.name] = {
             "dataset": dataset,
             "n_train": len(task.y_train),
@@ -232,7 +240,7 @@ def _summarize(name: str, entry: dict[str, Any]) -> tuple[Any, ...]:
     """Adds mean ± std per (kind, metric) and the F1 gap to ``entry``; returns its table row."""
     stats = {
         (kind, metric): mean_std([c[metric] for c in entry["scores"][kind]])
-        for kind in ("absolute", "relative")
+        for kind in KINDS
         for metric in ("f1", "accuracy")
     }
     entry["summary"] = {f"{k}_{m}": list(v) for (k, m), v in stats.items()}
