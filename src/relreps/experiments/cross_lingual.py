@@ -33,8 +33,13 @@ from relreps.experiments.base import (
     Table,
     Verdict,
 )
-from relreps.metrics.anchored import RETRIEVAL_METHODS, anchor_draw_retrieval, relative_matches
-from relreps.results import Claim, mean_std_text
+from relreps.metrics.anchored import (
+    RETRIEVAL_METHODS,
+    anchor_draw_retrieval,
+    relative_matches,
+    retrieval_rows,
+)
+from relreps.results import Claim
 
 __all__ = [
     "AMAZON_ENCODERS",
@@ -269,7 +274,8 @@ def run_config(
         cells["phrases"] = _level(context, key, phrase_spaces, load, config.phrase_anchors, seeds)
     words, phrases = (cells[k]["scores"] if k in cells else None for k in ("words", "phrases"))
     reference = cells["phrases"]["reference"] if phrases else None
-    rows = [method_row(reference, d, "absolute", "reference") for d in DIRECTIONS if reference]
+    label = {"absolute": METHOD_LABEL["reference"]}
+    rows = retrieval_rows(reference, label, methods=["absolute"], chance=False) if reference else []
     tables = [level_table(words, WORDS_TITLE, [PROBE_ROW])] if words else []
     tables += [level_table(phrases, PHRASES_TITLE, rows)] if phrases else []
     tables += [Table.from_dict(cell["examples"]) for cell in cells.values()]
@@ -292,22 +298,9 @@ def run_config(
     )
 
 
-def method_row(
-    block: Mapping[str, Any], direction: str, method: str, label: str | None = None
-) -> tuple[Any, ...]:
-    """``(direction, label, top-1, top-10, MRR)`` as "mean ± std" (dashes when undefined)."""
-    name = METHOD_LABEL[label or method]
-    if method in block["undefined"]:
-        return (direction, name, None, None, None)
-    m, s = block["mean"][direction][method], block["std"][direction][method]
-    return (direction, name, *(mean_std_text(m[k], s[k], 3) for k in SCORES))
-
-
 def level_table(block: Mapping[str, Any], title: str, extra_rows: Sequence[Any] = ()) -> Table:
     """One level's scores: every method per direction, the chance level, then ``extra_rows``."""
-    rows = [method_row(block, d, method) for d in DIRECTIONS for method in RETRIEVAL_METHODS]
-    rows.append(("both", "chance", *(f"{block['chance'][k]:.4f}" for k in SCORES)))
-    rows.extend(extra_rows)
+    rows = [*retrieval_rows(block, METHOD_LABEL), *extra_rows]
     note = (
         f"{block['source']} vs {block['target']}: {block['n_items']} parallel items, "
         f"{block['n_anchors']} random anchors per seed, each query ranks the other "

@@ -15,7 +15,7 @@ to compare the spaces:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,7 @@ __all__ = [
     "chance_summary",
     "rank_summary",
     "relative_matches",
+    "retrieval_rows",
 ]
 
 #: The ways :func:`anchored_retrieval` compares two spaces, in table order.
@@ -211,6 +212,55 @@ def anchor_draw_retrieval(
         "std": std,
         "undefined": undefined,
     }
+
+
+def retrieval_rows(
+    block: Mapping[str, Any],
+    labels: Mapping[str, str] | None = None,
+    *,
+    methods: Sequence[str] = RETRIEVAL_METHODS,
+    digits: int = 3,
+    chance: bool = True,
+) -> list[tuple[Any, ...]]:
+    """Table rows of an :func:`anchor_draw_retrieval` result, one per direction and method.
+
+    Args:
+        block: the result of :func:`anchor_draw_retrieval`.
+        labels: method -> the row's label (default: the method's name).
+        methods: the methods to list, per direction (an undefined one gets empty cells).
+        digits: decimals of the ``"mean ± std"`` cells.
+        chance: end with the chance row (``digits + 1`` decimals, direction ``"both"``).
+
+    Returns:
+        ``(direction, label, top-1, top-10, MRR)`` rows: ``"mean ± std"`` over the draws, None
+        (a dash) where the method is undefined.
+
+    Example:
+        >>> x = np.random.default_rng(0).normal(size=(30, 4))
+        >>> rows = retrieval_rows(anchor_draw_retrieval(x, x[:, :3], 8, [0, 1]))
+        >>> rows[0]
+        ('forward', 'absolute', None, None, None)
+        >>> rows[1][:3], rows[-1]
+        (('forward', 'relative', '0.705 ± 0.068'), ('both', 'chance', '0.0455', '0.4545', '0.1678'))
+    """
+    from relreps.results import mean_std_text
+
+    check_int(digits, "digits", low=0)
+    for method in methods:
+        check_choice(method, "methods", RETRIEVAL_METHODS)
+    names = dict(labels or {})
+    rows: list[tuple[Any, ...]] = []
+    for direction in block["mean"]:
+        for method in methods:
+            label = names.get(method, method)
+            if method in block["undefined"]:
+                rows.append((direction, label, None, None, None))
+                continue
+            m, s = block["mean"][direction][method], block["std"][direction][method]
+            rows.append((direction, label, *(mean_std_text(m[k], s[k], digits) for k in _SCORES)))
+    if chance:
+        rows.append(("both", "chance", *(f"{block['chance'][k]:.{digits + 1}f}" for k in _SCORES)))
+    return rows
 
 
 def relative_matches(
