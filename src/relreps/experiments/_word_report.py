@@ -63,7 +63,7 @@ def build_result(
     scores = _Scores(summarise(cells), {k: v["label"] for k, v in info.items()})
     n_words = {k: len(v) for k, v in ev.vocabularies.items()}
     tables = [_results_table(scores, comparisons, k) for k in (5, 10)]
-    verdicts = [v for c in comparisons if (v := _pair_verdict(scores, c, n_words)) is not None]
+    verdicts = [_pair_verdict(scores, c, n_words) for c in comparisons]
     # One strategy table and verdict per pair that ran several strategies (both directions).
     swept = {c.key: c for c in comparisons if len(c.strategies) > 1}
     for comp in swept.values():
@@ -71,14 +71,13 @@ def build_result(
         if back is None or comparisons.index(back) < comparisons.index(comp):
             continue
         tables.append(_strategy_table(scores, comp, back, ev.reference))
-        if (verdict := _strategy_verdict(scores, comp)) is not None:
-            verdicts.append(verdict)
+        verdicts.append(_strategy_verdict(scores, comp))
     agreed = agreement(ev)
     tables += [_agreement_table(agreed, scores, config.ks), _spaces_table(info, n_words)]
     figures: list[Figure] = []
     try:
         figures.append(_pca_figure(ev, figure_spaces, scores))
-        figures += [f for f in [_bar_figure(scores, comparisons, context)] if f is not None]
+        figures.append(_bar_figure(scores, comparisons, context))
     except ImportError as err:
         context.log(f"[{NAME}] no figures: {err}")
     return ExperimentResult(
@@ -211,12 +210,10 @@ def _spaces_table(info: Mapping[str, Mapping[str, Any]], vocab: Mapping[str, int
     )
 
 
-def _triple(values: Sequence[Any]) -> str:
+def _triple(values: Sequence[Any] | Mapping[str, Any]) -> str:
+    """``"J / MRR / cos"`` of three values, or of a summary entry's k=5 scores."""
+    values = [values[m] for m in HEADERS] if isinstance(values, Mapping) else values
     return " / ".join(f"{v:.2f}" for v in values)
-
-
-def _scores(entry: Mapping[str, Any]) -> str:
-    return _triple([entry["jaccard@5"], entry["mrr@5"], entry["cosine"]])
 
 
 def _pair_status(
@@ -239,16 +236,14 @@ def _pair_status(
     return "partly" if best >= max(PARTLY_FACTOR * baseline, PARTLY_FLOOR) else "not reproduced"
 
 
-def _pair_verdict(scores: _Scores, comp: Comparison, n_words: Mapping[str, int]) -> Verdict | None:
-    rel = scores.get(comp.key)
-    if rel is None:
-        return None
+def _pair_verdict(scores: _Scores, comp: Comparison, n_words: Mapping[str, int]) -> Verdict:
+    rel = scores.get(comp.key)  # every pair runs uniform anchors
     centred, absolute = scores.get(comp.key, "relative-centred"), scores.get(comp.key, "absolute")
     chance = 5 / n_words.get(comp.vocabulary, 1)
-    detail = f"J@5 / MRR@5 / cos: relative {_scores(rel)}"
-    detail += f"; anchor-centred {_scores(centred)}" if centred is not None else ""
+    detail = f"J@5 / MRR@5 / cos: relative {_triple(rel)}"
+    detail += f"; anchor-centred {_triple(centred)}" if centred is not None else ""
     if absolute is not None:
-        detail += f"; absolute {_scores(absolute)}"
+        detail += f"; absolute {_triple(absolute)}"
     else:
         detail += f"; dims differ: no absolute baseline (chance J@5 ~{chance:.4f})"
     detail += f"; {rel['n_words']:,} words"
@@ -266,14 +261,8 @@ def _pair_verdict(scores: _Scores, comp: Comparison, n_words: Mapping[str, int])
     return Verdict(claim, status, detail)  # type: ignore[arg-type]
 
 
-def _strategy_verdict(scores: _Scores, comp: Comparison) -> Verdict | None:
-    values = {
-        s: entry["jaccard@5"]
-        for s in comp.strategies
-        if (entry := scores.get(comp.key, strategy=s)) is not None
-    }
-    if len(values) < 2:
-        return None
+def _strategy_verdict(scores: _Scores, comp: Comparison) -> Verdict:
+    values = {s: scores.get(comp.key, strategy=s)["jaccard@5"] for s in comp.strategies}
     spread = ", ".join(f"{s} {v:.2f}" for s, v in values.items())
     paper = ", ".join(f"{s} {PAPER['strategies'][s]:.2f}" for s in values)
     tops = [s for s in values if s.startswith("top-")]
@@ -313,15 +302,11 @@ def _pca_figure(ev: Evaluation, shown: Sequence[str], scores: _Scores) -> Figure
     )
 
 
-def _bar_figure(
-    scores: _Scores, comparisons: Sequence[Comparison], context: RunContext
-) -> Figure | None:
+def _bar_figure(scores: _Scores, comparisons: Sequence[Comparison], context: RunContext) -> Figure:
     """Jaccard@10 per ordered pair: absolute, relative and anchor-centred bars side by side."""
     from relreps.report.figures import bar_chart
 
-    pairs = [c.key for c in comparisons if scores.get(c.key) is not None]
-    if not pairs:
-        return None
+    pairs = [c.key for c in comparisons]  # every pair has relative scores
     bars = {
         shown: [(scores.get(p, space) or {}).get("jaccard@10", math.nan) for p in pairs]
         for space, shown in COORDINATES
