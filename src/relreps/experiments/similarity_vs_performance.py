@@ -23,9 +23,7 @@ import numpy as np
 
 from relreps.experiments._repro_torch import torch_threads
 from relreps.experiments.base import (
-    REQUIRES_MATPLOTLIB,
-    REQUIRES_SKLEARN,
-    REQUIRES_TORCH,
+    REQUIRES_IMAGE_TRAINING,
     ExperimentResult,
     ExperimentSpec,
     Figure,
@@ -356,16 +354,12 @@ def _result(
             )
         )
     reference_data = {**config.reference.to_dict(), "accuracy": reference["accuracy"]}
+    settings = {"quick": context.quick, "seed": context.seed, **config.to_dict(), "data": data.name}
     return ExperimentResult(
         name=NAME,
         title=TITLE,
         paper_ref=PAPER_REF,
-        config={
-            "quick": context.quick,
-            "seed": context.seed,
-            **config.to_dict(),
-            "data": data.name,
-        },
+        config=settings,
         tables=(summary_table(stats), models_table(runs)),
         figures=tuple(figures),
         verdicts=(verdict(stats),),
@@ -478,10 +472,8 @@ SPEC = ExperimentSpec(
     title=TITLE,
     paper_ref=PAPER_REF,
     requirements=(
-        REQUIRES_TORCH,
+        *REQUIRES_IMAGE_TRAINING,
         Requirement("scipy", "pip install scipy", module="scipy"),
-        REQUIRES_MATPLOTLIB,
-        REQUIRES_SKLEARN,
     ),
     run=run,
 )
