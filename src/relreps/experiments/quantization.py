@@ -88,10 +88,6 @@ FULL = QuantConfig()
 QUICK = QuantConfig(seeds=2, n_train=3000, n_test=1000, n_anchors=300, epochs=6)
 
 
-def _label(bin_size: float | None) -> str:
-    return "none" if bin_size is None else f"{bin_size:g}"
-
-
 def train_models(
     config: QuantConfig, data: ImageSplit, tag: str, anchor_idx: np.ndarray, context: RunContext
 ) -> dict[str, list[Any]]:
@@ -118,7 +114,7 @@ def train_models(
 
     models: dict[str, list[Any]] = {}
     for bin_size in (None, *config.bins):
-        label = _label(bin_size)
+        label = "none" if bin_size is None else f"{bin_size:g}"
         models[label] = []
         for seed in range(context.seed, context.seed + config.seeds):
             name, build_one = f"{NAME}/{tag}-bin{label}-seed{seed}", partial(build, bin_size, seed)
@@ -131,33 +127,30 @@ def train_models(
 def _verdicts(per_dataset: dict[str, Any]) -> tuple[Verdict, ...]:
     """:data:`ROBUST` and :data:`STITCHES`, over every data set and bin (quantisation-aware
     training); stitching keeps the kept-fraction rule of every experiment."""
-    robust: list[tuple[str, float, float]] = []
-    stitched: list[tuple[str, float, float]] = []
+    robust: dict[str, float] = {}  # "<data set> bin <size>" -> kept fraction
+    stitched: dict[str, float] = {}
+    base_kept = []
     for name, entry in per_dataset.items():
-        base = entry["trained"]["none"]["own"]
+        none = entry["trained"]["none"]
+        base_kept.append(f"{name} unquantised: {kept_fraction(none['stitched'], none['own']):.3f}")
         for label, stats in entry["trained"].items():
             if label == "none":
                 continue
-            robust.append((name, float(label), kept_fraction(stats["own"], base)))
+            where = f"{name} bin {float(label):g}"
+            robust[where] = kept_fraction(stats["own"], none["own"])
             if not math.isnan(stats["stitched"]):
-                kept = kept_fraction(stats["stitched"], stats["own"])
-                stitched.append((name, float(label), kept))
+                stitched[where] = kept_fraction(stats["stitched"], stats["own"])
     if not robust:
         return (Verdict(CLAIM, "skipped", "no quantised model ran"),)
 
-    def listed(rows: list[tuple[str, float, float]]) -> str:
-        return "; ".join(f"{name} bin {b:g}: {k:.3f}" for name, b, k in rows)
+    def listed(kept: dict[str, float]) -> str:
+        return "; ".join(f"{where}: {k:.3f}" for where, k in kept.items())
 
-    base_kept = "; ".join(
-        f"{name} unquantised: "
-        f"{kept_fraction(e['trained']['none']['stitched'], e['trained']['none']['own']):.3f}"
-        for name, e in per_dataset.items()
-    )
     detail = "quantised / unquantised own F1: " + listed(robust)
-    verdicts = [ROBUST.judge(worst([k for *_, k in robust]), detail=detail)]
+    verdicts = [ROBUST.judge(worst(list(robust.values())), detail=detail)]
     if stitched:
-        detail = "stitched / own F1: " + listed(stitched) + f"; {base_kept}"
-        verdicts.append(STITCHES.judge(worst([k for *_, k in stitched]), detail=detail))
+        detail = "stitched / own F1: " + listed(stitched) + "; " + "; ".join(base_kept)
+        verdicts.append(STITCHES.judge(worst(list(stitched.values())), detail=detail))
     else:
         verdicts.append(STITCHES.skipped("one seed: no pair of seeds to stitch"))
     return tuple(verdicts)
