@@ -412,7 +412,8 @@ def cached_word_spaces(
         corpus: the training text.
         configs: space name -> hyper-parameters.
         cache_dir: where entries live (default :func:`word_vector_cache_dir`).
-        log: status lines (reading the corpus, training a model); ``None`` for silence.
+        log: status lines (reading the corpus, training a model, then each space's words and
+            whether it came from the cache); ``None`` for silence.
 
     Returns:
         space name -> :class:`TrainedSpace`, in the order of ``configs``.
@@ -446,5 +447,7 @@ def cached_word_spaces(
             found = cached_word_vectors(
                 corpus, config, cache_dir=cache_dir, paragraphs=paragraphs, name=name
             )
+        how = "cached" if found.from_cache else "trained"
+        say(f"{name}: {len(found.vectors):,} words, {how} ({found.train_seconds:.0f} s to train)")
         spaces[name] = found
     return spaces

@@ -229,17 +229,13 @@ def _trained_spaces(
     trained = cached_word_spaces(
         config.corpus, plans, cache_dir=config.cache_dir, log=lambda s: log(f"[{NAME}] {s}")
     )
-    info = {}
-    for space_id, got in trained.items():
-        how = "cached" if got.from_cache else "trained"
-        log(
-            f"[{NAME}] {space_id}: {len(got.vectors):,} words, {how} "
-            f"({got.train_seconds:.0f} s to train)"
-        )
-        info[space_id] = {
+    info = {
+        space_id: {
             **_info(TRAINED_LABELS[space_id], "trained here", got.vectors, got),
             "training": plans[space_id].to_dict(),
         }
+        for space_id, got in trained.items()
+    }
     return {k: v.vectors for k, v in trained.items()}, info
 
 
