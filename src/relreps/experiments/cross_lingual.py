@@ -104,6 +104,9 @@ PHRASES_ABSOLUTE = Claim(
     comparison="<=",
     partly=20.0,
 )
+#: The follow-up figures (no paper number to judge them against).
+PROCRUSTES = "Procrustes translation from the same anchors (follow-up, not in this paper)"
+CENTRING = "Anchor centring helps the anisotropic e5 (ASSETS note, not in the paper)"
 AMAZON = Verdict(
     "Amazon reviews, one RoBERTa per language, translated vs out-of-domain anchors",
     "skipped",
@@ -288,7 +291,8 @@ def run_config(
         config={"quick": context.quick, "seed": context.seed, **asdict(config)},
         tables=tuple(tables),
         figures=(chart,),
-        verdicts=tuple(verdicts(words, phrases)),
+        # the judged claims of the levels that ran, their follow-up figures, the Amazon claim
+        verdicts=(*_word_verdicts(words), *_phrase_verdicts(phrases), AMAZON),
         data={
             "words": words,
             "phrases": phrases,
@@ -328,15 +332,9 @@ def examples_table(spaces: ParallelSpaces, n_anchors: int, seed: int) -> Table:
     )
 
 
-def verdicts(words: Mapping[str, Any] | None, phrases: Mapping[str, Any] | None) -> list[Verdict]:
-    """The judged claims of the levels that ran, the follow-up figures, and the Amazon claim."""
-    found = (_word_verdicts(words) if words else []) + (
-        _phrase_verdicts(phrases) if phrases else []
-    )
-    return [*found, AMAZON]
-
-
-def _word_verdicts(words: Mapping[str, Any]) -> list[Verdict]:
+def _word_verdicts(words: Mapping[str, Any] | None) -> list[Verdict]:
+    if words is None:
+        return []
     rel, tr = (words["mean"]["en->fr"][k] for k in ("relative", "translation"))
     chance = words["chance"]["top1"]
     detail = (
@@ -351,15 +349,13 @@ def _word_verdicts(words: Mapping[str, Any]) -> list[Verdict]:
     )
     return [
         WORDS_COMPARABLE.judge(rel["top1"] / chance, detail=detail),
-        Verdict(
-            "Procrustes translation from the same anchors (follow-up, not in this paper)",
-            "no paper number",
-            procrustes,
-        ),
+        Verdict(PROCRUSTES, "no paper number", procrustes),
     ]
 
 
-def _phrase_verdicts(phrases: Mapping[str, Any]) -> list[Verdict]:
+def _phrase_verdicts(phrases: Mapping[str, Any] | None) -> list[Verdict]:
+    if phrases is None:
+        return []
     m, back = phrases["mean"]["en->fr"], phrases["mean"]["fr->en"]
     best = max(("relative", "relative-centred"), key=lambda k: m[k]["top1"])
     chance = phrases["chance"]["top1"]
@@ -384,11 +380,7 @@ def _phrase_verdicts(phrases: Mapping[str, Any]) -> list[Verdict]:
         PHRASES_ABSOLUTE.judge(absolute / chance, detail=figures)
         if defined
         else PHRASES_ABSOLUTE.skipped(phrases["undefined"]["absolute"]),
-        Verdict(
-            "Anchor centring helps the anisotropic e5 (ASSETS note, not in the paper)",
-            "no paper number",
-            centring,
-        ),
+        Verdict(CENTRING, "no paper number", centring),
     ]
 
 
@@ -431,10 +423,8 @@ def amazon_stitching(
 ) -> dict[str, Any]:
     """The paper's cross-lingual stitching on Amazon reviews (needs the network by default).
 
-    A head trained on English reviews (relative vectors of the English encoder) reads the reviews
-    of each other language through that language's encoder, zero-shot; the absolute head is fed the
-    other encoder's raw vectors (defined when widths agree). Labels: stars 1-5 (5 classes). Per
-    language: :func:`relreps.stitching.parallel_anchors.parallel_anchor_stitching`.
+    A head trained on English reviews reads each other language through that language's encoder,
+    zero-shot (:func:`relreps.stitching.parallel_anchors.parallel_anchor_stitching`, stars 1-5).
 
     Args:
         languages: target languages among ``AMAZON_ENCODERS`` (``"fr"``, ``"es"``, ...).
@@ -507,16 +497,13 @@ def run(context: RunContext) -> ExperimentResult:
     )
     if not languages:
         return result
+    others = tuple(v for v in result.verdicts if not v.claim.startswith("Amazon"))
     try:
         amazon = amazon_stitching(languages, seeds=[context.seed + i for i in range(config.seeds)])
     except UNAVAILABLE_ERRORS as err:
         reason = f"could not fetch the reviews or checkpoints: {type(err).__name__}: {err}"
         context.log(f"  Amazon setting skipped: {reason}")
-        found = tuple(
-            replace(v, detail=reason) if v.claim.startswith("Amazon") else v
-            for v in result.verdicts
-        )
-        return replace(result, verdicts=found)
+        return replace(result, verdicts=(*others, replace(AMAZON, detail=reason)))
     kinds = ("relative", "absolute")
     means = (
         (lang, *(None if v[k] is None else float(np.mean(v[k])) for k in kinds))
@@ -529,8 +516,7 @@ def run(context: RunContext) -> ExperimentResult:
         "Anchors: CLDR phrase pairs (out-of-domain) unless translated reviews are passed.",
     )
     tables, data = (*result.tables, table), {**result.data, "amazon": amazon}
-    verdicts = tuple(v for v in result.verdicts if not v.claim.startswith("Amazon"))
-    return replace(result, tables=tables, data=data, verdicts=verdicts)
+    return replace(result, tables=tables, data=data, verdicts=others)
 
 
 SPEC = ExperimentSpec(

@@ -65,7 +65,7 @@ def parallel_anchor_stitching(
         n_classes: default ``max(y_train) + 1``.
         head: ``factory(in_features, n_classes, seed)`` of ``fit(x, y)``/``predict(x)`` heads;
             default :class:`relreps.stitching.MLPHeadFactory` (needs torch).
-        scoring: a name of :data:`relreps.stitching.SCORERS` (default: weighted F1).
+        scoring: a name of :data:`relreps.stitching.SCORERS` (default: weighted F1 x100).
 
     Returns:
         ``{"relative": [score per seed], "absolute": [score per seed] or None}`` (None when
