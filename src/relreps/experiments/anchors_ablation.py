@@ -132,7 +132,6 @@ def run_experiment(context: RunContext, config: AblationConfig) -> ExperimentRes
     (:func:`relreps.stitching.anchor_sweep.anchor_sweep`)."""
     from relreps.anchors import pca_coordinates
     from relreps.datasets.image_splits import load_image_split
-    from relreps.report import line_plot
     from relreps.stitching import MLPHeadFactory, majority_f1
     from relreps.stitching.anchor_sweep import anchor_sweep
 
@@ -156,45 +155,7 @@ def run_experiment(context: RunContext, config: AblationConfig) -> ExperimentRes
         metric="euclidean", max_iter=100, cache_dir=context.output_dir / "cells" / NAME,
         log=context.log,
     )  # fmt: skip
-    cells = {
-        f"{s}|{k}": {"strategy": s, "n_anchors": k, **sweep.mean(s, k), "repetitions": list(reps)}
-        for (s, k), reps in sweep.scores.items()
-    }
-    absolute, chance, counts = sweep.absolute_mean(), majority_f1(data.y_test), sweep.counts
-    figures: list[Figure] = []
-    tables = []
-    for setting, label in (("own", "not stitched"), ("stitched", "stitched")):
-        stitched = setting == "stitched"
-        series = {s: [sweep.mean(s, k)[setting] for k in counts] for s in config.strategies}
-        errors = {
-            s: [sweep.mean(s, k)[f"{setting}_std"] for k in counts] for s in config.strategies
-        }
-        if math.isfinite(absolute[setting]):
-            series[f"absolute ({label})"] = [absolute[setting]] * len(counts)
-        figures.append(
-            line_plot(
-                counts, series, context.figures_dir / f"anchors_ablation_{setting}.png",
-                errors=errors, xlabel="number of anchors", ylabel="weighted F1 x100",
-                title=f"Relative heads, {label}, vs number of anchors ({data.name})", logx=True,
-                root=context.output_dir,
-                caption=f"Relative classifiers {label} (bands: std over encoders"
-                f"{' and pairs' if stitched else ''}) for each anchor strategy; "
-                f"absolute heads as reference. Majority-class F1: {chance:.1f}.",
-            )
-        )  # fmt: skip
-        rows = tuple(
-            (k, *(rounded(series[s][i]) for s in config.strategies)) for i, k in enumerate(counts)
-        )
-        tables.append(
-            Table(
-                title=f"Relative heads {label}: weighted F1 x100 by number of anchors and strategy",
-                columns=("anchors", *config.strategies),
-                rows=rows,
-                note=f"Absolute heads {label}: {rounded(absolute[setting])}; majority class "
-                f"{chance:.2f}. Mean over {config.repetitions} anchor draw(s) and the encoders "
-                f"({'ordered pairs of different encoders' if stitched else 'own'}).",
-            )
-        )
+    reports = [_setting_report(sweep, s, data, config, context) for s in ("own", "stitched")]
     return ExperimentResult(
         name=NAME,
         title=TITLE,
@@ -205,31 +166,61 @@ def run_experiment(context: RunContext, config: AblationConfig) -> ExperimentRes
             **config.to_dict(),
             "data": data.name,
         },
-        tables=tuple(tables),
-        figures=tuple(figures),
+        tables=tuple(table for _, table in reports),
+        figures=tuple(figure for figure, _ in reports),
         verdicts=(_saturation_verdict(sweep), _strategy_verdict(sweep)),
         data={
-            "cells": cells,
-            "absolute": absolute,
-            "chance_f1": chance,
-            "counts": list(counts),
+            "cells": sweep.to_dict(),
+            "absolute": sweep.absolute_mean(),
+            "chance_f1": majority_f1(data.y_test),
+            "counts": list(sweep.counts),
             "note": data.note,
         },
     )
 
 
+def _setting_report(
+    sweep: AnchorSweep, setting: str, data: Any, config: AblationConfig, context: RunContext
+) -> tuple[Figure, Table]:
+    """The F1 curves by count of one setting (``"own"``: not stitched, or ``"stitched"``)."""
+    from relreps.report import line_plot
+    from relreps.stitching import majority_f1
+
+    chance, name = majority_f1(data.y_test), data.name
+    stitched, counts, absolute = setting == "stitched", sweep.counts, sweep.absolute_mean()[setting]
+    label = "stitched" if stitched else "not stitched"
+    series = {s: sweep.curve(setting, s) for s in sweep.strategies}
+    if math.isfinite(absolute):
+        series[f"absolute ({label})"] = [absolute] * len(counts)
+    figure = line_plot(
+        counts, series, context.figures_dir / f"anchors_ablation_{setting}.png",
+        errors={s: sweep.curve(f"{setting}_std", s) for s in sweep.strategies},
+        xlabel="number of anchors", ylabel="weighted F1 x100",
+        title=f"Relative heads, {label}, vs number of anchors ({name})", logx=True,
+        root=context.output_dir,
+        caption=f"Relative classifiers {label} (bands: std over encoders"
+        f"{' and pairs' if stitched else ''}) for each anchor strategy; "
+        f"absolute heads as reference. Majority-class F1: {chance:.1f}.",
+    )  # fmt: skip
+    rows = tuple(
+        (k, *(rounded(series[s][i]) for s in config.strategies)) for i, k in enumerate(counts)
+    )
+    return figure, Table(
+        title=f"Relative heads {label}: weighted F1 x100 by number of anchors and strategy",
+        columns=("anchors", *config.strategies),
+        rows=rows,
+        note=f"Absolute heads {label}: {rounded(absolute)}; majority class "
+        f"{chance:.2f}. Mean over {config.repetitions} anchor draw(s) and the encoders "
+        f"({'ordered pairs of different encoders' if stitched else 'own'}).",
+    )
+
+
 def _saturation_verdict(sweep: AnchorSweep) -> Verdict:
     """:data:`SATURATES` on the scores averaged over the strategies."""
-    means = {
-        key: [
-            float(np.mean([sweep.mean(s, k)[key] for s in sweep.strategies])) for k in sweep.counts
-        ]
-        for key in ("own", "stitched")
-    }
-    own_at, st_at = (saturation_count(sweep.counts, means[key], 2.0) for key in means)
-    shown = ", ".join(
-        f"{k}: {o:.1f}/{t:.1f}" for k, o, t in zip(sweep.counts, *means.values(), strict=True)
-    )
+    own, stitched = sweep.curve("own"), sweep.curve("stitched")
+    own_at, st_at = (saturation_count(sweep.counts, curve, 2.0) for curve in (own, stitched))
+    pairs = zip(sweep.counts, own, stitched, strict=True)
+    shown = ", ".join(f"{k}: {o:.1f}/{t:.1f}" for k, o, t in pairs)
     return SATURATES.judge(
         sum(at <= SATURATED_BY for at in (own_at, st_at)),
         detail=f"within 2 F1 points of the best from {own_at} anchors (not stitched) and {st_at} "

@@ -124,13 +124,7 @@ def run_graph(graph: Any, config: GraphConfig, context: RunContext) -> dict[str,
         latent=c.latent, dropout=c.dropout, epochs=c.epochs, patience=c.patience, lr=c.lr,
         weight_decay=c.weight_decay, log=context.log,
     )  # fmt: skip
-    return {
-        "dataset": info,
-        "training": {k: fit.to_dict() for k, fit in out.fits.items()},
-        "matrices": {k: v.tolist() for k, v in out.matrices.items()},
-        "summary": out.summary(),
-        "majority_accuracy": task.majority_accuracy(),
-    }
+    return {"dataset": info, **out.to_dict(), "majority_accuracy": task.majority_accuracy()}
 
 
 # --- report ---------------------------------------------------------------------------------------
@@ -187,13 +181,11 @@ def _verdicts(cells: dict[str, dict[str, Any]], skipped: dict[str, str]) -> list
         cost, stitches, fails = (
             replace(c, claim=f"{name}: {c.claim}") for c in (COST, STITCHES, ABSOLUTE_FAILS)
         )
-        verdicts.append(
-            cost.judge(
-                kept_fraction(r["own_mean"], a["own_mean"]),
-                detail=f"not stitched: relative {r['own_mean']:.2f} +- {r['own_std']:.2f} vs "
-                f"absolute {a['own_mean']:.2f} +- {a['own_std']:.2f} (accuracy %)",
-            )
+        own = (
+            f"not stitched: relative {r['own_mean']:.2f} +- {r['own_std']:.2f} vs "
+            f"absolute {a['own_mean']:.2f} +- {a['own_std']:.2f} (accuracy %)"
         )
+        verdicts.append(cost.judge(kept_fraction(r["own_mean"], a["own_mean"]), detail=own))
         if math.isnan(r["stitched_mean"]):
             claim = f"{name}: relative GCNs stitch across seeds"
             verdicts.append(Verdict(claim, "skipped", "one seed only: nothing to stitch"))

@@ -221,6 +221,15 @@ class GCNStitching:
         """kind -> :func:`stitching_summary` of its matrix."""
         return {kind: stitching_summary(m) for kind, m in self.matrices.items()}
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able: ``training`` (each fit's ``to_dict()``), ``matrices`` (nested lists) and
+        ``summary`` (:meth:`summary`); the models are left out."""
+        return {
+            "training": {key: fit.to_dict() for key, fit in self.fits.items()},
+            "matrices": {kind: m.tolist() for kind, m in self.matrices.items()},
+            "summary": self.summary(),
+        }
+
 
 def seed_stitching(
     task: NodeTask,

@@ -71,6 +71,33 @@ class AnchorSweep:
         """The mean over seeds of the absolute heads' summary values."""
         return _mean(self.absolute)
 
+    def curve(self, key: str, strategy: str | None = None) -> list[float]:
+        """One value per count (:attr:`counts`): ``mean(strategy, count)[key]``, or with no
+        ``strategy`` the mean of that value over the :attr:`strategies`.
+
+        Args:
+            key: ``"own"``, ``"own_std"``, ``"stitched"`` or ``"stitched_std"``.
+            strategy: one of :attr:`strategies`; None averages over all of them.
+        """
+        check_choice(key, "key", tuple(self.absolute[0]))
+        if strategy is not None:
+            return [self.mean(strategy, k)[key] for k in self.counts]
+        per_strategy = [self.curve(key, s) for s in self.strategies]
+        return [float(np.mean(values)) for values in zip(*per_strategy, strict=True)]
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """JSON-able cells: ``"strategy|count"`` -> ``strategy``, ``n_anchors``, the means over
+        seeds (:meth:`mean`) and ``repetitions`` (the summary of each seed)."""
+        return {
+            f"{s}|{k}": {
+                "strategy": s,
+                "n_anchors": k,
+                **self.mean(s, k),
+                "repetitions": list(reps),
+            }
+            for (s, k), reps in self.scores.items()
+        }
+
 
 def _mean(summaries: Sequence[dict[str, float]]) -> dict[str, float]:
     return {key: float(np.mean([s[key] for s in summaries])) for key in summaries[0]}
