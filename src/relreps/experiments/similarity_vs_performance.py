@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -287,21 +288,14 @@ def run_experiment(context: RunContext, config: SimilarityConfig) -> ExperimentR
     runs = []
     for i, hp in enumerate(models):
         seed = context.seed + 1 + i
-        key = f"{key_base}/{hp.label()}/s{seed}"
-        run = context.cache.get(key)
-        if run is None:
-            run = train_and_log(hp, data, reference["relative"], seed=seed, batch_size=c.batch_size)
-            context.cache.put(key, run)
-        runs.append(
-            {
-                "model": hp.label(),
-                **hp.to_dict(),
-                "seed": seed,
-                **run,
-                "pearson": pearson(run["similarity"], run["accuracy"]),
-                "pearson_centred": pearson(run["similarity_centred"], run["accuracy"]),
-            }
-        )
+        train = partial(train_and_log, hp, data, reference["relative"], seed=seed,
+                        batch_size=c.batch_size)  # fmt: skip
+        run = context.cache.get_or_compute(f"{key_base}/{hp.label()}/s{seed}", train)
+        # "pearson", "pearson_centred": r over the model's epochs, of each similarity measure
+        r = {
+            f"pearson{k}": pearson(run[f"similarity{k}"], run["accuracy"]) for k in ("", "_centred")
+        }
+        runs.append({"model": hp.label(), **hp.to_dict(), "seed": seed, **run, **r})
         if (i + 1) % 10 == 0 or i + 1 == len(models):
             context.log(f"  {i + 1}/{len(models)} models trained")
     return _result(context, config, data, reference, runs)
