@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections import defaultdict
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -151,14 +153,9 @@ def verdicts(result: Any, chance: float, dataset: str = "") -> tuple[Verdict, ..
     """The paper's three claims (:data:`KEEPS`, :data:`ABSOLUTE_FAILS`, :data:`COSTS_LITTLE`)
     judged on ``result``, then the figures without a paper number. ``paper=``: the paper's figure
     of the same quantity on ``dataset``, or its mean over TREC / DBpedia / Amazon for ours."""
-    summary = {(r.method, r.stitched): r for r in result.summary()}
-
-    def mean(method: str, stitched: bool) -> float:
-        row = summary.get((method, stitched))
-        return math.nan if row is None else row.mean
-
-    rel_own, rel_st = mean("relative", False), mean("relative", True)
-    abs_own, abs_st = mean("absolute", False), mean("absolute", True)
+    mean = defaultdict(lambda: math.nan, {(r.method, r.stitched): r.mean for r in result.summary()})
+    rel_own, rel_st = mean["relative", False], mean["relative", True]
+    abs_own, abs_st = mean["absolute", False], mean["absolute", True]
     which = "paper figure: " + (
         dataset if dataset in PAPER_F1 else "mean of TREC / DBpedia / Amazon"
     )
@@ -194,10 +191,11 @@ def verdicts(result: Any, chance: float, dataset: str = "") -> tuple[Verdict, ..
     return (*out, *_notes(result, mean))
 
 
-def _notes(result: Any, mean: Any) -> list[Verdict]:
-    """The figures without a paper number: e5 with and without centring, the follow-ups."""
+def _notes(result: Any, mean: Mapping[tuple[str, bool], float]) -> list[Verdict]:
+    """The figures without a paper number: e5 with and without centring, the follow-ups.
+    ``mean``: (method, stitched) -> mean score, NaN for a row not run."""
     out: list[Verdict] = []
-    rel_st = mean("relative", True)
+    rel_st = mean["relative", True]
     if "relative-centred" in result.methods and "e5-small" in result.names:
         plain = involving(result, "relative", "e5-small")
         centred = involving(result, "relative-centred", "e5-small")
@@ -208,12 +206,12 @@ def _notes(result: Any, mean: Any) -> list[Verdict]:
                 "no paper number",
                 f"stitched cells with e5-small: plain cosine {plain:.1f}, anchor-centred "
                 f"{centred:.1f}; all cells: plain {rel_st:.1f}, centred "
-                f"{mean('relative-centred', True):.1f}",
+                f"{mean['relative-centred', True]:.1f}",
             )
         )
     extra = [m for m in ("relative-product", "translation") if m in result.methods]
     if extra:
-        parts = [f"{METHOD_LABEL[m]} {mean(m, True):.1f}" for m in extra]
+        parts = [f"{METHOD_LABEL[m]} {mean[m, True]:.1f}" for m in extra]
         out.append(
             Verdict(
                 "Follow-ups: product of invariances and Procrustes translation (not in this paper)",

@@ -28,7 +28,6 @@ Online users can rerun the paper's own setting (its encoders on TREC / DBpedia /
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -59,6 +58,7 @@ from relreps.experiments.base import (
     Verdict,
 )
 from relreps.projection_spec import ProjectionSpec
+from relreps.results import jsonable
 from relreps.stitching import MLPHeadFactory, majority_f1
 from relreps.stitching.anchor_draws import anchor_draw_grid
 
@@ -139,11 +139,6 @@ class TextStitchingConfig:
         if not self.methods:
             raise fail("methods", f"a non-empty tuple among {list(METHOD_ORDER)}", "()")
         check_names(self.methods, "methods", METHOD_ORDER)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-native fields (tuples become lists, as after a JSON round trip)."""
-        data: dict[str, Any] = json.loads(json.dumps(asdict(self)))
-        return data
 
 
 FULL = TextStitchingConfig(OFFLINE_ENCODERS, n_train=5200, n_test=2600, n_anchors=768, seeds=5)
@@ -265,7 +260,7 @@ def run_config(
         config={
             "quick": context.quick,
             "seed": context.seed,
-            **config.to_dict(),
+            **jsonable(asdict(config)),  # tuples as lists, as after a JSON round trip
             "encoders_used": list(encoders),
             "encoders_missing": missing,
             "data": data.name,
