@@ -217,19 +217,14 @@ def _dataset_entry(models: dict[str, Any], data: Any) -> dict[str, Any]:
     of the unquantised models rounded at test time only, with their mean/std splits."""
     import torch
 
-    from relreps.stitching.relative_scores import relative_similarities, relative_stitch_scores
+    from relreps.stitching.relative_scores import relative_stitch_scores, similarity_range
 
     x, y = torch.from_numpy(data.x_test), data.y_test
     entry: dict[str, Any] = {"chance_f1": majority_f1(y), "trained": {}, "post_hoc": {}}
     entry.update(matrices={}, similarity_range={})
     for label, group in models.items():
         # the unrounded cosines of seed 0: how much room they leave for rounding
-        rel = relative_similarities(group[0], x)
-        entry["similarity_range"][label] = {
-            "min": float(rel.min()),
-            "max": float(rel.max()),
-            "row_std": float(rel.std(dim=1).mean()),
-        }
+        entry["similarity_range"][label] = similarity_range(group[0], x)
         # F1 x100 of encoder i (rows) with head j (columns); the diagonal is own F1
         matrix = 100.0 * relative_stitch_scores(group, x, y)
         entry["matrices"][label] = matrix.tolist()

@@ -5,7 +5,8 @@ relreps.nn relative classifiers that share their anchors - the same numbers as
 ``relreps.nn.stitch(models[i], models[j])`` - and can round every head's similarities to another
 bin size first (:func:`quantized_projection`), without retraining: how much of a model's
 robustness to quantisation needs quantisation-aware training. :func:`relative_similarities` gives
-the similarities themselves, :func:`quantization_levels` how many values a rounded cosine takes.
+the similarities themselves, :func:`similarity_range` their spread (how much rounding can lose),
+:func:`quantization_levels` how many values a rounded cosine takes.
 
 Example:
     >>> import torch
@@ -34,6 +35,7 @@ __all__ = [
     "quantized_projection",
     "relative_similarities",
     "relative_stitch_scores",
+    "similarity_range",
 ]
 
 _OWN = "own"
@@ -111,6 +113,39 @@ def relative_similarities(model: Any, x: Any, *, quantize: float | str | None = 
 
     with torch.no_grad(), quantized_projection(model, quantize) as projection:
         return projection.relative(model.embed(x), model.embed(model.anchor_inputs))
+
+
+def similarity_range(model: Any, x: Any) -> dict[str, float]:
+    """The spread of ``model``'s unrounded similarities of ``x``: how much room they leave for
+    rounding (a narrow range leaves a coarse bin nothing to keep).
+
+    Args:
+        model: a relreps.nn relative model.
+        x: ``(n_samples, *input_shape)`` tensor.
+
+    Returns:
+        ``{"min", "max", "row_std"}``: the smallest and largest value of the
+        ``(n_samples, n_anchors)`` :func:`relative_similarities`, and the mean over samples of
+        each row's (unbiased) standard deviation.
+
+    Raises:
+        TypeError: ``model`` is not a relative model with anchors.
+
+    Example:
+        >>> import torch
+        >>> from relreps.nn import MLPEncoder, RelativeClassifier
+        >>> model = RelativeClassifier(MLPEncoder((6,), 5), torch.rand(8, 6), 2)
+        >>> span = similarity_range(model, torch.rand(20, 6))
+        >>> sorted(span), span["min"] <= span["max"]
+        (['max', 'min', 'row_std'], True)
+    """
+    _check_relative(model, "model")
+    rel = relative_similarities(model, x)
+    return {
+        "min": float(rel.min()),
+        "max": float(rel.max()),
+        "row_std": float(rel.std(dim=1).mean()),
+    }
 
 
 def relative_stitch_scores(
