@@ -120,3 +120,10 @@ def test_a_passing_wrong_map_fails_the_false_pass_claim():
     assert verdict.detail.startswith("1 of 3 ")
     passing = alignment._false_pass_verdict([(pair, scores[:2] + scores[3:])])
     assert passing.status == "reproduced"
+
+
+def test_the_unrelated_spaces_claim_is_reproduced_only_when_the_alignment_failed():
+    claim = alignment.UNRELATED
+    assert claim.judge(0.0).status == "reproduced"  # 0.0: the unrelated alignment failed
+    assert claim.judge(1.0).status == "not reproduced"  # 1.0: it passed, a false pass
+    assert claim.judge(0.0).threshold == 0.0 and claim.comparison == "<="

@@ -12,7 +12,8 @@ of Y is the same item), hide part of that knowledge:
 - :func:`compare_methods`: all of it for every method at every number ``m`` of known pairs:
   relative matching, Procrustes, :func:`~relreps.align.bootstrap_alignment` and (``m = 0``)
   :func:`~relreps.align.align_unpaired`, one :class:`MethodScore` each; :func:`score_table`
-  lays one score out as a method x m :class:`~relreps.results.Table`; :func:`false_passes`
+  lays one score out as a method x m :class:`~relreps.results.Table` (:func:`score_tables`:
+  every score of one comparison); :func:`false_passes`
   finds the alignments that passed their own check with a map the held-out pairs show wrong;
 - :func:`unrelated_spaces_check`: the control with nothing to find, two unrelated random spaces
   aligned without pairs, which a sound self-consistency check reports as failed.
@@ -52,6 +53,7 @@ from relreps._validation import (
 from relreps.results import Table
 
 __all__ = [
+    "SCORE_TITLES",
     "HeldOutSplit",
     "MethodScore",
     "compare_methods",
@@ -59,6 +61,7 @@ __all__ = [
     "held_out_split",
     "partner_retrieval",
     "score_table",
+    "score_tables",
     "stitched_accuracy",
     "unrelated_spaces_check",
 ]
@@ -460,6 +463,43 @@ def score_table(
             body.append((method, *cells))
     columns = ("method", *(f"m={'all' if m is None else m}" for m in ms))
     return Table(title, columns, tuple(body), note)
+
+
+#: The scores :func:`score_tables` lays out, with their title words.
+SCORE_TITLES = {
+    "top1": "held-out top-1",
+    "mrr10": "held-out MRR@10",
+    "accuracy": "stitched accuracy",
+}
+
+
+def score_tables(
+    scores: Sequence[MethodScore], name: str, n_held: int, *, note: str = "", digits: int = 3
+) -> list[Table]:
+    """Every score of one comparison as a :func:`score_table`: top-1, MRR@10, stitched accuracy.
+
+    Titled ``"<name>: <score> (<n_held> held-out items)"`` (:data:`SCORE_TITLES`); the
+    accuracy table is left out when no method has an accuracy (no labels).
+
+    Args:
+        scores: the :class:`MethodScore` list of one pair of spaces.
+        name: what is compared (the titles' prefix).
+        n_held: held-out items the scores were measured on (>= 1).
+        note, digits: as in :func:`score_table`.
+
+    Example:
+        >>> s = [MethodScore("procrustes", None, 0.9, 0.95, None, "ok", 0.0)]
+        >>> [t.title for t in score_tables(s, "toy", 50)]
+        ['toy: held-out top-1 (50 held-out items)', 'toy: held-out MRR@10 (50 held-out items)']
+    """
+    n_held = check_int(n_held, "n_held", low=1)
+    tables = []
+    for scoring, words in SCORE_TITLES.items():
+        title = f"{name}: {words} ({n_held} held-out items)"
+        table = score_table(scores, scoring, title=title, note=note, digits=digits)
+        if table.rows or scoring != "accuracy":
+            tables.append(table)
+    return tables
 
 
 def false_passes(scores: Sequence[MethodScore], share: float = 0.2) -> list[MethodScore]:
