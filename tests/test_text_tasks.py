@@ -41,7 +41,7 @@ def _split(split: str, labels: list[int], names: tuple[str, ...] = ("no", "yes")
 def test_text_task_holds_two_splits_of_the_same_classes() -> None:
     task = TextTask("toy", _split("train", [0, 1, 1]), _split("test", [1]))
     assert task.class_names == ("no", "yes") and len(task.train) == 3 and len(task.test) == 1
-    with pytest.raises(TypeError, match="`train` to be a relreps.datasets.Dataset"):
+    with pytest.raises(TypeError, match=r"`train` to be a relreps\.datasets\.Dataset"):
         TextTask("toy", ("a", "b"), _split("test", [1]))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="training classes"):
         TextTask("toy", _split("train", [0, 1]), _split("test", [0], ("a", "b")))
