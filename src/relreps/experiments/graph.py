@@ -22,7 +22,9 @@ import numpy as np
 from relreps.experiments._repro_torch import torch_threads
 from relreps.experiments.base import (
     REQUIRES_MATPLOTLIB,
+    REQUIRES_SCIPY,
     REQUIRES_TORCH,
+    REQUIRES_WORDNET,
     ExperimentResult,
     ExperimentSpec,
     Figure,
@@ -283,10 +285,10 @@ SPEC = ExperimentSpec(
     paper_ref=PAPER_REF,
     requirements=(
         REQUIRES_TORCH,
-        Requirement("scipy", "pip install scipy", module="scipy"),
+        REQUIRES_SCIPY,
         Requirement("safetensors", "pip install safetensors", module="safetensors"),
         REQUIRES_MATPLOTLIB,
-        Requirement("WordNet noun database", "apt-get install wordnet-base", path=WORDNET_NOUNS),
+        REQUIRES_WORDNET,
     ),
     run=run,
 )

@@ -25,10 +25,10 @@ import numpy as np
 from relreps.experiments._repro_torch import torch_threads
 from relreps.experiments.base import (
     REQUIRES_IMAGE_TRAINING,
+    REQUIRES_SCIPY,
     ExperimentResult,
     ExperimentSpec,
     Figure,
-    Requirement,
     RunContext,
     Status,
     Table,
@@ -467,7 +467,7 @@ SPEC = ExperimentSpec(
     paper_ref=PAPER_REF,
     requirements=(
         *REQUIRES_IMAGE_TRAINING,
-        Requirement("scipy", "pip install scipy", module="scipy"),
+        REQUIRES_SCIPY,
     ),
     run=run,
 )

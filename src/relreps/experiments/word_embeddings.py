@@ -19,7 +19,14 @@ from typing import Any
 from relreps._validation import check_choice, check_int, fail
 from relreps.datasets.pretrained_words import PRETRAINED_WORD_SPACES
 from relreps.datasets.word2vec import CorpusSpec
-from relreps.experiments.base import ExperimentResult, ExperimentSpec, Requirement, RunContext
+from relreps.experiments.base import (
+    REQUIRES_GCIDE,
+    REQUIRES_GENSIM,
+    REQUIRES_WORDNET,
+    ExperimentResult,
+    ExperimentSpec,
+    RunContext,
+)
 
 __all__ = [
     "FULL",
@@ -176,13 +183,9 @@ QUICK = WordEmbeddingsConfig(
 )
 
 SPEC_REQUIREMENTS = (
-    Requirement("gensim", "pip install gensim", module="gensim"),
-    Requirement(
-        "GCIDE dictionary text", "apt-get install dict-gcide", path="/usr/share/dictd/gcide.dict.dz"
-    ),
-    Requirement(
-        "WordNet glosses", "apt-get install wordnet-base", path="/usr/share/wordnet/data.noun"
-    ),
+    REQUIRES_GENSIM,
+    REQUIRES_GCIDE,
+    REQUIRES_WORDNET,
 )
 
 
