@@ -66,8 +66,10 @@ def test_partner_retrieval_rejects_unpaired_or_bad_inputs():
         partner_retrieval(x, np.ones((4, 3)))
     with pytest.raises(ValueError, match="features"):
         partner_retrieval(x, np.ones((5, 2)))
-    with pytest.raises(ValueError, match="queries"):
+    with pytest.raises(ValueError, match="source"):
         partner_retrieval(np.ones(5), x)
+    with pytest.raises(ValueError, match="target"):
+        partner_retrieval(x, np.ones(5))
     with pytest.raises(ValueError, match="k"):
         partner_retrieval(x, x, k=0)
 

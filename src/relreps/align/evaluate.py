@@ -132,12 +132,14 @@ def held_out_split(n_items: int, n_held: int, *, seed: int) -> HeldOutSplit:
     return HeldOutSplit(order[:n_held], order[n_held:], y_order, np.argsort(y_order))
 
 
-def partner_retrieval(queries: Any, targets: Any, *, k: int = 10) -> tuple[float, float]:
-    """Top-1 and MRR@k of query ``i`` retrieving target ``i`` among all targets (cosine).
+def partner_retrieval(source: Any, target: Any, *, k: int = 10) -> tuple[float, float]:
+    """Top-1 and MRR@k of source row ``i`` retrieving target row ``i`` among all targets (cosine).
 
     Args:
-        queries: (n, d) X items brought into Y's space (translated, or relative vectors).
-        targets: (n, d) their true partners in Y's space, row ``i`` the partner of query ``i``.
+        source: (n, d) X items brought into Y's space (translated, or relative vectors): the
+            queries.
+        target: (n, d) their true partners in Y's space, row ``i`` the partner of source row
+            ``i``.
         k: retrieved targets per query (>= 1; at most ``n`` are retrieved); a partner not among
             them scores 0.
 
@@ -156,13 +158,13 @@ def partner_retrieval(queries: Any, targets: Any, *, k: int = 10) -> tuple[float
     """
     from relreps.metrics import knn
 
-    queries = check_matrix(queries, "queries", shape_doc="(n, d)")
-    targets = check_matrix(targets, "targets", shape_doc="(n, d)")
-    check_paired(queries, "queries", targets, "targets")
-    check_same_features(queries, "queries", targets, "targets")
-    k = min(check_int(k, "k", low=1), targets.shape[0])
-    found = np.asarray(knn(queries, targets, k).indices)
-    hits = found == np.arange(queries.shape[0])[:, None]
+    source = check_matrix(source, "source", shape_doc="(n, d)")
+    target = check_matrix(target, "target", shape_doc="(n, d)")
+    check_paired(source, "source", target, "target")
+    check_same_features(source, "source", target, "target")
+    k = min(check_int(k, "k", low=1), target.shape[0])
+    found = np.asarray(knn(source, target, k).indices)
+    hits = found == np.arange(source.shape[0])[:, None]
     return float(hits[:, 0].mean()), float((hits / np.arange(1, k + 1)).sum(axis=1).mean())
 
 
