@@ -37,6 +37,7 @@ from relreps.align.consistency import (
     matched_structure,
     self_consistency,
 )
+from relreps.align.evaluate import partner_retrieval, score_tables
 from relreps.align.fit import align_pairs, check_spaces
 from relreps.align.matching import Matches, mutual_matches, ot_matches
 from relreps.align.pairs import check_pairs, split_pairs
@@ -75,7 +76,9 @@ __all__ = [
     "matched_structure",
     "mutual_matches",
     "ot_matches",
+    "partner_retrieval",
     "pca_pairs",
+    "score_tables",
     "self_consistency",
     "split_pairs",
     "translator_from_state",

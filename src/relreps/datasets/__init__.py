@@ -60,7 +60,10 @@ from relreps.datasets.parallel import (
     freedict_entries,
     freedict_pairs,
 )
+from relreps.datasets.parallel_spaces import ParallelSpaces, cldr_phrase_pairs
+from relreps.datasets.pretrained_words import PRETRAINED_WORD_SPACES, load_pretrained_words
 from relreps.datasets.splits import balanced_split
+from relreps.datasets.text_tasks import TextTask, hub_task, wordnet_supersense_task
 from relreps.datasets.word_files import WORD_VECTOR_FORMATS, read_word_vectors
 from relreps.datasets.wordnet import LEXNAMES, WordNetSynsets, load_wordnet_glosses, read_wordnet
 from relreps.datasets.words import (
@@ -78,6 +81,7 @@ __all__ = [
     "HF_DATASETS",
     "IMAGE_SPLITS",
     "LEXNAMES",
+    "PRETRAINED_WORD_SPACES",
     "WORD_VECTOR_FORMATS",
     "ChecksumError",
     "Corpus",
@@ -87,13 +91,16 @@ __all__ = [
     "GraphDataset",
     "HFSpec",
     "ImageSplit",
+    "ParallelSpaces",
     "PhraseSet",
     "Remote",
+    "TextTask",
     "WordNetSynsets",
     "WordVectors",
     "align_word_pairs",
     "babel_names",
     "balanced_split",
+    "cldr_phrase_pairs",
     "data_dir",
     "download",
     "emoji_names",
@@ -102,6 +109,7 @@ __all__ = [
     "freedict_entries",
     "freedict_pairs",
     "gcide_paragraphs",
+    "hub_task",
     "load_cifar10",
     "load_cifar100",
     "load_corpus",
@@ -114,6 +122,7 @@ __all__ = [
     "load_minilm_token_embeddings",
     "load_mnist",
     "load_planetoid",
+    "load_pretrained_words",
     "load_wordllama_token_embeddings",
     "load_wordnet_glosses",
     "locate",
@@ -130,4 +139,5 @@ __all__ = [
     "tokenize",
     "wordnet_gloss_paragraphs",
     "wordnet_graph",
+    "wordnet_supersense_task",
 ]

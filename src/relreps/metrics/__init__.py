@@ -13,9 +13,12 @@ Example:
     (1.0, 1.0)
 """
 
+from relreps.metrics.anchored import anchored_retrieval
 from relreps.metrics.cca import canonical_correlations, cca, pwcca, svcca
 from relreps.metrics.cka import cka, hsic
 from relreps.metrics.compare import ComparisonReport, MetricScore, compare
+from relreps.metrics.correlation import pearson
+from relreps.metrics.neighbour_lists import pairwise_retrieval
 from relreps.metrics.procrustes import procrustes_distance
 from relreps.metrics.ranks import mean_reciprocal_rank, partner_ranks, top_k_accuracy
 from relreps.metrics.registry import INVARIANCES, MetricInfo, list_metrics, metric_info
@@ -38,6 +41,7 @@ __all__ = [
     "MetricScore",
     "Neighbors",
     "RetrievalScores",
+    "anchored_retrieval",
     "canonical_correlations",
     "cca",
     "cka",
@@ -51,7 +55,9 @@ __all__ = [
     "mrr_at_k",
     "mutual_knn",
     "paired_cosine",
+    "pairwise_retrieval",
     "partner_ranks",
+    "pearson",
     "procrustes_distance",
     "pwcca",
     "rdm",

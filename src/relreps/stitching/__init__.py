@@ -37,6 +37,9 @@ embeddings) and ``models`` (the grid over trained relreps.nn models).
 
 from __future__ import annotations
 
+from relreps.stitching.ablation import head_ablation
+from relreps.stitching.anchor_draws import anchor_draw_grid
+from relreps.stitching.anchor_sweep import AnchorSweep, anchor_sweep
 from relreps.stitching.frozen import (
     DEFAULTS,
     AbsoluteHead,
@@ -48,6 +51,8 @@ from relreps.stitching.frozen import (
 from relreps.stitching.grid import METHODS, stitching_grid
 from relreps.stitching.heads import Head, HeadFactory, MLPHeadFactory
 from relreps.stitching.models import stitching_grid_models
+from relreps.stitching.pairs import own_and_stitched
+from relreps.stitching.parallel_anchors import parallel_anchor_stitching
 from relreps.stitching.result import StitchingResult, SummaryRow, UndefinedCell
 from relreps.stitching.scores import (
     SCORERS,
@@ -65,6 +70,7 @@ __all__ = [
     "METHODS",
     "SCORERS",
     "AbsoluteHead",
+    "AnchorSweep",
     "FrozenHeadFactory",
     "Head",
     "HeadConfig",
@@ -76,11 +82,16 @@ __all__ = [
     "SummaryRow",
     "UndefinedCell",
     "accuracy",
+    "anchor_draw_grid",
     "anchor_keys",
+    "anchor_sweep",
     "f1_score",
+    "head_ablation",
     "majority_f1",
     "mean_absolute_error",
     "mean_squared_error",
+    "own_and_stitched",
+    "parallel_anchor_stitching",
     "procrustes_translate",
     "score",
     "stitching_grid",
