@@ -172,19 +172,6 @@ class _Data:
     note: str
 
 
-def _relative(encoder: Any, data: _Data) -> np.ndarray:
-    import torch
-
-    from relreps.projection import relative_projection
-
-    encoder.eval()
-    with torch.no_grad():
-        z = encoder(torch.cat([data.x_probe, data.x_anchors]))
-    n = data.x_probe.shape[0]
-    # float64: near-constant relative rows keep their spread above the projection's rounding
-    return relative_projection(z[:n].double(), z[n:].double()).numpy()
-
-
 def train_and_log(
     hp: HyperParameters,
     data: _Data,
@@ -195,34 +182,22 @@ def train_and_log(
 ) -> dict[str, Any]:
     """Train one model, logging validation accuracy and latent similarity after every epoch.
 
-    Returns ``{"accuracy": [...], "similarity": [...], "similarity_centred": [...], "relative":
-    final (n_probe, n_anchors) relative representation (only when ``reference_rel`` is None)}``;
-    entry 0 is at initialisation. Accuracies are in %; ``similarity`` is the paper's mean paired
-    cosine, ``similarity_centred`` the same after centring each relative vector
-    (:func:`relreps.metrics.paired_cosine`). Trained by :func:`relreps.nn.fit` on every training
-    image (no validation split), keeping the last weights; SGD has momentum 0.9.
+    Returns :meth:`relreps.nn.tracking.SimilarityTracker.history`: ``"accuracy"`` (%),
+    ``"similarity"`` (the paper's mean paired cosine), ``"similarity_centred"`` (row-centred)
+    lists whose entry 0 is at initialisation, and the final (n_probe, n_anchors) ``"relative"``
+    representation only when ``reference_rel`` is None. Trained by :func:`relreps.nn.fit` on every
+    training image (no validation split), keeping the last weights; SGD has momentum 0.9.
     """
-    import torch
     from torch.nn import functional as F
 
-    from relreps.metrics import paired_cosine
     from relreps.nn import TrainConfig, fit
+    from relreps.nn.tracking import SimilarityTracker
 
     n_classes = int(data.y_train.max()) + 1
     model = _build(hp, int(np.prod(data.x_train.shape[1:])), n_classes, seed)
-    out: dict[str, Any] = {"accuracy": [], "similarity": [], "similarity_centred": []}
-
-    def log(_epoch: int = -1, _model: Any = None) -> None:
-        model.eval()
-        with torch.no_grad():
-            pred = model(data.x_val).argmax(dim=1).numpy()
-        out["accuracy"].append(float(100.0 * (pred == data.y_val).mean()))
-        out["relative"] = _relative(model[0], data)
-        if reference_rel is not None:
-            for key, centred in (("similarity", False), ("similarity_centred", True)):
-                out[key].append(paired_cosine(out["relative"], reference_rel, center_rows=centred))
-
-    log()
+    track = SimilarityTracker(model, model[0], data.x_val, data.y_val, data.x_probe,
+                              data.x_anchors, reference=reference_rel)  # fmt: skip
+    track()
     momentum = 0.9 if hp.optimizer == "sgd" else 0.0
     train = TrainConfig(epochs=hp.epochs, batch_size=batch_size, lr=hp.lr, seed=seed,
                         progress=False, optimizer=hp.optimizer, momentum=momentum,
@@ -231,10 +206,8 @@ def train_and_log(
     def loss(m: Any, x: Any, y: Any, _: Any) -> Any:
         return F.cross_entropy(m(x), y)
 
-    fit(model, data.x_train, data.y_train, config=train, loss_fn=loss, val_rows=[], on_epoch=log)
-    if reference_rel is not None:
-        del out["relative"]
-    return out
+    fit(model, data.x_train, data.y_train, config=train, loss_fn=loss, val_rows=[], on_epoch=track)
+    return track.history()
 
 
 def _load(config: SimilarityConfig, seed: int) -> _Data:
