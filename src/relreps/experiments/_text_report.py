@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from relreps.experiments.base import Figure, RunContext, Table, Verdict
-from relreps.results import Claim, kept_fraction, mean_std_text, rounded
+from relreps.results import Claim, kept_fraction, mean_std_text
+from relreps.stitching import zoo
 
 if TYPE_CHECKING:
     from relreps.datasets.text_tasks import TextTask
@@ -80,38 +81,23 @@ def paper_table(result: Any, data: TextTask, chance: float) -> Table:
 
 
 def matrix_table(result: Any, method: str) -> Table:
-    mean, std = result.pair_mean(method), result.pair_std(method)
-    rows = tuple(
-        (enc, *(mean_std_text(mean[i, j], std[i, j], 1) for j in range(len(result.names))))
-        for i, enc in enumerate(result.names)
-    )
-    return Table(
-        title=f"{METHOD_LABEL[method]}: F1 x100 per (encoder row, head column)",
-        columns=("encoder \\ head", *result.names),
-        rows=rows,
+    return zoo.matrix_table(
+        result,
+        method,
+        f"{METHOD_LABEL[method]}: F1 x100 per (encoder row, head column)",
+        with_std=True,
         note="Mean ± std over seeds; the diagonal is not stitched.",
     )
 
 
-def involving(result: Any, method: str, name: str) -> float:
-    """Mean stitched score of the cells where ``name`` is the encoder or the head."""
-    mean = result.pair_mean(method)
-    i = result.names.index(name)
-    cells = np.concatenate([np.delete(mean[i], i), np.delete(mean[:, i], i)])
-    cells = cells[~np.isnan(cells)]
-    return float(np.mean(cells)) if cells.size else math.nan
-
-
 def per_encoder_table(result: Any) -> Table:
     methods = [m for m in result.methods if m != "absolute"]
-    rows = tuple(
-        (name, *(rounded(involving(result, m, name)) for m in methods)) for name in result.names
-    )
-    return Table(
-        title="Stitched F1 x100 per encoder (mean over the cells where it is the encoder or the "
-        "head)",
-        columns=("encoder", *(METHOD_LABEL[m] for m in methods)),
-        rows=rows,
+    return zoo.model_table(
+        result,
+        methods,
+        "Stitched F1 x100 per encoder (mean over the cells where it is the encoder or the head)",
+        labels=METHOD_LABEL,
+        corner="encoder",
         note="Shows which encoder stitches badly under which similarity (e5 is anisotropic).",
     )
 
@@ -197,8 +183,8 @@ def _notes(result: Any, mean: Mapping[tuple[str, bool], float]) -> list[Verdict]
     out: list[Verdict] = []
     rel_st = mean["relative", True]
     if "relative-centred" in result.methods and "e5-small" in result.names:
-        plain = involving(result, "relative", "e5-small")
-        centred = involving(result, "relative-centred", "e5-small")
+        plain = zoo.model_stitched_means(result, "relative")["e5-small"]
+        centred = zoo.model_stitched_means(result, "relative-centred")["e5-small"]
         out.append(
             Verdict(
                 "Anisotropic e5 stitches badly with plain cosine; anchor centring fixes it "

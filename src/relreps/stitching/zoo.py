@@ -8,6 +8,8 @@
   several groups into one.
 - :func:`summary_table`, :func:`matrix_table`: a result's summary rows and per-pair matrix as
   :class:`relreps.results.Table` s; :func:`pair_group_table`: groups, one row each.
+- :func:`model_stitched_means`, :func:`model_table`: per model, the mean stitched score of the
+  cells it takes part in (as encoder or as head), which shows the model that stitches badly.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from relreps._validation import check_choice, fail
-from relreps.results import Table, kept_fraction, rounded
+from relreps._validation import check_choice, check_names, fail
+from relreps.results import Table, kept_fraction, mean_std_text, rounded
 from relreps.stitching.result import StitchingResult
 from relreps.stitching.spaces import Space
 
@@ -29,6 +31,8 @@ __all__ = [
     "encoder_spaces",
     "matrix_table",
     "merge_groups",
+    "model_stitched_means",
+    "model_table",
     "pair_group_table",
     "pair_groups",
     "pooled_group",
@@ -326,20 +330,110 @@ def summary_table(result: StitchingResult, title: str, note: str = "") -> Table:
     return Table(title=title, columns=columns, rows=rows, note=note)
 
 
-def matrix_table(result: StitchingResult, method: str, title: str, digits: int = 1) -> Table:
+def matrix_table(
+    result: StitchingResult,
+    method: str,
+    title: str,
+    digits: int = 1,
+    *,
+    with_std: bool = False,
+    note: str = "",
+) -> Table:
     """One method's per-pair mean score (rows: encoder, columns: head) as a table.
+
+    Cells are the mean over seeds rounded to ``digits``, or with ``with_std`` the text
+    ``"mean ± std"`` (population std over seeds); an undefined cell is None.
 
     Example:
         >>> r = StitchingResult(("a", "b"), (0,), "f1", True,
         ...     {"relative": np.array([[90.0, 80.0], [70.0, 88.0]])[:, :, None]}, (), {}, 0, 0.0)
         >>> matrix_table(r, "relative", "t").rows
         (('a', 90.0, 80.0), ('b', 70.0, 88.0))
+        >>> matrix_table(r, "relative", "t", with_std=True).rows[0]
+        ('a', '90.0 ± 0.0', '80.0 ± 0.0')
     """
     if not isinstance(result, StitchingResult):
         raise fail("result", "a StitchingResult", type(result).__name__, TypeError)
     method = check_choice(method, "method", result.methods)
     matrix = result.pair_mean(method)
-    rows = tuple(
-        (enc, *(rounded(float(v), digits) for v in matrix[i])) for i, enc in enumerate(result.names)
-    )
-    return Table(title=title, columns=("encoder \\ head", *result.names), rows=tuple(rows))
+    rows: tuple[tuple[Any, ...], ...]
+    if with_std:
+        std = result.pair_std(method)
+        rows = tuple(
+            (enc, *(mean_std_text(matrix[i, j], std[i, j], digits) for j in range(len(row))))
+            for i, (enc, row) in enumerate(zip(result.names, matrix, strict=True))
+        )
+    else:
+        rows = tuple(
+            (enc, *(rounded(float(v), digits) for v in matrix[i]))
+            for i, enc in enumerate(result.names)
+        )
+    return Table(title=title, columns=("encoder \\ head", *result.names), rows=rows, note=note)
+
+
+def model_stitched_means(result: StitchingResult, method: str) -> dict[str, float]:
+    """Per model, the mean stitched score of the cells where it is the encoder or the head.
+
+    Model ``i``'s cells are row ``i`` (its encoder read by the other heads) and column ``i``
+    (its head reading the other encoders) of ``result.pair_mean(method)``, the diagonal left
+    out: ``2 * (n_models - 1)`` cells. Undefined (NaN) cells are skipped; a model with none
+    gets NaN.
+
+    Args:
+        result: a grid of ``n_models >= 2`` models.
+        method: one of ``result.methods``.
+
+    Returns:
+        Model name -> mean, in ``result.names`` order.
+
+    Example:
+        >>> r = StitchingResult(("a", "b", "c"), (0,), "f1", True, {"relative": np.array(
+        ...     [[90.0, 80.0, 60.0], [70.0, 88.0, 50.0], [40.0, 30.0, 86.0]])[:, :, None]},
+        ...     (), {}, 0, 0.0)
+        >>> model_stitched_means(r, "relative")  # a: (80 + 60 + 70 + 40) / 4
+        {'a': 62.5, 'b': 57.5, 'c': 45.0}
+    """
+    if not isinstance(result, StitchingResult):
+        raise fail("result", "a StitchingResult", type(result).__name__, TypeError)
+    method = check_choice(method, "method", result.methods)
+    if len(result.names) < 2:
+        raise fail("result", "a grid of at least two models", f"{list(result.names)}")
+    mean = result.pair_mean(method)
+    out = {}
+    for i, name in enumerate(result.names):
+        cells = np.concatenate([np.delete(mean[i], i), np.delete(mean[:, i], i)])
+        cells = cells[~np.isnan(cells)]
+        out[name] = float(np.mean(cells)) if cells.size else math.nan
+    return out
+
+
+def model_table(
+    result: StitchingResult,
+    methods: Sequence[str],
+    title: str,
+    *,
+    labels: Mapping[str, str] | None = None,
+    corner: str = "model",
+    note: str = "",
+    digits: int = 2,
+) -> Table:
+    """:func:`model_stitched_means` of several methods as a table: one row per model, one
+    column per method (headed ``labels[method]``, default the method; the first column headed
+    ``corner``), means rounded to ``digits`` (None when undefined).
+
+    Example:
+        >>> r = StitchingResult(("a", "b"), (0,), "f1", True, {"relative": np.array(
+        ...     [[90.0, 80.0], [70.0, 88.0]])[:, :, None]}, (), {}, 0, 0.0)
+        >>> t = model_table(r, ["relative"], "t", labels={"relative": "rel"})
+        >>> t.columns, t.rows
+        (('model', 'rel'), (('a', 75.0), ('b', 75.0)))
+    """
+    if isinstance(methods, str) or not isinstance(methods, Sequence):
+        raise fail("methods", "a sequence of method names", repr(methods), TypeError)
+    if not isinstance(result, StitchingResult):
+        raise fail("result", "a StitchingResult", type(result).__name__, TypeError)
+    methods = check_names(methods, "methods", result.methods)
+    means = [model_stitched_means(result, m) for m in methods]
+    rows = tuple((name, *(rounded(m[name], digits) for m in means)) for name in result.names)
+    columns = (corner, *((labels or {}).get(m, m) for m in methods))
+    return Table(title=title, columns=columns, rows=rows, note=note)
