@@ -32,6 +32,7 @@ __all__ = [
     "result_config",
     "skip_note",
     "train_or_reload",
+    "training_facts",
     "worst",
 ]
 
@@ -137,22 +138,28 @@ def train_or_reload(
     context: RunContext, name: str, build: Callable[[], Any], x: Any, y: Any, train: Any
 ) -> tuple[Any, dict[str, Any] | None]:
     """The model saved as ``models/<name>`` in the run folder, else ``build()`` trained on
-    ``(x, y)`` and saved there (:func:`relreps.nn.zoo.fit_or_load`); with its training facts
-    (epochs run, seconds, best validation loss), kept in the run's cell cache (None for a saved
-    model whose facts are not there)."""
+    ``(x, y)`` and saved there (:func:`relreps.nn.zoo.fit_or_load`); with its
+    :func:`training_facts`."""
     from relreps.nn.zoo import fit_or_load
 
-    key = f"{name}/training"
     model, history = fit_or_load(build, x, y, context.output_dir / "models" / name, config=train)
+    return model, training_facts(context, name, history)
+
+
+def training_facts(context: RunContext, name: str, history: Any) -> dict[str, Any] | None:
+    """The training facts of the model ``models/<name>`` (epochs run, seconds, best validation
+    loss) from its ``history``, kept in the run's cell cache; for a reloaded model (``history``
+    None) the cached facts (None when they are not there)."""
+    key = f"{name}/training"
     if history is None:
-        return model, context.cache.get(key)
+        return context.cache.get(key)
     facts = {
         "epochs_run": history.epochs_run,
         "seconds": round(history.seconds, 2),
         "best_val_loss": min(history.val_loss) if history.val_loss else None,
     }
     context.cache.put(key, facts)
-    return model, facts
+    return facts
 
 
 def worst(values: list[float], pick: Callable[[list[float]], float] = min) -> float:

@@ -22,7 +22,7 @@ from relreps.experiments._aeq_common import (
     ImageSplit,
     each_dataset,
     result_config,
-    train_or_reload,
+    training_facts,
     worst,
 )
 from relreps.experiments._repro_torch import torch_threads
@@ -95,51 +95,50 @@ FULL = AEConfig()
 QUICK = AEConfig(seeds=2, n_train=3000, n_test=1000, n_anchors=300, epochs=8)
 
 
-def _build(
-    family: str, kind: str, config: AEConfig, shape: Any, anchors: Any, ids: Any, seed: int
-) -> Any:
-    """One model; absolute and relative twins share encoder init, decoder widths and seed."""
-    from relreps.nn import AbsoluteAE, AbsoluteVAE, MLPEncoder, RelativeAE, RelativeVAE
-
-    vae = family == "VAE"
-    # VAE: the encoder yields features, the Gaussian heads the latent_dim posterior.
-    width = 2 * config.latent_dim if vae else config.latent_dim
-    encoder = MLPEncoder(shape, width, hidden=(config.hidden,), seed=seed)
-    kwargs: dict[str, Any] = {"anchor_ids": ids, "hidden": (config.hidden,), "seed": seed}
-    if vae:
-        kwargs.update(latent_dim=config.latent_dim, beta=config.beta)
-    if kind == "absolute":
-        return (AbsoluteVAE if vae else AbsoluteAE)(encoder, anchor_inputs=anchors, **kwargs)
-    return (RelativeVAE if vae else RelativeAE)(encoder, anchors, **kwargs)
-
-
 def train_models(
     config: AEConfig, data: ImageSplit, tag: str, anchor_idx: np.ndarray, context: RunContext
 ) -> tuple[dict[str, dict[str, tuple[Any, Any]]], dict[str, Any]]:
-    """Train (or reload from the run folder) every model of one data set.
+    """Train (or reload from the run folder) every model of one data set: per family and seed an
+    (absolute, relative) pair sharing encoder init, decoder widths and seed
+    (:func:`relreps.nn.zoo.fit_autoencoder_pair`).
 
     Returns ``family -> seed name -> (absolute, relative)`` and per-model training facts.
     """
     import torch
 
+    from relreps.nn import MLPEncoder
+    from relreps.nn.zoo import fit_autoencoder_pair
+
     x = torch.from_numpy(data.x_train)
     anchors = x[torch.from_numpy(anchor_idx)]
     ids = [f"{tag}:train:{int(i)}" for i in anchor_idx]
-    shape = data.x_train.shape[1:]
+    shape, hidden = data.x_train.shape[1:], (config.hidden,)
     models: dict[str, dict[str, tuple[Any, Any]]] = {f: {} for f in FAMILIES}
     facts: dict[str, Any] = {}
     for family in FAMILIES:
+        vae = family == "VAE"
+        # VAE: the encoder yields features, the Gaussian heads the latent_dim posterior.
+        width = 2 * config.latent_dim if vae else config.latent_dim
         for seed in range(context.seed, context.seed + config.seeds):
-            train = config.train(seed, max_seconds=config.max_seconds_per_model)
-            pair = []
-            for kind in ("absolute", "relative"):
-                build = partial(_build, family, kind, config, shape, anchors, ids, seed)
-                name = f"{NAME}/{tag}-{family.lower()}-seed{seed}-{kind}"
-                model, facts[f"{family}/s{seed}/{kind}"] = train_or_reload(
-                    context, name, build, x, x, train
+            stem = f"{NAME}/{tag}-{family.lower()}-seed{seed}"
+            pair = fit_autoencoder_pair(
+                partial(MLPEncoder, shape, width, hidden=hidden, seed=seed),
+                x,
+                anchors,
+                context.output_dir / "models" / stem,
+                variational=vae,
+                latent_dim=config.latent_dim,
+                beta=config.beta,
+                anchor_ids=ids,
+                decoder_seed=seed,
+                hidden=hidden,
+                config=config.train(seed, max_seconds=config.max_seconds_per_model),
+            )
+            for kind, (_, history) in pair.items():
+                facts[f"{family}/s{seed}/{kind}"] = training_facts(
+                    context, f"{stem}-{kind}", history
                 )
-                pair.append(model)
-            models[family][f"s{seed}"] = (pair[0], pair[1])
+            models[family][f"s{seed}"] = (pair["absolute"][0], pair["relative"][0])
             context.log(f"  {data.name}: trained {family} seed {seed} (absolute + relative)")
     return models, facts
 

@@ -9,6 +9,7 @@
   an autoencoder), save or reload it, and freeze it: one member of a zoo of frozen encoders.
 - :func:`fit_classifier_pair`: an absolute and a relative classifier trained end to end from the
   same encoder initialisation (the paper's end-to-end stitching protocol).
+- :func:`fit_autoencoder_pair`: the same for an absolute and a relative autoencoder (or VAE).
 """
 
 from __future__ import annotations
@@ -21,14 +22,22 @@ from typing import Any
 
 from torch import nn
 
-from relreps._validation import check_choice, check_int, fail
+from relreps._validation import check_choice, check_float, check_int, fail
 from relreps.nn.io import CONFIG, load_model, save_model
-from relreps.nn.models import AbsoluteAE, AbsoluteClassifier, RelativeClassifier
+from relreps.nn.models import (
+    AbsoluteAE,
+    AbsoluteClassifier,
+    AbsoluteVAE,
+    RelativeAE,
+    RelativeClassifier,
+    RelativeVAE,
+)
 from relreps.nn.networks import CNNEncoder, MLPEncoder, ResidualCNNEncoder
 from relreps.nn.train import TrainConfig, TrainHistory, fit
 
 __all__ = [
     "IMAGE_ENCODERS",
+    "fit_autoencoder_pair",
     "fit_classifier_pair",
     "fit_encoder",
     "fit_or_load",
@@ -243,6 +252,92 @@ def fit_classifier_pair(
         if kind == "absolute":
             return AbsoluteClassifier(encoder(), classes, anchor_inputs=anchors, **options)
         return RelativeClassifier(encoder(), anchors, classes, **options)
+
+    return _fit_pair(build, x, y, folder, config)
+
+
+def fit_autoencoder_pair(
+    encoder: Callable[[], nn.Module],
+    x: Any,
+    anchors: Any,
+    folder: str | os.PathLike[str] | None,
+    *,
+    variational: bool = False,
+    latent_dim: int | None = None,
+    beta: float = 1.0,
+    anchor_ids: Any = None,
+    decoder_seed: int = 0,
+    hidden: Sequence[int] = (256,),
+    config: TrainConfig | None = None,
+) -> dict[str, tuple[nn.Module, TrainHistory | None]]:
+    """An absolute and a relative autoencoder (or VAE), each trained on a fresh ``encoder()``.
+
+    The reconstruction counterpart of :func:`fit_classifier_pair`: ``encoder`` is called once
+    per model and must be seeded, so both models start from the same encoder initialisation and
+    the same decoder seed and widths; they differ only in the bottleneck the decoder reads, the
+    latent (:class:`AbsoluteAE` / :class:`AbsoluteVAE`) or its cosines to the anchors' current
+    embeddings (:class:`RelativeAE` / :class:`RelativeVAE`). The absolute model keeps the anchors
+    too (translation stitching). Saved to (or reloaded from) ``<folder>-absolute`` and
+    ``<folder>-relative`` by :func:`fit_or_load` (``folder=None``: trained, not saved); the
+    absolute one is trained first.
+
+    Args:
+        encoder: makes the untrained, seeded encoder (a module with ``latent_dim`` and
+            ``in_shape``). For a VAE its output feeds the Gaussian heads (e.g. twice
+            ``latent_dim`` wide).
+        x: training images (n_samples, *in_shape), reconstructed by both models.
+        anchors: (n_anchors, *in_shape) anchor images (torch tensor), re-embedded at every step.
+        folder: the path stem the two models are saved under; None: train both, save nothing.
+        variational: VAEs instead of plain autoencoders.
+        latent_dim: the VAEs' posterior dimension (required with ``variational``, else unused).
+        beta: the VAEs' KL weight (unused without ``variational``).
+        anchor_ids: the anchors' identities, compared when the models are stitched.
+        decoder_seed: initialisation seed of both decoders (and Gaussian heads).
+        hidden: hidden widths of both decoders.
+        config: the :class:`TrainConfig` of both trainings.
+
+    Returns:
+        ``{"absolute": (model, history), "relative": (model, history)}``: models in eval mode,
+        mapping (n, *in_shape) images to their reconstructions; histories None for reloaded
+        models (never with ``folder=None``).
+
+    Example:
+        >>> import functools, torch
+        >>> x = torch.rand(32, 1, 4, 4, generator=torch.Generator().manual_seed(0))
+        >>> build = functools.partial(image_encoder, "mlp", (1, 4, 4), 6, seed=1)
+        >>> pair = fit_autoencoder_pair(build, x, x[:5], None, variational=True, latent_dim=3,
+        ...                             config=TrainConfig(epochs=1, progress=False))
+        >>> [(type(m).__name__, m(x).shape[1:]) for m, _ in pair.values()]
+        [('AbsoluteVAE', torch.Size([1, 4, 4])), ('RelativeVAE', torch.Size([1, 4, 4]))]
+    """
+    _check_builder(encoder, "encoder")
+    decoder_seed = check_int(decoder_seed, "decoder_seed", low=0)
+    widths = tuple(check_int(w, f"hidden[{i}]", low=1) for i, w in enumerate(hidden))
+    options: dict[str, Any] = {"anchor_ids": anchor_ids, "hidden": widths, "seed": decoder_seed}
+    if variational:
+        if latent_dim is None:
+            raise fail("latent_dim", "the posterior dimension of the VAEs", "None")
+        latent_dim = check_int(latent_dim, "latent_dim", low=1)
+        options.update(latent_dim=latent_dim, beta=check_float(beta, "beta", low=0))
+
+    def build(kind: str) -> nn.Module:
+        if kind == "absolute":
+            absolute = AbsoluteVAE if variational else AbsoluteAE
+            return absolute(encoder(), anchor_inputs=anchors, **options)
+        return (RelativeVAE if variational else RelativeAE)(encoder(), anchors, **options)
+
+    return _fit_pair(build, x, x, folder, config)
+
+
+def _fit_pair(
+    build: Callable[[str], nn.Module],
+    x: Any,
+    y: Any,
+    folder: str | os.PathLike[str] | None,
+    config: TrainConfig | None,
+) -> dict[str, tuple[nn.Module, TrainHistory | None]]:
+    """``build("absolute")`` then ``build("relative")`` trained on ``(x, y)``, each saved to or
+    reloaded from ``<folder>-<kind>`` (``folder=None``: trained, not saved)."""
 
     def train(kind: str) -> tuple[nn.Module, TrainHistory | None]:
         if folder is None:
