@@ -46,8 +46,10 @@ def test_relative_embedding_validates_its_inputs():
         relative_embedding(lambda t: t, x, x)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="inputs"):
         relative_embedding(nn.Identity(), x.numpy(), x)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="anchors"):
+    with pytest.raises(ValueError, match="anchors"):
         relative_embedding(nn.Identity(), x, x[:0])
+    with pytest.raises(ValueError, match="inputs"):
+        relative_embedding(nn.Identity(), x[0], x)
     with pytest.raises(ValueError, match="anchors"):
         relative_embedding(nn.Identity(), x, torch.zeros(3, 4))
 
@@ -108,7 +110,7 @@ def test_tracker_validates_its_inputs():
         SimilarityTracker(model, None, x, y, x, x)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="y_val"):
         SimilarityTracker(model, model[0], x, y[:5], x, x)
-    with pytest.raises(TypeError, match="probe"):
+    with pytest.raises(ValueError, match="probe"):
         SimilarityTracker(model, model[0], x, y, x[:0], x)
     with pytest.raises(ValueError, match="reference"):
         SimilarityTracker(model, model[0], x, y, x[:4], x[:3], reference=np.zeros((3, 4)))

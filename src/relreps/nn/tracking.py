@@ -27,9 +27,10 @@ __all__ = ["SimilarityTracker", "relative_embedding"]
 
 
 def _check_rows(x: Any, name: str) -> Tensor:
-    if not isinstance(x, Tensor) or x.ndim < 2 or x.shape[0] == 0:
-        got = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-        raise fail(name, "a torch tensor of shape (n >= 1, *in_shape)", f"{got}", TypeError)
+    if not isinstance(x, Tensor):
+        raise fail(name, "a torch tensor", type(x).__name__, TypeError)
+    if x.ndim < 2 or x.shape[0] == 0:
+        raise fail(name, "shape (n >= 1, *in_shape)", f"{tuple(x.shape)}")
     return x
 
 
