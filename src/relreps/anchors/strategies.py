@@ -1,24 +1,45 @@
 """One entry point for the anchor strategies, and an encoder-free space to choose anchors in.
 
-- :func:`select`: ``k`` anchors with a strategy named by a string (:data:`STRATEGIES`), for
-  ablations and configs that try several.
+- :func:`select`: ``k`` anchors with a strategy named by a string (:data:`STRATEGIES`, or
+  ``"top-N"`` for the head of a ranking, see :func:`top_pool`), for ablations and configs that
+  try several.
 - :func:`pca_coordinates`: the leading principal components of raw inputs (e.g. pixels), so a
   geometric strategy (k-means, farthest point) picks the same anchors whatever encoder is used.
 """
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
-from relreps._validation import check_choice, check_int, fail
+from relreps._validation import check_int, fail
 from relreps.anchors.clustering import kmeans
 from relreps.anchors.farthest import farthest_point
-from relreps.anchors.selection import random, stratified
+from relreps.anchors.selection import random, stratified, top_ranked
 
-__all__ = ["STRATEGIES", "pca_coordinates", "select"]
+__all__ = ["STRATEGIES", "pca_coordinates", "select", "top_pool"]
 
 STRATEGIES = ("random", "stratified", "kmeans", "farthest_point")
-"""The strategy names :func:`select` takes."""
+"""The fixed strategy names :func:`select` takes (and ``"top-N"``, see :func:`top_pool`)."""
+
+
+def top_pool(strategy: object) -> int | None:
+    """The ``N`` of a ``"top-N"`` strategy name (``N`` a positive integer), else ``None``.
+
+    ``select("top-N", candidates, k, seed=...)`` draws the ``k`` anchors uniformly among the
+    first ``N`` candidates, taken as ranked best first (e.g. a vocabulary sorted by word
+    frequency: the paper's top-1000/5000/10000 anchors); use it to tell which such strategies
+    fit a candidate set.
+
+    Example:
+        >>> top_pool("top-1000"), top_pool("kmeans"), top_pool("top-0")
+        (1000, None, None)
+    """
+    if not isinstance(strategy, str):
+        return None
+    found = re.fullmatch(r"top-([1-9][0-9]*)", strategy)
+    return int(found.group(1)) if found else None
 
 
 def select(
@@ -37,9 +58,11 @@ def select(
     :func:`relreps.anchors.stratified` over ``labels``, ``"kmeans"`` is
     :func:`relreps.anchors.kmeans` and ``"farthest_point"`` is
     :func:`relreps.anchors.farthest_point`, the last two in ``metric`` on ``candidates``.
+    ``"top-N"`` is :func:`relreps.anchors.top_ranked` with ``pool=N`` over the candidates' row
+    order (rows ranked best first, e.g. most frequent word first).
 
     Args:
-        strategy: one of :data:`STRATEGIES`.
+        strategy: one of :data:`STRATEGIES`, or ``"top-N"`` with ``k <= N <= n_candidates``.
         candidates: (n_candidates, d) points; only their number matters to ``"random"`` and
             ``"stratified"``.
         k: number of anchors.
@@ -55,8 +78,19 @@ def select(
         >>> x = np.random.default_rng(0).normal(size=(50, 3))
         >>> [len(select(s, x, 7, seed=0, labels=np.arange(50) % 5)) for s in STRATEGIES]
         [7, 7, 7, 7]
+        >>> bool((select("top-10", x, 7, seed=0) < 10).all())
+        True
     """
-    strategy = check_choice(strategy, "strategy", STRATEGIES)
+    pool = top_pool(strategy)
+    if pool is not None:
+        n_candidates = len(np.asarray(candidates))
+        k = check_int(k, "k", low=1)
+        if not k <= pool <= n_candidates:
+            expected = f"'top-N' with k={k} <= N <= {n_candidates} candidates"
+            raise fail("strategy", expected, repr(strategy))
+        return top_ranked(np.arange(n_candidates), k, pool=pool, seed=seed)
+    if not isinstance(strategy, str) or strategy not in STRATEGIES:
+        raise fail("strategy", f"one of {list(STRATEGIES)} or 'top-N'", repr(strategy))
     if strategy == "random":
         return random(len(np.asarray(candidates)), k, seed=seed)
     if strategy == "stratified":

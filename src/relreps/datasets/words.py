@@ -162,6 +162,7 @@ def shared_vocabulary(
     skip_most_frequent: int = 400,
     min_length: int = 4,
     max_words: int | None = None,
+    min_words: int = 1,
 ) -> tuple[str, ...]:
     """Words present in every space, filtered as in the paper (see :func:`filter_words`).
 
@@ -174,9 +175,14 @@ def shared_vocabulary(
         skip_most_frequent: how many of the most frequent shared words to drop.
         min_length: minimum word length.
         max_words: keep at most this many.
+        min_words: fewer words left than this raise (e.g. the number of anchors, or ``k + 1``
+            for k-nearest-neighbour retrieval).
 
     Returns:
         The shared words, most frequent first; ``space.take(words)`` gives aligned rows.
+
+    Raises:
+        ValueError: fewer than ``min_words`` words are left (the spaces are named).
 
     Example:
         >>> a = WordVectors("a", ("the", "house", "tree", "cat"), np.ones((4, 2)), "memory", True)
@@ -187,17 +193,26 @@ def shared_vocabulary(
     if len(spaces) < 2 or not all(isinstance(s, WordVectors) for s in spaces):
         kinds = [type(s).__name__ for s in spaces]
         raise fail("spaces", "two or more WordVectors", f"{kinds}", TypeError)
+    min_words = check_int(min_words, "min_words", low=1)
     common = set(spaces[0].words).intersection(*(s.words for s in spaces[1:]))
     if frequency_order is None:
         ranked = next((s for s in spaces if s.frequency_ranked), spaces[0])
         frequency_order = ranked.words
     ordered = [w for w in frequency_order if w in common]
-    return filter_words(
+    kept = filter_words(
         ordered,
         skip_most_frequent=skip_most_frequent,
         min_length=min_length,
         max_words=max_words,
     )
+    if len(kept) < min_words:
+        names = ", ".join(repr(s.name) for s in spaces)
+        raise ValueError(
+            f"Expected at least {min_words} shared words in {names} after the filter "
+            f"(skip_most_frequent={skip_most_frequent}, min_length={min_length}), but "
+            f"{len(kept)} are left of {len(common)} shared."
+        )
+    return kept
 
 
 def _package_folder(module: str, pip_name: str) -> Path:

@@ -20,19 +20,8 @@ from relreps.experiments.word_embeddings import NAME, Comparison, WordEmbeddings
 from relreps.metrics.neighbour_lists import neighbourhood_agreement, pairwise_retrieval
 from relreps.report.draws import summarise_draws
 
-# The experiment's strategy names -> relreps.anchors.strategies.select's (top-N: top_ranked).
-SELECT = {"uniform": "random", "fps": "farthest_point", "kmeans": "kmeans"}
-
-
-def anchor_indices(strategy: str, reference: np.ndarray, n_anchors: int, seed: int) -> np.ndarray:
-    """Rows of the vocabulary (frequency order) used as anchors; chosen on the reference space."""
-    from relreps.anchors import top_ranked
-    from relreps.anchors.strategies import select
-
-    if strategy in SELECT:
-        return select(SELECT[strategy], reference, n_anchors, seed=seed, metric="cosine")
-    pool = int(strategy.split("-")[1])  # top-N; top_ranked rejects a pool over the vocabulary
-    return top_ranked(np.arange(reference.shape[0]), n_anchors, pool=pool, seed=seed)
+# The paper's strategy names -> relreps.anchors.strategies.select's (kmeans, top-N: the same).
+SELECT = {"uniform": "random", "fps": "farthest_point"}
 
 
 @dataclass
@@ -118,13 +107,17 @@ def evaluate(ev: Evaluation) -> list[dict[str, Any]]:
 def _anchors(
     ev: Evaluation, mats: Mapping[str, np.ndarray], prefix: str, strategy: str | None, seed: Any
 ) -> np.ndarray | None:
-    """One draw's anchor rows, chosen on the reference space and cached with the cells (None:
-    absolute coordinates)."""
+    """One draw's anchor rows, chosen on the reference space (rows in frequency order, cosine) and
+    cached with the cells (None: absolute coordinates)."""
+    from relreps.anchors.strategies import select
+
     if strategy is None:
         return None
     chosen = ev.context.cache.get_or_compute(
         f"{prefix}/anchors/{strategy}/seed={seed}",
-        lambda: anchor_indices(strategy, mats[ev.reference], ev.config.n_anchors, seed).tolist(),
+        lambda: select(
+            SELECT.get(strategy, strategy), mats[ev.reference], ev.config.n_anchors, seed=seed
+        ).tolist(),
     )
     return np.asarray(chosen, dtype=np.int64)
 

@@ -262,7 +262,8 @@ def _shared_words(
     context: RunContext,
     config: WordEmbeddingsConfig,
 ) -> tuple[str, ...]:
-    """The words all ``spaces`` share, in ``order``, after the paper's filter; too few raise."""
+    """The words all ``spaces`` share, in ``order``, after the paper's filter; too few for the
+    anchors and the largest k raise."""
     from relreps.datasets.words import shared_vocabulary
 
     words = shared_vocabulary(
@@ -271,21 +272,17 @@ def _shared_words(
         max_words=config.n_words,
         skip_most_frequent=config.skip_most_frequent,
         min_length=config.min_length,
+        min_words=max(config.n_anchors, max(config.ks) + 1),
     )
-    needed = max(config.n_anchors, max(config.ks) + 1)
-    if len(words) < needed:
-        raise ValueError(
-            f"Expected at least {needed} shared words in vocabulary {vocab_id!r} "
-            f"({config.n_anchors} anchors, k up to {max(config.ks)}), but the filter left "
-            f"{len(words)}."
-        )
     context.log(f"[{NAME}] vocabulary {vocab_id}: {len(words):,} shared words")
     return words
 
 
 def _strategies(config: WordEmbeddingsConfig, n_words: int) -> tuple[str, ...]:
     """The configured strategies whose top-N pool fits the vocabulary."""
-    return tuple(s for s in config.strategies if not s.startswith("top-") or int(s[4:]) <= n_words)
+    from relreps.anchors.strategies import top_pool
+
+    return tuple(s for s in config.strategies if (top_pool(s) or 0) <= n_words)
 
 
 def run_experiment(context: RunContext, config: WordEmbeddingsConfig) -> ExperimentResult:
