@@ -106,21 +106,15 @@ def load_text_task(config: TrainingConfig, seed: int) -> Task:
         relreps.datasets.DataNotFoundError: WordNet or the encoder's offline package is missing.
     """
     from relreps.datasets import load_wordnet_glosses
-    from relreps.encoders import cached_encode, load_encoder
+    from relreps.encoders import cached_encode
+    from relreps.encoders.suite import load_offline_encoders
 
-    try:
-        glosses = load_wordnet_glosses("noun")
-    except (OSError, ValueError) as err:
-        raise DataNotFoundError(
-            f"WordNet glosses unavailable ({str(err).splitlines()[0]}); install: "
-            "apt-get install wordnet-base"
-        ) from err
-    try:
-        encoder = load_encoder(config.text_encoder, offline=True)
-    except Exception as err:  # ModelUnavailableError or an import error of the model library
-        raise DataNotFoundError(
-            f"text encoder {config.text_encoder!r} unavailable offline: {str(err).splitlines()[0]}"
-        ) from err
+    glosses = load_wordnet_glosses("noun")  # DataNotFoundError says how to install it
+    built, missing = load_offline_encoders([config.text_encoder])
+    if missing:
+        why = missing[config.text_encoder].splitlines()[0]
+        raise DataNotFoundError(f"text encoder {config.text_encoder!r} unavailable offline: {why}")
+    encoder = built[config.text_encoder]
     order = np.random.default_rng(seed).permutation(len(glosses.labels))
     n_train = min(config.text_train, len(order) // 2)
     n_test = min(config.text_test, len(order) - n_train)
