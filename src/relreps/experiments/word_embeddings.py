@@ -63,12 +63,11 @@ TRAINED_LABELS = {
     "w2v-sg": "Word2Vec skip-gram seed c",
     "ft": "FastText CBOW",
 }
-PRETRAINED_LABELS = PRETRAINED_WORD_SPACES
 PAIR_QUESTIONS = {
     "w2v-b": "same algorithm, different seed",
     "ft": "FastText vs Word2Vec",
     "w2v-sg": "CBOW vs skip-gram",
-    **dict.fromkeys(PRETRAINED_LABELS, "trained vs pretrained"),
+    **dict.fromkeys(PRETRAINED_WORD_SPACES, "trained vs pretrained"),
 }
 
 
@@ -151,7 +150,7 @@ class WordEmbeddingsConfig:
         if "uniform" not in self.strategies:
             raise fail("strategies", "a tuple including 'uniform'", repr(self.strategies))
         for name in self.pretrained:
-            check_choice(name, "pretrained", tuple(PRETRAINED_LABELS))
+            check_choice(name, "pretrained", tuple(PRETRAINED_WORD_SPACES))
         if not self.ks or any(check_int(k, "ks", low=1) >= self.n_words for k in self.ks):
             raise fail("ks", "neighbourhood sizes in [1, n_words)", repr(self.ks))
 
@@ -180,12 +179,6 @@ QUICK = WordEmbeddingsConfig(
     strategies=("uniform", "fps", "top-1000"),
     n_queries=None,
     quick=True,
-)
-
-SPEC_REQUIREMENTS = (
-    REQUIRES_GENSIM,
-    REQUIRES_GCIDE,
-    REQUIRES_WORDNET,
 )
 
 
@@ -250,8 +243,10 @@ def _pretrained_spaces(
 
     spaces, missing = load_pretrained_words(names)
     for name, why in missing.items():
-        log(f"[{NAME}] {PRETRAINED_LABELS[name]} is not available, left out: {why}")
-    info = {n: _info(PRETRAINED_LABELS[n], "pretrained (package)", s) for n, s in spaces.items()}
+        log(f"[{NAME}] {PRETRAINED_WORD_SPACES[name]} is not available, left out: {why}")
+    info = {
+        n: _info(PRETRAINED_WORD_SPACES[n], "pretrained (package)", s) for n, s in spaces.items()
+    }
     return spaces, info
 
 
@@ -424,5 +419,9 @@ def _files_experiment(
 
 
 SPEC = ExperimentSpec(
-    name=NAME, title=TITLE, paper_ref=PAPER_REF, requirements=SPEC_REQUIREMENTS, run=run
+    name=NAME,
+    title=TITLE,
+    paper_ref=PAPER_REF,
+    requirements=(REQUIRES_GENSIM, REQUIRES_GCIDE, REQUIRES_WORDNET),
+    run=run,
 )
