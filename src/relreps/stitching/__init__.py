@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from relreps.stitching.ablation import head_ablation
 from relreps.stitching.anchor_draws import anchor_draw_grid
-from relreps.stitching.anchor_sweep import AnchorSweep, anchor_sweep
+from relreps.stitching.anchor_sweep import AnchorSweep
 from relreps.stitching.frozen import (
     DEFAULTS,
     AbsoluteHead,
@@ -84,7 +84,6 @@ __all__ = [
     "accuracy",
     "anchor_draw_grid",
     "anchor_keys",
-    "anchor_sweep",
     "f1_score",
     "head_ablation",
     "majority_f1",
